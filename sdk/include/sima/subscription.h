@@ -1,0 +1,62 @@
+// Subscriptions and their 30-day periods: which plan an organization is on at a time,
+// which usage period `now` falls in, and what buying a plan does.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sima/catalog.h"
+#include "sima/status.h"
+#include "sima/time.h"
+
+namespace sima {
+
+struct Subscription {
+  std::string plan{kFreePlan};
+  Time start{};              // anchors the usage periods
+  std::optional<Time> end;   // nullopt: never ends (FREE)
+
+  // True when a paid plan is in force at `now` (start <= now < end).
+  bool is_active(Time now) const;
+  bool operator==(const Subscription&) const = default;
+};
+
+// A usage period [start, end).
+struct Period {
+  Time start{};
+  Time end{};
+  bool operator==(const Period&) const = default;
+};
+
+// The plan in force at `now`: the subscription's plan until `end`, FREE from `end` on.
+std::string_view EffectivePlan(const Subscription& sub, Time now);
+
+// The period that holds `now`: consecutive `period_days` windows anchored at `sub.start`.
+// Before `sub.start` the first period is returned.
+Period CurrentPeriod(const Subscription& sub, int period_days, Time now);
+
+// True when counters that belong to the period starting at `counted_from` are stale at `now`
+// and must be reset (a period boundary has passed since).
+bool UsageMustReset(Time counted_from, const Subscription& sub, int period_days, Time now);
+
+// Whether `plan` may be bought now. kInvalidPlan: unknown or free plan. kConflict: a pricier
+// plan is active (a lower plan cannot be bought over it).
+Status CanBuy(const Catalog& catalog, const Subscription& sub, std::string_view plan, Time now);
+
+enum class ActivationKind {
+  kStarted,   // a new plan (or the same after expiry): new period from now, usage reset
+  kExtended,  // the plan already active: end_date moves 30 days on, usage kept
+};
+
+struct Activation {
+  Subscription subscription;
+  ActivationKind kind = ActivationKind::kStarted;
+  bool reset_usage() const { return kind == ActivationKind::kStarted; }
+};
+
+// The subscription after a paid `plan` is activated at `now`. Errors as CanBuy.
+Result<Activation> Activate(const Catalog& catalog, const Subscription& sub, std::string_view plan,
+                            Time now);
+
+}  // namespace sima

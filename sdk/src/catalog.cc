@@ -1,0 +1,90 @@
+#include "sima/catalog.h"
+
+#include <algorithm>
+#include <set>
+
+namespace sima {
+
+const Catalog& Catalog::Default() {
+  static const Catalog catalog = [] {
+    const auto n = [](int64_t v) { return Limit::Of(v); };
+    const Limit inf = Limit::Unlimited();
+    auto made = Create("NPR", 30,
+                       {{"invoices", "Invoices", Enforcement::kHard},
+                        {"customers", "Customers", Enforcement::kHard},
+                        {"team_members", "Team members", Enforcement::kHard},
+                        {"api_calls", "API calls", Enforcement::kSoft}},
+                       {{"FREE", "Free", 0, {n(10), n(5), n(1), n(100)}},
+                        {"BASIC", "Basic", 190000, {n(1000), n(50), n(3), n(10000)}},
+                        {"PRO", "Pro", 390000, {inf, inf, n(10), n(100000)}}});
+    return std::move(made).value();  // the built-in catalog is valid by construction
+  }();
+  return catalog;
+}
+
+Result<Catalog> Catalog::Create(std::string currency, int period_days,
+                                std::vector<Feature> features, std::vector<Plan> plans) {
+  if (currency.empty()) return Status::InvalidCatalog("currency must not be empty");
+  if (period_days < 1) {
+    return Status::InvalidCatalog("period_days must be at least 1, got " +
+                                  std::to_string(period_days));
+  }
+  if (features.empty()) return Status::InvalidCatalog("a catalog needs at least one feature");
+  std::set<std::string, std::less<>> keys;
+  for (const Feature& f : features) {
+    if (f.key.empty()) return Status::InvalidCatalog("a feature has an empty key");
+    if (!keys.insert(f.key).second) {
+      return Status::InvalidCatalog("duplicate feature \"" + f.key + "\"");
+    }
+  }
+  std::set<std::string, std::less<>> codes;
+  for (const Plan& p : plans) {
+    if (p.code.empty()) return Status::InvalidCatalog("a plan has an empty code");
+    if (!codes.insert(p.code).second) {
+      return Status::InvalidCatalog("duplicate plan \"" + p.code + "\"");
+    }
+    if (p.price_paisa < 0) {
+      return Status::InvalidCatalog("plan \"" + p.code + "\" has a negative price (" +
+                                    std::to_string(p.price_paisa) + " paisa)");
+    }
+    if (p.limits.size() != features.size()) {
+      return Status::InvalidCatalog("plan \"" + p.code + "\" has " +
+                                    std::to_string(p.limits.size()) + " limits for " +
+                                    std::to_string(features.size()) + " features");
+    }
+    if (p.code != kFreePlan && p.price_paisa == 0) {
+      return Status::InvalidCatalog("plan \"" + p.code + "\" is paid but has price 0");
+    }
+  }
+  const auto free = std::find_if(plans.begin(), plans.end(),
+                                 [](const Plan& p) { return p.code == kFreePlan; });
+  if (free == plans.end()) return Status::InvalidCatalog("the catalog has no FREE plan");
+  if (free->price_paisa != 0) {
+    return Status::InvalidCatalog("the FREE plan must cost 0, got " +
+                                  std::to_string(free->price_paisa) + " paisa");
+  }
+  std::stable_sort(plans.begin(), plans.end(),
+                   [](const Plan& a, const Plan& b) { return a.price_paisa < b.price_paisa; });
+  Catalog c;
+  c.currency_ = std::move(currency);
+  c.period_days_ = period_days;
+  c.features_ = std::move(features);
+  c.plans_ = std::move(plans);
+  return c;
+}
+
+std::optional<size_t> Catalog::FeatureIndex(std::string_view key) const {
+  for (size_t i = 0; i < features_.size(); ++i) {
+    if (features_[i].key == key) return i;
+  }
+  return std::nullopt;
+}
+
+const Plan* Catalog::FindPlan(std::string_view code) const {
+  for (const Plan& p : plans_) {
+    if (p.code == code) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace sima

@@ -1,0 +1,258 @@
+#include "sima/json.h"
+
+#include <cstdint>
+
+namespace sima {
+namespace {
+
+// Reads an integer that fits int64_t; nullopt for anything else (floats, strings, huge).
+std::optional<int64_t> Int(const Json& v) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  return std::nullopt;
+}
+
+const Json* Field(const Json& obj, std::string_view key) {
+  const auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+Status Wrong(const std::string& where, std::string_view what) {
+  return Status::InvalidCatalog(where + " " + std::string(what));
+}
+
+Result<std::string> NonEmptyString(const Json& obj, std::string_view key, const std::string& where) {
+  const Json* v = Field(obj, key);
+  if (v == nullptr || !v->is_string() || v->get_ref<const std::string&>().empty()) {
+    return Wrong(where + "." + std::string(key), "must be a non-empty string");
+  }
+  return v->get<std::string>();
+}
+
+Result<Feature> FeatureFromJson(const Json& j, const std::string& where) {
+  if (!j.is_object()) return Wrong(where, "must be an object");
+  auto key = NonEmptyString(j, "key", where);
+  if (!key) return key.status();
+  Feature f{key.value(), key.value(), Enforcement::kHard};
+  if (const Json* label = Field(j, "label")) {
+    if (!label->is_string()) return Wrong(where + ".label", "must be a string");
+    f.label = label->get<std::string>();
+  }
+  if (const Json* e = Field(j, "enforcement")) {
+    if (*e == "soft") {
+      f.enforcement = Enforcement::kSoft;
+    } else if (*e != "hard") {
+      return Wrong(where + ".enforcement", "must be \"hard\" or \"soft\"");
+    }
+  }
+  return f;
+}
+
+Result<Plan> PlanFromJson(const Json& j, const std::string& where,
+                          const std::vector<Feature>& features) {
+  if (!j.is_object()) return Wrong(where, "must be an object");
+  auto code = NonEmptyString(j, "code", where);
+  if (!code) return code.status();
+  const std::string at = "plan \"" + code.value() + "\"";
+  Plan p;
+  p.code = code.value();
+  p.name = p.code;
+  if (const Json* name = Field(j, "name")) {
+    if (!name->is_string()) return Wrong(at + " name", "must be a string");
+    p.name = name->get<std::string>();
+  }
+  if (const Json* paisa = Field(j, "price_paisa")) {
+    const auto v = Int(*paisa);
+    if (!v) return Wrong(at + " price_paisa", "must be an integer");
+    p.price_paisa = *v;
+  } else if (const Json* rupees = Field(j, "price")) {
+    const auto v = Int(*rupees);
+    if (!v || *v > INT64_MAX / 100 || *v < INT64_MIN / 100) {
+      return Wrong(at + " price", "must be an integer number of rupees");
+    }
+    p.price_paisa = *v * 100;
+  } else {
+    return Wrong(at, "has no price_paisa (or price)");
+  }
+  const Json* limits = Field(j, "limits");
+  if (limits == nullptr || !limits->is_object()) return Wrong(at + " limits", "must be an object");
+  for (const auto& [key, value] : limits->items()) {
+    bool known = false;
+    for (const Feature& f : features) known = known || f.key == key;
+    if (!known) return Wrong(at, "has a limit for unknown feature \"" + key + "\"");
+  }
+  for (const Feature& f : features) {
+    const Json* v = Field(*limits, f.key);
+    if (v == nullptr) return Wrong(at, "has no limit for feature \"" + f.key + "\"");
+    const auto n = Int(*v);
+    if (!n) return Wrong(at + " limit for \"" + f.key + "\"", "must be an integer");
+    auto limit = LimitFromWire(*n);
+    if (!limit) {
+      return Wrong(at + " limit for \"" + f.key + "\"",
+                   "is " + std::to_string(*n) + "; it must be -1 (unlimited) or more");
+    }
+    p.limits.push_back(limit.value());
+  }
+  return p;
+}
+
+}  // namespace
+
+int64_t LimitToWire(Limit limit) { return limit.unlimited() ? -1 : limit.count(); }
+
+Result<Limit> LimitFromWire(int64_t value) {
+  if (value < -1) {
+    return Status::InvalidArgument("a limit must be -1 (unlimited) or more, got " +
+                                   std::to_string(value));
+  }
+  return value == -1 ? Limit::Unlimited() : Limit::Of(value);
+}
+
+Json CatalogToJson(const Catalog& catalog) {
+  Json features = Json::array();
+  for (const Feature& f : catalog.features()) {
+    features.push_back({{"key", f.key},
+                        {"label", f.label},
+                        {"enforcement", f.enforcement == Enforcement::kHard ? "hard" : "soft"}});
+  }
+  Json plans = Json::array();
+  for (const Plan& p : catalog.plans()) {
+    Json limits = Json::object();
+    for (size_t i = 0; i < catalog.features().size(); ++i) {
+      limits[catalog.features()[i].key] = LimitToWire(p.limits[i]);
+    }
+    plans.push_back({{"code", p.code},
+                     {"name", p.name},
+                     {"price", p.price_rupees()},
+                     {"price_paisa", p.price_paisa},
+                     {"limits", std::move(limits)}});
+  }
+  return {{"currency", catalog.currency()},
+          {"period_days", catalog.period_days()},
+          {"features", std::move(features)},
+          {"plans", std::move(plans)}};
+}
+
+Result<Catalog> CatalogFromJson(const Json& json) {
+  if (!json.is_object()) return Status::InvalidCatalog("a catalog must be a JSON object");
+  std::string currency = "NPR";
+  if (const Json* c = Field(json, "currency")) {
+    if (!c->is_string()) return Wrong("currency", "must be a string");
+    currency = c->get<std::string>();
+  }
+  int period_days = 30;
+  if (const Json* d = Field(json, "period_days")) {
+    const auto v = Int(*d);
+    if (!v || *v < 1 || *v > 3660) return Wrong("period_days", "must be an integer from 1 to 3660");
+    period_days = static_cast<int>(*v);
+  }
+  const Json* features = Field(json, "features");
+  if (features == nullptr || !features->is_array()) return Wrong("features", "must be an array");
+  std::vector<Feature> fs;
+  for (size_t i = 0; i < features->size(); ++i) {
+    auto f = FeatureFromJson((*features)[i], "features[" + std::to_string(i) + "]");
+    if (!f) return f.status();
+    fs.push_back(std::move(f).value());
+  }
+  const Json* plans = Field(json, "plans");
+  if (plans == nullptr || !plans->is_array()) return Wrong("plans", "must be an array");
+  std::vector<Plan> ps;
+  for (size_t i = 0; i < plans->size(); ++i) {
+    auto p = PlanFromJson((*plans)[i], "plans[" + std::to_string(i) + "]", fs);
+    if (!p) return p.status();
+    ps.push_back(std::move(p).value());
+  }
+  return Catalog::Create(std::move(currency), period_days, std::move(fs), std::move(ps));
+}
+
+Result<Catalog> ParseCatalog(std::string_view text) {
+  const Json json = Json::parse(text.begin(), text.end(), nullptr, false);
+  if (json.is_discarded()) return Status::InvalidJson("the catalog is not valid JSON");
+  return CatalogFromJson(json);
+}
+
+Json UpgradeToJson(const std::optional<Upgrade>& upgrade) {
+  if (!upgrade) return nullptr;
+  return {{"plan", upgrade->plan},
+          {"limit", LimitToWire(upgrade->limit)},
+          {"price", upgrade->price_paisa / 100},
+          {"price_paisa", upgrade->price_paisa}};
+}
+
+Json DecisionToJson(const Decision& d) {
+  return {{"allowed", d.allowed},
+          {"feature", d.feature},
+          {"plan", d.plan},
+          {"current", d.current},
+          {"requested", d.requested},
+          {"limit", LimitToWire(d.limit)},
+          {"remaining", d.remaining ? Json(*d.remaining) : Json(nullptr)},
+          {"over", d.over},
+          {"upgrade", UpgradeToJson(d.upgrade)}};
+}
+
+Json LimitReachedBody(const Decision& d) {
+  return {{"error", "Limit reached"},
+          {"code", "limit_reached"},
+          {"feature", d.feature},
+          {"current", d.current},
+          {"limit", LimitToWire(d.limit)},
+          {"plan", d.plan},
+          {"upgrade", UpgradeToJson(d.upgrade)}};
+}
+
+Json UsageRowToJson(const UsageRow& row) {
+  return {{"used", row.used},
+          {"limit", LimitToWire(row.limit)},
+          {"percent", row.percent ? Json(*row.percent) : Json(nullptr)},
+          {"status", to_string(row.status)},
+          {"label", row.label},
+          {"text", row.text},
+          {"enforcement", row.enforcement == Enforcement::kHard ? "hard" : "soft"}};
+}
+
+Json UsageRowsToJson(const std::vector<UsageRow>& rows) {
+  Json out = Json::object();
+  for (const UsageRow& row : rows) out[row.feature] = UsageRowToJson(row);
+  return out;
+}
+
+Json SubscriptionToJson(const Subscription& sub, Time now) {
+  return {{"plan", EffectivePlan(sub, now)},
+          {"is_active", sub.is_active(now)},
+          {"start_date", FormatTime(sub.start)},
+          {"end_date", sub.end ? Json(FormatTime(*sub.end)) : Json(nullptr)}};
+}
+
+Json PeriodToJson(const Period& period) {
+  return {{"start", FormatTime(period.start)}, {"end", FormatTime(period.end)}};
+}
+
+Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json) {
+  if (!json.is_object()) return Status::InvalidJson("the usage snapshot must be a JSON object");
+  const Json* plan = Field(json, "plan");
+  if (plan == nullptr || !plan->is_string() || plan->get_ref<const std::string&>().empty()) {
+    return Status::InvalidArgument("usage snapshot: \"plan\" must be a non-empty string");
+  }
+  const Json* usage = Field(json, "usage");
+  if (usage == nullptr || !usage->is_object()) {
+    return Status::InvalidArgument("usage snapshot: \"usage\" must be an object");
+  }
+  UsageSnapshot snap{plan->get<std::string>(), {}};
+  for (const auto& [key, value] : usage->items()) {
+    const Json* used = value.is_object() ? Field(value, "used") : &value;
+    const auto n = used == nullptr ? std::nullopt : Int(*used);
+    if (!n || *n < 0) {
+      return Status::InvalidArgument("usage snapshot: usage." + key +
+                                     ".used must be a whole number of 0 or more");
+    }
+    snap.usage.emplace(key, *n);
+  }
+  return snap;
+}
+
+}  // namespace sima

@@ -1,0 +1,125 @@
+#include "sima/catalog.h"
+
+#include <gtest/gtest.h>
+
+namespace sima {
+namespace {
+
+std::vector<Feature> TwoFeatures() {
+  return {{"invoices", "Invoices", Enforcement::kHard}, {"api_calls", "API calls", Enforcement::kSoft}};
+}
+
+Plan MakePlan(std::string code, int64_t price, std::vector<Limit> limits) {
+  return Plan{code, code, price, std::move(limits)};
+}
+
+TEST(Catalog, DefaultMatchesTheSpecTable) {
+  const Catalog& c = Catalog::Default();
+  EXPECT_EQ(c.currency(), "NPR");
+  EXPECT_EQ(c.period_days(), 30);
+  ASSERT_EQ(c.features().size(), 4u);
+  EXPECT_EQ(c.features()[3].key, "api_calls");
+  EXPECT_EQ(c.features()[3].enforcement, Enforcement::kSoft);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(c.features()[i].enforcement, Enforcement::kHard);
+
+  const Plan* free = c.FindPlan("FREE");
+  const Plan* basic = c.FindPlan("BASIC");
+  const Plan* pro = c.FindPlan("PRO");
+  ASSERT_TRUE(free && basic && pro);
+  EXPECT_EQ(free->price_paisa, 0);
+  EXPECT_EQ(basic->price_rupees(), 1900);
+  EXPECT_EQ(pro->price_paisa, 390000);
+  EXPECT_EQ(free->limits, (std::vector<Limit>{Limit::Of(10), Limit::Of(5), Limit::Of(1), Limit::Of(100)}));
+  EXPECT_EQ(basic->limits,
+            (std::vector<Limit>{Limit::Of(1000), Limit::Of(50), Limit::Of(3), Limit::Of(10000)}));
+  EXPECT_EQ(pro->limits, (std::vector<Limit>{Limit::Unlimited(), Limit::Unlimited(), Limit::Of(10),
+                                             Limit::Of(100000)}));
+}
+
+TEST(Catalog, OrdersPlansCheapestFirstWithFreeFirst) {
+  auto c = Catalog::Create("NPR", 30, TwoFeatures(),
+                           {MakePlan("PRO", 500, {Limit::Unlimited(), Limit::Of(9)}),
+                            MakePlan("FREE", 0, {Limit::Of(1), Limit::Of(1)}),
+                            MakePlan("MID", 200, {Limit::Of(5), Limit::Of(5)})});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->plans()[0].code, "FREE");
+  EXPECT_EQ(c->plans()[1].code, "MID");
+  EXPECT_EQ(c->plans()[2].code, "PRO");
+  EXPECT_EQ(c->free_plan().code, "FREE");
+}
+
+TEST(Catalog, UnlimitedIsAStateNotANumber) {
+  EXPECT_TRUE(Limit::Unlimited().unlimited());
+  EXPECT_TRUE(Limit::Unlimited().Allows(INT64_MAX));
+  EXPECT_FALSE(Limit::Of(10).unlimited());
+  EXPECT_TRUE(Limit::Of(10).Allows(10));
+  EXPECT_FALSE(Limit::Of(10).Allows(11));
+  EXPECT_TRUE(Limit::Of(0).Allows(0));
+  EXPECT_FALSE(Limit::Of(0).Allows(1));
+}
+
+struct BadCatalog {
+  const char* name;
+  std::function<Result<Catalog>()> make;
+  const char* message_part;
+};
+
+TEST(Catalog, RefusesEachBadCatalogNamingTheProblem) {
+  const Limit one = Limit::Of(1);
+  const std::vector<BadCatalog> cases = {
+      {"no FREE plan", [&] { return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("PRO", 100, {one, one})}); },
+       "no FREE plan"},
+      {"negative price",
+       [&] {
+         return Catalog::Create("NPR", 30, TwoFeatures(),
+                                {MakePlan("FREE", 0, {one, one}), MakePlan("PRO", -5, {one, one})});
+       },
+       "\"PRO\" has a negative price"},
+      {"priced FREE", [&] { return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("FREE", 10, {one, one})}); },
+       "FREE plan must cost 0"},
+      {"duplicate plan",
+       [&] {
+         return Catalog::Create("NPR", 30, TwoFeatures(),
+                                {MakePlan("FREE", 0, {one, one}), MakePlan("PRO", 9, {one, one}),
+                                 MakePlan("PRO", 10, {one, one})});
+       },
+       "duplicate plan \"PRO\""},
+      {"duplicate feature",
+       [&] {
+         return Catalog::Create("NPR", 30, {{"a", "A", Enforcement::kHard}, {"a", "A", Enforcement::kHard}},
+                                {MakePlan("FREE", 0, {one, one})});
+       },
+       "duplicate feature \"a\""},
+      {"missing limit", [&] { return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("FREE", 0, {one})}); },
+       "has 1 limits for 2 features"},
+      {"zero period", [&] { return Catalog::Create("NPR", 0, TwoFeatures(), {MakePlan("FREE", 0, {one, one})}); },
+       "period_days must be at least 1"},
+      {"no features", [&] { return Catalog::Create("NPR", 30, {}, {MakePlan("FREE", 0, {})}); },
+       "at least one feature"},
+      {"paid plan at 0",
+       [&] {
+         return Catalog::Create("NPR", 30, TwoFeatures(),
+                                {MakePlan("FREE", 0, {one, one}), MakePlan("GIFT", 0, {one, one})});
+       },
+       "\"GIFT\" is paid but has price 0"},
+      {"empty code", [&] { return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("", 0, {one, one})}); },
+       "empty code"},
+  };
+  for (const auto& c : cases) {
+    const auto result = c.make();
+    ASSERT_FALSE(result.ok()) << c.name;
+    EXPECT_EQ(result.status().code(), Code::kInvalidCatalog) << c.name;
+    EXPECT_NE(result.status().message().find(c.message_part), std::string::npos)
+        << c.name << ": " << result.status().message();
+  }
+}
+
+TEST(Catalog, FindsFeaturesAndPlansByName) {
+  const Catalog& c = Catalog::Default();
+  EXPECT_EQ(c.FeatureIndex("team_members"), 2u);
+  EXPECT_FALSE(c.FeatureIndex("widgets").has_value());
+  EXPECT_EQ(c.FindPlan("ENTERPRISE"), nullptr);
+}
+
+}  // namespace
+}  // namespace sima

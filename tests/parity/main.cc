@@ -1,0 +1,74 @@
+// sima-parity: reads a JSON array of cases on stdin and prints, as a JSON array, what the
+// native core answers for each. wasm/test/parity.test.mjs runs the same table through the JS
+// package and compares the two.
+//
+// A case: {"catalog": <catalog JSON or null for the default>, "usage": <GET /billing/usage/
+// body>, "op": "check" | "usage" | "afterUpgrade", "feature", "n", "plan"}.
+// An answer: {"ok": true, "result": ...} or {"ok": false, "code": "...", "message": "..."}.
+#include <iostream>
+#include <iterator>
+#include <string>
+
+#include "sima/catalog.h"
+#include "sima/decision.h"
+#include "sima/json.h"
+#include "sima/usage.h"
+
+namespace {
+
+sima::Json Error(const sima::Status& status) {
+  return {{"ok", false}, {"code", sima::code_name(status.code())}, {"message", status.message()}};
+}
+
+sima::Json Rows(const std::vector<sima::UsageRow>& rows) {
+  sima::Json out = sima::Json::array();
+  for (const sima::UsageRow& row : rows) {
+    sima::Json j = sima::UsageRowToJson(row);
+    j["feature"] = row.feature;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+sima::Json Run(const sima::Json& c) {
+  if (!c.is_object()) return Error(sima::Status::InvalidJson("a case must be an object"));
+  const auto catalog = c.contains("catalog") && !c["catalog"].is_null()
+                           ? sima::CatalogFromJson(c["catalog"])
+                           : sima::Result<sima::Catalog>(sima::Catalog::Default());
+  if (!catalog) return Error(catalog.status());
+  const auto snapshot = sima::UsageSnapshotFromJson(c.value("usage", sima::Json::object()));
+  if (!snapshot) return Error(snapshot.status());
+  if (catalog->FindPlan(snapshot->plan) == nullptr) {
+    return Error(sima::Status::InvalidPlan("unknown plan \"" + snapshot->plan + "\""));
+  }
+  const std::string op = c.value("op", "");
+  if (op == "check") {
+    const auto d = sima::Check(*catalog, snapshot->plan, snapshot->usage,
+                               c.value("feature", ""), c.value("n", int64_t{1}));
+    if (!d) return Error(d.status());
+    return {{"ok", true}, {"result", sima::DecisionToJson(*d)}};
+  }
+  if (op == "usage" || op == "afterUpgrade") {
+    const auto rows = op == "usage"
+                          ? sima::UsageView(*catalog, snapshot->plan, snapshot->usage)
+                          : sima::UsageAfterUpgrade(*catalog, c.value("plan", ""), snapshot->usage);
+    if (!rows) return Error(rows.status());
+    return {{"ok", true}, {"result", Rows(*rows)}};
+  }
+  return Error(sima::Status::InvalidArgument("unknown op \"" + op + "\""));
+}
+
+}  // namespace
+
+int main() {
+  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  const sima::Json cases = sima::Json::parse(input, nullptr, false);
+  if (cases.is_discarded() || !cases.is_array()) {
+    std::cerr << "sima-parity: stdin must be a JSON array of cases\n";
+    return 2;
+  }
+  sima::Json out = sima::Json::array();
+  for (const sima::Json& c : cases) out.push_back(Run(c));
+  std::cout << out.dump(-1, ' ', false, sima::Json::error_handler_t::replace) << '\n';
+  return 0;
+}

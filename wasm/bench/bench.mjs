@@ -1,0 +1,66 @@
+// Prints what sima costs a web app: bytes shipped to browsers (gzip -9), init time in Node,
+// and the time per check() and usage() through the public API. Run: npm run bench
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
+import { execFileSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
+const shipped = pkg.files.filter((f) => f.endsWith('.js') || f.endsWith('.wasm'));
+
+console.log('sima bench (Node', process.version + ')\n');
+console.log('shipped to browsers (gzip -9):');
+let total = 0;
+for (const f of shipped) {
+  const bytes = readFileSync(new URL(f, root));
+  const gz = gzipSync(bytes, { level: 9 }).length;
+  total += gz;
+  console.log(`  ${f.padEnd(22)} ${String(bytes.length).padStart(7)} B  ${(gz / 1024).toFixed(1).padStart(5)} KiB gz`);
+}
+console.log(`  ${'total'.padEnd(22)} ${' '.repeat(9)}  ${(total / 1024).toFixed(1).padStart(5)} KiB gz  (target < 60)\n`);
+
+// Init in a fresh process each time: import + compile + instantiate + first core.
+const initScript = `
+  const t0 = performance.now();
+  const { createCore, init } = await import(${JSON.stringify(new URL('src/index.js', root).href)});
+  await init();
+  const t1 = performance.now();
+  const { catalog, snapshot } = await import(${JSON.stringify(new URL('test/fixtures.mjs', root).href)});
+  const t2 = performance.now();
+  await createCore(catalog, snapshot('FREE'));
+  console.log(JSON.stringify({ init: t1 - t0, core: performance.now() - t2 }));
+`;
+const runs = [];
+for (let i = 0; i < 7; i++) {
+  runs.push(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', initScript], { encoding: 'utf8' })));
+}
+const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+console.log(`init in Node (median of ${runs.length} fresh processes): ${median(runs.map((r) => r.init)).toFixed(1)} ms  (target < 20)`);
+console.log(`  + first createCore(): ${median(runs.map((r) => r.core)).toFixed(2)} ms\n`);
+
+const { createCore } = await import('../src/index.js');
+const { catalog, snapshot } = await import('../test/fixtures.mjs');
+const core = await createCore(catalog, snapshot('FREE', { invoices: 8, api_calls: 450 }));
+
+function ns(label, fn, iterations) {
+  for (let i = 0; i < Math.min(iterations, 20000); i++) fn(i);
+  const samples = [];
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    for (let i = 0; i < iterations; i++) fn(i);
+    samples.push(((performance.now() - t) * 1e6) / iterations);
+  }
+  console.log(`  ${label.padEnd(46)} ${median(samples).toFixed(0).padStart(6)} ns`);
+}
+
+let sink;
+console.log('per call through the public API (median of 5 runs):');
+ns("check('invoices')  (repeated: answered from the cache)", () => { sink = core.check('invoices'); }, 1e6);
+ns("check('invoices', n) (n varies: every call enters wasm)", (i) => { sink = core.check('invoices', 1 + (i & 7)); }, 3e5);
+ns("check() after record() (state changed each time)", (i) => { if ((i & 1023) === 0) core.setUsed('customers', 0); core.record('customers'); sink = core.check('customers'); }, 1e5);
+ns('usage()  (repeated: answered from the cache)', () => { sink = core.usage(); }, 3e5);
+ns('usage() after record()  (recomputed in wasm)', () => { core.record('api_calls'); sink = core.usage(); }, 2e4);
+ns("usageAfterUpgrade('PRO')  (always in wasm)", () => { sink = core.usageAfterUpgrade('PRO'); }, 2e4);
+ns("upgradeOptions('invoices')", () => { sink = core.upgradeOptions('invoices'); }, 2e4);
+void sink;

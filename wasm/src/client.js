@@ -1,0 +1,241 @@
+// The client: keeps an offline Core in step with sima-server (spec/api.md) over fetch.
+// The server is the authority: every answer that says something about usage replaces the
+// local view, and a 403 limit_reached overrides it.
+import { createCore } from './core.js';
+import { LimitReachedError, SimaError, invalid } from './errors.js';
+
+const PROVIDERS = { khalti: 'khalti', esewa: 'esewa' };
+
+/**
+ * Creates a client and loads the catalog and the usage snapshot.
+ * @param {{baseUrl: string, token: string | (() => string | Promise<string>), fetch?: typeof fetch,
+ *          locateFile?: (file: string, prefix: string) => string, wasmBinary?: ArrayBuffer|Uint8Array}} options
+ */
+export async function createClient(options) {
+  const client = new SimaClient(options);
+  await client.load();
+  return client;
+}
+
+export class SimaClient {
+  #base;
+  #token;
+  #fetch;
+  #initOptions;
+  #core = null;
+  #snapshot = null;
+  #listeners = new Set();
+
+  constructor({ baseUrl, token, fetch: fetchFn, locateFile, wasmBinary } = {}) {
+    if (typeof baseUrl !== 'string' || baseUrl === '') throw invalid('baseUrl must be a non-empty string');
+    if (typeof token !== 'string' && typeof token !== 'function') throw invalid('token must be a string or a function');
+    this.#base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+    this.#token = token;
+    this.#fetch = fetchFn ?? globalThis.fetch?.bind(globalThis);
+    if (typeof this.#fetch !== 'function') throw invalid('no fetch: pass options.fetch');
+    this.#initOptions = { locateFile, wasmBinary };
+  }
+
+  /** True once load() has succeeded. */
+  get loaded() {
+    return this.#core !== null;
+  }
+
+  /** The plan the local view decides on. */
+  get plan() {
+    return this.#coreOrThrow().plan;
+  }
+
+  /** The catalog (GET /billing/plans/), frozen. */
+  get catalog() {
+    return this.#coreOrThrow().catalog;
+  }
+
+  /** The last GET /billing/usage/ answer as the server sent it (subscription, period, ...). */
+  get snapshot() {
+    return this.#snapshot;
+  }
+
+  /** Loads the catalog and the usage snapshot; call again to reload both. */
+  async load() {
+    const [plans, usage] = await Promise.all([
+      this.request('GET', 'billing/plans/'),
+      this.#call('GET', 'billing/usage/'),
+    ]);
+    this.#core = await createCore(plans, usage, this.#initOptions);
+    this.#snapshot = usage;
+    this.#emit('load');
+  }
+
+  /** Re-reads the usage snapshot from the server; returns the usage rows. */
+  async refresh() {
+    const usage = await this.#call('GET', 'billing/usage/');
+    this.#coreOrThrow().setUsage(usage);
+    this.#snapshot = usage;
+    this.#emit('usage');
+    return this.usage();
+  }
+
+  check(feature, n = 1) {
+    return this.#coreOrThrow().check(feature, n);
+  }
+
+  usage() {
+    return this.#coreOrThrow().usage();
+  }
+
+  usageAfterUpgrade(plan) {
+    return this.#coreOrThrow().usageAfterUpgrade(plan);
+  }
+
+  upgradeOptions(feature, n = 1) {
+    return this.#coreOrThrow().upgradeOptions(feature, n);
+  }
+
+  /** Counts locally (optimistic) and tells listeners. */
+  record(feature, n = 1) {
+    this.#coreOrThrow().record(feature, n);
+    this.#emit('record');
+  }
+
+  /**
+   * Creates something that counts against `feature` (e.g. POST /invoices/): refused locally,
+   * without a request, when the core says no; otherwise sent, and counted once the server
+   * answers 2xx. A 403 from the server overrides the local view. Returns the server's body.
+   */
+  async create(feature, path, body) {
+    const decision = this.check(feature, 1);
+    if (!decision.allowed) throw new LimitReachedError(decision);
+    const answer = await this.request('POST', path, body);
+    this.record(feature, 1);
+    return answer;
+  }
+
+  /** POST /usage/{feature}/: meters an integrator's action; the server's count wins. */
+  async meter(feature, quantity = 1, idempotencyKey) {
+    if (typeof feature !== 'string' || feature === '') throw invalid('feature must be a non-empty string');
+    const body = { quantity };
+    if (idempotencyKey !== undefined) body.idempotency_key = idempotencyKey;
+    return this.request('POST', `usage/${encodeURIComponent(feature)}/`, body);
+  }
+
+  /**
+   * Starts buying `plan`: POST /billing/khalti/init/ (or esewa). Returns the server's answer;
+   * for Khalti send the user to `payment_url`, for eSewa POST `fields` to `form_url`.
+   */
+  async startUpgrade(plan, { provider = 'khalti' } = {}) {
+    if (typeof plan !== 'string' || plan === '') throw invalid('plan must be a non-empty string');
+    if (!PROVIDERS[provider]) throw invalid(`provider must be "khalti" or "esewa", got ${String(provider)}`);
+    return this.request('POST', `billing/${provider}/init/`, { plan });
+  }
+
+  /** GET /billing/payments/{id}/. A payment seen as SUCCESS re-reads the usage (new plan). */
+  async payment(id) {
+    const answer = await this.request('GET', `billing/payments/${encodeURIComponent(String(id))}/`);
+    if (answer?.status === 'SUCCESS' && answer.plan && answer.plan !== this.#core?.plan) await this.refresh();
+    return answer;
+  }
+
+  /**
+   * POST /billing/{provider}/verify/. Returns the decision as the server states it: success,
+   * pending (202) or failed (400 payment_failed) are answers, not errors.
+   */
+  async verifyPayment(id, { pidx, provider = 'khalti' } = {}) {
+    if (!PROVIDERS[provider]) throw invalid(`provider must be "khalti" or "esewa", got ${String(provider)}`);
+    const body = { payment_id: id };
+    if (pidx !== undefined) body.pidx = pidx;
+    let answer;
+    try {
+      answer = await this.request('POST', `billing/${provider}/verify/`, body);
+    } catch (e) {
+      if (e instanceof SimaError && e.code === 'payment_failed') return e.body;
+      throw e;
+    }
+    if (answer?.status === 'SUCCESS') await this.refresh();
+    return answer;
+  }
+
+  /**
+   * Any authorized JSON call to sima-server. Resolves with the parsed body of a 2xx answer;
+   * rejects with a SimaError carrying the server's `code` (LimitReachedError for 403
+   * limit_reached, after taking the server's count into the local view).
+   */
+  async request(method, path, body) {
+    const answer = await this.#call(method, path, body);
+    if (answer && typeof answer === 'object' && this.#core && typeof answer.feature === 'string' &&
+        typeof answer.used === 'number' && typeof answer.plan === 'string') {
+      this.#sync(() => this.#core.applyLimitReached({ ...answer, current: answer.used }), 'usage');
+    }
+    return answer;
+  }
+
+  /**
+   * Calls `listener({type: 'change', reason})` after every change of the local view:
+   * reason is 'load', 'usage', 'record', or 'limit' (a server 403 overrode it).
+   * Returns a function that unsubscribes.
+   */
+  subscribe(listener) {
+    if (typeof listener !== 'function') throw invalid('listener must be a function');
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async #call(method, path, body) {
+    const url = new URL(path.replace(/^\/+/, ''), this.#base);
+    const token = typeof this.#token === 'function' ? await this.#token() : this.#token;
+    const init = { method, headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await this.#fetch(url.href, init);
+    } catch (e) {
+      throw new SimaError('network_error', `sima: ${method} ${url.pathname} failed: ${e?.message ?? e}`, { cause: e });
+    }
+    const text = await response.text();
+    let data = null;
+    if (text !== '') {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        throw new SimaError('invalid_response', `sima: ${method} ${url.pathname} answered ${response.status} with a body that is not JSON`, { status: response.status });
+      }
+    }
+    if (response.ok) return data;
+    const code = typeof data?.code === 'string' ? data.code : `http_${response.status}`;
+    if (response.status === 403 && code === 'limit_reached' && data) {
+      if (this.#core) this.#sync(() => this.#core.applyLimitReached(data), 'limit');
+      throw new LimitReachedError(data, { status: 403, body: data });
+    }
+    const message = typeof data?.error === 'string' ? data.error : `${method} ${url.pathname} answered ${response.status}`;
+    throw new SimaError(code, message, { status: response.status, body: data });
+  }
+
+  #sync(apply, reason) {
+    try {
+      apply();
+    } catch {
+      // A server answer the local catalog does not know (e.g. a new feature): refresh later.
+      return;
+    }
+    this.#emit(reason);
+  }
+
+  #coreOrThrow() {
+    if (!this.#core) throw new SimaError('not_loaded', 'sima: call load() (or use createClient) first');
+    return this.#core;
+  }
+
+  #emit(reason) {
+    const event = { type: 'change', reason };
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event);
+      } catch (e) {
+        queueMicrotask(() => { throw e; }); // a broken listener must not break the others
+      }
+    }
+  }
+}

@@ -1,0 +1,248 @@
+// The offline core: sima's rules (compiled from sdk/ to WebAssembly) over one catalog and one
+// usage snapshot. Every answer is a fresh plain object; nothing needs to be freed.
+import createSimaCore from '../dist/sima_core.js';
+import { SimaError, invalid } from './errors.js';
+
+const WASM_FILE = 'sima_core.wasm';
+const DIST_URL = new URL('../dist/', import.meta.url);
+
+// Layout of the ten doubles RawCore::check() writes (wasm/src/bindings.cc, enum Slot).
+const ALLOWED = 0, CURRENT = 1, REQUESTED = 2, LIMIT = 3, REMAINING = 4, OVER = 5,
+  UP_PLAN = 6, UP_LIMIT = 7, UP_PRICE = 8, UP_PAISA = 9;
+
+let ready = null; // the Emscripten module
+let initialized = null; // what init() returns
+
+/**
+ * Loads the WebAssembly core once; every later call returns the same promise (options of
+ * later calls are ignored). Every other entry point awaits it, so calling it is optional.
+ * @param {{locateFile?: (file: string, prefix: string) => string, wasmBinary?: ArrayBuffer|Uint8Array}} [options]
+ */
+export function init(options = {}) {
+  loadModule(options);
+  return initialized;
+}
+
+function loadModule(options = {}) {
+  if (!ready) {
+    ready = load(options).catch((e) => {
+      ready = null; // a failed load (e.g. offline) may be retried
+      initialized = null;
+      throw e instanceof SimaError ? e : new SimaError('init_failed', `sima: could not load the core: ${e?.message ?? e}`, { cause: e });
+    });
+    initialized = ready.then(() => undefined);
+  }
+  return ready;
+}
+
+async function load({ locateFile, wasmBinary } = {}) {
+  const settings = {};
+  if (locateFile) settings.locateFile = locateFile;
+  if (wasmBinary) {
+    settings.wasmBinary = wasmBinary;
+  } else if (isNode()) {
+    // Emscripten 3.1.6's ES module cannot read files itself in Node: hand it the bytes.
+    const where = locateFile ? locateFile(WASM_FILE, DIST_URL.href) : new URL(WASM_FILE, DIST_URL).href;
+    const fsName = 'node:fs/promises'; // not a static import: browsers and bundlers never see it
+    const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName);
+    settings.wasmBinary = await readFile(/^[a-z][a-z0-9+.-]+:/i.test(where) ? new URL(where) : where);
+  }
+  return createSimaCore(settings);
+}
+
+function isNode() {
+  return typeof process === 'object' && typeof process.versions?.node === 'string' &&
+    typeof window === 'undefined';
+}
+
+// Frees a Core's wasm object when the Core itself is garbage collected.
+const registry = new FinalizationRegistry((raw) => raw.delete());
+const CONSTRUCT = Symbol('sima.Core');
+
+function jsonText(value, what) {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    try {
+      return JSON.stringify(value);
+    } catch (e) {
+      throw new SimaError('invalid_json', `${what} cannot be turned into JSON: ${e.message}`, { cause: e });
+    }
+  }
+  throw invalid(`${what} must be a JSON string or an object, got ${describe(value)}`);
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+function featureArg(feature) {
+  if (typeof feature !== 'string') throw invalid(`feature must be a string, got ${describe(feature)}`);
+  return feature;
+}
+
+function countArg(n, name) {
+  if (typeof n !== 'number') throw invalid(`${name} must be a number, got ${describe(n)}`);
+  return n;
+}
+
+/**
+ * Creates an offline core from a catalog (GET /billing/plans/) and a usage snapshot
+ * (GET /billing/usage/), each as JSON text or as the parsed object. Without a snapshot the
+ * core starts on FREE with nothing used.
+ */
+export async function createCore(catalog, usage, options) {
+  const module = await loadModule(options);
+  return new Core(CONSTRUCT, module, catalog, usage);
+}
+
+export class Core {
+  #module;
+  #raw;
+  #slots; // index of the first output double in HEAPF64
+  #plan;
+  #catalog;
+  #featureIndex;
+  // Answers of the wasm core, kept until the state changes (record, setUsage, ...).
+  #checks = [];
+  #rowsCache = null;
+
+  constructor(token, module, catalog, usage) {
+    if (token !== CONSTRUCT) throw new TypeError('use createCore() to make a sima Core');
+    const raw = new module.RawCore();
+    this.#module = module;
+    this.#raw = raw;
+    registry.register(this, raw);
+    this.#ok(raw.setCatalog(jsonText(catalog, 'the catalog')));
+    this.#catalog = deepFreeze(JSON.parse(raw.catalogJson()));
+    this.#featureIndex = new Map(this.#catalog.features.map((f, i) => [f.key, i]));
+    this.#slots = raw.slots() / 8;
+    if (usage !== undefined && usage !== null) this.setUsage(usage);
+    this.#plan = raw.plan();
+  }
+
+  /** The plan the core decides on. */
+  get plan() {
+    return this.#plan;
+  }
+
+  /** The catalog as the core understood it (frozen): plans cheapest first, -1 = unlimited. */
+  get catalog() {
+    return this.#catalog;
+  }
+
+  /** May `n` more of `feature` be done now? Never throws for a refusal: see `allowed`. */
+  check(feature, n = 1) {
+    const index = this.#featureIndex.get(feature);
+    const cached = index === undefined ? undefined : this.#checks[index];
+    if (cached !== undefined && cached.requested === n) {
+      return { ...cached, upgrade: cached.upgrade && { ...cached.upgrade } };
+    }
+    const raw = this.#raw;
+    if (index === undefined || typeof n !== 'number') {
+      countArg(n, 'n');
+      if (raw.checkByName(featureArg(feature), n) !== 0) this.#fail();
+    } else if (raw.check(index, n) !== 0) {
+      this.#fail();
+    }
+    const s = this.#module.HEAPF64;
+    const o = this.#slots;
+    const up = s[o + UP_PLAN];
+    const decision = {
+      allowed: s[o + ALLOWED] !== 0,
+      feature,
+      plan: this.#plan,
+      current: s[o + CURRENT],
+      requested: s[o + REQUESTED],
+      limit: s[o + LIMIT],
+      remaining: s[o + REMAINING] < 0 ? null : s[o + REMAINING],
+      over: s[o + OVER] !== 0,
+      upgrade: up < 0 ? null : {
+        plan: this.#catalog.plans[up].code,
+        limit: s[o + UP_LIMIT],
+        price: s[o + UP_PRICE],
+        price_paisa: s[o + UP_PAISA],
+      },
+    };
+    if (index !== undefined) this.#checks[index] = { ...decision, upgrade: decision.upgrade && { ...decision.upgrade } };
+    return decision;
+  }
+
+  /** One row per feature, in catalog order, as a usage panel draws it. */
+  usage() {
+    this.#rowsCache ??= this.#rows('');
+    return this.#rowsCache.map((row) => ({ ...row }));
+  }
+
+  /** The same counts drawn against another plan's limits (the "after upgrade" preview). */
+  usageAfterUpgrade(plan) {
+    if (typeof plan !== 'string' || plan === '') throw invalid(`plan must be a non-empty string, got ${describe(plan)}`);
+    return this.#rows(plan);
+  }
+
+  /** Every plan pricier than the current one, cheapest first, for `n` more of `feature`. */
+  upgradeOptions(feature, n = 1) {
+    const text = this.#raw.upgradeOptionsJson(featureArg(feature), countArg(n, 'n'));
+    if (text === '') this.#fail();
+    return JSON.parse(text);
+  }
+
+  /** Counts `n` more of `feature` locally, after the server accepted a create. */
+  record(feature, n = 1) {
+    this.#ok(this.#raw.record(featureArg(feature), countArg(n, 'n')));
+    this.#changed();
+  }
+
+  /** Replaces the plan and every count with a GET /billing/usage/ answer. */
+  setUsage(snapshot) {
+    this.#ok(this.#raw.setUsage(jsonText(snapshot, 'the usage snapshot')));
+    this.#plan = this.#raw.plan();
+    this.#changed();
+  }
+
+  /** Sets one count (e.g. the server's `current` from a 403). */
+  setUsed(feature, used) {
+    this.#ok(this.#raw.setUsed(featureArg(feature), countArg(used, 'used')));
+    this.#changed();
+  }
+
+  /** Takes the server's view from a 403 limit_reached body: its plan and its count. */
+  applyLimitReached(body) {
+    if (body === null || typeof body !== 'object') throw invalid('a limit_reached body must be an object');
+    if (typeof body.plan === 'string' && body.plan !== this.#plan) {
+      this.#ok(this.#raw.setPlan(body.plan));
+      this.#plan = this.#raw.plan();
+      this.#changed();
+    }
+    this.setUsed(body.feature, body.current);
+  }
+
+  #changed() {
+    this.#checks = [];
+    this.#rowsCache = null;
+  }
+
+  #rows(plan) {
+    const text = this.#raw.usageJson(plan);
+    if (text === '') this.#fail();
+    return JSON.parse(text);
+  }
+
+  #ok(done) {
+    if (!done) this.#fail();
+  }
+
+  #fail() {
+    const { code, message } = this.#raw.error();
+    throw new SimaError(code, message);
+  }
+}
+
+function deepFreeze(value) {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

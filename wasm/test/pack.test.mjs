@@ -1,0 +1,41 @@
+// The npm tarball, installed into an empty folder and imported as a user would.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+const npm = (args, cwd) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
+
+test('npm pack → install in an empty folder → import sima works', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'sima-pack-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], pkgDir));
+  const files = packed[0].files.map((f) => f.path).sort();
+  assert.deepEqual(files, ['README.md', 'dist/sima_core.js', 'dist/sima_core.wasm', 'package.json',
+    'src/client.js', 'src/core.js', 'src/errors.js', 'src/index.d.ts', 'src/index.js']);
+  const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')));
+  const app = join(work, 'app');
+  execFileSync('mkdir', [app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  npm(['install', tarball, '--offline'], app);
+  writeFileSync(join(app, 'main.js'), `
+    import { createCore, SimaError } from 'sima';
+    const catalog = ${JSON.stringify({
+      features: [{ key: 'invoices', label: 'Invoices' }],
+      plans: [{ code: 'FREE', price: 0, limits: { invoices: 10 } }, { code: 'BASIC', price: 1900, limits: { invoices: 1000 } }],
+    })};
+    const core = await createCore(catalog, { plan: 'FREE', usage: { invoices: { used: 10 } } });
+    const d = core.check('invoices');
+    let code;
+    try { core.check('nope'); } catch (e) { code = e instanceof SimaError && e.code; }
+    console.log(JSON.stringify({ allowed: d.allowed, upgrade: d.upgrade.plan, text: core.usage()[0].text, code }));
+  `);
+  const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8' }));
+  assert.deepEqual(out, { allowed: false, upgrade: 'BASIC', text: '10/10 (100%)', code: 'unknown_feature' });
+  // Only the public entry point is exported.
+  assert.throws(() => execFileSync(process.execPath, ['-e', "import('sima/src/core.js').then(() => process.exit(0), () => process.exit(3))"], { cwd: app, stdio: 'ignore' }));
+});

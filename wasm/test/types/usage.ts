@@ -1,0 +1,56 @@
+// Must compile with `tsc --noEmit -p test/types`: the package's types as a user sees them.
+import {
+  createClient, createCore, init, LimitReachedError, SimaError,
+  type Catalog, type ChangeEvent, type Core, type Decision, type SimaClient, type UsageRow, type UpgradeOption,
+} from '../../src/index.js';
+
+async function offline(catalog: Catalog): Promise<void> {
+  await init({ locateFile: (file, prefix) => prefix + file });
+  const core: Core = await createCore(catalog, { plan: 'FREE', usage: { invoices: { used: 8 } } });
+  const d: Decision = core.check('invoices');
+  const n: number | null = d.remaining;
+  const upgradeTo: string | undefined = d.upgrade?.plan;
+  const rows: UsageRow[] = core.usage();
+  const status: 'ok' | 'warning' | 'full' | 'over' = rows[0].status;
+  const preview: UsageRow[] = core.usageAfterUpgrade('PRO');
+  const options: UpgradeOption[] = core.upgradeOptions('invoices', 2);
+  core.record('invoices');
+  core.setUsed('invoices', 3);
+  core.setUsage('{"plan":"FREE","usage":{}}');
+  const plan: string = core.plan;
+  // @ts-expect-error n must be a number
+  core.check('invoices', '2');
+  // @ts-expect-error the catalog is read-only
+  core.catalog.currency = 'USD';
+  void [n, upgradeTo, status, preview, options, plan];
+}
+
+async function online(): Promise<void> {
+  const client: SimaClient = await createClient({ baseUrl: 'https://api.example.com', token: () => 'st_x' });
+  const off: () => void = client.subscribe((e: ChangeEvent) => { if (e.reason === 'limit') void e.type; });
+  try {
+    await client.create<{ id: string }>('invoices', '/invoices/', { amount_paisa: 250000 });
+  } catch (e) {
+    if (e instanceof LimitReachedError) {
+      const price: number | undefined = e.upgrade?.price;
+      const status: number | null = e.status;
+      void [price, status];
+    } else if (e instanceof SimaError) {
+      const code: string = e.code;
+      void code;
+    }
+  }
+  const khalti = await client.startUpgrade('PRO');
+  const url: string = khalti.payment_url;
+  const esewa = await client.startUpgrade('PRO', { provider: 'esewa' });
+  const form: string = esewa.form_url;
+  const payment = await client.payment(khalti.payment_id);
+  const ps: 'PENDING' | 'SUCCESS' | 'FAILED' | 'REFUNDED' = payment.status;
+  const v = await client.verifyPayment(khalti.payment_id, { pidx: khalti.pidx });
+  const rows: UsageRow[] = await client.refresh();
+  off();
+  void [url, form, ps, v.success, rows];
+}
+
+void offline;
+void online;

@@ -1,0 +1,69 @@
+// eSewa status check: GET /api/epay/transaction/status/ (spec §3.6).
+#include "context.h"
+#include "esewa_flow.h"
+#include "money.h"
+#include "responses.h"
+
+namespace sima::sim {
+namespace {
+
+void status_check(Simulator::Impl& sim, const httplib::Request& req, httplib::Response& res) {
+  int delay_ms = 0;
+  {
+    std::lock_guard<std::mutex> lock(sim.mu);
+    delay_ms = sim.faults.esewa_status_delay_ms;
+  }
+  sim.delay(delay_ms);
+  std::lock_guard<std::mutex> lock(sim.mu);
+  if (sim.faults.esewa_status_reset.take()) return send_reset(res);
+  if (sim.faults.esewa_status_http_500.take()) return send_server_error(res);
+  if (sim.faults.esewa_status_outage.take()) {
+    return send_json(res, 200,
+                     nlohmann::ordered_json{{"code", 0},
+                                            {"error_message", "Service is currently unavailable"}});
+  }
+  const bool malformed = sim.faults.esewa_status_malformed.take();
+
+  const std::string product_code = req.get_param_value("product_code");
+  const std::string uuid = req.get_param_value("transaction_uuid");
+  std::string total_text = req.get_param_value("total_amount");
+  if (product_code.empty() || uuid.empty() || total_text.empty()) {
+    return send_json(res, 400,
+                     nlohmann::ordered_json{
+                         {"code", 0},
+                         {"error_message",
+                          "product_code, total_amount and transaction_uuid are required"}});
+  }
+  std::erase(total_text, ',');
+  const auto total = parse_rupees(total_text);
+
+  nlohmann::ordered_json body;
+  body["product_code"] = product_code;
+  body["transaction_uuid"] = uuid;
+  auto it = sim.esewa.find(uuid);
+  if (it == sim.esewa.end() || it->second.product_code != product_code || !total ||
+      *total != it->second.total_paisa) {
+    body["total_amount"] = total ? rupees_number(*total) : 0.0;
+    body["status"] = "NOT_FOUND";
+    body["ref_id"] = nullptr;
+  } else {
+    EsewaPayment& p = it->second;
+    esewa_refresh(sim, p);
+    body["total_amount"] = rupees_number(p.total_paisa + sim.faults.esewa_amount_delta_paisa);
+    body["status"] = p.status;
+    body["ref_id"] = p.ref_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.ref_id);
+  }
+  if (malformed) return send_truncated(res, body.dump());
+  send_json(res, 200, body);
+}
+
+}  // namespace
+
+void install_esewa_status(Simulator::Impl& sim) {
+  sim.server.Get(R"(/api/epay/transaction/status/?)",
+                 [&sim](const httplib::Request& req, httplib::Response& res) {
+                   status_check(sim, req, res);
+                 });
+}
+
+}  // namespace sima::sim

@@ -1,0 +1,19 @@
+// The look of the hosted pages: one self-contained HTML document per page
+// (inline CSS, no scripts, no external resources).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sima::sim {
+
+enum class Brand { kKhalti, kEsewa, kSimulator };
+
+// Escapes & < > " ' for element text and quoted attribute values.
+std::string html_escape(std::string_view text);
+
+// A full page: brand bar, a card titled title holding body_html (markup the
+// caller has already escaped), and the "simulator, in-memory" footer.
+std::string render_page(Brand brand, std::string_view title, std::string_view body_html);
+
+}  // namespace sima::sim

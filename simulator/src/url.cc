@@ -1,0 +1,122 @@
+#include "url.h"
+
+#include <cctype>
+
+namespace sima::sim {
+
+std::string percent_encode(std::string_view text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string build_query(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [name, value] : params) {
+    if (!out.empty()) out.push_back('&');
+    out += percent_encode(name) + "=" + percent_encode(value);
+  }
+  return out;
+}
+
+std::string append_query(std::string_view url, std::string_view query) {
+  const auto hash = url.find('#');
+  const std::string_view base = url.substr(0, hash);
+  const std::string_view fragment = hash == std::string_view::npos ? "" : url.substr(hash);
+  std::string out(base);
+  if (base.find('?') == std::string_view::npos) {
+    out.push_back('?');
+  } else if (!base.empty() && base.back() != '?' && base.back() != '&') {
+    out.push_back('&');
+  }
+  out += query;
+  out += fragment;
+  return out;
+}
+
+namespace {
+
+bool is_host_label(std::string_view label) {
+  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+  for (char ch : label) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') return false;
+  }
+  return true;
+}
+
+bool is_host(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    for (char ch : host.substr(1, host.size() - 2)) {
+      if (!std::isxdigit(static_cast<unsigned char>(ch)) && ch != ':' && ch != '.') return false;
+    }
+    return true;
+  }
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (host.empty()) return false;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = host.find('.', start);
+    if (!is_host_label(host.substr(start, dot - start))) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+bool is_valid_url(std::string_view url) {
+  if (url.size() > 2048) return false;
+  for (char ch : url) {
+    if (std::isspace(static_cast<unsigned char>(ch)) || std::iscntrl(static_cast<unsigned char>(ch))) {
+      return false;
+    }
+  }
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  const std::string_view scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https" && scheme != "ftp" && scheme != "ftps") return false;
+  std::string_view authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  std::string_view host = authority;
+  const auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
+    const std::string_view port = authority.substr(colon + 1);
+    if (port.empty() || port.size() > 5) return false;
+    for (char ch : port) {
+      if (!std::isdigit(static_cast<unsigned char>(ch))) return false;
+    }
+    host = authority.substr(0, colon);
+  }
+  return is_host(host);
+}
+
+std::optional<SplitUrl> split_url(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const std::string_view scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  const auto path_start = url.find_first_of("/?#", scheme_end + 3);
+  SplitUrl out;
+  out.origin = std::string(url.substr(0, path_start));
+  std::string rest =
+      path_start == std::string_view::npos ? "" : std::string(url.substr(path_start));
+  if (const auto hash = rest.find('#'); hash != std::string::npos) rest.erase(hash);
+  if (rest.empty() || rest.front() != '/') out.path_and_query.push_back('/');
+  out.path_and_query.append(rest);
+  return out;
+}
+
+}  // namespace sima::sim

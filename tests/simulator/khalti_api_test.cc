@@ -1,0 +1,223 @@
+// Khalti initiate and lookup as spec/gateways.md §1.2-§1.6 documents them.
+#include "sim_fixture.h"
+
+namespace sima::sim::testing {
+namespace {
+
+class SimKhalti : public SimTest {};
+
+const json kNotProvided = {{"detail", "Authentication credentials were not provided."},
+                           {"status_code", 401}};
+
+TEST_F(SimKhalti, RejectsInitiateWithoutAuthorization) {
+  auto res = post_json("/api/v2/epayment/initiate/", initiate_body(), "");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body), kNotProvided);
+}
+
+TEST_F(SimKhalti, RejectsInitiateWithoutKeyPrefix) {
+  auto res = post_json("/api/v2/epayment/initiate/", initiate_body(), kKhaltiKey);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body), kNotProvided);
+  res = post_json("/api/v2/epayment/initiate/", initiate_body(), std::string("Bearer ") + kKhaltiKey);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(json::parse(res->body), kNotProvided);
+}
+
+TEST_F(SimKhalti, RejectsAWrongKeyAsInvalidToken) {
+  auto res = post_json("/api/v2/epayment/initiate/", initiate_body(), "Key live_secret_key_wrong");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body), (json{{"detail", "Invalid token."}, {"status_code", 401}}));
+  res = lookup("whatever");  // the right key still works for lookup
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
+TEST_F(SimKhalti, AcceptsTheLowercaseKeyPrefixOfTheDocSamples) {
+  auto res = post_json("/api/v2/epayment/initiate/", initiate_body(), std::string("key ") + kKhaltiKey);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+}
+
+TEST_F(SimKhalti, ReportsEveryBlankFieldInOneBody) {
+  auto res = post_json("/api/v2/epayment/initiate/",
+                       {{"return_url", ""}, {"website_url", "  "}, {"amount", 1000}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  const json blank = {"This field may not be blank."};
+  EXPECT_EQ(json::parse(res->body), (json{{"return_url", blank},
+                                          {"website_url", blank},
+                                          {"purchase_order_id", blank},
+                                          {"purchase_order_name", blank},
+                                          {"error_key", "validation_error"}}));
+}
+
+TEST_F(SimKhalti, RejectsInvalidUrls) {
+  json body = initiate_body();
+  body["return_url"] = "not a url";
+  body["website_url"] = "shop.example.com";
+  auto res = post_json("/api/v2/epayment/initiate/", body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body), (json{{"return_url", {"Enter a valid URL."}},
+                                          {"website_url", {"Enter a valid URL."}},
+                                          {"error_key", "validation_error"}}));
+}
+
+TEST_F(SimKhalti, AcceptsLocalhostAndPortsInUrls) {
+  json body = initiate_body();
+  body["return_url"] = "http://localhost:8080/billing/khalti/callback/?org=1";
+  body["website_url"] = "http://127.0.0.1:8080";
+  EXPECT_FALSE(initiate(body).empty());
+}
+
+TEST_F(SimKhalti, RejectsANonIntegerAmount) {
+  for (json amount : {json("ten"), json(1000.5), json("1000.5"), json::array()}) {
+    json body = initiate_body();
+    body["amount"] = amount;
+    auto res = post_json("/api/v2/epayment/initiate/", body);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(json::parse(res->body), (json{{"amount", {"A valid integer is required."}},
+                                            {"error_key", "validation_error"}}))
+        << amount.dump();
+  }
+}
+
+TEST_F(SimKhalti, RejectsAnAmountBelowTenRupees) {
+  json body = initiate_body();
+  body["amount"] = 999;
+  auto res = post_json("/api/v2/epayment/initiate/", body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"amount", {"Amount should be greater than Rs. 10, that is 1000 paisa."}},
+                  {"error_key", "validation_error"}}));
+}
+
+TEST_F(SimKhalti, AcceptsANumericStringAmount) {
+  json body = initiate_body();
+  body["amount"] = "1000";
+  const std::string pidx = initiate(body);
+  auto res = lookup(pidx);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(json::parse(res->body)["total_amount"], 1000);
+}
+
+TEST_F(SimKhalti, ChecksTheAmountBreakdownSum) {
+  json body = initiate_body();
+  body["amount_breakdown"] = {{{"label", "Mark Price"}, {"amount", 300000}},
+                              {{"label", "VAT"}, {"amount", 80000}}};
+  auto res = post_json("/api/v2/epayment/initiate/", body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body), (json{{"amount", {"Amount Breakdown mismatch."}},
+                                          {"error_key", "validation_error"}}));
+  body["amount_breakdown"][1]["amount"] = 90000;
+  EXPECT_FALSE(initiate(body).empty());
+}
+
+TEST_F(SimKhalti, RejectsABodyThatIsNotJson) {
+  auto c = client();
+  auto res = c.Post("/api/v2/epayment/initiate/",
+                    httplib::Headers{{"Authorization", std::string("Key ") + kKhaltiKey}},
+                    "amount=1000", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  const std::string detail = json::parse(res->body)["detail"];
+  EXPECT_EQ(detail.rfind("JSON parse error", 0), 0U) << detail;
+}
+
+TEST_F(SimKhalti, InitiateAnswersPidxPaymentUrlAndExpiry) {
+  auto res = post_json("/api/v2/epayment/initiate/", initiate_body());
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const json body = json::parse(res->body);
+  const std::string pidx = body["pidx"];
+  EXPECT_TRUE(made_of(pidx, kBase57, 22)) << pidx;
+  EXPECT_EQ(body["payment_url"], sim_->public_url() + "/khalti/pay/?pidx=" + pidx);
+  // The fake clock says 15:45:00 Nepal time; the lifetime is 1800 s.
+  EXPECT_EQ(body["expires_at"], "2026-11-23T16:15:00.000000+05:45");
+  EXPECT_EQ(body["expires_in"], 1800);
+  std::vector<std::string> keys;
+  const auto ordered = nlohmann::ordered_json::parse(res->body);
+  for (const auto& [k, v] : ordered.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"pidx", "payment_url", "expires_at", "expires_in"}));
+}
+
+TEST_F(SimKhalti, LookupOfANewPaymentSaysInitiated) {
+  const std::string pidx = initiate();
+  auto res = lookup(pidx);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "{\"pidx\":\"" + pidx +
+                           "\",\"total_amount\":390000,\"status\":\"Initiated\",\"transaction_id\":"
+                           "null,\"fee\":0,\"refunded\":false}");
+}
+
+TEST_F(SimKhalti, LookupAnswersEachStatusWithItsHttpCode) {
+  struct Case {
+    const char* status;
+    int http;
+    bool has_transaction;
+    bool refunded;
+  };
+  for (const Case& c : {Case{"Initiated", 200, false, false}, Case{"Pending", 200, false, false},
+                        Case{"Completed", 200, true, false}, Case{"Refunded", 200, true, true},
+                        Case{"Partially Refunded", 200, true, true},
+                        Case{"Expired", 400, false, false},
+                        Case{"User canceled", 400, false, false}}) {
+    const std::string pidx = initiate();
+    auto forced = control("/_sim/khalti/" + pidx + "/status", {{"status", c.status}});
+    ASSERT_TRUE(forced);
+    ASSERT_EQ(forced->status, 200) << forced->body;
+    auto res = lookup(pidx);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, c.http) << c.status;
+    const json body = json::parse(res->body);
+    EXPECT_EQ(body["status"], c.status);
+    EXPECT_EQ(body["transaction_id"].is_string(), c.has_transaction) << c.status;
+    EXPECT_EQ(body["refunded"], c.refunded) << c.status;
+    EXPECT_EQ(body["total_amount"], 390000);
+  }
+}
+
+TEST_F(SimKhalti, LookupOfAnUnknownPidxIsNotFound) {
+  auto res = lookup("bZQLD9wRVWo4CdESSfuSsB");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"detail", "Not found."}, {"error_key", "validation_error"}}));
+}
+
+TEST_F(SimKhalti, AnUnpaidPaymentExpiresAfterItsLifetime) {
+  const std::string pidx = initiate();
+  advance(std::chrono::seconds(1799));
+  EXPECT_EQ(json::parse(lookup(pidx)->body)["status"], "Initiated");
+  advance(std::chrono::seconds(1));
+  auto res = lookup(pidx);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["status"], "Expired");
+  auto page = client().Get("/khalti/pay/?pidx=" + pidx);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 410);
+  EXPECT_NE(page->body.find("expired"), std::string::npos);
+}
+
+class SimKhaltiShortLife : public SimTest {
+  void configure(Options& o) override { o.khalti_expiry = std::chrono::seconds(60); }
+};
+
+TEST_F(SimKhaltiShortLife, HonoursAConfiguredLifetime) {
+  auto res = post_json("/api/v2/epayment/initiate/", initiate_body());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(json::parse(res->body)["expires_in"], 60);
+  EXPECT_EQ(json::parse(res->body)["expires_at"], "2026-11-23T15:46:00.000000+05:45");
+}
+
+}  // namespace
+}  // namespace sima::sim::testing

@@ -1,0 +1,234 @@
+// Runs a Simulator in-process on a free port with a fake clock, plus small
+// helpers to talk to it the way a merchant server and a browser would.
+#pragma once
+
+#include "sima/sim/crypto.h"
+#include "sima/sim/simulator.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace sima::sim::testing {
+
+using json = nlohmann::json;
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+inline constexpr const char* kKhaltiKey = "live_secret_key_68791341fdd94846a146f0457ff7b455";
+inline constexpr const char* kEsewaKey = "8gBm/:&EnhH.1/q";
+
+// 2026-11-23T10:00:00Z, i.e. 15:45:00 in Nepal.
+inline TimePoint fixed_start() {
+  using namespace std::chrono;
+  return sys_days{year{2026} / November / 23} + hours{10};
+}
+
+inline std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// True if s has exactly length characters, all from alphabet.
+inline bool made_of(const std::string& s, std::string_view alphabet, std::size_t length) {
+  return s.size() == length && s.find_first_not_of(alphabet) == std::string::npos;
+}
+inline constexpr std::string_view kBase57 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+// "http://x/cb?a=1&b=c%20d" -> base "http://x/cb", params [(a,1),(b,c d)] in order.
+struct Location {
+  std::string base;
+  Params params;
+  std::string param(const std::string& name) const {
+    for (const auto& [k, v] : params) {
+      if (k == name) return v;
+    }
+    return "<absent>";
+  }
+  bool has(const std::string& name) const { return param(name) != "<absent>"; }
+};
+
+inline Location parse_location(const std::string& url) {
+  Location loc;
+  const auto q = url.find('?');
+  loc.base = url.substr(0, q);
+  if (q == std::string::npos) return loc;
+  std::string rest = url.substr(q + 1);
+  std::size_t start = 0;
+  while (start <= rest.size()) {
+    auto amp = rest.find('&', start);
+    if (amp == std::string::npos) amp = rest.size();
+    const std::string pair = rest.substr(start, amp - start);
+    const auto eq = pair.find('=');
+    loc.params.emplace_back(percent_decode(pair.substr(0, eq)),
+                            eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1)));
+    start = amp + 1;
+  }
+  return loc;
+}
+
+class SimTest : public ::testing::Test {
+ protected:
+  // Override to adjust options before the simulator starts.
+  virtual void configure(Options& /*options*/) {}
+
+  void SetUp() override {
+    Options options;
+    options.clock = [this] { return fixed_start() + std::chrono::milliseconds(offset_ms_.load()); };
+    options.threads = 8;
+    configure(options);
+    sim_ = std::make_unique<Simulator>(options);
+    port_ = sim_->bind_to_any_port();
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { sim_->listen_after_bind(); });
+    sim_->wait_until_ready();
+  }
+
+  void TearDown() override {
+    sim_->stop();
+    thread_.join();
+  }
+
+  void advance(std::chrono::milliseconds by) { offset_ms_ += by.count(); }
+
+  httplib::Client client(int read_timeout_ms = 5000) const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(std::chrono::milliseconds(read_timeout_ms));
+    return c;
+  }
+
+  httplib::Result post_json(const std::string& path, const json& body,
+                            const std::string& auth = std::string("Key ") + kKhaltiKey) {
+    auto c = client();
+    httplib::Headers headers;
+    if (!auth.empty()) headers.emplace("Authorization", auth);
+    return c.Post(path, headers, body.dump(), "application/json");
+  }
+
+  static json initiate_body() {
+    return {{"return_url", "http://shop.example.com/khalti/callback/"},
+            {"website_url", "http://shop.example.com"},
+            {"amount", 390000},
+            {"purchase_order_id", "pay-42"},
+            {"purchase_order_name", "PRO plan"}};
+  }
+
+  // Initiates a payment and returns its pidx.
+  std::string initiate(json body = initiate_body()) {
+    auto res = post_json("/api/v2/epayment/initiate/", body);
+    EXPECT_TRUE(res);
+    if (!res) return "";
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body).value("pidx", "");
+  }
+
+  httplib::Result lookup(const std::string& pidx, int read_timeout_ms = 5000) {
+    auto c = client(read_timeout_ms);
+    httplib::Headers headers{{"Authorization", std::string("Key ") + kKhaltiKey}};
+    return c.Post("/api/v2/epayment/lookup/", headers, json{{"pidx", pidx}}.dump(),
+                  "application/json");
+  }
+
+  httplib::Result post_form(const std::string& path, const Params& fields) {
+    auto c = client();
+    httplib::Params params;
+    for (const auto& [k, v] : fields) params.emplace(k, v);
+    return c.Post(path, params);
+  }
+
+  httplib::Result control(const std::string& path, const json& body = json::object()) {
+    auto c = client();
+    return c.Post(path, body.dump(), "application/json");
+  }
+
+  void set_faults(const json& patch) {
+    auto c = client();
+    auto res = c.Put("/_sim/faults", patch.dump(), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+  }
+
+  // eSewa form fields for a total of amount rupees, signed with the UAT key.
+  static Params esewa_fields(const std::string& uuid, const std::string& amount = "100",
+                             const std::string& tax = "10", const std::string& total = "110") {
+    Params f = {{"amount", amount},
+                {"tax_amount", tax},
+                {"total_amount", total},
+                {"transaction_uuid", uuid},
+                {"product_code", "EPAYTEST"},
+                {"product_service_charge", "0"},
+                {"product_delivery_charge", "0"},
+                {"success_url", "http://shop.example.com/esewa/success/"},
+                {"failure_url", "http://shop.example.com/esewa/failure/?payment_id=7"},
+                {"signed_field_names", "total_amount,transaction_uuid,product_code"}};
+    f.emplace_back("signature",
+                   hmac_sha256_base64(kEsewaKey, "total_amount=" + total + ",transaction_uuid=" +
+                                                     uuid + ",product_code=EPAYTEST"));
+    return f;
+  }
+
+  static void set_field(Params& fields, const std::string& name, const std::string& value) {
+    for (auto& [k, v] : fields) {
+      if (k == name) v = value;
+    }
+  }
+
+  std::unique_ptr<Simulator> sim_;
+  int port_ = -1;
+  std::thread thread_;
+  std::atomic<long long> offset_ms_{0};
+};
+
+// A merchant endpoint that counts the GETs it receives (for duplicate redirects).
+class CountingServer {
+ public:
+  CountingServer() {
+    server_.Get(".*", [this](const httplib::Request&, httplib::Response& res) {
+      ++hits_;
+      res.set_content("ok", "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~CountingServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  // Waits (up to 5 s) until at least n GETs arrived; returns the count.
+  int wait_for(int n) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (hits_.load() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return hits_.load();
+  }
+  int hits() const { return hits_.load(); }
+
+ private:
+  httplib::Server server_;
+  int port_ = -1;
+  std::thread thread_;
+  std::atomic<int> hits_{0};
+};
+
+}  // namespace sima::sim::testing

@@ -2,7 +2,7 @@
 
 #include "ids.h"
 #include "money.h"
-#include "sima/sim/crypto.h"
+#include "sima/crypto.h"
 #include "timefmt.h"
 #include "url.h"
 
@@ -46,8 +46,8 @@ std::string esewa_success_data(Simulator::Impl& sim, const EsewaPayment& p) {
   j["transaction_uuid"] = p.transaction_uuid;
   j["product_code"] = p.product_code;
   j["signed_field_names"] = kEsewaResponseSignedNames;
-  j["signature"] = hmac_sha256_base64(sim.options.esewa_secret_key, message);
-  return base64_encode(j.dump());
+  j["signature"] = sima::crypto::HmacSha256Base64(sim.options.esewa_secret_key, message);
+  return sima::crypto::Base64Encode(j.dump());
 }
 
 EsewaOutcome esewa_pay(Simulator::Impl& sim, EsewaPayment& p, const std::string& payer) {

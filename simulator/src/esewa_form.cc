@@ -5,7 +5,7 @@
 #include "html.h"
 #include "money.h"
 #include "responses.h"
-#include "sima/sim/crypto.h"
+#include "sima/esewa_signature.h"
 #include "url.h"
 
 #include <algorithm>
@@ -20,14 +20,6 @@ constexpr std::array<const char*, 11> kFields = {
     "transaction_uuid", "product_code",      "product_service_charge",
     "product_delivery_charge", "success_url", "failure_url",
     "signed_field_names", "signature"};
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) out.push_back(item);
-  return out;
-}
 
 bool is_uuid_text(const std::string& s) {
   for (char c : s) {
@@ -129,7 +121,7 @@ void submit_form(Simulator::Impl& sim, const httplib::Request& req, httplib::Res
     return send_error_page(res, "Invalid product code",
                            "product_code \"" + field("product_code") + "\" is not a merchant here.");
   }
-  const auto names = split_commas(field("signed_field_names"));
+  const auto names = sima::crypto::SplitSignedFieldNames(field("signed_field_names"));
   for (const char* must : {"total_amount", "transaction_uuid", "product_code"}) {
     if (std::find(names.begin(), names.end(), must) == names.end()) {
       return send_error_page(res, "ES104 Invalid payload signature",
@@ -137,15 +129,16 @@ void submit_form(Simulator::Impl& sim, const httplib::Request& req, httplib::Res
                              "product_code.");
     }
   }
-  std::string message;
-  for (const auto& name : names) {
-    if (!req.has_param(name)) {
-      return send_error_page(res, "ES104 Invalid payload signature",
-                             "signed_field_names names a field that was not posted: " + name);
-    }
-    message += (message.empty() ? "" : ",") + name + "=" + req.get_param_value(name);
+  const auto message = sima::crypto::EsewaSigningMessage(
+      names, [&req](std::string_view name) -> std::optional<std::string> {
+        if (!req.has_param(std::string(name).c_str())) return std::nullopt;
+        return req.get_param_value(std::string(name).c_str());
+      });
+  if (!message) {
+    return send_error_page(res, "ES104 Invalid payload signature",
+                           "signed_field_names names a field that was not posted.");
   }
-  if (hmac_sha256_base64(sim.options.esewa_secret_key, message) != field("signature")) {
+  if (!sima::crypto::EsewaVerify(sim.options.esewa_secret_key, *message, field("signature"))) {
     return send_error_page(res, "ES104 Invalid payload signature");
   }
   long long parts = 0;

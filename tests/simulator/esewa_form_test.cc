@@ -18,7 +18,7 @@ class SimEsewa : public SimTest {
   // The decoded ?data= JSON text of a success redirect.
   static std::string data_json(const std::string& location) {
     const Location loc = parse_location(location);
-    auto decoded = base64_decode(loc.param("data"));
+    auto decoded = sima::crypto::Base64Decode(loc.param("data"));
     EXPECT_TRUE(decoded) << location;
     return decoded.value_or("");
   }
@@ -128,7 +128,7 @@ TEST_F(SimEsewa, PayRedirectsToSuccessUrlWithSignedData) {
   EXPECT_EQ(d["product_code"], "EPAYTEST");
   EXPECT_EQ(d["signed_field_names"],
             "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names");
-  EXPECT_EQ(d["signature"], hmac_sha256_base64(kEsewaKey, response_message(d)));
+  EXPECT_EQ(d["signature"], sima::crypto::HmacSha256Base64(kEsewaKey, response_message(d)));
   EXPECT_EQ(json::parse(client().Get("/_sim/esewa/1234567890")->body)["ref_id"],
             d["transaction_code"]);
 }
@@ -143,19 +143,19 @@ TEST_F(SimEsewa, SuccessDataIsAppendedWithAmpersandToAQuery) {
   const std::string url = body["redirect_url"];
   EXPECT_EQ(url.rfind("http://shop.example.com/esewa/success/?payment_id=9&data=", 0), 0U) << url;
   EXPECT_EQ(parse_location(url).param("data"), body["data"]);
-  EXPECT_EQ(json::parse(*base64_decode(body["data"].get<std::string>()))["total_amount"], "110.0");
+  EXPECT_EQ(json::parse(*sima::crypto::Base64Decode(body["data"].get<std::string>()))["total_amount"], "110.0");
 }
 
 TEST_F(SimEsewa, ThousandsSeparatorFaultSignsTheValueWithoutTheComma) {
   ASSERT_EQ(form(esewa_fields("k-1", "2700", "0", "2700"))->status, 200);
   set_faults({{"esewa_thousands_separator", true}});
   auto res = control("/_sim/esewa/k-1/pay");
-  const json d = json::parse(*base64_decode(json::parse(res->body)["data"].get<std::string>()));
+  const json d = json::parse(*sima::crypto::Base64Decode(json::parse(res->body)["data"].get<std::string>()));
   EXPECT_EQ(d["total_amount"], "2,700.0");
   json unseparated = d;
   unseparated["total_amount"] = "2700.0";
-  EXPECT_EQ(d["signature"], hmac_sha256_base64(kEsewaKey, response_message(unseparated)));
-  EXPECT_NE(d["signature"], hmac_sha256_base64(kEsewaKey, response_message(d)));
+  EXPECT_EQ(d["signature"], sima::crypto::HmacSha256Base64(kEsewaKey, response_message(unseparated)));
+  EXPECT_NE(d["signature"], sima::crypto::HmacSha256Base64(kEsewaKey, response_message(d)));
 }
 
 TEST_F(SimEsewa, CancelRedirectsToFailureUrlWithNothingAdded) {
@@ -174,9 +174,9 @@ TEST_F(SimEsewa, AmountDeltaAndRawDataFaults) {
   const json body = json::parse(res->body);
   const std::string url = body["redirect_url"];
   EXPECT_EQ(url, "http://shop.example.com/esewa/success/?data=" + body["data"].get<std::string>());
-  const json d = json::parse(*base64_decode(body["data"].get<std::string>()));
+  const json d = json::parse(*sima::crypto::Base64Decode(body["data"].get<std::string>()));
   EXPECT_EQ(d["total_amount"], "100.0");
-  EXPECT_EQ(d["signature"], hmac_sha256_base64(kEsewaKey, response_message(d)));
+  EXPECT_EQ(d["signature"], sima::crypto::HmacSha256Base64(kEsewaKey, response_message(d)));
 }
 
 TEST_F(SimEsewa, RedirectNeverAndTwice) {

@@ -41,7 +41,7 @@ TEST_F(SimEsewaStatus, ReportsEveryStatus) {
 
 TEST_F(SimEsewaStatus, PaidPaymentCarriesItsTransactionCode) {
   auto paid = control("/_sim/esewa/s-1/pay");
-  const json d = json::parse(*base64_decode(json::parse(paid->body)["data"].get<std::string>()));
+  const json d = json::parse(*sima::crypto::Base64Decode(json::parse(paid->body)["data"].get<std::string>()));
   const json body = json::parse(status("s-1", "100.0")->body);
   EXPECT_EQ(body["status"], "COMPLETE");
   EXPECT_EQ(body["ref_id"], d["transaction_code"]);

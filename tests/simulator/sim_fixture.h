@@ -2,7 +2,7 @@
 // helpers to talk to it the way a merchant server and a browser would.
 #pragma once
 
-#include "sima/sim/crypto.h"
+#include "sima/crypto.h"
 #include "sima/sim/simulator.h"
 
 #include <gtest/gtest.h>
@@ -178,7 +178,7 @@ class SimTest : public ::testing::Test {
                 {"failure_url", "http://shop.example.com/esewa/failure/?payment_id=7"},
                 {"signed_field_names", "total_amount,transaction_uuid,product_code"}};
     f.emplace_back("signature",
-                   hmac_sha256_base64(kEsewaKey, "total_amount=" + total + ",transaction_uuid=" +
+                   sima::crypto::HmacSha256Base64(kEsewaKey, "total_amount=" + total + ",transaction_uuid=" +
                                                      uuid + ",product_code=EPAYTEST"));
     return f;
   }

@@ -55,4 +55,23 @@ Result<Decision> Check(const Catalog& catalog, const Subscription& sub, Time now
   return Check(catalog, EffectivePlan(sub, now), usage, feature, n);
 }
 
+Result<std::vector<UpgradeOption>> UpgradeOptions(const Catalog& catalog, std::string_view plan,
+                                                  const Usage& usage, std::string_view feature,
+                                                  int64_t n) {
+  const auto d = Check(catalog, plan, usage, feature, n);
+  if (!d) return d.status();
+  const size_t index = *catalog.FeatureIndex(feature);
+  const int64_t total = d->current > INT64_MAX - n ? INT64_MAX : d->current + n;
+  const int64_t floor_price = catalog.FindPlan(plan)->price_paisa;
+  const auto suggested = SuggestUpgrade(catalog, plan, index, total);
+  std::vector<UpgradeOption> options;
+  for (const Plan& p : catalog.plans()) {  // cheapest first
+    if (p.price_paisa <= floor_price) continue;
+    const Limit limit = p.limits[index];
+    options.push_back({p.code, p.name, limit, p.price_paisa, limit.Allows(total),
+                       suggested && suggested->plan == p.code});
+  }
+  return options;
+}
+
 }  // namespace sima

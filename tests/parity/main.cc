@@ -3,11 +3,12 @@
 // package and compares the two.
 //
 // A case: {"catalog": <catalog JSON or null for the default>, "usage": <GET /billing/usage/
-// body>, "op": "check" | "usage" | "afterUpgrade", "feature", "n", "plan"}.
+// body>, "op": "check" | "usage" | "afterUpgrade" | "upgradeOptions", "feature", "n", "plan"}.
 // An answer: {"ok": true, "result": ...} or {"ok": false, "code": "...", "message": "..."}.
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "sima/catalog.h"
 #include "sima/decision.h"
@@ -30,6 +31,20 @@ sima::Json Rows(const std::vector<sima::UsageRow>& rows) {
   return out;
 }
 
+sima::Json Options(const std::vector<sima::UpgradeOption>& options) {
+  sima::Json out = sima::Json::array();
+  for (const sima::UpgradeOption& o : options) {
+    out.push_back({{"plan", o.plan},
+                   {"name", o.name},
+                   {"limit", sima::LimitToWire(o.limit)},
+                   {"price", o.price_paisa / 100},
+                   {"price_paisa", o.price_paisa},
+                   {"allows", o.allows},
+                   {"suggested", o.suggested}});
+  }
+  return out;
+}
+
 sima::Json Run(const sima::Json& c) {
   if (!c.is_object()) return Error(sima::Status::InvalidJson("a case must be an object"));
   const auto catalog = c.contains("catalog") && !c["catalog"].is_null()
@@ -47,6 +62,12 @@ sima::Json Run(const sima::Json& c) {
                                c.value("feature", ""), c.value("n", int64_t{1}));
     if (!d) return Error(d.status());
     return {{"ok", true}, {"result", sima::DecisionToJson(*d)}};
+  }
+  if (op == "upgradeOptions") {
+    const auto options = sima::UpgradeOptions(*catalog, snapshot->plan, snapshot->usage,
+                                              c.value("feature", ""), c.value("n", int64_t{1}));
+    if (!options) return Error(options.status());
+    return {{"ok", true}, {"result", Options(*options)}};
   }
   if (op == "usage" || op == "afterUpgrade") {
     const auto rows = op == "usage"

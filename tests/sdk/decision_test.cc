@@ -1,5 +1,7 @@
 #include "sima/decision.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "test_clock.h"
@@ -117,6 +119,73 @@ TEST(Decision, UsesFreeOnceTheSubscriptionHasEnded) {
   ASSERT_TRUE(after.ok());
   EXPECT_FALSE(after->allowed);
   EXPECT_EQ(after->plan, "FREE");
+}
+
+TEST(UpgradeOptions, ListsThePricierPlansCheapestFirstAndMarksTheSuggestion) {
+  const auto options = UpgradeOptions(C(), "FREE", {{"invoices", 10}}, "invoices");
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(*options, (std::vector<UpgradeOption>{
+                          {"BASIC", "Basic", Limit::Of(1000), 190000, true, true},
+                          {"PRO", "Pro", Limit::Unlimited(), 390000, true, false},
+                      }));
+}
+
+TEST(UpgradeOptions, SuggestsThePlanThatFitsTheWholeRequest) {
+  // 5 customers used on FREE; 60 more do not fit BASIC (50): only PRO allows them.
+  const auto options = UpgradeOptions(C(), "FREE", {{"customers", 5}}, "customers", 60);
+  ASSERT_TRUE(options.ok());
+  ASSERT_EQ(options->size(), 2u);
+  EXPECT_EQ((*options)[0].plan, "BASIC");
+  EXPECT_FALSE((*options)[0].allows);
+  EXPECT_FALSE((*options)[0].suggested);
+  EXPECT_EQ((*options)[1].plan, "PRO");
+  EXPECT_TRUE((*options)[1].allows);
+  EXPECT_TRUE((*options)[1].suggested);
+}
+
+TEST(UpgradeOptions, OffersOnlyPlansPricierThanTheCurrentOne) {
+  const auto basic = UpgradeOptions(C(), "BASIC", {{"team_members", 3}}, "team_members");
+  ASSERT_TRUE(basic.ok());
+  ASSERT_EQ(basic->size(), 1u);
+  EXPECT_EQ((*basic)[0], (UpgradeOption{"PRO", "Pro", Limit::Of(10), 390000, true, true}));
+  const auto pro = UpgradeOptions(C(), "PRO", {{"team_members", 10}}, "team_members");
+  ASSERT_TRUE(pro.ok());
+  EXPECT_TRUE(pro->empty());
+}
+
+TEST(UpgradeOptions, SuggestsTheCheapestFittingPlanEvenWhileTheCurrentOneAllows) {
+  const auto options = UpgradeOptions(C(), "FREE", {}, "invoices");
+  ASSERT_TRUE(options.ok());
+  ASSERT_EQ(options->size(), 2u);
+  EXPECT_TRUE((*options)[0].suggested);
+  EXPECT_FALSE((*options)[1].suggested);
+}
+
+TEST(UpgradeOptions, NoPlanIsSuggestedWhenNoneAllows) {
+  const auto options = UpgradeOptions(C(), "FREE", {{"team_members", 10}}, "team_members");
+  ASSERT_TRUE(options.ok());
+  ASSERT_EQ(options->size(), 2u);
+  for (const UpgradeOption& o : *options) {
+    EXPECT_FALSE(o.allows) << o.plan;
+    EXPECT_FALSE(o.suggested) << o.plan;
+  }
+}
+
+TEST(UpgradeOptions, HugeRequestsDoNotOverflow) {
+  const auto options =
+      UpgradeOptions(C(), "FREE", {{"invoices", INT64_MAX - 1}}, "invoices", INT64_MAX);
+  ASSERT_TRUE(options.ok());
+  ASSERT_EQ(options->size(), 2u);
+  EXPECT_FALSE((*options)[0].allows);
+  EXPECT_TRUE((*options)[1].allows);
+  EXPECT_TRUE((*options)[1].suggested);
+}
+
+TEST(UpgradeOptions, RefusesWhatCheckRefuses) {
+  EXPECT_EQ(UpgradeOptions(C(), "FREE", {}, "widgets").status().message(),
+            "unknown feature \"widgets\"");
+  EXPECT_EQ(UpgradeOptions(C(), "GOLD", {}, "invoices").status().code(), Code::kInvalidPlan);
+  EXPECT_EQ(UpgradeOptions(C(), "FREE", {}, "invoices", 0).status().code(), Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -1,19 +1,26 @@
-// The embind bindings of sima's core: one class, RawCore, that holds a catalog and a usage
-// snapshot and answers through sima::Check, sima::UsageView and friends. These names are
-// private to the package; src/index.js is the public API.
+// The embind bindings of sima's core: free functions over a RawCore (a catalog and a usage
+// snapshot) that answer through sima::Check, sima::UsageView and sima::UpgradeOptions. These
+// names are private to the package; src/index.js is the public API.
 //
-// Contract with src/index.js:
-// - Nothing here throws or aborts on bad input. A fallible call returns false (or "" for the
-//   JSON-returning ones, or a non-zero int) and leaves the Status in error().
-// - Numbers cross as doubles. A count must be a whole number in [0, 2^53]; anything else is a
-//   validation_error.
-// - check() writes its answer into slots() (ten doubles, read through HEAPF64) so the hot path
-//   allocates no JS strings; see the Slot enum for the layout.
+// Contract with src/core.js:
+// - A core is a handle (its address) from create(), freed by destroy(). REQUIRES: every other
+//   call gets a live handle.
+// - Nothing here throws or aborts on bad input. A fallible call returns false, -1, or "" and
+//   leaves the Status in error() ("<code>\n<message>").
+// - Numbers cross as doubles. A count must be a whole number in [-2^53, 2^53]; anything else
+//   is a validation_error.
+// - Answers that are numbers are written into an array of doubles at out() (read through
+//   HEAPF64), so no JSON is written and no JS object is made here. out() is sized by
+//   setCatalog() for every answer on that catalog and does not move until the next
+//   setCatalog(). The layouts are below; src/core.js mirrors them.
+// - Only parsing uses nlohmann/json: its serializer is not linked into the wasm.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <emscripten/bind.h>
 
@@ -28,30 +35,46 @@ namespace {
 
 constexpr double kMaxCount = 9007199254740992.0;  // 2^53: the largest count JS holds exactly
 
-// The layout of RawCore::slots(), mirrored in src/index.js.
+// check(): out[0..kSlotCount).
 enum Slot {
-  kAllowed,         // 0 or 1
-  kCurrent,         //
-  kRequested,       //
-  kLimit,           // -1 = unlimited
-  kRemaining,       // -1 = unlimited (null)
-  kOver,            // 0 or 1
-  kUpgradePlan,     // index into catalog().plans, -1 = no upgrade
-  kUpgradeLimit,    // -1 = unlimited
-  kUpgradePrice,    // whole rupees
-  kUpgradePaisa,    //
+  kAllowed,       // 0 or 1
+  kCurrent,       //
+  kRequested,     //
+  kLimit,         // -1 = unlimited
+  kRemaining,     // -1 = unlimited (null)
+  kOver,          // 0 or 1
+  kUpgradePlan,   // index into the catalog's plans, -1 = no upgrade
+  kUpgradeLimit,  // -1 = unlimited
+  kUpgradePrice,  // whole rupees
+  kUpgradePaisa,  //
   kSlotCount,
 };
-
-struct ErrorInfo {
-  std::string code;
-  std::string message;
+// usage(): kRowSize doubles per feature, in catalog order.
+enum RowField {
+  kRowUsed,         //
+  kRowLimit,        // -1 = unlimited
+  kRowPercent,      // -1 = unlimited (null)
+  kRowStatus,       // sima::UsageStatus
+  kRowEnforcement,  // sima::Enforcement
+  kRowSize,
 };
-
-std::string Dump(const Json& json) {
-  // Replace, never throw, on invalid UTF-8 (a JS string with a lone surrogate).
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+// upgradeOptions(): kOptionSize doubles per option, cheapest first.
+enum OptionField {
+  kOptPlan,       // index into the catalog's plans
+  kOptLimit,      // -1 = unlimited
+  kOptPrice,      // whole rupees
+  kOptPaisa,      //
+  kOptAllows,     // 0 or 1
+  kOptSuggested,  // 0 or 1
+  kOptionSize,
+};
+// catalogNumbers(): period_days, F features, P plans, F enforcements, then per plan (in the
+// catalog's order, cheapest first) price, price_paisa and F limits.
+constexpr size_t CatalogSize(size_t features, size_t plans) {
+  return 3 + features + plans * (2 + features);
 }
+// catalogText(kind, i).
+enum TextKind { kCurrency, kFeatureKey, kFeatureLabel, kPlanCode, kPlanName };
 
 std::optional<int64_t> WholeCount(double value) {
   if (!std::isfinite(value) || value != std::floor(value) || value < -kMaxCount ||
@@ -61,20 +84,33 @@ std::optional<int64_t> WholeCount(double value) {
   return static_cast<int64_t>(value);
 }
 
+// A number for an error message. src/core.js refuses fractions before they get here, so
+// only NaN, the infinities and whole numbers need words.
+std::string Number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  if (v == std::floor(v) && std::fabs(v) < 9.2e18) return std::to_string(static_cast<int64_t>(v));
+  return std::fabs(v) >= 9.2e18 ? "a number beyond 2^63" : "a fraction";
+}
+
+double Wire(Limit limit) { return static_cast<double>(LimitToWire(limit)); }
+
 class RawCore {
  public:
-  RawCore() = default;
-
   // Replaces the catalog (the JSON of GET /billing/plans/).
   bool setCatalog(const std::string& text) {
     auto catalog = ParseCatalog(text);
     if (!catalog) return Fail(catalog.status());
     catalog_.emplace(std::move(catalog).value());
+    const size_t features = catalog_->features().size();
+    const size_t plans = catalog_->plans().size();
+    out_.assign(std::max({size_t{kSlotCount}, CatalogSize(features, plans), features * kRowSize,
+                          plans * kOptionSize}),
+                0.0);
     return true;
   }
 
   // Replaces the plan and the counts (the JSON of GET /billing/usage/).
-  // REQUIRES: setCatalog() succeeded.
   bool setUsage(const std::string& text) {
     const Json json = Json::parse(text.begin(), text.end(), nullptr, false);
     if (json.is_discarded()) return Fail(Status::InvalidJson("the usage snapshot is not valid JSON"));
@@ -121,13 +157,44 @@ class RawCore {
     return true;
   }
 
-  std::string plan() const { return plan_; }
-  std::string catalogJson() const { return catalog_ ? Dump(CatalogToJson(*catalog_)) : ""; }
-  // The address of the ten output doubles of check(); stable for the life of this object.
-  uintptr_t slots() const { return reinterpret_cast<uintptr_t>(slots_); }
+  const std::string& plan() const { return plan_; }
+  uintptr_t out() const { return reinterpret_cast<uintptr_t>(out_.data()); }
+
+  // The catalog's numbers into out(); false when there is none.
+  bool catalogNumbers() {
+    if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
+    double* o = out_.data();
+    const auto& features = catalog_->features();
+    *o++ = catalog_->period_days();
+    *o++ = static_cast<double>(features.size());
+    *o++ = static_cast<double>(catalog_->plans().size());
+    for (const Feature& f : features) *o++ = static_cast<double>(f.enforcement);
+    for (const Plan& p : catalog_->plans()) {
+      *o++ = static_cast<double>(p.price_rupees());
+      *o++ = static_cast<double>(p.price_paisa);
+      for (const Limit limit : p.limits) *o++ = Wire(limit);
+    }
+    return true;
+  }
+
+  // One string of the catalog; "" when out of range.
+  std::string catalogText(int kind, int i) const {
+    if (!catalog_ || i < 0) return "";
+    const auto at = static_cast<size_t>(i);
+    const auto& features = catalog_->features();
+    const auto& plans = catalog_->plans();
+    switch (kind) {
+      case kCurrency: return catalog_->currency();
+      case kFeatureKey: return at < features.size() ? features[at].key : "";
+      case kFeatureLabel: return at < features.size() ? features[at].label : "";
+      case kPlanCode: return at < plans.size() ? plans[at].code : "";
+      case kPlanName: return at < plans.size() ? plans[at].name : "";
+      default: return "";
+    }
+  }
 
   // The hot path: the decision for n more of the feature at `index` in catalog order.
-  // Returns 0 and fills slots(), or 1 with the Status in error().
+  // Returns 0 and fills out[0..kSlotCount), or 1 with the Status in error().
   int check(int index, double n) {
     if (!catalog_ || index < 0 || static_cast<size_t>(index) >= catalog_->features().size()) {
       Fail(Status::UnknownFeature("no feature at index " + std::to_string(index)));
@@ -139,45 +206,56 @@ class RawCore {
   // As check(), by feature key: the path that reports unknown features.
   int checkByName(const std::string& feature, double n) { return CheckFeature(feature, n); }
 
-  // [{feature,label,used,limit,percent,status,text,enforcement}, ...] on the current plan, or
-  // on `plan` when it is not empty (the after-upgrade view). "" on error.
-  std::string usageJson(const std::string& plan) {
+  // The usage rows on the current plan, or on `plan` when it is not empty (the after-upgrade
+  // view): the numbers into out(), the texts ("8/10 (80%)") returned joined by '\n'.
+  // "" on error (a catalog has at least one feature, so rows are never empty).
+  std::string usage(const std::string& plan) {
     if (!catalog_) return FailText(Status::InvalidCatalog("no catalog loaded"));
     auto rows = UsageView(*catalog_, plan.empty() ? plan_ : plan, usage_);
     if (!rows) return FailText(rows.status());
-    Json out = Json::array();
+    std::string texts;
+    double* o = out_.data();
     for (const UsageRow& row : rows.value()) {
-      Json j = UsageRowToJson(row);
-      j["feature"] = row.feature;
-      out.push_back(std::move(j));
+      o[kRowUsed] = static_cast<double>(row.used);
+      o[kRowLimit] = Wire(row.limit);
+      o[kRowPercent] = row.percent ? static_cast<double>(*row.percent) : -1;
+      o[kRowStatus] = static_cast<double>(row.status);
+      o[kRowEnforcement] = static_cast<double>(row.enforcement);
+      o += kRowSize;
+      if (!texts.empty()) texts += '\n';
+      texts += row.text;
     }
-    return Dump(out);
+    return texts;
   }
 
-  // Every plan pricier than the current one, cheapest first, with its limit for `feature` and
-  // whether it allows current + n; `suggested` marks the one SuggestUpgrade picks. "" on error.
-  std::string upgradeOptionsJson(const std::string& feature, double n) {
-    if (CheckFeature(feature, n) != 0) return "";
-    const size_t index = *catalog_->FeatureIndex(feature);
-    const int64_t total = static_cast<int64_t>(slots_[kCurrent] + slots_[kRequested]);
-    const Plan* current = catalog_->FindPlan(plan_);
-    const auto suggested = SuggestUpgrade(*catalog_, plan_, index, total);
-    Json out = Json::array();
-    for (const Plan& p : catalog_->plans()) {
-      if (p.price_paisa <= current->price_paisa) continue;
-      out.push_back({{"plan", p.code},
-                     {"name", p.name},
-                     {"limit", LimitToWire(p.limits[index])},
-                     {"price", p.price_rupees()},
-                     {"price_paisa", p.price_paisa},
-                     {"allows", p.limits[index].Allows(total)},
-                     {"suggested", suggested && suggested->plan == p.code}});
+  // sima::UpgradeOptions into out(): returns how many, or -1 with the Status in error().
+  int upgradeOptions(const std::string& feature, double n) {
+    if (!catalog_) return FailCount(Status::InvalidCatalog("no catalog loaded"));
+    const auto count = WholeCount(n);
+    if (!count) {
+      return FailCount(
+          Status::InvalidArgument("quantity must be a whole number, got " + Number(n)));
     }
-    return Dump(out);
+    const auto options = UpgradeOptions(*catalog_, plan_, usage_, feature, *count);
+    if (!options) return FailCount(options.status());
+    double* o = out_.data();
+    for (const UpgradeOption& option : options.value()) {
+      o[kOptPlan] = PlanIndex(option.plan);
+      o[kOptLimit] = Wire(option.limit);
+      o[kOptPrice] = static_cast<double>(option.price_paisa / 100);
+      o[kOptPaisa] = static_cast<double>(option.price_paisa);
+      o[kOptAllows] = option.allows ? 1 : 0;
+      o[kOptSuggested] = option.suggested ? 1 : 0;
+      o += kOptionSize;
+    }
+    return static_cast<int>(options->size());
   }
 
-  ErrorInfo error() const {
-    return {std::string(code_name(error_.code())), error_.message()};
+  std::string error() const {
+    std::string out(code_name(error_.code()));
+    out += '\n';
+    out += error_.message();
+    return out;
   }
 
  private:
@@ -189,10 +267,9 @@ class RawCore {
     Fail(std::move(status));
     return "";
   }
-  static std::string Number(double v) {
-    if (std::isnan(v)) return "NaN";
-    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-    return Dump(Json(v));
+  int FailCount(Status status) {
+    Fail(std::move(status));
+    return -1;
   }
   bool HasPlan(const std::string& plan) {
     if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
@@ -207,6 +284,13 @@ class RawCore {
       return Fail(Status::UnknownFeature("unknown feature \"" + feature + "\""));
     }
     return true;
+  }
+  double PlanIndex(std::string_view code) const {
+    const auto& plans = catalog_->plans();
+    for (size_t i = 0; i < plans.size(); ++i) {
+      if (plans[i].code == code) return static_cast<double>(i);
+    }
+    return -1;
   }
 
   int CheckFeature(std::string_view feature, double n) {
@@ -224,21 +308,19 @@ class RawCore {
       Fail(d.status());
       return 1;
     }
-    slots_[kAllowed] = d->allowed ? 1 : 0;
-    slots_[kCurrent] = static_cast<double>(d->current);
-    slots_[kRequested] = static_cast<double>(d->requested);
-    slots_[kLimit] = static_cast<double>(LimitToWire(d->limit));
-    slots_[kRemaining] = d->remaining ? static_cast<double>(*d->remaining) : -1;
-    slots_[kOver] = d->over ? 1 : 0;
-    slots_[kUpgradePlan] = -1;
+    double* slots = out_.data();
+    slots[kAllowed] = d->allowed ? 1 : 0;
+    slots[kCurrent] = static_cast<double>(d->current);
+    slots[kRequested] = static_cast<double>(d->requested);
+    slots[kLimit] = Wire(d->limit);
+    slots[kRemaining] = d->remaining ? static_cast<double>(*d->remaining) : -1;
+    slots[kOver] = d->over ? 1 : 0;
+    slots[kUpgradePlan] = -1;
     if (d->upgrade) {
-      const auto& plans = catalog_->plans();
-      for (size_t i = 0; i < plans.size(); ++i) {
-        if (plans[i].code == d->upgrade->plan) slots_[kUpgradePlan] = static_cast<double>(i);
-      }
-      slots_[kUpgradeLimit] = static_cast<double>(LimitToWire(d->upgrade->limit));
-      slots_[kUpgradePrice] = static_cast<double>(d->upgrade->price_paisa / 100);
-      slots_[kUpgradePaisa] = static_cast<double>(d->upgrade->price_paisa);
+      slots[kUpgradePlan] = PlanIndex(d->upgrade->plan);
+      slots[kUpgradeLimit] = Wire(d->upgrade->limit);
+      slots[kUpgradePrice] = static_cast<double>(d->upgrade->price_paisa / 100);
+      slots[kUpgradePaisa] = static_cast<double>(d->upgrade->price_paisa);
     }
     return 0;
   }
@@ -247,31 +329,49 @@ class RawCore {
   std::string plan_{kFreePlan};
   Usage usage_;
   Status error_;
-  double slots_[kSlotCount] = {};
+  std::vector<double> out_ = std::vector<double>(kSlotCount);
 };
+
+// The bound functions: a handle is the address of a RawCore.
+RawCore& Core(uintptr_t handle) { return *reinterpret_cast<RawCore*>(handle); }
+
+uintptr_t Create() { return reinterpret_cast<uintptr_t>(new RawCore()); }
+void Destroy(uintptr_t h) { delete &Core(h); }
+bool SetCatalog(uintptr_t h, const std::string& text) { return Core(h).setCatalog(text); }
+bool SetUsage(uintptr_t h, const std::string& text) { return Core(h).setUsage(text); }
+bool SetPlan(uintptr_t h, const std::string& plan) { return Core(h).setPlan(plan); }
+bool SetUsed(uintptr_t h, const std::string& f, double used) { return Core(h).setUsed(f, used); }
+bool Record(uintptr_t h, const std::string& f, double n) { return Core(h).record(f, n); }
+std::string PlanOf(uintptr_t h) { return Core(h).plan(); }
+uintptr_t Out(uintptr_t h) { return Core(h).out(); }
+bool CatalogNumbers(uintptr_t h) { return Core(h).catalogNumbers(); }
+std::string CatalogText(uintptr_t h, int kind, int i) { return Core(h).catalogText(kind, i); }
+int CheckAt(uintptr_t h, int index, double n) { return Core(h).check(index, n); }
+int CheckByName(uintptr_t h, const std::string& f, double n) { return Core(h).checkByName(f, n); }
+std::string UsageOf(uintptr_t h, const std::string& plan) { return Core(h).usage(plan); }
+int Options(uintptr_t h, const std::string& f, double n) { return Core(h).upgradeOptions(f, n); }
+std::string ErrorOf(uintptr_t h) { return Core(h).error(); }
 
 }  // namespace
 }  // namespace sima::wasm
 
 EMSCRIPTEN_BINDINGS(sima_core) {
-  using sima::wasm::ErrorInfo;
-  using sima::wasm::RawCore;
-  emscripten::value_object<ErrorInfo>("ErrorInfo")
-      .field("code", &ErrorInfo::code)
-      .field("message", &ErrorInfo::message);
-  emscripten::class_<RawCore>("RawCore")
-      .constructor<>()
-      .function("setCatalog", &RawCore::setCatalog)
-      .function("setUsage", &RawCore::setUsage)
-      .function("setPlan", &RawCore::setPlan)
-      .function("setUsed", &RawCore::setUsed)
-      .function("record", &RawCore::record)
-      .function("plan", &RawCore::plan)
-      .function("catalogJson", &RawCore::catalogJson)
-      .function("slots", &RawCore::slots)
-      .function("check", &RawCore::check)
-      .function("checkByName", &RawCore::checkByName)
-      .function("usageJson", &RawCore::usageJson)
-      .function("upgradeOptionsJson", &RawCore::upgradeOptionsJson)
-      .function("error", &RawCore::error);
+  namespace w = sima::wasm;
+  using emscripten::function;
+  function("create", &w::Create);
+  function("destroy", &w::Destroy);
+  function("setCatalog", &w::SetCatalog);
+  function("setUsage", &w::SetUsage);
+  function("setPlan", &w::SetPlan);
+  function("setUsed", &w::SetUsed);
+  function("record", &w::Record);
+  function("plan", &w::PlanOf);
+  function("out", &w::Out);
+  function("catalogNumbers", &w::CatalogNumbers);
+  function("catalogText", &w::CatalogText);
+  function("check", &w::CheckAt);
+  function("checkByName", &w::CheckByName);
+  function("usage", &w::UsageOf);
+  function("upgradeOptions", &w::Options);
+  function("error", &w::ErrorOf);
 }

@@ -6,9 +6,14 @@ import { SimaError, invalid } from './errors.js';
 const WASM_FILE = 'sima_core.wasm';
 const DIST_URL = new URL('../dist/', import.meta.url);
 
-// Layout of the ten doubles RawCore::check() writes (wasm/src/bindings.cc, enum Slot).
+// Layouts of the doubles the core writes at out() (wasm/src/bindings.cc: Slot, RowField,
+// OptionField, catalogNumbers), and the names of its enum values.
 const ALLOWED = 0, CURRENT = 1, REQUESTED = 2, LIMIT = 3, REMAINING = 4, OVER = 5,
   UP_PLAN = 6, UP_LIMIT = 7, UP_PRICE = 8, UP_PAISA = 9;
+const ROW = 5, OPTION = 6;
+const STATUS = ['ok', 'warning', 'full', 'over']; // sima::UsageStatus
+const ENFORCEMENT = ['hard', 'soft']; // sima::Enforcement
+const CURRENCY = 0, FEATURE_KEY = 1, FEATURE_LABEL = 2, PLAN_CODE = 3, PLAN_NAME = 4; // TextKind
 
 let ready = null; // the Emscripten module
 let initialized = null; // what init() returns
@@ -56,7 +61,7 @@ function isNode() {
 }
 
 // Frees a Core's wasm object when the Core itself is garbage collected.
-const registry = new FinalizationRegistry((raw) => raw.delete());
+const registry = new FinalizationRegistry(({ module, handle }) => module.destroy(handle));
 const CONSTRUCT = Symbol('sima.Core');
 
 function jsonText(value, what) {
@@ -82,10 +87,13 @@ function featureArg(feature) {
   return feature;
 }
 
-function countArg(n, name) {
+// `what` words the message for a number that is not whole (the core refuses the rest).
+function countArg(n, name, what) {
   if (typeof n !== 'number') throw invalid(`${name} must be a number, got ${describe(n)}`);
+  if (!Number.isInteger(n) && Number.isFinite(n)) throw invalid(`${what}, got ${n}`);
   return n;
 }
+const QUANTITY = 'quantity must be a whole number';
 
 /**
  * Creates an offline core from a catalog (GET /billing/plans/) and a usage snapshot
@@ -99,8 +107,8 @@ export async function createCore(catalog, usage, options) {
 
 export class Core {
   #module;
-  #raw;
-  #slots; // index of the first output double in HEAPF64
+  #raw; // the handle of the wasm core
+  #out; // index in HEAPF64 of the doubles the core answers in (fixed once the catalog is set)
   #plan;
   #catalog;
   #featureIndex;
@@ -110,16 +118,16 @@ export class Core {
 
   constructor(token, module, catalog, usage) {
     if (token !== CONSTRUCT) throw new TypeError('use createCore() to make a sima Core');
-    const raw = new module.RawCore();
+    const raw = module.create();
     this.#module = module;
     this.#raw = raw;
-    registry.register(this, raw);
-    this.#ok(raw.setCatalog(jsonText(catalog, 'the catalog')));
-    this.#catalog = deepFreeze(JSON.parse(raw.catalogJson()));
+    registry.register(this, { module, handle: raw });
+    this.#ok(module.setCatalog(raw, jsonText(catalog, 'the catalog')));
+    this.#out = module.out(raw) / 8;
+    this.#catalog = deepFreeze(this.#readCatalog());
     this.#featureIndex = new Map(this.#catalog.features.map((f, i) => [f.key, i]));
-    this.#slots = raw.slots() / 8;
     if (usage !== undefined && usage !== null) this.setUsage(usage);
-    this.#plan = raw.plan();
+    this.#plan = module.plan(raw);
   }
 
   /** The plan the core decides on. */
@@ -139,15 +147,15 @@ export class Core {
     if (cached !== undefined && cached.requested === n) {
       return { ...cached, upgrade: cached.upgrade && { ...cached.upgrade } };
     }
-    const raw = this.#raw;
-    if (index === undefined || typeof n !== 'number') {
-      countArg(n, 'n');
-      if (raw.checkByName(featureArg(feature), n) !== 0) this.#fail();
-    } else if (raw.check(index, n) !== 0) {
+    const m = this.#module;
+    if (index === undefined || !Number.isInteger(n)) {
+      countArg(n, 'n', QUANTITY);
+      if (m.checkByName(this.#raw, featureArg(feature), n) !== 0) this.#fail();
+    } else if (m.check(this.#raw, index, n) !== 0) {
       this.#fail();
     }
-    const s = this.#module.HEAPF64;
-    const o = this.#slots;
+    const s = m.HEAPF64;
+    const o = this.#out;
     const up = s[o + UP_PLAN];
     const decision = {
       allowed: s[o + ALLOWED] !== 0,
@@ -183,27 +191,47 @@ export class Core {
 
   /** Every plan pricier than the current one, cheapest first, for `n` more of `feature`. */
   upgradeOptions(feature, n = 1) {
-    const text = this.#raw.upgradeOptionsJson(featureArg(feature), countArg(n, 'n'));
-    if (text === '') this.#fail();
-    return JSON.parse(text);
+    const m = this.#module;
+    const count = m.upgradeOptions(this.#raw, featureArg(feature), countArg(n, 'n', QUANTITY));
+    if (count < 0) this.#fail();
+    const s = m.HEAPF64;
+    const plans = this.#catalog.plans;
+    const options = [];
+    for (let i = 0, o = this.#out; i < count; i++, o += OPTION) {
+      const plan = plans[s[o]];
+      options.push({
+        plan: plan.code,
+        name: plan.name,
+        limit: s[o + 1],
+        price: s[o + 2],
+        price_paisa: s[o + 3],
+        allows: s[o + 4] !== 0,
+        suggested: s[o + 5] !== 0,
+      });
+    }
+    return options;
   }
 
   /** Counts `n` more of `feature` locally, after the server accepted a create. */
   record(feature, n = 1) {
-    this.#ok(this.#raw.record(featureArg(feature), countArg(n, 'n')));
+    const key = featureArg(feature);
+    const count = countArg(n, 'n', `${QUANTITY} of at least 1`);
+    this.#ok(this.#module.record(this.#raw, key, count));
     this.#changed();
   }
 
   /** Replaces the plan and every count with a GET /billing/usage/ answer. */
   setUsage(snapshot) {
-    this.#ok(this.#raw.setUsage(jsonText(snapshot, 'the usage snapshot')));
-    this.#plan = this.#raw.plan();
+    this.#ok(this.#module.setUsage(this.#raw, jsonText(snapshot, 'the usage snapshot')));
+    this.#plan = this.#module.plan(this.#raw);
     this.#changed();
   }
 
   /** Sets one count (e.g. the server's `current` from a 403). */
   setUsed(feature, used) {
-    this.#ok(this.#raw.setUsed(featureArg(feature), countArg(used, 'used')));
+    const key = featureArg(feature);
+    const count = countArg(used, 'used', 'used must be a whole number of 0 or more');
+    this.#ok(this.#module.setUsed(this.#raw, key, count));
     this.#changed();
   }
 
@@ -211,8 +239,8 @@ export class Core {
   applyLimitReached(body) {
     if (body === null || typeof body !== 'object') throw invalid('a limit_reached body must be an object');
     if (typeof body.plan === 'string' && body.plan !== this.#plan) {
-      this.#ok(this.#raw.setPlan(body.plan));
-      this.#plan = this.#raw.plan();
+      this.#ok(this.#module.setPlan(this.#raw, body.plan));
+      this.#plan = this.#module.plan(this.#raw);
       this.#changed();
     }
     this.setUsed(body.feature, body.current);
@@ -224,9 +252,57 @@ export class Core {
   }
 
   #rows(plan) {
-    const text = this.#raw.usageJson(plan);
+    const m = this.#module;
+    const text = m.usage(this.#raw, plan);
     if (text === '') this.#fail();
-    return JSON.parse(text);
+    const texts = text.split('\n');
+    const s = m.HEAPF64;
+    const features = this.#catalog.features;
+    const rows = [];
+    for (let i = 0, o = this.#out; i < features.length; i++, o += ROW) {
+      rows.push({
+        feature: features[i].key,
+        label: features[i].label,
+        used: s[o],
+        limit: s[o + 1],
+        percent: s[o + 2] < 0 ? null : s[o + 2],
+        status: STATUS[s[o + 3]],
+        text: texts[i],
+        enforcement: ENFORCEMENT[s[o + 4]],
+      });
+    }
+    return rows;
+  }
+
+  // The catalog as the core holds it, in the shape of GET /billing/plans/.
+  #readCatalog() {
+    const m = this.#module;
+    const raw = this.#raw;
+    this.#ok(m.catalogNumbers(raw));
+    // Copied out first: a string from the core may grow the wasm memory and detach HEAPF64.
+    const o = this.#out;
+    const featureCount = m.HEAPF64[o + 1], planCount = m.HEAPF64[o + 2];
+    const n = m.HEAPF64.slice(o, o + 3 + featureCount + planCount * (2 + featureCount));
+    let at = 3;
+    const features = [];
+    for (let i = 0; i < featureCount; i++) {
+      features.push({
+        key: m.catalogText(raw, FEATURE_KEY, i),
+        label: m.catalogText(raw, FEATURE_LABEL, i),
+        enforcement: ENFORCEMENT[n[at++]],
+      });
+    }
+    const plans = [];
+    for (let i = 0; i < planCount; i++) {
+      plans.push({
+        code: m.catalogText(raw, PLAN_CODE, i),
+        name: m.catalogText(raw, PLAN_NAME, i),
+        price: n[at++],
+        price_paisa: n[at++],
+        limits: Object.fromEntries(features.map((f) => [f.key, n[at++]])),
+      });
+    }
+    return { currency: m.catalogText(raw, CURRENCY, 0), period_days: n[0], features, plans };
   }
 
   #ok(done) {
@@ -234,8 +310,9 @@ export class Core {
   }
 
   #fail() {
-    const { code, message } = this.#raw.error();
-    throw new SimaError(code, message);
+    const error = this.#module.error(this.#raw);
+    const cut = error.indexOf('\n');
+    throw new SimaError(error.slice(0, cut), error.slice(cut + 1));
   }
 }
 

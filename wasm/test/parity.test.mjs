@@ -1,5 +1,6 @@
 // Parity: one table of cases through the native core (tests/parity/sima-parity) and through
-// this package; every answer must be the same, field by field, errors included.
+// this package (check, usage, usageAfterUpgrade, upgradeOptions); every answer must be the
+// same, field by field, errors included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -30,6 +31,9 @@ function cases() {
         for (const n of [1, 2, 1000]) {
           out.push({ usage: snapshot(plan, { [feature]: used }), op: 'check', feature, n });
         }
+        for (const n of [1, 60]) {
+          out.push({ usage: snapshot(plan, { [feature]: used }), op: 'upgradeOptions', feature, n });
+        }
       }
     }
     for (const used of counts) {
@@ -38,14 +42,18 @@ function cases() {
       for (const target of ['FREE', 'BASIC', 'PRO', 'GOLD']) out.push({ usage: u, op: 'afterUpgrade', plan: target });
     }
   }
-  for (const n of [0, -1]) out.push({ usage: snapshot('FREE'), op: 'check', feature: 'invoices', n });
-  out.push({ usage: snapshot('FREE'), op: 'check', feature: 'widgets', n: 1 });
+  for (const op of ['check', 'upgradeOptions']) {
+    for (const n of [0, -1]) out.push({ usage: snapshot('FREE'), op, feature: 'invoices', n });
+    out.push({ usage: snapshot('FREE'), op, feature: 'widgets', n: 1 });
+  }
   for (const used of [0, 1, 5, 6, 1000, 1001]) {
     for (const plan of ['FREE', 'TEAM', 'BIG']) {
       const u = { plan, usage: { seats: { used }, events: { used } } };
       out.push({ catalog: zeroLimits, usage: u, op: 'check', feature: 'seats', n: 1 });
       out.push({ catalog: zeroLimits, usage: u, op: 'check', feature: 'events', n: 1 });
       out.push({ catalog: zeroLimits, usage: u, op: 'usage' });
+      out.push({ catalog: zeroLimits, usage: u, op: 'upgradeOptions', feature: 'seats', n: 1 });
+      out.push({ catalog: zeroLimits, usage: u, op: 'upgradeOptions', feature: 'events', n: 5 });
     }
   }
   return out.map((c) => ({ catalog: c.catalog ?? catalog, ...c }));
@@ -56,6 +64,7 @@ async function viaJs(c) {
     const core = await createCore(c.catalog, c.usage);
     if (c.op === 'check') return { ok: true, result: core.check(c.feature, c.n) };
     if (c.op === 'usage') return { ok: true, result: core.usage() };
+    if (c.op === 'upgradeOptions') return { ok: true, result: core.upgradeOptions(c.feature, c.n) };
     return { ok: true, result: core.usageAfterUpgrade(c.plan) };
   } catch (e) {
     if (!(e instanceof SimaError)) throw e;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sima/catalog.h"
 #include "sima/status.h"
@@ -53,5 +54,23 @@ Result<Decision> Check(const Catalog& catalog, const Subscription& sub, Time now
 // allows `total`; nullopt when none does.
 std::optional<Upgrade> SuggestUpgrade(const Catalog& catalog, std::string_view current_plan,
                                       size_t feature_index, int64_t total);
+
+// One plan an upgrade prompt can offer for an action.
+struct UpgradeOption {
+  std::string plan;  // plan code
+  std::string name;
+  Limit limit = Limit::Unlimited();  // the plan's limit for the feature
+  int64_t price_paisa = 0;
+  bool allows = false;     // the plan's limit allows current + n
+  bool suggested = false;  // the plan SuggestUpgrade picks (at most one option)
+  bool operator==(const UpgradeOption&) const = default;
+};
+
+// Every plan pricier than `plan`, cheapest first, for `n` more of `feature` with `usage`:
+// what an upgrade prompt lists. Empty when `plan` is the priciest.
+// Errors: as Check() (kUnknownFeature, kInvalidPlan, kInvalidArgument for n < 1).
+Result<std::vector<UpgradeOption>> UpgradeOptions(const Catalog& catalog, std::string_view plan,
+                                                  const Usage& usage, std::string_view feature,
+                                                  int64_t n = 1);
 
 }  // namespace sima

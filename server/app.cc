@@ -1,0 +1,134 @@
+#include "app.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "access_log.h"
+#include "handlers.h"
+#include "sima/json.h"
+
+namespace sima::server {
+namespace {
+
+Expected<Catalog> LoadCatalog(const std::string& path) {
+  if (path.empty()) return Catalog::Default();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::Validation("SIMA_CATALOG", "cannot read the catalog file \"" + path + "\"");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto catalog = ParseCatalog(text.str());
+  if (!catalog) {
+    return Error::Validation("SIMA_CATALOG",
+                             "bad catalog \"" + path + "\": " + catalog.status().ToString());
+  }
+  return std::move(catalog).value();
+}
+
+}  // namespace
+
+App::App(Options options, Catalog catalog)
+    : options_(std::move(options)), catalog_(std::move(catalog)) {}
+
+Expected<std::unique_ptr<App>> App::Create(Options options) {
+  Catalog catalog = Catalog::Default();
+  if (options.catalog) {
+    catalog = *options.catalog;
+  } else {
+    auto loaded = LoadCatalog(options.config.catalog);
+    if (!loaded) return loaded.error();
+    catalog = std::move(loaded).value();
+  }
+  std::unique_ptr<App> app(new App(std::move(options), std::move(catalog)));
+  const Config& config = app->options_.config;
+
+  auto store = SqliteStore::Open({config.db}, app->catalog_);
+  if (!store) return store.error();
+  app->store_ = std::move(store).value();
+  app->auth_ = std::make_unique<Authenticator>(*app->store_, app->options_.now);
+  app->services_ = std::make_unique<Services>(
+      Services{*app->store_, app->catalog_, config, *app->auth_, app->options_.now});
+
+  app->log_ = app->options_.access_log;
+  if (!app->log_ && config.access_log != "off") {
+    FILE* f = stderr;
+    const bool to_file = config.access_log != "stderr" && !config.access_log.empty();
+    if (to_file) {
+      f = std::fopen(config.access_log.c_str(), "a");
+      if (f == nullptr) {
+        return Error::Validation("SIMA_ACCESS_LOG", "cannot open \"" + config.access_log + "\"");
+      }
+    }
+    auto writer = std::make_shared<AccessLogWriter>(f, to_file);
+    app->log_writer_ = writer;
+    app->log_ = [writer](std::string_view line) { writer->Write(line); };
+  }
+
+  auto http = std::make_unique<httplib::Server>();
+  const auto threads = static_cast<size_t>(config.threads);
+  // httplib keeps each keep-alive connection on one pool thread, so the pool is the number of
+  // connections served at once.
+  http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http->set_keep_alive_max_count(1000000);
+  http->set_keep_alive_timeout(5);
+  http->set_read_timeout(10);
+  http->set_write_timeout(10);
+  http->set_tcp_nodelay(true);
+  http->set_payload_max_length(static_cast<size_t>(config.max_body_bytes));
+  App* self = app.get();
+  http->set_socket_options([self](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (self->listen_fd_ == -2) self->listen_fd_ = sock;  // the listening socket, in Bind()
+  });
+  InstallRoutes(*http, *app->services_, ApiRoutes(), app->log_);
+  app->http_ = std::move(http);
+  return app;
+}
+
+App::~App() {
+  if (http_ && http_->is_running()) http_->stop();
+  http_.reset();
+  log_ = nullptr;
+  log_writer_.reset();  // writes what is still buffered
+  auth_.reset();
+  store_.reset();  // checkpoints and closes the database
+}
+
+Expected<int> App::Bind() {
+  const Config& config = options_.config;
+  listen_fd_ = -2;
+  int port = config.port;
+  if (port == 0) {
+    port = http_->bind_to_any_port(config.host);
+    if (port < 0) port = 0;
+  } else if (!http_->bind_to_port(config.host, port)) {
+    port = 0;
+  }
+  const int fd = listen_fd_;
+  listen_fd_ = -1;
+  if (port == 0) {
+    return Error::Validation("SIMA_LISTEN", "cannot listen on " + config.host + ":" +
+                                                std::to_string(config.port));
+  }
+  // httplib listens with a backlog of 5: a burst of new connections would wait on SYN
+  // retries. Listening again on the bound socket raises the backlog.
+  int accepting = 0;
+  socklen_t len = sizeof(accepting);
+  if (fd >= 0 && ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting) {
+    ::listen(fd, 1024);
+  }
+  return port;
+}
+
+bool App::Listen() { return http_->listen_after_bind(); }
+
+void App::Stop() { http_->stop(); }
+
+bool App::running() const { return http_->is_running(); }
+
+}  // namespace sima::server

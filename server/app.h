@@ -1,0 +1,70 @@
+// The whole sima-server in one object: configuration, catalog, store, authenticator and the
+// HTTP server. main.cc runs one; tests run one in-process on a free port.
+//
+//   auto app = App::Create({config});           // opens the DB, applies migrations
+//   auto port = (*app)->Bind();                 // config.port 0 = any free port
+//   std::thread t([&] { (*app)->Listen(); });   // serves until Stop()
+//   ...
+//   (*app)->Stop(); t.join();                   // in-flight requests finish first
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "auth.h"
+#include "clock.h"
+#include "config.h"
+#include "http.h"
+#include "sima/catalog.h"
+#include "sqlite_store.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace sima::server {
+
+class AccessLogWriter;
+
+class App {
+ public:
+  struct Options {
+    Config config;
+    NowFn now = SystemNow;
+    // Where access-log lines go; unset = as config.access_log says.
+    LogSink access_log = nullptr;
+    // The catalog; unset = config.catalog's file, or the built-in one.
+    std::optional<Catalog> catalog = std::nullopt;
+  };
+
+  // Loads the catalog, opens the store. Errors: a bad catalog file, an unusable database.
+  static Expected<std::unique_ptr<App>> Create(Options options);
+  ~App();  // stops serving if needed, then closes the database
+
+  // Binds config.host:config.port (port 0: a free port). Returns the bound port.
+  Expected<int> Bind();
+  // Serves until Stop(). REQUIRES: Bind() succeeded. Returns false if serving failed.
+  bool Listen();
+  // Stops accepting, lets in-flight requests finish; Listen() then returns. Thread-safe.
+  void Stop();
+  bool running() const;
+
+  const Config& config() const { return options_.config; }
+  const Catalog& catalog() const { return catalog_; }
+  SqliteStore& store() { return *store_; }
+  Authenticator& auth() { return *auth_; }
+
+ private:
+  App(Options options, Catalog catalog);
+  Options options_;
+  Catalog catalog_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<Services> services_;
+  std::unique_ptr<httplib::Server> http_;
+  LogSink log_;
+  std::shared_ptr<AccessLogWriter> log_writer_;
+  int listen_fd_ = -1;
+};
+
+}  // namespace sima::server

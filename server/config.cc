@@ -1,0 +1,163 @@
+#include "config.h"
+
+#include <charconv>
+
+namespace sima::server {
+namespace {
+
+struct Option {
+  const char* env;
+  const char* help;
+  bool secret;
+  std::string Config::*text = nullptr;
+  int64_t Config::*number = nullptr;
+  int64_t min = 0;
+  int64_t max = 0;
+};
+
+const std::vector<Option>& Options() {
+  static const std::vector<Option> options = {
+      {"SIMA_LISTEN", "address:port to listen on", false, &Config::listen},
+      {"SIMA_DB", "SQLite database file (created if missing)", false, &Config::db},
+      {"SIMA_PUBLIC_URL", "where browsers reach this server (callbacks, redirects)", false,
+       &Config::public_url},
+      {"SIMA_APP_URL", "where the web app's success/failure pages live", false, &Config::app_url},
+      {"SIMA_ADMIN_TOKEN", "admin API token; unset = admin API off", true, &Config::admin_token},
+      {"SIMA_CATALOG", "plan catalog JSON file; unset = the built-in catalog", false,
+       &Config::catalog},
+      {"SIMA_SESSION_TTL", "browser session lifetime in seconds", false, nullptr,
+       &Config::session_ttl_seconds, 60, 7 * 24 * 3600},
+      {"SIMA_MAX_BODY", "largest accepted request body in bytes", false, nullptr,
+       &Config::max_body_bytes, 1024, 16 * 1024 * 1024},
+      {"SIMA_THREADS", "connections served at once (keep-alive holds one each)", false, nullptr,
+       &Config::threads, 2, 4096},
+      {"SIMA_ACCESS_LOG", "JSON access log: stderr, off, or a file path", false,
+       &Config::access_log},
+      {"KHALTI_BASE_URL", "Khalti API base", false, &Config::khalti_base_url},
+      {"KHALTI_SECRET_KEY", "Khalti merchant secret key", true, &Config::khalti_secret_key},
+      {"ESEWA_FORM_URL", "eSewa payment form URL", false, &Config::esewa_form_url},
+      {"ESEWA_STATUS_URL", "eSewa status check URL", false, &Config::esewa_status_url},
+      {"ESEWA_PRODUCT_CODE", "eSewa merchant product code", false, &Config::esewa_product_code},
+      {"ESEWA_SECRET_KEY", "eSewa HMAC secret key", true, &Config::esewa_secret_key},
+      {"SMTP_URL", "SMTP server (smtp://host:port); unset = .eml files in SIMA_OUTBOX_DIR", true,
+       &Config::smtp_url},
+      {"MAIL_FROM", "sender of e-mails", false, &Config::mail_from},
+      {"SIMA_OUTBOX_DIR", "folder for .eml files when SMTP_URL is unset", false,
+       &Config::outbox_dir},
+  };
+  return options;
+}
+
+// SIMA_SESSION_TTL -> --session-ttl, KHALTI_BASE_URL -> --khalti-base-url.
+std::string FlagName(std::string_view env) {
+  if (env.substr(0, 5) == "SIMA_") env.remove_prefix(5);
+  std::string flag = "--";
+  for (char c : env) {
+    if (c == '_') {
+      flag += '-';
+    } else if (c >= 'A' && c <= 'Z') {
+      flag += static_cast<char>(c - 'A' + 'a');
+    } else {
+      flag += c;
+    }
+  }
+  return flag;
+}
+
+Status Set(Config& config, const Option& option, const std::string& value) {
+  if (option.text != nullptr) {
+    config.*option.text = value;
+    return Status::Ok();
+  }
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size() || n < option.min || n > option.max) {
+    return Status::InvalidArgument(std::string(option.env) + " must be an integer from " +
+                                   std::to_string(option.min) + " to " +
+                                   std::to_string(option.max));
+  }
+  config.*option.number = n;
+  return Status::Ok();
+}
+
+Status ParseListen(Config& config) {
+  const auto colon = config.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Status::InvalidArgument("SIMA_LISTEN must be host:port, got \"" + config.listen + "\"");
+  }
+  std::string host = config.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port = config.listen.substr(colon + 1);
+  int p = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc() || end != port.data() + port.size() || p < 0 || p > 65535) {
+    return Status::InvalidArgument("SIMA_LISTEN has a bad port: \"" + config.listen + "\"");
+  }
+  config.host = host;
+  config.port = p;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetEnv& getenv) {
+  LoadedConfig out;
+  auto fail = [](const Status& s) {
+    return Error::Validation("config", s.message());
+  };
+  for (const Option& o : Options()) {
+    if (const char* v = getenv(o.env); v != nullptr) {
+      if (Status s = Set(out.config, o, v); !s.ok()) return fail(s);
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      out.help = true;
+      continue;
+    }
+    const auto eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    const Option* match = nullptr;
+    for (const Option& o : Options()) {
+      if (FlagName(o.env) == name) match = &o;
+    }
+    if (match == nullptr) return fail(Status::InvalidArgument("unknown flag \"" + name + "\"; see --help"));
+    std::string value;
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return fail(Status::InvalidArgument("flag " + name + " needs a value"));
+    }
+    if (Status s = Set(out.config, *match, value); !s.ok()) return fail(s);
+  }
+  if (Status s = ParseListen(out.config); !s.ok()) return fail(s);
+  return out;
+}
+
+std::string HelpText() {
+  const Config defaults;
+  std::string text =
+      "sima-server: plan limits, usage and payments for a SaaS app.\n\n"
+      "Usage: sima-server [--flag=value ...]\n"
+      "Every setting is an environment variable and a flag; a flag wins.\n\n";
+  for (const Option& o : Options()) {
+    std::string def;
+    if (o.secret) {
+      def = (defaults.*o.text).empty() ? "(unset; a secret, never printed)"
+                                       : "(built in; a secret, never printed)";
+    } else if (o.text != nullptr) {
+      def = (defaults.*o.text).empty() ? "(unset)" : defaults.*o.text;
+    } else {
+      def = std::to_string(defaults.*o.number);
+    }
+    text += "  " + FlagName(o.env) + "  (" + o.env + ")\n      " + o.help + "\n      default: " +
+            def + "\n";
+  }
+  text += "  --help\n      this text\n";
+  return text;
+}
+
+}  // namespace sima::server

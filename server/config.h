@@ -1,0 +1,54 @@
+// sima-server's configuration: environment variables, each also a command-line flag
+// (--listen=ADDR or --listen ADDR); a flag wins over the variable. See spec/api.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "error.h"
+
+namespace sima::server {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";  // SIMA_LISTEN
+  std::string host = "127.0.0.1";         // parsed from listen
+  int port = 8080;
+  std::string db = "sima.db";                          // SIMA_DB
+  std::string public_url = "http://127.0.0.1:8080";    // SIMA_PUBLIC_URL
+  std::string app_url = "http://127.0.0.1:8080/app";   // SIMA_APP_URL
+  std::string admin_token;                             // SIMA_ADMIN_TOKEN; empty = admin API off
+  std::string catalog;                                 // SIMA_CATALOG; empty = built in
+  int64_t session_ttl_seconds = 3600;                  // SIMA_SESSION_TTL
+  int64_t max_body_bytes = 65536;                      // SIMA_MAX_BODY
+  int64_t threads = 64;                                // SIMA_THREADS (connections served at once)
+  std::string access_log = "stderr";                   // SIMA_ACCESS_LOG: stderr, off or a file
+  std::string khalti_base_url = "http://127.0.0.1:9090/api/v2/";
+  std::string khalti_secret_key;
+  std::string esewa_form_url = "http://127.0.0.1:9090/api/epay/main/v2/form";
+  std::string esewa_status_url = "http://127.0.0.1:9090/api/epay/transaction/status/";
+  std::string esewa_product_code = "EPAYTEST";
+  std::string esewa_secret_key;
+  std::string smtp_url;                                // empty = write .eml files to outbox_dir
+  std::string mail_from = "sima <billing@localhost>";
+  std::string outbox_dir = "outbox";                   // SIMA_OUTBOX_DIR
+};
+
+// Reads a variable; nullptr when unset. Tests pass a map instead of the real environment.
+using GetEnv = std::function<const char*(const char*)>;
+
+struct LoadedConfig {
+  Config config;
+  bool help = false;  // --help / -h was given: print HelpText() and exit
+};
+
+// Builds the configuration from `getenv` then the flags in argv[1..]. Errors
+// (kValidation naming the variable): an unknown flag, a flag without its value, a bad number,
+// a bad listen address.
+Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetEnv& getenv);
+
+// The --help text: every variable with its flag and default. Secrets show only "(secret)".
+std::string HelpText();
+
+}  // namespace sima::server

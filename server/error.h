@@ -1,0 +1,79 @@
+// The server's error vocabulary: one kind per `code` of spec/api.md, plus the storage failures
+// no client input can cause. An Error renders as the one JSON error shape.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include "sima/json.h"
+#include "sima/status.h"
+
+namespace sima::server {
+
+enum class ErrorKind {
+  kInvalidJson,           // 400 invalid_json
+  kValidation,            // 400 validation_error (+ "field")
+  kInvalidPlan,           // 400 invalid_plan
+  kUnauthorized,          // 401 unauthorized
+  kForbidden,             // 403 forbidden
+  kLimitReached,          // 403 limit_reached (+ the limit body)
+  kNotFound,              // 404 not_found
+  kMethodNotAllowed,      // 405 method_not_allowed
+  kConflict,              // 409 conflict
+  kPayloadTooLarge,       // 413 payload_too_large
+  kUnsupportedMediaType,  // 415 unsupported_media_type
+  kBadRequest,            // 400 bad_request: an HTTP message the server cannot read
+  kInternal,              // 500 internal_error: a storage failure, never caused by input
+  kUnavailable,           // 503 unavailable: the store is busy or shutting down
+};
+
+int HttpStatus(ErrorKind kind);
+std::string_view CodeName(ErrorKind kind);
+
+struct Error {
+  ErrorKind kind = ErrorKind::kInternal;
+  std::string message;
+  // Extra fields merged into the body ("field", the limit body's "feature"/"upgrade"...).
+  Json extra = Json::object();
+
+  static Error Validation(std::string field, std::string message);
+  static Error NotFound(std::string message) { return {ErrorKind::kNotFound, std::move(message)}; }
+  static Error Conflict(std::string message) { return {ErrorKind::kConflict, std::move(message)}; }
+  static Error Internal(std::string message) { return {ErrorKind::kInternal, std::move(message)}; }
+  // The 403 limit_reached of a refused decision (sima::LimitReachedBody).
+  static Error LimitReached(const Decision& decision);
+  // Maps a core status (validation_error, invalid_plan, conflict...) to its error.
+  static Error FromStatus(const Status& status);
+
+  // {"error": message, "code": ..., ...extra}.
+  Json ToJson() const;
+};
+
+// A value or the Error that explains why there is none (the server's Result<T>).
+template <typename T>
+class Expected {
+ public:
+  Expected(T value) : v_(std::move(value)) {}     // NOLINT: implicit by design
+  Expected(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  const T& value() const& { return std::get<0>(v_); }
+  T& value() & { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  const T* operator->() const { return &value(); }
+  const T& operator*() const& { return value(); }
+  // REQUIRES: !ok().
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+// For calls that return nothing but may fail.
+struct Done {};
+using ExpectedDone = Expected<Done>;
+
+}  // namespace sima::server

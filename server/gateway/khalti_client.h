@@ -1,0 +1,70 @@
+// Khalti ePayment (KPG-2) over HTTP(S): initiate and lookup, as spec/gateways.md §1 documents.
+// The secret key goes only into the Authorization header; it is never logged or returned.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/gateway_call.h"
+#include "sima/time.h"
+
+namespace sima::server {
+
+struct KhaltiInitiateRequest {
+  std::string return_url;
+  std::string website_url;
+  int64_t amount_paisa = 0;
+  std::string purchase_order_id;
+  std::string purchase_order_name;
+  std::optional<nlohmann::json> customer_info;  // {name, email, phone}
+};
+
+struct KhaltiInitiated {
+  std::string pidx;
+  std::string payment_url;
+  std::optional<Time> expires_at;
+};
+
+struct KhaltiLookup {
+  std::string pidx;
+  std::string status;          // as Khalti spells it: "Completed", "User canceled", ...
+  int64_t total_amount = 0;    // paisa
+  std::optional<std::string> transaction_id;
+  bool refunded = false;
+};
+
+// One call's result: `value` when the gateway gave a usable answer, else `failure` with a
+// short `detail` safe to log and show (never the key, never the raw body).
+template <typename T>
+struct KhaltiResult {
+  std::optional<T> value;
+  CallFailure failure = CallFailure::kNone;
+  int http_status = 0;
+  std::string detail;
+  bool ok() const { return value.has_value(); }
+};
+
+class KhaltiClient {
+ public:
+  // `base_url` like "https://dev.khalti.com/api/v2/". REQUIRES: SplitGatewayUrl(base_url).
+  KhaltiClient(const std::string& base_url, std::string secret_key, GatewayTimeouts timeouts);
+  ~KhaltiClient();
+
+  // POST {base}epayment/initiate/. A 4xx (validation, auth) is kRejected with Khalti's message.
+  KhaltiResult<KhaltiInitiated> Initiate(const KhaltiInitiateRequest& request) const;
+  // POST {base}epayment/lookup/. HTTP 400 with a status body ("Expired", "User canceled") is an
+  // answer, not a failure; an unknown pidx is kRejected.
+  KhaltiResult<KhaltiLookup> Lookup(const std::string& pidx) const;
+
+ private:
+  struct Raw;
+  Raw Post(const std::string& path, const nlohmann::json& body) const;
+
+  GatewayUrl url_;
+  std::string authorization_;
+  GatewayTimeouts timeouts_;
+};
+
+}  // namespace sima::server

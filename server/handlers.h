@@ -1,0 +1,35 @@
+// The handlers of spec/api.md: plain functions over the store and sdk/. Each takes the
+// parsed, authenticated Call and returns the Reply or the Error; routes.cc binds them.
+#pragma once
+
+#include <vector>
+
+#include "http.h"
+
+namespace sima::server {
+
+// Public.
+Expected<Reply> Healthz(const Services& s, const Call& call);
+Expected<Reply> GetPlans(const Services& s, const Call& call);
+
+// Admin.
+Expected<Reply> CreateOrgHandler(const Services& s, const Call& call);
+
+// Organization.
+Expected<Reply> CreateSessionHandler(const Services& s, const Call& call);
+Expected<Reply> GetUsage(const Services& s, const Call& call);
+Expected<Reply> CreateInvoiceHandler(const Services& s, const Call& call);
+Expected<Reply> ListInvoicesHandler(const Services& s, const Call& call);
+Expected<Reply> GetInvoiceHandler(const Services& s, const Call& call);
+Expected<Reply> CreateCustomerHandler(const Services& s, const Call& call);
+Expected<Reply> ListCustomersHandler(const Services& s, const Call& call);
+Expected<Reply> GetCustomerHandler(const Services& s, const Call& call);
+Expected<Reply> CreateTeamMemberHandler(const Services& s, const Call& call);
+Expected<Reply> ListTeamMembersHandler(const Services& s, const Call& call);
+Expected<Reply> GetTeamMemberHandler(const Services& s, const Call& call);
+Expected<Reply> RecordUsageHandler(const Services& s, const Call& call);
+
+// Every route of the API (payments add theirs here).
+std::vector<Route> ApiRoutes();
+
+}  // namespace sima::server

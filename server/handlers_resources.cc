@@ -1,0 +1,139 @@
+// The example SaaS resources: invoices, customers, team members. Each create is metered by
+// the store (check, insert and count in one transaction).
+#include <charconv>
+
+#include "handlers.h"
+#include "validate.h"
+
+namespace sima::server {
+namespace {
+
+constexpr int64_t kMaxAmountPaisa = 1'000'000'000'000;  // 10 billion rupees
+constexpr int64_t kDefaultPage = 100;
+constexpr int64_t kMaxPage = 1000;
+
+Json ToJson(const Invoice& v) {
+  return {{"id", v.id},
+          {"amount_paisa", v.amount_paisa},
+          {"customer_id", v.customer_id ? Json(*v.customer_id) : Json(nullptr)},
+          {"description", v.description},
+          {"created_at", FormatTime(v.created_at)}};
+}
+
+Json ToJson(const Customer& v) {
+  return {{"id", v.id}, {"name", v.name}, {"email", v.email}, {"created_at", FormatTime(v.created_at)}};
+}
+
+Json ToJson(const TeamMember& v) {
+  return {{"id", v.id}, {"email", v.email}, {"name", v.name}, {"created_at", FormatTime(v.created_at)}};
+}
+
+// ?limit=N, 1..1000, default 100.
+Expected<int64_t> PageSize(const Call& call) {
+  const auto it = call.query.find("limit");
+  if (it == call.query.end()) return kDefaultPage;
+  int64_t n = 0;
+  const std::string& v = it->second;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > kMaxPage) {
+    return Error::Validation("limit", "limit must be an integer from 1 to 1000");
+  }
+  return n;
+}
+
+template <typename T>
+Expected<Reply> Items(const Expected<std::vector<T>>& list) {
+  if (!list) return list.error();
+  Json items = Json::array();
+  for (const T& v : *list) items.push_back(ToJson(v));
+  return Reply{200, {{"items", std::move(items)}}};
+}
+
+template <typename T>
+Expected<Reply> One(const Expected<T>& v, int status = 200) {
+  if (!v) return v.error();
+  return Reply{status, ToJson(*v)};
+}
+
+}  // namespace
+
+Expected<Reply> CreateInvoiceHandler(const Services& s, const Call& call) {
+  if (auto r = OnlyFields(call.body, {"amount_paisa", "customer_id", "description"}); !r) {
+    return r.error();
+  }
+  auto amount = IntField(call.body, "amount_paisa", 0, kMaxAmountPaisa);
+  if (!amount) return amount.error();
+  auto customer = StringField(call.body, "customer_id", false, 64, TextKind::kKey);
+  if (!customer) return customer.error();
+  if (*customer && !HasIdShape(**customer, "cus")) {
+    return Error::Validation("customer_id", "no customer with this id");
+  }
+  auto description = StringField(call.body, "description", false, 1000, TextKind::kText);
+  if (!description) return description.error();
+  auto id = NewId("inv");
+  if (!id) return id.error();
+  Invoice invoice{id.value(), *amount, *customer, description->value_or(""), call.now};
+  return One(s.store.CreateInvoice(call.org_id(), invoice, call.now), 201);
+}
+
+Expected<Reply> ListInvoicesHandler(const Services& s, const Call& call) {
+  auto n = PageSize(call);
+  if (!n) return n.error();
+  return Items(s.store.ListInvoices(call.org_id(), *n, call.now));
+}
+
+Expected<Reply> GetInvoiceHandler(const Services& s, const Call& call) {
+  const std::string& id = call.params.at(0);
+  if (!HasIdShape(id, "inv")) return Error::NotFound("no invoice with this id");
+  return One(s.store.GetInvoice(call.org_id(), id, call.now));
+}
+
+Expected<Reply> CreateCustomerHandler(const Services& s, const Call& call) {
+  if (auto r = OnlyFields(call.body, {"name", "email"}); !r) return r.error();
+  auto name = StringField(call.body, "name", true, 200, TextKind::kLine);
+  if (!name) return name.error();
+  auto email = StringField(call.body, "email", true, 254, TextKind::kEmail);
+  if (!email) return email.error();
+  auto id = NewId("cus");
+  if (!id) return id.error();
+  Customer customer{id.value(), **name, **email, call.now};
+  return One(s.store.CreateCustomer(call.org_id(), customer, call.now), 201);
+}
+
+Expected<Reply> ListCustomersHandler(const Services& s, const Call& call) {
+  auto n = PageSize(call);
+  if (!n) return n.error();
+  return Items(s.store.ListCustomers(call.org_id(), *n, call.now));
+}
+
+Expected<Reply> GetCustomerHandler(const Services& s, const Call& call) {
+  const std::string& id = call.params.at(0);
+  if (!HasIdShape(id, "cus")) return Error::NotFound("no customer with this id");
+  return One(s.store.GetCustomer(call.org_id(), id, call.now));
+}
+
+Expected<Reply> CreateTeamMemberHandler(const Services& s, const Call& call) {
+  if (auto r = OnlyFields(call.body, {"email", "name"}); !r) return r.error();
+  auto email = StringField(call.body, "email", true, 254, TextKind::kEmail);
+  if (!email) return email.error();
+  auto name = StringField(call.body, "name", false, 200, TextKind::kLine);
+  if (!name) return name.error();
+  auto id = NewId("tm");
+  if (!id) return id.error();
+  TeamMember member{id.value(), **email, name->value_or(""), call.now};
+  return One(s.store.CreateTeamMember(call.org_id(), member, call.now), 201);
+}
+
+Expected<Reply> ListTeamMembersHandler(const Services& s, const Call& call) {
+  auto n = PageSize(call);
+  if (!n) return n.error();
+  return Items(s.store.ListTeamMembers(call.org_id(), *n, call.now));
+}
+
+Expected<Reply> GetTeamMemberHandler(const Services& s, const Call& call) {
+  const std::string& id = call.params.at(0);
+  if (!HasIdShape(id, "tm")) return Error::NotFound("no team member with this id");
+  return One(s.store.GetTeamMember(call.org_id(), id, call.now));
+}
+
+}  // namespace sima::server

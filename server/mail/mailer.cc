@@ -1,0 +1,166 @@
+#include "mail/mailer.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace sima::server {
+namespace {
+
+std::string Base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+bool IsAscii(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80 || c == '\r' || c == '\n') return false;
+  }
+  return true;
+}
+
+// Header values never carry line breaks (no header injection through a name or subject).
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return s;
+}
+
+std::string DateHeader(Time t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
+
+std::string Domain(const std::string& address) {
+  const auto at = address.rfind('@');
+  std::string d = at == std::string::npos ? "sima.local" : address.substr(at + 1);
+  while (!d.empty() && (d.back() == '>' || d.back() == ' ')) d.pop_back();
+  return d.empty() ? "sima.local" : d;
+}
+
+// The bare address inside "Name <a@b>", for the SMTP envelope.
+std::string Address(const std::string& mailbox) {
+  const auto open = mailbox.find('<');
+  const auto close = mailbox.find('>', open);
+  if (open != std::string::npos && close != std::string::npos) {
+    return mailbox.substr(open + 1, close - open - 1);
+  }
+  return mailbox;
+}
+
+class FolderMailer final : public Mailer {
+ public:
+  explicit FolderMailer(std::string folder) : folder_(std::move(folder)) {}
+  Status Send(const Email& email) override {
+    std::error_code ec;
+    std::filesystem::create_directories(folder_, ec);
+    if (ec) return Status::InvalidArgument("cannot create mail folder " + folder_ + ": " + ec.message());
+    const auto final_path = std::filesystem::path(folder_) / (email.id + ".eml");
+    const auto temp_path = std::filesystem::path(folder_) / ("." + email.id + ".tmp");
+    {
+      std::ofstream out(temp_path, std::ios::binary | std::ios::trunc);
+      out << RenderMessage(email);
+      if (!out.flush()) return Status::InvalidArgument("cannot write " + temp_path.string());
+    }
+    std::filesystem::rename(temp_path, final_path, ec);
+    if (ec) return Status::InvalidArgument("cannot write " + final_path.string() + ": " + ec.message());
+    return Status::Ok();
+  }
+
+ private:
+  std::string folder_;
+};
+
+struct Upload {
+  const std::string* text;
+  size_t offset = 0;
+};
+
+size_t ReadUpload(char* buffer, size_t size, size_t count, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  const size_t n = std::min(size * count, up->text->size() - up->offset);
+  std::memcpy(buffer, up->text->data() + up->offset, n);
+  up->offset += n;
+  return n;
+}
+
+class SmtpMailer final : public Mailer {
+ public:
+  explicit SmtpMailer(std::string url) : url_(std::move(url)) {
+    static const bool once = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+    (void)once;
+  }
+  Status Send(const Email& email) override {
+    CURL* curl = curl_easy_init();
+    if (curl == nullptr) return Status::InvalidArgument("libcurl could not start");
+    const std::string text = RenderMessage(email);
+    Upload upload{&text};
+    const std::string from = "<" + Address(email.from) + ">";
+    curl_slist* rcpt = curl_slist_append(nullptr, ("<" + Address(email.to) + ">").c_str());
+    curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    const CURLcode rc = curl_easy_perform(curl);
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(curl);
+    // curl_easy_strerror never includes the URL, so credentials in SMTP_URL stay out of logs.
+    if (rc != CURLE_OK) return Status::InvalidArgument(std::string("SMTP: ") + curl_easy_strerror(rc));
+    return Status::Ok();
+  }
+
+ private:
+  std::string url_;
+};
+
+}  // namespace
+
+std::string RenderMessage(const Email& e) {
+  const std::string subject = IsAscii(e.subject) ? e.subject : "=?UTF-8?B?" + Base64(e.subject) + "?=";
+  std::string body;
+  for (size_t i = 0; i < e.body.size(); ++i) {  // normalise line ends to CRLF
+    if (e.body[i] == '\n' && (i == 0 || e.body[i - 1] != '\r')) body += '\r';
+    body += e.body[i];
+  }
+  std::string m;
+  m += "Message-ID: <" + OneLine(e.id) + "@" + Domain(e.from) + ">\r\n";
+  m += "Date: " + DateHeader(e.created_at) + "\r\n";
+  m += "From: " + OneLine(e.from) + "\r\n";
+  m += "To: " + OneLine(e.to) + "\r\n";
+  m += "Subject: " + OneLine(subject) + "\r\n";
+  m += "MIME-Version: 1.0\r\n";
+  m += "Content-Type: text/plain; charset=utf-8\r\n";
+  m += "Content-Transfer-Encoding: 8bit\r\n\r\n";
+  m += body;
+  if (m.size() < 2 || m.substr(m.size() - 2) != "\r\n") m += "\r\n";
+  return m;
+}
+
+std::unique_ptr<Mailer> MakeSmtpMailer(std::string smtp_url) {
+  return std::make_unique<SmtpMailer>(std::move(smtp_url));
+}
+
+std::unique_ptr<Mailer> MakeFolderMailer(std::string folder) {
+  return std::make_unique<FolderMailer>(std::move(folder));
+}
+
+}  // namespace sima::server

@@ -1,0 +1,25 @@
+#include "handlers.h"
+
+namespace sima::server {
+
+std::vector<Route> ApiRoutes() {
+  return {
+      {"GET", "/healthz", Access::kPublic, Healthz},
+      {"GET", "/billing/plans", Access::kPublic, GetPlans},
+      {"POST", "/admin/orgs", Access::kAdmin, CreateOrgHandler},
+      {"POST", "/sessions", Access::kSecretKeyOnly, CreateSessionHandler, true},
+      {"GET", "/billing/usage", Access::kOrg, GetUsage},
+      {"POST", "/invoices", Access::kOrg, CreateInvoiceHandler},
+      {"GET", "/invoices", Access::kOrg, ListInvoicesHandler},
+      {"GET", "/invoices/:id", Access::kOrg, GetInvoiceHandler},
+      {"POST", "/customers", Access::kOrg, CreateCustomerHandler},
+      {"GET", "/customers", Access::kOrg, ListCustomersHandler},
+      {"GET", "/customers/:id", Access::kOrg, GetCustomerHandler},
+      {"POST", "/team-members", Access::kOrg, CreateTeamMemberHandler},
+      {"GET", "/team-members", Access::kOrg, ListTeamMembersHandler},
+      {"GET", "/team-members/:id", Access::kOrg, GetTeamMemberHandler},
+      {"POST", "/usage/:feature", Access::kOrg, RecordUsageHandler},
+  };
+}
+
+}  // namespace sima::server

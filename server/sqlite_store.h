@@ -1,0 +1,163 @@
+// The SQLite backend of Store: one file in WAL mode, written through one connection.
+//
+// Concurrency: SQLite has a single writer. Every operation runs on one connection, one at a
+// time, inside BEGIN IMMEDIATE ... COMMIT (see Write: concurrent operations share a commit),
+// so the check-insert-count sequence of a create is serialized and exact. A background
+// thread checkpoints the WAL from its own connection, keeping fsyncs off the request path.
+//
+// Durability: the connection runs with synchronous=NORMAL. In WAL mode a NORMAL commit is
+// durable across a crash of the process (the WAL is written before COMMIT returns) but the
+// last commits may be lost if the machine loses power before the next checkpoint/fsync;
+// the database is never corrupted. That is the right trade for usage counts and example
+// resources. Money is different: Write(Durability::kFull, ...) switches the connection to
+// synchronous=FULL for one transaction, whose COMMIT then fsyncs the WAL, which also makes
+// every earlier commit durable. Payment outcomes and plan activations must use kFull.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <vector>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "sima/catalog.h"
+#include "sqlite.h"
+#include "store.h"
+
+namespace sima::server {
+
+class SqliteStore final : public Store {
+ public:
+  enum class Durability { kNormal, kFull };
+
+  struct Options {
+    std::string path;
+    // Checkpoint the WAL from a background thread (recommended); otherwise SQLite does it
+    // on commit when the WAL passes 1000 pages.
+    bool background_checkpoint = true;
+  };
+
+  // Opens or creates the database, applies pending migrations. `catalog` must outlive the
+  // store. Errors: the file cannot be opened, a migration fails, a newer schema.
+  static Expected<std::unique_ptr<SqliteStore>> Open(const Options& options,
+                                                     const Catalog& catalog);
+  ~SqliteStore() override;  // stops the checkpointer, closes the database
+
+  // Runs `body(db)` atomically: its changes are committed only when it returns a value, and
+  // Write returns only once they are committed. `body` returns Expected<T> and must not call
+  // Write itself. This is the helper every operation (and later payment outcome + activation
+  // + outbox) is built on.
+  //
+  // Group commit: bodies run one at a time on the single connection; concurrent calls are
+  // gathered into one BEGIN IMMEDIATE ... COMMIT, each body inside its own SAVEPOINT, so a
+  // failing body is rolled back alone and each body sees every earlier one's changes (limit
+  // checks stay exact). Sharing a commit writes each touched page to the WAL once per batch
+  // instead of once per call. A kFull body makes its whole batch commit with synchronous=FULL.
+  template <typename T, typename F>
+  Expected<T> Write(Durability durability, F&& body);
+
+  Expected<Org> CreateOrg(const NewOrg& org) override;
+  Expected<Credential> FindSecretKey(const std::string& key_hash) override;
+  ExpectedDone RevokeSecretKey(const std::string& key_hash, Time now) override;
+  Expected<Credential> FindSession(const std::string& token_hash, Time now) override;
+  ExpectedDone CreateSession(const std::string& org_id, const std::string& token_hash,
+                             Time expires_at, Time now) override;
+  Expected<UsageState> ReadUsage(const std::string& org_id, Time now) override;
+  Expected<Invoice> CreateInvoice(const std::string& org_id, const Invoice& invoice,
+                                  Time now) override;
+  Expected<Customer> CreateCustomer(const std::string& org_id, const Customer& customer,
+                                    Time now) override;
+  Expected<TeamMember> CreateTeamMember(const std::string& org_id, const TeamMember& member,
+                                        Time now) override;
+  Expected<std::vector<Invoice>> ListInvoices(const std::string& org_id, int64_t limit,
+                                              Time now) override;
+  Expected<std::vector<Customer>> ListCustomers(const std::string& org_id, int64_t limit,
+                                                Time now) override;
+  Expected<std::vector<TeamMember>> ListTeamMembers(const std::string& org_id, int64_t limit,
+                                                    Time now) override;
+  Expected<Invoice> GetInvoice(const std::string& org_id, const std::string& id,
+                               Time now) override;
+  Expected<Customer> GetCustomer(const std::string& org_id, const std::string& id,
+                                 Time now) override;
+  Expected<TeamMember> GetTeamMember(const std::string& org_id, const std::string& id,
+                                     Time now) override;
+  Expected<MeterResult> RecordUsage(const std::string& org_id, const MeterRequest& req,
+                                    Time now) override;
+
+  // --- building blocks for operations inside Write() ---
+  // The subscription, current period and that period's counters of an organization.
+  Expected<UsageState> LoadUsage(sqlite::Db& db, const std::string& org_id, Time now);
+  // Adds `n` to a counter of the state's period (and to state.usage).
+  ExpectedDone Count(sqlite::Db& db, const std::string& org_id, UsageState& state,
+                     std::string_view feature, int64_t n);
+  // sima::Check for `n` more of `feature`; kLimitReached when refused. A feature the catalog
+  // does not have is allowed and not counted (nullopt).
+  Expected<std::optional<Decision>> Gate(const UsageState& state, std::string_view feature,
+                                         int64_t n, Time now) const;
+  // Replaces the organization's subscription (after sima::Activate). A new start date starts
+  // a new usage period, which is how activation resets usage.
+  ExpectedDone SaveSubscription(sqlite::Db& db, const std::string& org_id,
+                                const Subscription& sub, Time now);
+  // Gate + Count for one api call (see Store).
+  ExpectedDone CountCall(sqlite::Db& db, const std::string& org_id, UsageState& state, Time now);
+
+ private:
+  SqliteStore(std::unique_ptr<sqlite::Db> db, const Catalog& catalog)
+      : db_(std::move(db)), catalog_(catalog) {}
+  void StartCheckpointer(const std::string& path);
+  // Runs `body(db, state)` with the org's usage loaded and this call counted.
+  template <typename T, typename F>
+  Expected<T> OrgCall(const std::string& org_id, Time now, F&& body);
+  template <typename T, typename F>
+  Expected<T> CreateMetered(const std::string& org_id, std::string_view feature, Time now,
+                            F&& insert);
+
+  // A body waiting to run in a batch.
+  struct Job {
+    std::function<bool(sqlite::Db&)> run;  // runs the body; true when it succeeded
+    bool full = false;
+    bool done = false;
+    bool lead = false;  // this caller runs the next batch
+    std::optional<Error> failure;  // set when the batch could not be committed
+    std::condition_variable cv;    // wakes exactly this caller
+  };
+  // Queues `job` and returns once its batch is committed (or failed). The caller at the front
+  // of the queue leads: it runs everything queued as one batch, wakes those callers and hands
+  // the lead to the next in line, so no thread is woken for nothing.
+  void Submit(Job& job);
+  void RunBatch(const std::vector<Job*>& batch);
+
+  std::mutex queue_mu_;
+  std::deque<Job*> queue_;
+  bool leader_ = false;
+
+  std::mutex write_mu_;  // the connection
+  std::unique_ptr<sqlite::Db> db_;
+  const Catalog& catalog_;
+
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_stop_ = false;
+  std::thread ckpt_thread_;
+};
+
+template <typename T, typename F>
+Expected<T> SqliteStore::Write(Durability durability, F&& body) {
+  std::optional<Expected<T>> result;
+  Job job;
+  job.full = durability == Durability::kFull;
+  job.run = [&](sqlite::Db& db) {
+    result.emplace(body(db));
+    return result->ok();
+  };
+  Submit(job);
+  if (job.failure) return *job.failure;
+  if (!result) return Error::Internal("the transaction did not run");
+  return std::move(*result);
+}
+
+}  // namespace sima::server

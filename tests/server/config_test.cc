@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "config.h"
+
+namespace sima::server {
+namespace {
+
+GetEnv Env(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> const char* {
+    const auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+TEST(ServerConfig, DefaultsMatchTheSpec) {
+  auto c = LoadConfig({}, Env({}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->config.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->config.host, "127.0.0.1");
+  EXPECT_EQ(c->config.port, 8080);
+  EXPECT_EQ(c->config.db, "sima.db");
+  EXPECT_EQ(c->config.max_body_bytes, 65536);
+  EXPECT_EQ(c->config.session_ttl_seconds, 3600);
+  EXPECT_TRUE(c->config.admin_token.empty());
+}
+
+TEST(ServerConfig, FlagsWinOverEnvironment) {
+  auto c = LoadConfig({"--listen=0.0.0.0:9000", "--db", "x.db", "--khalti-secret-key=k"},
+                      Env({{"SIMA_LISTEN", "1.2.3.4:1"}, {"SIMA_ADMIN_TOKEN", "t"},
+                           {"SIMA_SESSION_TTL", "120"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->config.port, 9000);
+  EXPECT_EQ(c->config.db, "x.db");
+  EXPECT_EQ(c->config.admin_token, "t");
+  EXPECT_EQ(c->config.khalti_secret_key, "k");
+  EXPECT_EQ(c->config.session_ttl_seconds, 120);
+}
+
+TEST(ServerConfig, RefusesBadValues) {
+  EXPECT_FALSE(LoadConfig({"--bogus=1"}, Env({})).ok());
+  EXPECT_FALSE(LoadConfig({"--db"}, Env({})).ok());
+  EXPECT_FALSE(LoadConfig({}, Env({{"SIMA_LISTEN", "nope"}})).ok());
+  EXPECT_FALSE(LoadConfig({}, Env({{"SIMA_LISTEN", "h:99999"}})).ok());
+  EXPECT_FALSE(LoadConfig({}, Env({{"SIMA_MAX_BODY", "12x"}})).ok());
+  EXPECT_FALSE(LoadConfig({}, Env({{"SIMA_THREADS", "0"}})).ok());
+}
+
+TEST(ServerConfig, HelpListsEveryVariableAndNoSecret) {
+  auto c = LoadConfig({"--help"}, Env({}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->help);
+  const std::string help = HelpText();
+  for (const char* v : {"SIMA_LISTEN", "SIMA_DB", "SIMA_PUBLIC_URL", "SIMA_APP_URL",
+                        "SIMA_ADMIN_TOKEN", "SIMA_CATALOG", "KHALTI_BASE_URL", "KHALTI_SECRET_KEY",
+                        "ESEWA_FORM_URL", "ESEWA_STATUS_URL", "ESEWA_PRODUCT_CODE",
+                        "ESEWA_SECRET_KEY", "SMTP_URL", "MAIL_FROM", "--listen", "127.0.0.1:8080"}) {
+    EXPECT_NE(help.find(v), std::string::npos) << v;
+  }
+  EXPECT_NE(help.find("a secret, never printed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sima::server

@@ -1,0 +1,123 @@
+// The sima-server executable: --help, bad configuration, serving, and a graceful SIGTERM.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "server_fixture.h"
+
+extern char** environ;
+
+namespace sima::server::testing {
+namespace {
+
+// A running sima-server child with its stdout and stderr captured in files.
+struct Child {
+  pid_t pid = -1;
+  std::string out, err;
+
+  static Child Spawn(const TempDir& dir, std::vector<std::string> args) {
+    Child c;
+    c.out = dir.path() + "/out.txt";
+    c.err = dir.path() + "/err.txt";
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, c.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, c.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    args.insert(args.begin(), SIMA_SERVER_BINARY);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&c.pid, SIMA_SERVER_BINARY, &fa, nullptr, argv.data(), environ) != 0) c.pid = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    return c;
+  }
+  // Waits up to `timeout` for the exit status; -1 if it is still running.
+  int Wait(std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  ~Child() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+TEST(ServerMain, HelpListsTheSettings) {
+  TempDir dir;
+  Child c = Child::Spawn(dir, {"--help"});
+  ASSERT_GT(c.pid, 0);
+  EXPECT_EQ(c.Wait(std::chrono::seconds{10}), 0);
+  const std::string help = Child::Read(c.out);
+  EXPECT_NE(help.find("SIMA_LISTEN"), std::string::npos);
+  EXPECT_NE(help.find("KHALTI_SECRET_KEY"), std::string::npos);
+}
+
+TEST(ServerMain, BadConfigurationExitsWithAMessage) {
+  TempDir dir;
+  Child flag = Child::Spawn(dir, {"--no-such-flag=1"});
+  EXPECT_EQ(flag.Wait(std::chrono::seconds{10}), 2);
+  EXPECT_NE(Child::Read(flag.err).find("unknown flag"), std::string::npos);
+  Child catalog = Child::Spawn(dir, {"--catalog", dir.path() + "/missing.json", "--db",
+                                     dir.path() + "/x.db", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(catalog.Wait(std::chrono::seconds{10}), 1);
+  EXPECT_NE(Child::Read(catalog.err).find("catalog"), std::string::npos);
+}
+
+TEST(ServerMain, ServesAndStopsCleanlyOnSigterm) {
+  TempDir dir;
+  Child c = Child::Spawn(dir, {"--listen=127.0.0.1:0", "--db=" + dir.path() + "/s.db",
+                               "--admin-token=" + std::string(kAdminToken)});
+  ASSERT_GT(c.pid, 0);
+  int port = 0;
+  for (int i = 0; i < 500 && port == 0; ++i) {
+    const std::string err = Child::Read(c.err);
+    const auto at = err.find("\"addr\":\"127.0.0.1:");
+    if (at != std::string::npos) port = std::atoi(err.c_str() + at + 18);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(port, 0) << Child::Read(c.err);
+  httplib::Client cli("127.0.0.1", port);
+  auto health = cli.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto org = cli.Post("/admin/orgs/", {{"Authorization", std::string("Bearer ") + kAdminToken}},
+                      R"({"name":"A"})", "application/json");
+  ASSERT_TRUE(org);
+  EXPECT_EQ(org->status, 201);
+  const std::string key = Json::parse(org->body)["api_key"];
+
+  ::kill(c.pid, SIGTERM);
+  EXPECT_EQ(c.Wait(std::chrono::seconds{20}), 0);
+  const std::string err = Child::Read(c.err);
+  EXPECT_NE(err.find("\"msg\":\"stopped\""), std::string::npos);
+  // Access log lines are there, without the secrets.
+  EXPECT_NE(err.find("\"path\":\"/admin/orgs/\""), std::string::npos);
+  EXPECT_EQ(err.find(kAdminToken), std::string::npos);
+  EXPECT_EQ(err.find(key), std::string::npos);
+  // The WAL was checkpointed into the database file on the way out.
+  std::error_code ec;
+  EXPECT_EQ(std::filesystem::file_size(dir.path() + "/s.db-wal", ec) > 0 && !ec, false);
+}
+
+}  // namespace
+}  // namespace sima::server::testing

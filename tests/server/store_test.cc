@@ -1,0 +1,209 @@
+// SqliteStore on its own: schema, migrations, pragmas, operations and their errors.
+#include <gtest/gtest.h>
+
+#include "auth.h"
+#include "migrations.h"
+#include "server_fixture.h"
+#include "sqlite_store.h"
+
+namespace sima::server::testing {
+namespace {
+
+class ServerStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = SqliteStore::Open({path_}, Catalog::Default());
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(s).value();
+  }
+  std::string NewOrgId(const std::string& plan = "FREE") {
+    const std::string id = NewId("org").value();
+    Subscription sub{plan, now_, std::nullopt};
+    if (plan != "FREE") sub.end = now_ + Days{30};
+    EXPECT_TRUE(store_->CreateOrg({id, "Acme", Sha256Hex(id), sub, now_}).ok());
+    return id;
+  }
+  Invoice Inv() { return Invoice{NewId("inv").value(), 100, std::nullopt, "", now_}; }
+
+  TempDir dir_;
+  std::string path_ = dir_.path() + "/store.db";
+  Time now_ = Time{std::chrono::seconds{1767225600}};
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(ServerStore, OpensInWalWithForeignKeysAndRecordsMigrations) {
+  auto db = sqlite::Db::Open(path_, true);
+  ASSERT_TRUE(db.ok());
+  auto mode = (*db)->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.ok());
+  ASSERT_TRUE((*mode)->Step().ok());
+  EXPECT_EQ((*mode)->Text(0), "wal");
+  EXPECT_EQ(*SchemaVersion(**db), Migrations().back().version);
+  // Foreign keys: a counter for an organization that does not exist is refused.
+  auto r = store_->Write<Done>(SqliteStore::Durability::kNormal, [](sqlite::Db& d) -> ExpectedDone {
+    return d.Exec("INSERT INTO usage_counters VALUES ('org_none', 0, 'invoices', 1)");
+  });
+  EXPECT_FALSE(r.ok());
+}
+
+TEST_F(ServerStore, MigrateAppliesOnlyNewVersionsAndRefusesNewerDatabases) {
+  const std::string path = dir_.path() + "/m.db";
+  auto db = sqlite::Db::Open(path);
+  ASSERT_TRUE(db.ok());
+  const Migration v1[] = {{1, "one", "CREATE TABLE a(x)"}};
+  const Migration v2[] = {{1, "one", "CREATE TABLE a(x)"}, {2, "two", "CREATE TABLE b(y)"}};
+  ASSERT_TRUE(Migrate(**db, v1).ok());
+  ASSERT_TRUE(Migrate(**db, v2).ok());  // would fail if 1 ran again
+  EXPECT_EQ(*SchemaVersion(**db), 2);
+  auto old = Migrate(**db, v1);
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.error().message.find("newer"), std::string::npos);
+  const Migration bad[] = {{1, "one", ""}, {2, "two", ""}, {3, "broken", "CREATE TABLE ("}};
+  auto failed = Migrate(**db, bad);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find("migration 3 (broken)"), std::string::npos);
+  EXPECT_EQ(*SchemaVersion(**db), 2);
+}
+
+TEST_F(ServerStore, WriteRollsBackOnError) {
+  const std::string org = NewOrgId();
+  auto r = store_->Write<Done>(SqliteStore::Durability::kFull, [&](sqlite::Db& db) -> ExpectedDone {
+    auto state = store_->LoadUsage(db, org, now_);
+    if (!state) return state.error();
+    if (auto c = store_->Count(db, org, state.value(), "invoices", 5); !c) return c;
+    return Error::Conflict("changed my mind");
+  });
+  EXPECT_EQ(r.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(store_->ReadUsage(org, now_)->usage.count("invoices"), 0u);
+}
+
+TEST_F(ServerStore, SecretKeysResolveUntilRevoked) {
+  const std::string org = NewOrgId();
+  auto c = store_->FindSecretKey(Sha256Hex(org));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->org_id, org);
+  ASSERT_TRUE(store_->RevokeSecretKey(Sha256Hex(org), now_).ok());
+  EXPECT_EQ(store_->FindSecretKey(Sha256Hex(org)).error().kind, ErrorKind::kUnauthorized);
+  EXPECT_EQ(store_->RevokeSecretKey(Sha256Hex(org), now_).error().kind, ErrorKind::kNotFound);
+}
+
+TEST_F(ServerStore, SessionsExpire) {
+  const std::string org = NewOrgId();
+  ASSERT_TRUE(store_->CreateSession(org, "h", now_ + std::chrono::seconds{10}, now_).ok());
+  EXPECT_TRUE(store_->FindSession("h", now_ + std::chrono::seconds{9}).ok());
+  EXPECT_FALSE(store_->FindSession("h", now_ + std::chrono::seconds{10}).ok());
+}
+
+TEST_F(ServerStore, CreateInvoiceRefusesTheEleventhOnFree) {
+  const std::string org = NewOrgId();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store_->CreateInvoice(org, Inv(), now_).ok());
+  auto r = store_->CreateInvoice(org, Inv(), now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kLimitReached);
+  EXPECT_EQ(r.error().extra["current"], 10);
+  auto usage = store_->ReadUsage(org, now_);
+  EXPECT_EQ(usage->usage.at("invoices"), 10);
+  EXPECT_EQ(usage->usage.at("api_calls"), 11);  // 10 creates + the read
+}
+
+TEST_F(ServerStore, UnknownOrganizationIsNotFound) {
+  EXPECT_EQ(store_->CreateInvoice("org_missing", Inv(), now_).error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(store_->ReadUsage("org_missing", now_).error().kind, ErrorKind::kNotFound);
+}
+
+TEST_F(ServerStore, RecordUsageReplaysByKey) {
+  const std::string org = NewOrgId();
+  auto a = store_->RecordUsage(org, {"customers", 2, "k1"}, now_);
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->replayed);
+  auto b = store_->RecordUsage(org, {"customers", 2, "k1"}, now_);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->replayed);
+  EXPECT_EQ(b->used, 2);
+  EXPECT_EQ(store_->RecordUsage(org, {"nope", 1, std::nullopt}, now_).error().kind,
+            ErrorKind::kNotFound);
+}
+
+TEST_F(ServerStore, DataSurvivesReopening) {
+  const std::string org = NewOrgId("PRO");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->CreateInvoice(org, Inv(), now_).ok());
+  store_.reset();
+  SetUp();
+  EXPECT_EQ(store_->ListInvoices(org, 100, now_)->size(), 3u);
+  EXPECT_EQ(store_->ReadUsage(org, now_)->subscription.plan, "PRO");
+}
+
+}  // namespace
+}  // namespace sima::server::testing
+
+namespace sima::server::testing {
+namespace {
+
+TEST_F(ServerStore, ConcurrentWritesShareCommitsButFailAlone) {
+  const std::string org = NewOrgId("PRO");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, failed{0};
+  for (int i = 0; i < 64; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = store_->Write<Done>(SqliteStore::Durability::kNormal,
+                                   [&](sqlite::Db& db) -> ExpectedDone {
+        auto state = store_->LoadUsage(db, org, now_);
+        if (!state) return state.error();
+        if (auto c = store_->Count(db, org, state.value(), "customers", 1); !c) return c;
+        if (i % 2 == 1) return Error::Conflict("odd ones change their mind");
+        return Done{};
+      });
+      (r.ok() ? ok : failed)++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 32);
+  EXPECT_EQ(failed.load(), 32);
+  EXPECT_EQ(store_->ReadUsage(org, now_)->usage.at("customers"), 32);
+}
+
+TEST_F(ServerStore, FullDurabilityWriteCommits) {
+  const std::string org = NewOrgId();
+  auto r = store_->Write<int>(SqliteStore::Durability::kFull, [&](sqlite::Db& db) -> Expected<int> {
+    auto state = store_->LoadUsage(db, org, now_);
+    if (!state) return state.error();
+    if (auto c = store_->Count(db, org, state.value(), "invoices", 2); !c) return c.error();
+    return 7;
+  });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 7);
+  EXPECT_EQ(store_->ReadUsage(org, now_)->usage.at("invoices"), 2);
+}
+
+}  // namespace
+}  // namespace sima::server::testing
+
+namespace sima::server::testing {
+namespace {
+
+// The shape payments will use: one kFull transaction that activates with sdk/ and saves.
+TEST_F(ServerStore, ActivationInOneTransactionResetsUsage) {
+  const std::string org = NewOrgId();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store_->CreateInvoice(org, Inv(), now_).ok());
+  const Time later = now_ + Days{3};
+  auto r = store_->Write<Subscription>(
+      SqliteStore::Durability::kFull, [&](sqlite::Db& db) -> Expected<Subscription> {
+        auto state = store_->LoadUsage(db, org, later);
+        if (!state) return state.error();
+        auto activation = Activate(Catalog::Default(), state->subscription, "BASIC", later);
+        if (!activation) return Error::FromStatus(activation.status());
+        if (auto s = store_->SaveSubscription(db, org, activation->subscription, later); !s) {
+          return s.error();
+        }
+        return activation->subscription;
+      });
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto usage = store_->ReadUsage(org, later);
+  EXPECT_EQ(usage->subscription.plan, "BASIC");
+  EXPECT_EQ(usage->period.start, later);
+  EXPECT_EQ(usage->usage.count("invoices"), 0u);
+  EXPECT_TRUE(store_->CreateInvoice(org, Inv(), later).ok());
+}
+
+}  // namespace
+}  // namespace sima::server::testing

@@ -1,0 +1,191 @@
+// What every page of the demo shares: the session, the sima client, and the pieces of UI
+// (usage bars, plan badge, upgrade prompt, toasts). Every rule comes from the `sima` package:
+// this file only formats what the core answers.
+import { createClient, LimitReachedError, SimaError } from 'sima';
+
+export { LimitReachedError, SimaError };
+
+const SESSION_KEY = 'sima-demo-session';
+
+// A session token from our own backend (web-demo/serve.mjs), cached for this tab until it is
+// about to expire. The backend holds the secret key; the browser only ever sees st_ tokens.
+async function session({ fresh = false } = {}) {
+  if (!fresh) {
+    try {
+      const cached = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null');
+      if (cached && Date.parse(cached.expires_at) - Date.now() > 60_000) return cached;
+    } catch { /* no cache */ }
+  }
+  const res = await fetch('/api/session', { method: 'POST' });
+  if (!res.ok) throw new SimaError('session_failed', `Could not start a session (HTTP ${res.status}). Is the demo running?`);
+  const s = await res.json();
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  return s;
+}
+
+/**
+ * Connects to sima-server: returns {client, session}. A cached token the server no longer
+ * knows (e.g. the demo data was reset) is replaced once.
+ */
+export async function connect() {
+  let s = await session();
+  const make = (sess) => createClient({
+    baseUrl: sess.api_url,
+    token: async () => {
+      s = await session();
+      return s.token;
+    },
+  });
+  try {
+    return { client: await make(s), session: s };
+  } catch (e) {
+    if (!(e instanceof SimaError) || e.code !== 'unauthorized') throw e;
+    s = await session({ fresh: true });
+    return { client: await make(s), session: s };
+  }
+}
+
+// --- formatting ---------------------------------------------------------------------------------
+
+const number = new Intl.NumberFormat('en-US');
+export const npr = (rupees) => `NPR ${number.format(rupees)}`;
+export const fmtPaisa = (paisa) => `NPR ${new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(paisa / 100)}`;
+export const fmtDate = (iso) => (iso ? new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' }) : '—');
+
+/** "1,000 invoices", "unlimited customers", "3 team members" from a catalog feature label. */
+export function quantity(limit, label) {
+  const noun = lower(label);
+  if (limit < 0) return `unlimited ${noun}`;
+  return `${number.format(limit)} ${limit === 1 ? singular(noun) : noun}`;
+}
+/** "Invoices" -> "invoices", but "API calls" stays. */
+export function lower(label) {
+  return /^[A-Z]{2}/.test(label) ? label : label.toLowerCase();
+}
+function singular(noun) {
+  return noun.replace(/ies$/, 'y').replace(/s$/, '').replace(/s( \w+)$/, '$1');
+}
+
+export function planName(client, code) {
+  return client.catalog.plans.find((p) => p.code === code)?.name ?? code;
+}
+
+export function featureLabel(client, key) {
+  return client.catalog.features.find((f) => f.key === key)?.label ?? key;
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
+  return node;
+}
+
+// --- the chrome ---------------------------------------------------------------------------------
+
+/** Fills the header's org name and plan badge. */
+export function renderHeader(client, s) {
+  const name = document.querySelector('[data-org-name]');
+  if (name && s.org?.name) name.textContent = s.org.name;
+  const badge = document.querySelector('[data-plan-badge]');
+  if (badge) {
+    badge.dataset.plan = client.plan;
+    badge.textContent = `${client.plan} plan`;
+    badge.setAttribute('aria-label', `Current plan: ${planName(client, client.plan)}`);
+  }
+}
+
+/** Usage bars (UsageRow[] from the core) into a <ul>. */
+export function renderUsage(list, rows, { compact = false } = {}) {
+  list.classList.toggle('compact', compact);
+  list.replaceChildren(...rows.map((row) => {
+    const width = row.limit < 0 ? 8 : Math.min(100, row.percent ?? 0);
+    const barLabel = row.limit < 0 ? `${row.label}: ${row.used} used, unlimited` : `${row.label}: ${row.text}`;
+    return el('li', { class: 'usage-row', 'data-feature': row.feature, 'data-status': row.status, 'data-unlimited': row.limit < 0 },
+      el('div', { class: 'usage-row-head' },
+        el('span', { class: 'usage-label', text: row.label }),
+        el('span', { class: 'usage-text' },
+          el('span', { 'data-usage-text': '', text: row.text }),
+          row.status === 'over' ? el('span', { class: 'over-flag', text: '⚠ OVER' }) : null)),
+      el('div', { class: 'bar', role: 'progressbar', 'aria-label': barLabel, 'aria-valuemin': 0,
+        'aria-valuemax': row.limit < 0 ? null : row.limit, 'aria-valuenow': row.used, 'aria-valuetext': row.text },
+      el('span', { style: `width:${width}%` })),
+      !compact && row.status === 'over' ? el('p', { class: 'usage-hint', text: `Over the ${row.limit} included this period — ${lower(row.label)} keep working (soft limit).` }) : null,
+      !compact && row.status === 'full' ? el('p', { class: 'usage-hint', text: 'Limit reached: upgrade to add more.' }) : null);
+  }));
+}
+
+// --- the upgrade prompt -------------------------------------------------------------------------
+
+/**
+ * Shows the upgrade prompt for a refusal: a Decision from client.check() (source 'local') or a
+ * LimitReachedError from the server's 403 (source 'server'). Both carry feature, current,
+ * limit, plan and upgrade ({plan, limit, price} or null).
+ */
+export function showUpgradePrompt(client, refusal, source) {
+  const dialog = document.getElementById('upgrade-prompt');
+  const label = featureLabel(client, refusal.feature);
+  const up = refusal.upgrade;
+  dialog.dataset.source = source;
+  dialog.dataset.feature = refusal.feature;
+  dialog.querySelector('[data-prompt-title]').textContent = `${label} limit reached`;
+  dialog.querySelector('[data-prompt-used]').textContent =
+    `You have used ${refusal.current} of ${refusal.limit} ${lower(label)} included in the ${planName(client, refusal.plan)} plan.`;
+  const offer = dialog.querySelector('[data-prompt-offer]');
+  const go = dialog.querySelector('[data-prompt-go]');
+  if (up) {
+    offer.textContent = `Upgrade to ${up.plan} — ${quantity(up.limit, label)} for ${npr(up.price)} / ${client.catalog.period_days} days`;
+    go.hidden = false;
+    go.textContent = `See ${planName(client, up.plan)} plan`;
+    go.href = `plans.html?plan=${encodeURIComponent(up.plan)}&feature=${encodeURIComponent(refusal.feature)}`;
+  } else {
+    offer.textContent = `No plan offers more ${lower(label)}. Contact us for a custom plan.`;
+    go.hidden = true;
+  }
+  dialog.querySelector('[data-prompt-source]').textContent = source === 'server'
+    ? 'The server refused this one: the last slot was just used elsewhere (another tab or device).'
+    : 'Checked instantly in your browser by sima — no request was sent.';
+  if (!dialog.open) dialog.showModal();
+}
+
+export function wirePrompt() {
+  const dialog = document.getElementById('upgrade-prompt');
+  dialog.querySelector('[data-prompt-close]').addEventListener('click', () => dialog.close());
+}
+
+// --- toasts and errors --------------------------------------------------------------------------
+
+export function toast(message, kind = 'info') {
+  let region = document.querySelector('.toast-region');
+  if (!region) {
+    region = el('div', { class: 'toast-region', role: 'status', 'aria-live': 'polite' });
+    document.body.append(region);
+  }
+  const t = el('div', { class: 'toast', 'data-kind': kind, text: message });
+  region.append(t);
+  setTimeout(() => t.remove(), kind === 'error' ? 7000 : 3500);
+}
+
+/** A message for an error a user can act on. */
+export function explain(e) {
+  if (e instanceof SimaError) {
+    if (e.code === 'network_error') return 'Cannot reach the server. Check that the demo is still running.';
+    if (e.code === 'unauthorized') return 'Your session expired. Reload the page.';
+    if (e.code === 'gateway_error' || e.code === 'gateway_timeout') return 'The payment gateway is not answering right now. Nothing was charged; please try again.';
+    return e.message;
+  }
+  return e?.message ?? String(e);
+}
+
+/** Shows a fatal load error in the page's main area. */
+export function showFatal(e) {
+  const main = document.querySelector('main');
+  main.replaceChildren(el('div', { class: 'notice error', role: 'alert' },
+    el('strong', { text: 'Something went wrong. ' }), explain(e)));
+}

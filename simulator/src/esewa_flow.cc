@@ -1,7 +1,7 @@
 #include "esewa_flow.h"
 
 #include "ids.h"
-#include "money.h"
+#include "sima/money.h"
 #include "sima/crypto.h"
 #include "timefmt.h"
 #include "url.h"
@@ -30,9 +30,9 @@ void esewa_refresh(const Simulator::Impl& sim, EsewaPayment& p) {
 
 std::string esewa_success_data(Simulator::Impl& sim, const EsewaPayment& p) {
   const long long total = p.total_paisa + sim.faults.esewa_amount_delta_paisa;
-  const std::string signed_total = format_rupees(total);
+  const std::string signed_total = sima::FormatRupees(total);
   const std::string shown_total = sim.faults.esewa_thousands_separator.take()
-                                      ? format_rupees(total, true)
+                                      ? sima::FormatRupees(total, {.thousands = true})
                                       : signed_total;
   const std::string message = "transaction_code=" + p.ref_id + ",status=" + p.status +
                               ",total_amount=" + signed_total +
@@ -84,7 +84,7 @@ nlohmann::ordered_json esewa_payment_json(const EsewaPayment& p) {
   j["transaction_uuid"] = p.transaction_uuid;
   j["product_code"] = p.product_code;
   j["status"] = p.status;
-  j["total_amount"] = format_rupees(p.total_paisa);
+  j["total_amount"] = sima::FormatRupees(p.total_paisa);
   j["total_paisa"] = p.total_paisa;
   j["ref_id"] = p.ref_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.ref_id);
   j["payer"] = p.payer.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.payer);

@@ -3,7 +3,7 @@
 #include "context.h"
 #include "esewa_flow.h"
 #include "html.h"
-#include "money.h"
+#include "sima/money.h"
 #include "responses.h"
 #include "sima/esewa_signature.h"
 #include "url.h"
@@ -50,7 +50,7 @@ std::string summary(const EsewaPayment& p) {
          "</dd><dt>Tax</dt><dd>Rs. " + html_escape(field("tax_amount")) +
          "</dd><dt>Service charge</dt><dd>Rs. " + html_escape(field("product_service_charge")) +
          "</dd><dt>Delivery charge</dt><dd>Rs. " + html_escape(field("product_delivery_charge")) +
-         "</dd><dt>Total</dt><dd class=\"amount\">Rs. " + format_rupees_display(p.total_paisa) +
+         "</dd><dt>Total</dt><dd class=\"amount\">Rs. " + sima::FormatRupees(p.total_paisa, {.thousands = true, .min_decimals = 2}) +
          "</dd></dl>\n";
 }
 
@@ -75,7 +75,7 @@ std::string payment_page(const Simulator::Impl& sim, const EsewaPayment& p,
        "maxlength=\"6\" required>\n";
   b += "<div class=\"actions\"><button class=\"primary\" type=\"submit\" name=\"action\" "
        "value=\"pay\">Pay Rs. " +
-       format_rupees_display(p.total_paisa) +
+       sima::FormatRupees(p.total_paisa, {.thousands = true, .min_decimals = 2}) +
        "</button><button class=\"secondary\" type=\"submit\" name=\"action\" value=\"cancel\" "
        "formnovalidate>Cancel</button></div>\n</form>\n";
   return render_page(Brand::kEsewa, "Pay with eSewa", b);
@@ -144,14 +144,14 @@ void submit_form(Simulator::Impl& sim, const httplib::Request& req, httplib::Res
   long long parts = 0;
   for (const char* name :
        {"amount", "tax_amount", "product_service_charge", "product_delivery_charge"}) {
-    auto value = parse_rupees(field(name));
+    auto value = sima::ParseRupees(field(name));
     if (!value) {
       return send_error_page(res, "Invalid amount",
                              std::string(name) + " must be a number of rupees such as 100 or 100.50.");
     }
     parts += *value;
   }
-  const auto total = parse_rupees(field("total_amount"));
+  const auto total = sima::ParseRupees(field("total_amount"));
   if (!total || *total != parts) {
     return send_error_page(res, "Invalid total amount",
                            "total_amount must equal amount + tax_amount + product_service_charge "

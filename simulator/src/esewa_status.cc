@@ -1,7 +1,7 @@
 // eSewa status check: GET /api/epay/transaction/status/ (spec §3.6).
 #include "context.h"
 #include "esewa_flow.h"
-#include "money.h"
+#include "sima/money.h"
 #include "responses.h"
 
 namespace sima::sim {
@@ -34,8 +34,7 @@ void status_check(Simulator::Impl& sim, const httplib::Request& req, httplib::Re
                          {"error_message",
                           "product_code, total_amount and transaction_uuid are required"}});
   }
-  std::erase(total_text, ',');
-  const auto total = parse_rupees(total_text);
+  const auto total = sima::ParseRupees(total_text, /*allow_thousands=*/true);
 
   nlohmann::ordered_json body;
   body["product_code"] = product_code;
@@ -43,13 +42,13 @@ void status_check(Simulator::Impl& sim, const httplib::Request& req, httplib::Re
   auto it = sim.esewa.find(uuid);
   if (it == sim.esewa.end() || it->second.product_code != product_code || !total ||
       *total != it->second.total_paisa) {
-    body["total_amount"] = total ? rupees_number(*total) : 0.0;
+    body["total_amount"] = total ? static_cast<double>(*total) / 100.0 : 0.0;
     body["status"] = "NOT_FOUND";
     body["ref_id"] = nullptr;
   } else {
     EsewaPayment& p = it->second;
     esewa_refresh(sim, p);
-    body["total_amount"] = rupees_number(p.total_paisa + sim.faults.esewa_amount_delta_paisa);
+    body["total_amount"] = static_cast<double>(p.total_paisa + sim.faults.esewa_amount_delta_paisa) / 100.0;
     body["status"] = p.status;
     body["ref_id"] = p.ref_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.ref_id);
   }

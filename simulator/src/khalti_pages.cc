@@ -2,7 +2,7 @@
 #include "context.h"
 #include "html.h"
 #include "khalti_flow.h"
-#include "money.h"
+#include "sima/money.h"
 #include "responses.h"
 #include "timefmt.h"
 #include "url.h"
@@ -30,7 +30,7 @@ std::string summary(const KhaltiPayment& p) {
          "</dd><dt>Order</dt><dd>" + html_escape(p.purchase_order_name) +
          "</dd><dt>Order ID</dt><dd><code>" + html_escape(p.purchase_order_id) +
          "</code></dd><dt>Amount</dt><dd class=\"amount\">Rs. " +
-         format_rupees_display(p.amount) + "</dd></dl>\n";
+         sima::FormatRupees(p.amount, {.thousands = true, .min_decimals = 2}) + "</dd></dl>\n";
 }
 
 std::string payment_form(const Simulator::Impl& sim, const KhaltiPayment& p,
@@ -54,7 +54,7 @@ std::string payment_form(const Simulator::Impl& sim, const KhaltiPayment& p,
        "maxlength=\"6\" required>\n";
   b += "<div class=\"actions\"><button class=\"primary\" type=\"submit\" name=\"action\" "
        "value=\"pay\">Pay Rs. " +
-       format_rupees_display(p.amount) +
+       sima::FormatRupees(p.amount, {.thousands = true, .min_decimals = 2}) +
        "</button><button class=\"secondary\" type=\"submit\" name=\"action\" value=\"cancel\" "
        "formnovalidate>Cancel</button></div>\n</form>\n";
   b += "<p class=\"note\">This link "

@@ -89,6 +89,27 @@ export function el(tag, attrs = {}, ...children) {
 
 // --- the chrome ---------------------------------------------------------------------------------
 
+/** Builds the top bar every page shares into <header data-topbar>, marking the current page. */
+function mountTopbar() {
+  const header = document.querySelector('header[data-topbar]');
+  if (!header) return;
+  const page = location.pathname.split('/').pop() || 'index.html';
+  const link = (href, text) =>
+    el('a', { href, 'aria-current': page === href ? 'page' : null }, text);
+  header.replaceChildren(
+    el('div', { class: 'topbar-inner' },
+      el('a', { class: 'brand', href: 'index.html' },
+        el('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'HI'),
+        el('span', {},
+          el('span', { 'data-org-name': '' }, 'Himalayan Invoices'),
+          el('small', {}, 'Invoicing for small teams'))),
+      el('span', { class: 'plan-badge', 'data-plan-badge': '', 'aria-live': 'polite' }, '…'),
+      el('nav', { class: 'nav', 'aria-label': 'Main' },
+        link('index.html', 'Dashboard'),
+        link('plans.html', 'Plans & billing'))));
+}
+mountTopbar();
+
 /** Fills the header's org name and plan badge. */
 export function renderHeader(client, s) {
   const name = document.querySelector('[data-org-name]');

@@ -9,7 +9,11 @@
 #include <sstream>
 
 #include "access_log.h"
+#include "gateway/khalti_client.h"
 #include "handlers.h"
+#include "mail/mailer.h"
+#include "outbox_sender.h"
+#include "reconciler.h"
 #include "sima/json.h"
 
 namespace sima::server {
@@ -50,8 +54,25 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   if (!store) return store.error();
   app->store_ = std::move(store).value();
   app->auth_ = std::make_unique<Authenticator>(*app->store_, app->options_.now);
-  app->services_ = std::make_unique<Services>(
-      Services{*app->store_, app->catalog_, config, *app->auth_, app->options_.now});
+  if (!SplitGatewayUrl(config.khalti_base_url)) {
+    return Error::Validation("KHALTI_BASE_URL", "KHALTI_BASE_URL must be an http(s) URL");
+  }
+  const std::chrono::milliseconds read_timeout{config.khalti_timeout_ms};
+  app->khalti_ = std::make_unique<KhaltiClient>(
+      config.khalti_base_url, config.khalti_secret_key,
+      GatewayTimeouts{std::min(read_timeout, std::chrono::milliseconds{3000}), read_timeout});
+  app->services_ = std::make_unique<Services>(Services{
+      *app->store_, app->catalog_, config, *app->auth_, app->options_.now, app->khalti_.get()});
+  app->reconciler_ =
+      std::make_unique<Reconciler>(*app->store_, app->khalti_.get(), app->options_.now);
+  app->outbox_ = std::make_unique<OutboxSender>(
+      *app->store_,
+      config.smtp_url.empty() ? MakeFolderMailer(MailDir(config)) : MakeSmtpMailer(config.smtp_url),
+      config.mail_from, app->options_.now);
+  if (app->options_.background) {
+    app->reconciler_->Start(std::chrono::milliseconds{config.reconcile_interval_ms});
+    app->outbox_->Start(std::chrono::milliseconds{config.outbox_interval_ms});
+  }
 
   app->log_ = app->options_.access_log;
   if (!app->log_ && config.access_log != "off") {
@@ -93,6 +114,11 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
 App::~App() {
   if (http_ && http_->is_running()) http_->stop();
   http_.reset();
+  // The background threads use the store: they stop before it closes.
+  if (reconciler_) reconciler_->Stop();
+  if (outbox_) outbox_->Stop();
+  reconciler_.reset();
+  outbox_.reset();
   log_ = nullptr;
   log_writer_.reset();  // writes what is still buffered
   auth_.reset();

@@ -6,6 +6,9 @@
 //   std::thread t([&] { (*app)->Listen(); });   // serves until Stop()
 //   ...
 //   (*app)->Stop(); t.join();                   // in-flight requests finish first
+//
+// Create() also starts two background threads (Options::background): the reconciler (pending
+// payments) and the e-mail outbox sender. The destructor stops them before closing the DB.
 #pragma once
 
 #include <atomic>
@@ -25,6 +28,9 @@ class Server;
 namespace sima::server {
 
 class AccessLogWriter;
+class KhaltiClient;
+class OutboxSender;
+class Reconciler;
 
 class App {
  public:
@@ -35,6 +41,8 @@ class App {
     LogSink access_log = nullptr;
     // The catalog; unset = config.catalog's file, or the built-in one.
     std::optional<Catalog> catalog = std::nullopt;
+    // Run the reconciler and the outbox sender threads (tests may drive them by hand).
+    bool background = true;
   };
 
   // Loads the catalog, opens the store. Errors: a bad catalog file, an unusable database.
@@ -53,6 +61,8 @@ class App {
   const Catalog& catalog() const { return catalog_; }
   SqliteStore& store() { return *store_; }
   Authenticator& auth() { return *auth_; }
+  Reconciler& reconciler() { return *reconciler_; }
+  OutboxSender& outbox() { return *outbox_; }
 
  private:
   App(Options options, Catalog catalog);
@@ -60,6 +70,9 @@ class App {
   Catalog catalog_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<KhaltiClient> khalti_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<OutboxSender> outbox_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<httplib::Server> http_;
   LogSink log_;

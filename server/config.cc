@@ -35,15 +35,24 @@ const std::vector<Option>& Options() {
        &Config::access_log},
       {"KHALTI_BASE_URL", "Khalti API base", false, &Config::khalti_base_url},
       {"KHALTI_SECRET_KEY", "Khalti merchant secret key", true, &Config::khalti_secret_key},
+      {"KHALTI_TIMEOUT_MS", "how long to wait for Khalti's answer, milliseconds", false, nullptr,
+       &Config::khalti_timeout_ms, 100, 120000},
       {"ESEWA_FORM_URL", "eSewa payment form URL", false, &Config::esewa_form_url},
       {"ESEWA_STATUS_URL", "eSewa status check URL", false, &Config::esewa_status_url},
       {"ESEWA_PRODUCT_CODE", "eSewa merchant product code", false, &Config::esewa_product_code},
       {"ESEWA_SECRET_KEY", "eSewa HMAC secret key", true, &Config::esewa_secret_key},
-      {"SMTP_URL", "SMTP server (smtp://host:port); unset = .eml files in SIMA_OUTBOX_DIR", true,
+      {"SMTP_URL", "SMTP server (smtp://host:port); unset = .eml files in SIMA_MAIL_DIR", true,
        &Config::smtp_url},
       {"MAIL_FROM", "sender of e-mails", false, &Config::mail_from},
-      {"SIMA_OUTBOX_DIR", "folder for .eml files when SMTP_URL is unset", false,
-       &Config::outbox_dir},
+      {"SIMA_MAIL_DIR", "folder for .eml files when SMTP_URL is unset; unset = mail/ beside "
+       "the database", false, &Config::mail_dir},
+      {"SIMA_OUTBOX_DIR", "another name for SIMA_MAIL_DIR", false, &Config::mail_dir},
+      {"SIMA_CORS_ORIGINS", "more browser origins allowed by CORS, comma-separated", false,
+       &Config::cors_origins},
+      {"SIMA_RECONCILE_INTERVAL_MS", "how often pending payments are looked for, milliseconds",
+       false, nullptr, &Config::reconcile_interval_ms, 10, 3600000},
+      {"SIMA_OUTBOX_INTERVAL_MS", "how often the e-mail outbox is looked at, milliseconds", false,
+       nullptr, &Config::outbox_interval_ms, 10, 3600000},
   };
   return options;
 }
@@ -135,6 +144,12 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
   }
   if (Status s = ParseListen(out.config); !s.ok()) return fail(s);
   return out;
+}
+
+std::string MailDir(const Config& config) {
+  if (!config.mail_dir.empty()) return config.mail_dir;
+  const auto slash = config.db.rfind('/');
+  return slash == std::string::npos ? "mail" : config.db.substr(0, slash + 1) + "mail";
 }
 
 std::string HelpText() {

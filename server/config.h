@@ -26,14 +26,22 @@ struct Config {
   std::string access_log = "stderr";                   // SIMA_ACCESS_LOG: stderr, off or a file
   std::string khalti_base_url = "http://127.0.0.1:9090/api/v2/";
   std::string khalti_secret_key;
+  int64_t khalti_timeout_ms = 10000;                   // KHALTI_TIMEOUT_MS: read timeout
   std::string esewa_form_url = "http://127.0.0.1:9090/api/epay/main/v2/form";
   std::string esewa_status_url = "http://127.0.0.1:9090/api/epay/transaction/status/";
   std::string esewa_product_code = "EPAYTEST";
   std::string esewa_secret_key;
-  std::string smtp_url;                                // empty = write .eml files to outbox_dir
-  std::string mail_from = "sima <billing@localhost>";
-  std::string outbox_dir = "outbox";                   // SIMA_OUTBOX_DIR
+  std::string smtp_url;                                // empty = write .eml files to mail_dir
+  std::string mail_from = "sima <billing@sima.local>";
+  std::string mail_dir;                                // SIMA_MAIL_DIR (alias SIMA_OUTBOX_DIR);
+                                                       // empty = "mail" beside the database
+  std::string cors_origins;                            // SIMA_CORS_ORIGINS: extra, comma-separated
+  int64_t reconcile_interval_ms = 5000;                // SIMA_RECONCILE_INTERVAL_MS
+  int64_t outbox_interval_ms = 1000;                   // SIMA_OUTBOX_INTERVAL_MS
 };
+
+// The folder .eml files go to: mail_dir, or "mail" beside the database file.
+std::string MailDir(const Config& config);
 
 // Reads a variable; nullptr when unset. Tests pass a map instead of the real environment.
 using GetEnv = std::function<const char*(const char*)>;

@@ -7,7 +7,10 @@ int HttpStatus(ErrorKind kind) {
     case ErrorKind::kInvalidJson:
     case ErrorKind::kValidation:
     case ErrorKind::kInvalidPlan:
-    case ErrorKind::kBadRequest: return 400;
+    case ErrorKind::kBadRequest:
+    case ErrorKind::kPaymentFailed: return 400;
+    case ErrorKind::kGatewayError: return 502;
+    case ErrorKind::kGatewayTimeout: return 504;
     case ErrorKind::kUnauthorized: return 401;
     case ErrorKind::kForbidden:
     case ErrorKind::kLimitReached: return 403;
@@ -36,6 +39,9 @@ std::string_view CodeName(ErrorKind kind) {
     case ErrorKind::kPayloadTooLarge: return "payload_too_large";
     case ErrorKind::kUnsupportedMediaType: return "unsupported_media_type";
     case ErrorKind::kBadRequest: return "bad_request";
+    case ErrorKind::kPaymentFailed: return "payment_failed";
+    case ErrorKind::kGatewayError: return "gateway_error";
+    case ErrorKind::kGatewayTimeout: return "gateway_timeout";
     case ErrorKind::kInternal: return "internal_error";
     case ErrorKind::kUnavailable: return "unavailable";
   }

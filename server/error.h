@@ -25,6 +25,9 @@ enum class ErrorKind {
   kPayloadTooLarge,       // 413 payload_too_large
   kUnsupportedMediaType,  // 415 unsupported_media_type
   kBadRequest,            // 400 bad_request: an HTTP message the server cannot read
+  kPaymentFailed,         // 400 payment_failed: the gateway says the payment did not go through
+  kGatewayError,          // 502 gateway_error: the gateway answered with an error we cannot act on
+  kGatewayTimeout,        // 504 gateway_timeout: the gateway did not answer; nothing was decided
   kInternal,              // 500 internal_error: a storage failure, never caused by input
   kUnavailable,           // 503 unavailable: the store is busy or shutting down
 };

@@ -29,6 +29,13 @@ Expected<Reply> ListTeamMembersHandler(const Services& s, const Call& call);
 Expected<Reply> GetTeamMemberHandler(const Services& s, const Call& call);
 Expected<Reply> RecordUsageHandler(const Services& s, const Call& call);
 
+// Payments (handlers_payments.cc).
+Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call);
+Expected<Reply> KhaltiVerifyHandler(const Services& s, const Call& call);
+Expected<Reply> KhaltiCallbackHandler(const Services& s, const Call& call);
+Expected<Reply> GetPaymentHandler(const Services& s, const Call& call);
+Expected<Reply> ListPaymentsHandler(const Services& s, const Call& call);
+
 // Every route of the API (payments add theirs here).
 std::vector<Route> ApiRoutes();
 

@@ -5,11 +5,13 @@
 
 namespace sima::server {
 
-// POST /admin/orgs/ {"name", "plan"?}. "plan" is an admin convenience (demos, benchmarks,
+// POST /admin/orgs/ {"name", "plan"?, "billing_email"?}. "plan" is an admin convenience (demos, benchmarks,
 // support): the organization starts on that paid plan as if it had just been bought
 // (sima::Activate), without a payment.
 Expected<Reply> CreateOrgHandler(const Services& s, const Call& call) {
-  if (auto r = OnlyFields(call.body, {"name", "plan"}); !r) return r.error();
+  if (auto r = OnlyFields(call.body, {"name", "plan", "billing_email"}); !r) return r.error();
+  auto email = StringField(call.body, "billing_email", false, 254, TextKind::kEmail);
+  if (!email) return email.error();
   auto name = StringField(call.body, "name", true, 200, TextKind::kLine);
   if (!name) return name.error();
   auto plan = StringField(call.body, "plan", false, 64, TextKind::kKey);
@@ -28,13 +30,15 @@ Expected<Reply> CreateOrgHandler(const Services& s, const Call& call) {
   if (!id) return id.error();
   auto key = NewSecretKey();
   if (!key) return key.error();
-  auto org = s.store.CreateOrg(NewOrg{id.value(), *name.value(), Sha256Hex(key.value()), sub, call.now});
+  auto org = s.store.CreateOrg(
+      NewOrg{id.value(), *name.value(), Sha256Hex(key.value()), sub, call.now, email.value()});
   if (!org) return org.error();
   return Reply{201,
                {{"org_id", org->id},
                 {"name", org->name},
                 {"api_key", key.value()},
                 {"plan", EffectivePlan(sub, call.now)},
+                {"billing_email", email.value() ? Json(*email.value()) : Json(nullptr)},
                 {"created_at", FormatTime(org->created_at)}}};
 }
 

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -102,8 +103,18 @@ std::string OriginOf(const std::string& url) {
 class Dispatcher {
  public:
   Dispatcher(const Services& services, std::vector<Route> routes)
-      : s_(services), routes_(std::move(routes)), app_origin_(OriginOf(services.config.app_url)) {
+      : s_(services), routes_(std::move(routes)) {
     for (const Route& r : routes_) patterns_.push_back(Segments(r.pattern));
+    if (std::string app = OriginOf(services.config.app_url); !app.empty()) origins_.push_back(app);
+    // SIMA_CORS_ORIGINS: more origins, comma-separated (a trailing path is ignored).
+    std::string_view extra = services.config.cors_origins;
+    while (!extra.empty()) {
+      const auto comma = extra.find(',');
+      std::string one(TrimSpaces(extra.substr(0, comma)));
+      if (std::string origin = OriginOf(one); !origin.empty()) origins_.push_back(origin);
+      if (comma == std::string_view::npos) break;
+      extra.remove_prefix(comma + 1);
+    }
   }
 
   void Handle(const httplib::Request& req, httplib::Response& res) {
@@ -120,7 +131,8 @@ class Dispatcher {
   void HandleOrThrow(const httplib::Request& req, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
     const std::string origin = req.get_header_value("Origin");
-    const bool cors = !origin.empty() && !app_origin_.empty() && origin == app_origin_;
+    const bool cors =
+        !origin.empty() && std::find(origins_.begin(), origins_.end(), origin) != origins_.end();
     if (cors) {
       res.set_header("Access-Control-Allow-Origin", origin);
       res.set_header("Vary", "Origin");
@@ -254,7 +266,7 @@ class Dispatcher {
   const Services& s_;
   std::vector<Route> routes_;
   std::vector<std::vector<std::string>> patterns_;
-  std::string app_origin_;
+  std::vector<std::string> origins_;  // allowed for CORS
 };
 
 std::string Truncate(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n); }

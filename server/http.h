@@ -24,6 +24,8 @@ class Server;
 
 namespace sima::server {
 
+class KhaltiClient;
+
 // What handlers work with. Outlives every request.
 struct Services {
   Store& store;
@@ -31,6 +33,7 @@ struct Services {
   const Config& config;
   Authenticator& auth;
   NowFn now;
+  const KhaltiClient* khalti = nullptr;  // the payment gateway client; null = Khalti is off
 };
 
 // One request, as a handler sees it.

@@ -6,7 +6,6 @@ namespace sima::server {
 namespace {
 
 // Times are whole seconds since the Unix epoch, UTC. Ids are text with a type prefix.
-// Version 2 onwards (payments, outbox) is added below by later work.
 constexpr std::string_view kCore = R"sql(
 CREATE TABLE organizations (
   id         TEXT PRIMARY KEY,
@@ -81,9 +80,76 @@ CREATE TABLE team_members (
 );
 )sql";
 
+// Payments (provider-neutral: Khalti's pidx and eSewa's transaction_uuid are both a
+// reference_id), their audit trail, plan changes and the e-mail outbox.
+constexpr std::string_view kPayments = R"sql(
+ALTER TABLE organizations ADD COLUMN billing_email TEXT;
+CREATE TABLE payments (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id            TEXT NOT NULL REFERENCES organizations(id),
+  provider          TEXT NOT NULL,            -- KHALTI, ESEWA
+  plan              TEXT NOT NULL,
+  amount_paisa      INTEGER NOT NULL CHECK (amount_paisa > 0),
+  status            TEXT NOT NULL,            -- PENDING, SUCCESS, FAILED, REFUNDED
+  reason            TEXT NOT NULL DEFAULT '',
+  reference_id      TEXT,                     -- the gateway's id (Khalti pidx)
+  purchase_order_id TEXT NOT NULL UNIQUE,     -- ours, sent to the gateway
+  transaction_id    TEXT,                     -- the gateway's transaction, once paid
+  needs_attention   INTEGER NOT NULL DEFAULT 0,
+  expires_at        INTEGER,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  next_check_at     INTEGER,                  -- the reconciler's next lookup; NULL = none
+  check_attempts    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX payments_org ON payments(org_id, id);
+CREATE UNIQUE INDEX payments_reference ON payments(provider, reference_id)
+  WHERE reference_id IS NOT NULL;
+CREATE INDEX payments_due ON payments(next_check_at) WHERE status = 'PENDING';
+CREATE TABLE payment_events (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  payment_id  INTEGER NOT NULL REFERENCES payments(id),
+  org_id      TEXT NOT NULL REFERENCES organizations(id),
+  at          INTEGER NOT NULL,
+  cause       TEXT NOT NULL,                  -- init, callback, verify, reconciler
+  from_status TEXT,                           -- NULL when the payment was created
+  to_status   TEXT NOT NULL,
+  detail      TEXT NOT NULL DEFAULT ''        -- the gateway's status, reason, notes
+);
+CREATE INDEX payment_events_payment ON payment_events(payment_id, id);
+CREATE TABLE plan_changes (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id     TEXT NOT NULL REFERENCES organizations(id),
+  at         INTEGER NOT NULL,
+  cause      TEXT NOT NULL,
+  payment_id INTEGER REFERENCES payments(id),
+  from_plan  TEXT NOT NULL,
+  to_plan    TEXT NOT NULL,
+  start_at   INTEGER NOT NULL,
+  end_at     INTEGER,
+  kind       TEXT NOT NULL                    -- started, extended
+);
+CREATE INDEX plan_changes_org ON plan_changes(org_id, id);
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id          TEXT NOT NULL REFERENCES organizations(id),
+  payment_id      INTEGER UNIQUE REFERENCES payments(id),  -- one confirmation per payment
+  message_id      TEXT NOT NULL UNIQUE,       -- stable across retries
+  to_addr         TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  sent_at         INTEGER,
+  last_error      TEXT
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "core", kCore},
-    // {2, "payments", ...}: payments, e-mail outbox.
+    {2, "payments", kPayments},
 };
 
 }  // namespace

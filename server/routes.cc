@@ -19,6 +19,11 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/team-members", Access::kOrg, ListTeamMembersHandler},
       {"GET", "/team-members/:id", Access::kOrg, GetTeamMemberHandler},
       {"POST", "/usage/:feature", Access::kOrg, RecordUsageHandler},
+      {"POST", "/billing/khalti/init", Access::kOrg, KhaltiInitHandler},
+      {"POST", "/billing/khalti/verify", Access::kOrg, KhaltiVerifyHandler},
+      {"GET", "/billing/khalti/callback", Access::kPublic, KhaltiCallbackHandler},
+      {"GET", "/billing/payments", Access::kOrg, ListPaymentsHandler},
+      {"GET", "/billing/payments/:id", Access::kOrg, GetPaymentHandler},
   };
 }
 

@@ -349,9 +349,11 @@ Expected<T> SqliteStore::CreateMetered(const std::string& org_id, std::string_vi
 Expected<Org> SqliteStore::CreateOrg(const NewOrg& org) {
   return Write<Org>(Durability::kNormal, [&](Db& db) -> Expected<Org> {
     {
-      auto q = db.Prepare("INSERT INTO organizations(id, name, created_at) VALUES (?, ?, ?)");
+      auto q = db.Prepare(
+          "INSERT INTO organizations(id, name, created_at, billing_email) VALUES (?, ?, ?, ?)");
       if (!q) return q.error();
       (*q)->Bind(1, org.id).Bind(2, org.name).Bind(3, Secs(org.now));
+      (*q)->BindOptional(4, org.billing_email);
       if (auto r = (*q)->Run(); !r) return r.error();
     }
     {

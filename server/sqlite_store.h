@@ -88,6 +88,33 @@ class SqliteStore final : public Store {
   Expected<MeterResult> RecordUsage(const std::string& org_id, const MeterRequest& req,
                                     Time now) override;
 
+  // Payments and the outbox (sqlite_payments.cc).
+  Expected<Payment> CreatePayment(const std::string& org_id, Provider provider,
+                                  const std::string& plan, const std::string& order_nonce,
+                                  Time first_check, Time now) override;
+  Expected<Payment> AttachGatewayReference(int64_t payment_id, const std::string& reference_id,
+                                           std::optional<Time> expires_at, Time next_check_at,
+                                           Time now) override;
+  Expected<AppliedOutcome> ApplyPaymentOutcome(int64_t payment_id,
+                                               const std::optional<std::string>& org_id,
+                                               const GatewayAnswer& answer, PaymentCause cause,
+                                               Time now) override;
+  Expected<PaymentState> GetPayment(const std::string& org_id, int64_t payment_id,
+                                    Time now) override;
+  Expected<std::vector<Payment>> ListPayments(const std::string& org_id, int64_t limit,
+                                              Time now) override;
+  Expected<Payment> FindPayment(int64_t payment_id) override;
+  Expected<Payment> FindPaymentByReference(Provider provider,
+                                           const std::string& reference_id) override;
+  Expected<std::vector<Payment>> DuePendingPayments(Time now, int64_t limit) override;
+  ExpectedDone ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
+                               Time now) override;
+  Expected<std::vector<OutboxEmail>> ClaimDueEmails(Time now, Time lease_until,
+                                                    int64_t limit) override;
+  ExpectedDone MarkEmailSent(int64_t email_id, Time now) override;
+  ExpectedDone MarkEmailFailed(int64_t email_id, const std::string& error,
+                               Time next_attempt_at) override;
+
   // --- building blocks for operations inside Write() ---
   // The subscription, current period and that period's counters of an organization.
   Expected<UsageState> LoadUsage(sqlite::Db& db, const std::string& org_id, Time now);
@@ -102,6 +129,8 @@ class SqliteStore final : public Store {
   // a new usage period, which is how activation resets usage.
   ExpectedDone SaveSubscription(sqlite::Db& db, const std::string& org_id,
                                 const Subscription& sub, Time now);
+  // A payment by id within a Write body; kNotFound when none.
+  Expected<Payment> LoadPayment(sqlite::Db& db, int64_t payment_id);
   // Gate + Count for one api call (see Store).
   ExpectedDone CountCall(sqlite::Db& db, const std::string& org_id, UsageState& state, Time now);
 

@@ -25,6 +25,7 @@
 
 #include "error.h"
 #include "sima/decision.h"
+#include "sima/payment.h"
 #include "sima/subscription.h"
 #include "sima/time.h"
 
@@ -49,6 +50,7 @@ struct NewOrg {
   std::string key_hash;       // SHA-256 hex of the secret key; the key itself is never stored
   Subscription subscription;  // FREE from now, or an admin-granted plan
   Time now{};
+  std::optional<std::string> billing_email = std::nullopt;  // payment confirmations go here
 };
 
 // What a credential resolves to.
@@ -105,6 +107,65 @@ struct MeterResult {
   bool replayed = false;
 };
 
+// --- payments ---
+
+// Who moved a payment (the audit trail's `cause`).
+enum class PaymentCause { kInit, kCallback, kVerify, kReconciler };
+std::string_view to_string(PaymentCause cause);  // "init", "callback", "verify", "reconciler"
+
+struct Payment {
+  int64_t id = 0;
+  std::string org_id;
+  Provider provider = Provider::kKhalti;
+  std::string plan;
+  int64_t amount_paisa = 0;  // from the catalog at creation, never from a client
+  PaymentStatus status = PaymentStatus::kPending;
+  std::string reason;                         // why FAILED/REFUNDED, or a note
+  std::optional<std::string> reference_id;    // the gateway's id (Khalti pidx)
+  std::string purchase_order_id;              // ours, sent to the gateway, unique
+  std::optional<std::string> transaction_id;  // the gateway's transaction, once paid
+  bool needs_attention = false;               // a human must look (see ApplyPaymentOutcome)
+  std::optional<Time> expires_at;             // when the gateway stops accepting it
+  Time created_at{};
+  Time updated_at{};
+  std::optional<Time> next_check_at;  // the reconciler's next lookup (PENDING only)
+  int64_t check_attempts = 0;
+};
+
+// A payment with its organization's subscription, read in one transaction.
+struct PaymentState {
+  Payment payment;
+  Subscription subscription;
+};
+
+// What the gateway said, mapped by an adapter (sima::FromKhaltiLookup, FromEsewaStatus,
+// GatewayUnreachable), plus facts for the record.
+struct GatewayAnswer {
+  Outcome outcome;
+  std::string detail;                         // e.g. "khalti status=Completed total=390000"
+  std::optional<std::string> transaction_id;  // stored when the payment succeeds
+};
+
+// The result of ApplyPaymentOutcome: the payment and subscription as stored afterwards.
+struct AppliedOutcome {
+  PaymentState state;
+  bool changed = false;    // this call moved the payment
+  bool activated = false;  // this call activated (or extended) the plan
+};
+
+// One queued e-mail.
+struct OutboxEmail {
+  int64_t id = 0;
+  std::string org_id;
+  std::optional<int64_t> payment_id;
+  std::string message_id;  // stable across retries: Message-ID and file name
+  std::string to;
+  std::string subject;
+  std::string body;
+  Time created_at{};
+  int64_t attempts = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -155,6 +216,62 @@ class Store {
   // kNotFound for a feature the catalog does not have.
   virtual Expected<MeterResult> RecordUsage(const std::string& org_id, const MeterRequest& req,
                                             Time now) = 0;
+
+  // --- payments (durable: each commits with a full fsync) ---
+  // Creates a PENDING payment of `plan` (an org call). The amount is the catalog's price.
+  // sima::CanBuy decides in the same transaction: kInvalidPlan (unknown or free plan),
+  // kConflict (a pricier plan is active). purchase_order_id = "pay_<id>_<order_nonce>".
+  // The reconciler first looks at it after `first_check` (it fails an un-initiated payment).
+  virtual Expected<Payment> CreatePayment(const std::string& org_id, Provider provider,
+                                          const std::string& plan, const std::string& order_nonce,
+                                          Time first_check, Time now) = 0;
+  // Stores the gateway's reference (Khalti pidx) and expiry of a PENDING payment and when the
+  // reconciler should first look it up. kNotFound when no such payment; kConflict when it is
+  // no longer PENDING or already has a reference.
+  virtual Expected<Payment> AttachGatewayReference(int64_t payment_id,
+                                                   const std::string& reference_id,
+                                                   std::optional<Time> expires_at,
+                                                   Time next_check_at, Time now) = 0;
+  // The exactly-once step. In one transaction: re-reads the payment, runs sima::Apply; when
+  // the payment moves, stores it (guarded by its previous status) with an audit event; on the
+  // first move to SUCCESS runs sima::Activate on the subscription, saves it (a new start
+  // resets usage), records the plan change and queues one confirmation e-mail (when the
+  // organization has a billing e-mail). A repeated outcome changes nothing and returns the
+  // stored decision. An illegal move (Completed after FAILED) changes nothing but is audited
+  // and flags needs_attention. If Activate refuses (a pricier plan became active meanwhile)
+  // the payment is still SUCCESS (the money was taken) with needs_attention and reason
+  // "plan_conflict: refund due", and the plan does not change.
+  // `org_id`, when given, must own the payment (else kNotFound). Not an org call.
+  virtual Expected<AppliedOutcome> ApplyPaymentOutcome(int64_t payment_id,
+                                                       const std::optional<std::string>& org_id,
+                                                       const GatewayAnswer& answer,
+                                                       PaymentCause cause, Time now) = 0;
+  // An org call: the payment (kNotFound for another organization's) and the subscription.
+  virtual Expected<PaymentState> GetPayment(const std::string& org_id, int64_t payment_id,
+                                            Time now) = 0;
+  // An org call: newest first, at most `limit`.
+  virtual Expected<std::vector<Payment>> ListPayments(const std::string& org_id, int64_t limit,
+                                                      Time now) = 0;
+  // Not org calls (callback, reconciler): by id, or by the gateway's reference.
+  virtual Expected<Payment> FindPayment(int64_t payment_id) = 0;
+  virtual Expected<Payment> FindPaymentByReference(Provider provider,
+                                                   const std::string& reference_id) = 0;
+  // PENDING payments whose next_check_at <= now, earliest first, at most `limit`.
+  virtual Expected<std::vector<Payment>> DuePendingPayments(Time now, int64_t limit) = 0;
+  // Sets when a still-PENDING payment is looked up next (nullopt: never again, flagged for
+  // attention) and counts the attempt.
+  virtual ExpectedDone ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
+                                       Time now) = 0;
+
+  // --- e-mail outbox ---
+  // Unsent e-mails due at `now`, oldest first; each is leased until `lease_until` so a second
+  // sender does not take it meanwhile.
+  virtual Expected<std::vector<OutboxEmail>> ClaimDueEmails(Time now, Time lease_until,
+                                                            int64_t limit) = 0;
+  virtual ExpectedDone MarkEmailSent(int64_t email_id, Time now) = 0;
+  // Counts a failed attempt, keeps the error, retries at `next_attempt_at`.
+  virtual ExpectedDone MarkEmailFailed(int64_t email_id, const std::string& error,
+                                       Time next_attempt_at) = 0;
 };
 
 }  // namespace sima::server

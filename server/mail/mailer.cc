@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -61,6 +62,14 @@ std::string Address(const std::string& mailbox) {
   return mailbox;
 }
 
+// "<a@b>" for the SMTP envelope (built by appending: GCC 12 -O3 warns on "<" + s + ">").
+std::string AngleAddress(const std::string& mailbox) {
+  std::string out(1, '<');
+  out += Address(mailbox);
+  out += '>';
+  return out;
+}
+
 class FolderMailer final : public Mailer {
  public:
   explicit FolderMailer(std::string folder) : folder_(std::move(folder)) {}
@@ -108,8 +117,9 @@ class SmtpMailer final : public Mailer {
     if (curl == nullptr) return Status::InvalidArgument("libcurl could not start");
     const std::string text = RenderMessage(email);
     Upload upload{&text};
-    const std::string from = "<" + Address(email.from) + ">";
-    curl_slist* rcpt = curl_slist_append(nullptr, ("<" + Address(email.to) + ">").c_str());
+    const std::string from = AngleAddress(email.from);
+    const std::string to = AngleAddress(email.to);
+    curl_slist* rcpt = curl_slist_append(nullptr, to.c_str());
     curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
     curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
     curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);

@@ -26,6 +26,27 @@ TEST(ServerConfig, DefaultsMatchTheSpec) {
   EXPECT_TRUE(c->config.admin_token.empty());
 }
 
+TEST(ServerConfig, PaymentAndMailSettings) {
+  auto d = LoadConfig({}, Env({}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->config.mail_from, "sima <billing@sima.local>");
+  EXPECT_EQ(MailDir(d->config), "mail");
+  EXPECT_EQ(d->config.reconcile_interval_ms, 5000);
+  Config beside;
+  beside.db = "/var/lib/sima/sima.db";
+  EXPECT_EQ(MailDir(beside), "/var/lib/sima/mail");
+  auto c = LoadConfig({"--reconcile-interval-ms=200"},
+                      Env({{"SIMA_OUTBOX_DIR", "/tmp/out"},
+                           {"SIMA_CORS_ORIGINS", "http://a.test,http://b.test"},
+                           {"KHALTI_TIMEOUT_MS", "1500"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(MailDir(c->config), "/tmp/out");
+  EXPECT_EQ(c->config.cors_origins, "http://a.test,http://b.test");
+  EXPECT_EQ(c->config.khalti_timeout_ms, 1500);
+  EXPECT_EQ(c->config.reconcile_interval_ms, 200);
+  EXPECT_FALSE(LoadConfig({"--reconcile-interval-ms=0"}, Env({})).ok());
+}
+
 TEST(ServerConfig, FlagsWinOverEnvironment) {
   auto c = LoadConfig({"--listen=0.0.0.0:9000", "--db", "x.db", "--khalti-secret-key=k"},
                       Env({{"SIMA_LISTEN", "1.2.3.4:1"}, {"SIMA_ADMIN_TOKEN", "t"},

@@ -1,0 +1,306 @@
+// Payments: Khalti init, verify and callback, and reading payments (spec/api.md, "Payments —
+// Khalti"). Verify, callback and the reconciler share ConfirmKhalti (payment_flow.h); every
+// decision is sdk/'s, applied by the store in one durable transaction.
+#include <charconv>
+
+#include "gateway/khalti_client.h"
+#include "handlers.h"
+#include "payment_flow.h"
+#include "sima/json.h"
+#include "validate.h"
+
+namespace sima::server {
+namespace {
+
+constexpr int kRetryAfterSeconds = 5;
+// Until a payment has its pidx the reconciler leaves it alone; after this it fails it.
+constexpr std::chrono::minutes kInitiateGrace{15};
+// The first background look-up of an initiated payment.
+constexpr std::chrono::seconds kFirstCheck{5};
+
+Json OptTime(const std::optional<Time>& t) { return t ? Json(FormatTime(*t)) : Json(nullptr); }
+
+Json PaymentToJson(const Payment& p) {
+  return {{"payment_id", p.id},
+          {"provider", to_string(p.provider)},
+          {"plan", p.plan},
+          {"amount", p.amount_paisa / 100},
+          {"amount_paisa", p.amount_paisa},
+          {"status", to_string(p.status)},
+          {"reason", p.reason.empty() ? Json(nullptr) : Json(p.reason)},
+          {"reference_id", p.reference_id ? Json(*p.reference_id) : Json(nullptr)},
+          {"purchase_order_id", p.purchase_order_id},
+          {"needs_attention", p.needs_attention},
+          {"expires_at", OptTime(p.expires_at)},
+          {"created_at", FormatTime(p.created_at)},
+          {"updated_at", FormatTime(p.updated_at)}};
+}
+
+// A payment id from a path or a body: a positive integer (a string of digits is accepted).
+std::optional<int64_t> ParsePaymentId(const Json& v) {
+  if (v.is_number_unsigned() || v.is_number_integer()) {
+    const int64_t n = v.get<int64_t>();
+    return n > 0 ? std::optional<int64_t>(n) : std::nullopt;
+  }
+  if (!v.is_string()) return std::nullopt;
+  const std::string& s = v.get_ref<const std::string&>();
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size() || n <= 0) return std::nullopt;
+  return n;
+}
+
+const KhaltiClient* Khalti(const Services& s) { return s.khalti; }
+
+Error KhaltiOff() { return Error{ErrorKind::kGatewayError, "Khalti is not configured"}; }
+
+// The answer to verify for a payment as stored (decided, or pending without a gateway failure).
+Expected<Reply> DecisionReply(const PaymentState& state, Time now) {
+  const Payment& p = state.payment;
+  switch (p.status) {
+    case PaymentStatus::kSuccess: {
+      Json body = {{"success", true},
+                   {"payment_id", p.id},
+                   {"status", "SUCCESS"},
+                   {"plan", p.plan},
+                   {"subscription", SubscriptionToJson(state.subscription, now)}};
+      if (!p.reason.empty()) body["reason"] = p.reason;  // plan_conflict: refund due
+      return Reply{200, std::move(body)};
+    }
+    case PaymentStatus::kFailed:
+    case PaymentStatus::kRefunded: {
+      Error e{ErrorKind::kPaymentFailed, "the payment did not go through" +
+                                             (p.reason.empty() ? "" : ": " + p.reason)};
+      e.extra = {{"success", false},
+                 {"payment_id", p.id},
+                 {"status", to_string(p.status)},
+                 {"reason", p.reason}};
+      return e;
+    }
+    case PaymentStatus::kPending: break;
+  }
+  return Reply{202,
+               {{"success", false},
+                {"payment_id", p.id},
+                {"status", "PENDING"},
+                {"retry_after", kRetryAfterSeconds}},
+               {{"Retry-After", std::to_string(kRetryAfterSeconds)}}};
+}
+
+// Khalti could not be asked: nothing was decided, the payment stays PENDING.
+Error GatewayFailure(const Confirmation& c) {
+  const bool timeout = c.failure == CallFailure::kTimeout || c.failure == CallFailure::kUnreachable;
+  Error e{timeout ? ErrorKind::kGatewayTimeout : ErrorKind::kGatewayError,
+          (timeout ? "Khalti could not be reached; the payment is still pending: "
+                   : "Khalti answered with an error; the payment is still pending: ") +
+              c.detail};
+  e.extra = {{"success", false},
+             {"payment_id", c.state.payment.id},
+             {"status", "PENDING"},
+             {"retry_after", kRetryAfterSeconds}};
+  return e;
+}
+
+std::string PercentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string WithoutTrailingSlash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+// 302 to the web app's success or failure page.
+Reply Redirect(const Services& s, const std::string& page, const std::string& query) {
+  const std::string url = WithoutTrailingSlash(s.config.app_url) + "/" + page + "?" + query;
+  return Reply{302, {{"location", url}}, {{"Location", url}}};
+}
+
+Reply RedirectFor(const Services& s, const Payment& p) {
+  const std::string id = "payment_id=" + std::to_string(p.id);
+  switch (p.status) {
+    case PaymentStatus::kSuccess: return Redirect(s, "success.html", id + "&status=SUCCESS");
+    case PaymentStatus::kPending: return Redirect(s, "success.html", id + "&status=PENDING");
+    case PaymentStatus::kFailed:
+    case PaymentStatus::kRefunded: break;
+  }
+  return Redirect(s, "failure.html",
+                  id + "&status=" + std::string(to_string(p.status)) +
+                      "&reason=" + PercentEncode(p.reason));
+}
+
+}  // namespace
+
+// POST /billing/khalti/init/ {"plan"}.
+Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call) {
+  if (auto r = OnlyFields(call.body, {"plan"}); !r) return r.error();
+  auto plan = StringField(call.body, "plan", true, 64, TextKind::kKey);
+  if (!plan) return plan.error();
+  const KhaltiClient* khalti = Khalti(s);
+  if (khalti == nullptr) return KhaltiOff();
+  auto nonce = RandomHex(6);
+  if (!nonce) return nonce.error();
+
+  auto created = s.store.CreatePayment(call.org_id(), Provider::kKhalti, *plan.value(),
+                                       nonce.value(), call.now + kInitiateGrace, call.now);
+  if (!created) return created.error();
+  const Payment& payment = created.value();
+  const Plan* priced = s.catalog.FindPlan(payment.plan);
+
+  KhaltiInitiateRequest request;
+  request.return_url = WithoutTrailingSlash(s.config.public_url) + "/billing/khalti/callback/";
+  request.website_url = s.config.app_url;
+  request.amount_paisa = payment.amount_paisa;
+  request.purchase_order_id = payment.purchase_order_id;
+  request.purchase_order_name =
+      (priced != nullptr ? priced->name : payment.plan) + " plan, " +
+      std::to_string(s.catalog.period_days()) + " days";
+  // The gateway call happens outside any transaction.
+  const auto initiated = khalti->Initiate(request);
+  const Time now = s.now();
+
+  if (!initiated.ok()) {
+    const bool timeout = initiated.failure == CallFailure::kTimeout ||
+                         initiated.failure == CallFailure::kUnreachable;
+    // No pidx reached the browser, so nobody can pay this payment: it fails now.
+    const std::string reason = timeout ? "gateway_timeout"
+                               : initiated.failure == CallFailure::kRejected
+                                   ? initiated.detail
+                                   : "gateway_error";
+    auto failed = s.store.ApplyPaymentOutcome(payment.id, std::nullopt,
+                                              InitiateFailed(reason, initiated.detail),
+                                              PaymentCause::kInit, now);
+    if (!failed) return failed.error();
+    Error e{timeout ? ErrorKind::kGatewayTimeout : ErrorKind::kGatewayError,
+            timeout ? "Khalti did not answer in time; nothing was charged"
+                    : "Khalti refused the payment: " + initiated.detail};
+    e.extra = {{"payment_id", payment.id}, {"status", "FAILED"}, {"reason", reason}};
+    return e;
+  }
+
+  const KhaltiInitiated& k = *initiated.value;
+  auto attached = s.store.AttachGatewayReference(payment.id, k.pidx, k.expires_at,
+                                                 now + kFirstCheck, now);
+  if (!attached) return attached.error();
+  return Reply{201,
+               {{"payment_id", attached->id},
+                {"provider", "KHALTI"},
+                {"plan", attached->plan},
+                {"amount", attached->amount_paisa / 100},
+                {"amount_paisa", attached->amount_paisa},
+                {"status", to_string(attached->status)},
+                {"pidx", k.pidx},
+                {"payment_url", k.payment_url},
+                {"expires_at", OptTime(attached->expires_at)}}};
+}
+
+// POST /billing/khalti/verify/ {"payment_id", "pidx" | "token"}.
+Expected<Reply> KhaltiVerifyHandler(const Services& s, const Call& call) {
+  if (auto r = OnlyFields(call.body, {"payment_id", "pidx", "token"}); !r) return r.error();
+  const auto id_field = call.body.find("payment_id");
+  if (id_field == call.body.end()) {
+    return Error::Validation("payment_id", "payment_id is required");
+  }
+  const auto id = ParsePaymentId(*id_field);
+  if (!id) return Error::Validation("payment_id", "payment_id must be a positive integer");
+  auto pidx = StringField(call.body, "pidx", false, 200, TextKind::kKey);
+  if (!pidx) return pidx.error();
+  auto token = StringField(call.body, "token", false, 200, TextKind::kKey);
+  if (!token) return token.error();
+  if (pidx.value() && token.value() && *pidx.value() != *token.value()) {
+    return Error::Validation("token", "token and pidx name different payments");
+  }
+  const std::optional<std::string> given = pidx.value() ? pidx.value() : token.value();
+
+  auto state = s.store.GetPayment(call.org_id(), *id, call.now);
+  if (!state) return state.error();
+  const Payment& payment = state->payment;
+  if (payment.provider != Provider::kKhalti) {
+    return Error::Validation("payment_id", "this is not a Khalti payment");
+  }
+  if (given && (!payment.reference_id || *given != *payment.reference_id)) {
+    return Error::Validation(pidx.value() ? "pidx" : "token",
+                             "this pidx does not belong to the payment");
+  }
+  // Decided: the same answer, without asking Khalti again.
+  if (payment.status != PaymentStatus::kPending) return DecisionReply(state.value(), call.now);
+  const KhaltiClient* khalti = Khalti(s);
+  if (khalti == nullptr) return KhaltiOff();
+
+  auto confirmed = ConfirmKhalti(s.store, *khalti, payment, PaymentCause::kVerify, call.now);
+  if (!confirmed) return confirmed.error();
+  if (confirmed->failure != CallFailure::kNone && payment.reference_id) {
+    return GatewayFailure(confirmed.value());
+  }
+  return DecisionReply(confirmed->state, call.now);
+}
+
+// GET /billing/khalti/callback/?pidx=...&status=...&purchase_order_id=... (Khalti's redirect).
+// Nothing in the query is trusted: the payment is looked up at Khalti exactly as verify does.
+Expected<Reply> KhaltiCallbackHandler(const Services& s, const Call& call) {
+  const auto unknown = [&] {
+    return Redirect(s, "failure.html", "status=UNKNOWN&reason=unknown_payment");
+  };
+  const auto pidx = call.query.find("pidx");
+  if (pidx == call.query.end() || pidx->second.empty() || pidx->second.size() > 200) {
+    return unknown();
+  }
+  auto found = s.store.FindPaymentByReference(Provider::kKhalti, pidx->second);
+  if (!found) {
+    if (found.error().kind == ErrorKind::kNotFound) return unknown();
+    return found.error();
+  }
+  const Payment& payment = found.value();
+  if (const auto order = call.query.find("purchase_order_id");
+      order != call.query.end() && !order->second.empty() &&
+      order->second != payment.purchase_order_id) {
+    return unknown();
+  }
+  if (payment.status != PaymentStatus::kPending || Khalti(s) == nullptr) {
+    return RedirectFor(s, payment);
+  }
+  auto confirmed = ConfirmKhalti(s.store, *Khalti(s), payment, PaymentCause::kCallback, call.now);
+  if (!confirmed) return confirmed.error();
+  // A gateway failure leaves it PENDING: the success page says so and polls.
+  return RedirectFor(s, confirmed->state.payment);
+}
+
+// GET /billing/payments/{id}/.
+Expected<Reply> GetPaymentHandler(const Services& s, const Call& call) {
+  const auto id = ParsePaymentId(Json(call.params.at(0)));
+  if (!id) return Error::NotFound("no payment with this id");
+  auto state = s.store.GetPayment(call.org_id(), *id, call.now);
+  if (!state) return state.error();
+  return Reply{200, PaymentToJson(state->payment)};
+}
+
+// GET /billing/payments/?limit=.
+Expected<Reply> ListPaymentsHandler(const Services& s, const Call& call) {
+  int64_t limit = 100;
+  if (const auto it = call.query.find("limit"); it != call.query.end()) {
+    const std::string& v = it->second;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+    if (ec != std::errc() || end != v.data() + v.size() || limit < 1 || limit > 1000) {
+      return Error::Validation("limit", "limit must be an integer from 1 to 1000");
+    }
+  }
+  auto list = s.store.ListPayments(call.org_id(), limit, call.now);
+  if (!list) return list.error();
+  Json items = Json::array();
+  for (const Payment& p : list.value()) items.push_back(PaymentToJson(p));
+  return Reply{200, {{"items", std::move(items)}}};
+}
+
+}  // namespace sima::server

@@ -1,0 +1,61 @@
+#include "payment_flow.h"
+
+#include <algorithm>
+
+namespace sima::server {
+
+Expected<Confirmation> ConfirmKhalti(Store& store, const KhaltiClient& khalti,
+                                     const Payment& payment, PaymentCause cause, Time now) {
+  Confirmation out;
+  out.state.payment = payment;
+  if (payment.status != PaymentStatus::kPending || !payment.reference_id) {
+    if (payment.status == PaymentStatus::kPending) {
+      out.failure = CallFailure::kRejected;
+      out.detail = "the payment was not initiated at Khalti";
+    }
+    return out;
+  }
+  // The gateway call happens outside any transaction: the write lock is never held meanwhile.
+  const auto lookup = khalti.Lookup(*payment.reference_id);
+  if (!lookup.ok()) {
+    // Another request may have decided the payment meanwhile: then that decision is the answer.
+    if (auto fresh = store.FindPayment(payment.id);
+        fresh && fresh->status != PaymentStatus::kPending) {
+      auto same = store.ApplyPaymentOutcome(
+          payment.id, std::nullopt,
+          GatewayAnswer{GatewayUnreachable(std::string(to_string(lookup.failure))), lookup.detail,
+                        std::nullopt},
+          cause, now);
+      if (!same) return same.error();
+      out.state = std::move(same).value().state;
+      return out;
+    }
+    out.failure = lookup.failure;
+    out.detail = lookup.detail;
+    return out;
+  }
+  const KhaltiLookup& answer = *lookup.value;
+  GatewayAnswer gateway;
+  gateway.outcome = FromKhaltiLookup(answer.status, answer.total_amount, payment.amount_paisa);
+  gateway.detail = "khalti status=" + answer.status +
+                   " total_amount=" + std::to_string(answer.total_amount);
+  gateway.transaction_id = answer.transaction_id;
+  auto applied = store.ApplyPaymentOutcome(payment.id, std::nullopt, gateway, cause, now);
+  if (!applied) return applied.error();
+  out.state = std::move(applied).value().state;
+  return out;
+}
+
+GatewayAnswer InitiateFailed(std::string reason, std::string detail) {
+  GatewayAnswer a;
+  a.outcome = Outcome{Action::kFail, std::move(reason), false};
+  a.detail = std::move(detail);
+  return a;
+}
+
+std::chrono::seconds RecheckBackoff(int64_t attempts) {
+  const int64_t shift = std::clamp<int64_t>(attempts, 0, 10);
+  return std::chrono::seconds{std::min<int64_t>(int64_t{5} << shift, 600)};
+}
+
+}  // namespace sima::server

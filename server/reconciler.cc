@@ -1,0 +1,71 @@
+#include "reconciler.h"
+
+#include <iostream>
+
+#include "payment_flow.h"
+
+namespace sima::server {
+namespace {
+
+constexpr int64_t kBatch = 32;
+// How long past its expiry a payment is still looked up before a human is asked.
+constexpr std::chrono::hours kGiveUpAfterExpiry{24};
+
+void Log(const Json& line) {
+  std::cerr << line.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
+}
+
+}  // namespace
+
+Reconciler::Reconciler(Store& store, const KhaltiClient* khalti, NowFn now)
+    : store_(store), khalti_(khalti), now_(std::move(now)) {}
+
+void Reconciler::Start(std::chrono::milliseconds interval) {
+  worker_.Start(interval, [this] { RunOnce(); });
+}
+
+int Reconciler::RunOnce() {
+  auto due = store_.DuePendingPayments(now_(), kBatch);
+  if (!due) {
+    Log({{"msg", "reconciler: cannot read pending payments"}, {"error", due.error().message}});
+    return 0;
+  }
+  int looked = 0;
+  for (const Payment& p : due.value()) {
+    const Time now = now_();
+    ++looked;
+    if (!p.reference_id) {
+      auto r = store_.ApplyPaymentOutcome(
+          p.id, std::nullopt,
+          InitiateFailed("not_initiated", "no gateway reference was stored; nobody can pay it"),
+          PaymentCause::kReconciler, now);
+      if (!r) Log({{"msg", "reconciler: cannot fail payment"}, {"payment_id", p.id}});
+      continue;
+    }
+    if (p.provider != Provider::kKhalti || khalti_ == nullptr) {
+      // Another gateway's adapter plugs in here; until then look again later.
+      (void)store_.ScheduleRecheck(p.id, now + RecheckBackoff(p.check_attempts), now);
+      continue;
+    }
+    auto confirmed = ConfirmKhalti(store_, *khalti_, p, PaymentCause::kReconciler, now);
+    if (!confirmed) {
+      Log({{"msg", "reconciler: cannot store an outcome"}, {"payment_id", p.id},
+           {"error", confirmed.error().message}});
+      continue;
+    }
+    const Payment& after = confirmed->state.payment;
+    if (after.status != PaymentStatus::kPending) {
+      Log({{"msg", "reconciler: payment decided"}, {"payment_id", p.id},
+           {"status", to_string(after.status)}});
+      continue;
+    }
+    std::optional<Time> next = now + RecheckBackoff(p.check_attempts);
+    if (p.expires_at && now > *p.expires_at + kGiveUpAfterExpiry) next = std::nullopt;
+    if (auto r = store_.ScheduleRecheck(p.id, next, now); !r) {
+      Log({{"msg", "reconciler: cannot reschedule"}, {"payment_id", p.id}});
+    }
+  }
+  return looked;
+}
+
+}  // namespace sima::server

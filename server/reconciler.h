@@ -1,0 +1,38 @@
+// The reconciler: PENDING payments are looked up again at their gateway with backoff until
+// they are decided. Its state is the payments table (next_check_at, check_attempts), so it
+// carries on after a restart. It never holds the write lock during a gateway call.
+#pragma once
+
+#include <cstdint>
+
+#include "clock.h"
+#include "gateway/khalti_client.h"
+#include "periodic.h"
+#include "store.h"
+
+namespace sima::server {
+
+class Reconciler {
+ public:
+  // `khalti` may be null (Khalti off). Both must outlive the reconciler.
+  Reconciler(Store& store, const KhaltiClient* khalti, NowFn now);
+  ~Reconciler() { Stop(); }
+
+  // One pass over the payments due now: each is looked up and applied with cause
+  // "reconciler"; one still pending is rescheduled (RecheckBackoff). A payment that never got
+  // a gateway reference (the server stopped during initiate) is failed: nobody can pay it.
+  // One still pending a day after it expired is no longer looked at and needs attention.
+  // Returns how many payments were looked at.
+  int RunOnce();
+
+  void Start(std::chrono::milliseconds interval);
+  void Stop() { worker_.Stop(); }
+
+ private:
+  Store& store_;
+  const KhaltiClient* khalti_;
+  NowFn now_;
+  Periodic worker_;
+};
+
+}  // namespace sima::server

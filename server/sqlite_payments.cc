@@ -1,0 +1,473 @@
+// SqliteStore: payments, their audit trail and the e-mail outbox. Every rule (can this plan be
+// bought, what does a gateway answer do to a payment, what does activation do to the
+// subscription) is sdk/'s; this file only stores the results, in one transaction each.
+#include <sqlite3.h>
+
+#include <chrono>
+
+#include "mail/confirmation.h"
+#include "sqlite_store.h"
+
+namespace sima::server {
+namespace {
+
+using sqlite::Db;
+
+int64_t Secs(Time t) { return t.time_since_epoch().count(); }
+Time FromSecs(int64_t s) { return Time{std::chrono::seconds{s}}; }
+
+constexpr const char* kPaymentColumns =
+    "id, org_id, provider, plan, amount_paisa, status, reason, reference_id, purchase_order_id, "
+    "transaction_id, needs_attention, expires_at, created_at, updated_at, next_check_at, "
+    "check_attempts";
+
+std::optional<std::string> OptText(const sqlite::Stmt& s, int c) {
+  if (s.IsNull(c)) return std::nullopt;
+  return s.Text(c);
+}
+std::optional<Time> OptTime(const sqlite::Stmt& s, int c) {
+  if (s.IsNull(c)) return std::nullopt;
+  return FromSecs(s.Int(c));
+}
+
+Payment ReadPayment(const sqlite::Stmt& s) {
+  Payment p;
+  p.id = s.Int(0);
+  p.org_id = s.Text(1);
+  p.provider = ParseProvider(s.Text(2)).value_or(Provider::kKhalti);
+  p.plan = s.Text(3);
+  p.amount_paisa = s.Int(4);
+  p.status = ParsePaymentStatus(s.Text(5)).value_or(PaymentStatus::kPending);
+  p.reason = s.Text(6);
+  p.reference_id = OptText(s, 7);
+  p.purchase_order_id = s.Text(8);
+  p.transaction_id = OptText(s, 9);
+  p.needs_attention = s.Int(10) != 0;
+  p.expires_at = OptTime(s, 11);
+  p.created_at = FromSecs(s.Int(12));
+  p.updated_at = FromSecs(s.Int(13));
+  p.next_check_at = OptTime(s, 14);
+  p.check_attempts = s.Int(15);
+  return p;
+}
+
+template <typename Bind>
+Expected<std::vector<Payment>> QueryPayments(Db& db, const std::string& where, Bind bind) {
+  auto q = db.Prepare(std::string("SELECT ") + kPaymentColumns + " FROM payments " + where);
+  if (!q) return q.error();
+  bind(**q);
+  std::vector<Payment> out;
+  for (;;) {
+    auto row = (*q)->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(ReadPayment(**q));
+  }
+  return out;
+}
+
+ExpectedDone InsertEvent(Db& db, const Payment& p, Time now, PaymentCause cause,
+                         std::optional<PaymentStatus> from, PaymentStatus to,
+                         const std::string& detail) {
+  auto q = db.Prepare(
+      "INSERT INTO payment_events(payment_id, org_id, at, cause, from_status, to_status, detail) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!q) return q.error();
+  (*q)->Bind(1, p.id).Bind(2, p.org_id).Bind(3, Secs(now)).Bind(4, to_string(cause));
+  if (from) {
+    (*q)->Bind(5, to_string(*from));
+  } else {
+    (*q)->BindNull(5);
+  }
+  (*q)->Bind(6, to_string(to)).Bind(7, detail);
+  return (*q)->Run();
+}
+
+std::string Join(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return a + "; " + b;
+}
+
+}  // namespace
+
+std::string_view to_string(PaymentCause cause) {
+  switch (cause) {
+    case PaymentCause::kInit: return "init";
+    case PaymentCause::kCallback: return "callback";
+    case PaymentCause::kVerify: return "verify";
+    case PaymentCause::kReconciler: return "reconciler";
+  }
+  return "unknown";
+}
+
+Expected<Payment> SqliteStore::LoadPayment(Db& db, int64_t payment_id) {
+  auto rows = QueryPayments(db, "WHERE id = ?", [&](sqlite::Stmt& q) { q.Bind(1, payment_id); });
+  if (!rows) return rows.error();
+  if (rows->empty()) return Error::NotFound("no payment with this id");
+  return rows->front();
+}
+
+Expected<Payment> SqliteStore::CreatePayment(const std::string& org_id, Provider provider,
+                                             const std::string& plan,
+                                             const std::string& order_nonce, Time first_check,
+                                             Time now) {
+  return Write<Payment>(Durability::kFull, [&](Db& db) -> Expected<Payment> {
+    auto state = LoadUsage(db, org_id, now);
+    if (!state) return state.error();
+    if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
+    if (Status s = CanBuy(catalog_, state->subscription, plan, now); !s.ok()) {
+      return Error::FromStatus(s);
+    }
+    const Plan* priced = catalog_.FindPlan(plan);
+    if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
+    {
+      // A placeholder order id keeps the UNIQUE column satisfied until the id is known.
+      auto q = db.Prepare(
+          "INSERT INTO payments(org_id, provider, plan, amount_paisa, status, purchase_order_id, "
+          "created_at, updated_at, next_check_at) VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)");
+      if (!q) return q.error();
+      (*q)->Bind(1, org_id).Bind(2, to_string(provider)).Bind(3, priced->code);
+      (*q)->Bind(4, priced->price_paisa).Bind(5, "new_" + order_nonce).Bind(6, Secs(now));
+      (*q)->Bind(7, Secs(now)).Bind(8, Secs(first_check));
+      if (auto r = (*q)->Run(); !r) return r.error();
+    }
+    const int64_t id = sqlite3_last_insert_rowid(db.get());
+    {
+      auto q = db.Prepare("UPDATE payments SET purchase_order_id = ? WHERE id = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, "pay_" + std::to_string(id) + "_" + order_nonce).Bind(2, id);
+      if (auto r = (*q)->Run(); !r) return r.error();
+    }
+    auto payment = LoadPayment(db, id);
+    if (!payment) return payment;
+    if (auto r = InsertEvent(db, *payment, now, PaymentCause::kInit, std::nullopt,
+                             PaymentStatus::kPending,
+                             "created: " + payment->plan + " for " +
+                                 std::to_string(payment->amount_paisa) + " paisa");
+        !r) {
+      return r.error();
+    }
+    return payment;
+  });
+}
+
+Expected<Payment> SqliteStore::AttachGatewayReference(int64_t payment_id,
+                                                      const std::string& reference_id,
+                                                      std::optional<Time> expires_at,
+                                                      Time next_check_at, Time now) {
+  return Write<Payment>(Durability::kFull, [&](Db& db) -> Expected<Payment> {
+    auto q = db.Prepare(
+        "UPDATE payments SET reference_id = ?, expires_at = ?, next_check_at = ?, updated_at = ? "
+        "WHERE id = ? AND status = 'PENDING' AND reference_id IS NULL");
+    if (!q) return q.error();
+    (*q)->Bind(1, reference_id);
+    if (expires_at) {
+      (*q)->Bind(2, Secs(*expires_at));
+    } else {
+      (*q)->BindNull(2);
+    }
+    (*q)->Bind(3, Secs(next_check_at)).Bind(4, Secs(now)).Bind(5, payment_id);
+    if (auto r = (*q)->Run(); !r) return r.error();
+    if (db.changes() == 0) {
+      auto p = LoadPayment(db, payment_id);
+      if (!p) return p;
+      return Error::Conflict("the payment is no longer waiting for a gateway reference");
+    }
+    auto p = LoadPayment(db, payment_id);
+    if (!p) return p;
+    if (auto r = InsertEvent(db, *p, now, PaymentCause::kInit, PaymentStatus::kPending,
+                             PaymentStatus::kPending, "initiated: reference " + reference_id);
+        !r) {
+      return r.error();
+    }
+    return p;
+  });
+}
+
+Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(
+    int64_t payment_id, const std::optional<std::string>& org_id, const GatewayAnswer& answer,
+    PaymentCause cause, Time now) {
+  return Write<AppliedOutcome>(Durability::kFull, [&](Db& db) -> Expected<AppliedOutcome> {
+    auto loaded = LoadPayment(db, payment_id);
+    if (!loaded) return loaded.error();
+    Payment payment = std::move(loaded).value();
+    if (org_id && *org_id != payment.org_id) return Error::NotFound("no payment with this id");
+    auto usage = LoadUsage(db, payment.org_id, now);
+    if (!usage) return usage.error();
+    AppliedOutcome out;
+    out.state.subscription = usage->subscription;
+
+    const std::string gateway = Join(answer.detail, answer.outcome.reason);
+    auto transition = Apply(payment.status, answer.outcome);
+    if (!transition) {
+      // E.g. the gateway says Completed for a payment we already FAILED: money may have been
+      // taken for nothing. Nothing moves; a human must look.
+      auto q = db.Prepare(
+          "UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, Secs(now)).Bind(2, payment.id);
+      if (auto r = (*q)->Run(); !r) return r.error();
+      if (auto r = InsertEvent(db, payment, now, cause, payment.status, payment.status,
+                               Join("illegal: " + transition.status().message(), gateway));
+          !r) {
+        return r.error();
+      }
+      payment.needs_attention = true;
+      out.state.payment = std::move(payment);
+      return out;
+    }
+    const Transition& t = transition.value();
+    if (!t.changed) {
+      // Still pending (or a repeat). Only an unknown status is worth flagging and recording,
+      // once; a repeat of a decided outcome changes nothing at all.
+      if (answer.outcome.needs_attention && payment.status == PaymentStatus::kPending &&
+          !payment.needs_attention) {
+        auto q = db.Prepare(
+            "UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ? AND "
+            "status = 'PENDING'");
+        if (!q) return q.error();
+        (*q)->Bind(1, Secs(now)).Bind(2, payment.id);
+        if (auto r = (*q)->Run(); !r) return r.error();
+        if (auto r = InsertEvent(db, payment, now, cause, payment.status, payment.status,
+                                 Join("needs attention", gateway));
+            !r) {
+          return r.error();
+        }
+        payment.needs_attention = true;
+      }
+      out.state.payment = std::move(payment);
+      return out;
+    }
+
+    // The move. The guard on the previous status makes a lost race impossible to miss.
+    bool attention = payment.needs_attention || answer.outcome.needs_attention;
+    std::string reason = t.reason;
+    std::optional<Activation> activation;
+    if (t.activate) {
+      auto a = Activate(catalog_, usage->subscription, payment.plan, now);
+      if (a) {
+        activation = std::move(a).value();
+      } else {
+        attention = true;
+        reason = "plan_conflict: refund due";
+      }
+    }
+    {
+      auto q = db.Prepare(
+          "UPDATE payments SET status = ?, reason = ?, needs_attention = ?, "
+          "transaction_id = COALESCE(?, transaction_id), updated_at = ?, next_check_at = NULL "
+          "WHERE id = ? AND status = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, to_string(t.to)).Bind(2, reason).Bind(3, int64_t{attention ? 1 : 0});
+      (*q)->BindOptional(4, answer.transaction_id).Bind(5, Secs(now)).Bind(6, payment.id);
+      (*q)->Bind(7, to_string(t.from));
+      if (auto r = (*q)->Run(); !r) return r.error();
+      if (db.changes() != 1) return Error::Internal("the payment changed under its transaction");
+    }
+    std::string detail = gateway;
+    if (t.activate && !activation) detail = Join(detail, reason + " (a pricier plan is active)");
+    if (auto r = InsertEvent(db, payment, now, cause, t.from, t.to, detail); !r) return r.error();
+    out.changed = true;
+
+    if (activation) {
+      const Subscription& before = usage->subscription;
+      const Subscription& after = activation->subscription;
+      if (auto r = SaveSubscription(db, payment.org_id, after, now); !r) return r.error();
+      if (activation->reset_usage()) {
+        // The new period starts now. Counters already keyed by this start (an organization
+        // created in this same second) belong to the old plan: the reset clears them too.
+        auto q = db.Prepare("DELETE FROM usage_counters WHERE org_id = ? AND period_start = ?");
+        if (!q) return q.error();
+        (*q)->Bind(1, payment.org_id).Bind(2, Secs(CurrentPeriod(after, catalog_.period_days(),
+                                                                 now).start));
+        if (auto r = (*q)->Run(); !r) return r.error();
+      }
+      {
+        auto q = db.Prepare(
+            "INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
+            "start_at, end_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!q) return q.error();
+        (*q)->Bind(1, payment.org_id).Bind(2, Secs(now)).Bind(3, to_string(cause));
+        (*q)->Bind(4, payment.id).Bind(5, std::string(EffectivePlan(before, now)));
+        (*q)->Bind(6, after.plan).Bind(7, Secs(after.start));
+        if (after.end) {
+          (*q)->Bind(8, Secs(*after.end));
+        } else {
+          (*q)->BindNull(8);
+        }
+        (*q)->Bind(9, std::string_view(activation->kind == ActivationKind::kStarted ? "started"
+                                                                                 : "extended"));
+        if (auto r = (*q)->Run(); !r) return r.error();
+      }
+      out.activated = true;
+      out.state.subscription = after;
+    }
+
+    auto stored = LoadPayment(db, payment.id);
+    if (!stored) return stored.error();
+    out.state.payment = std::move(stored).value();
+
+    if (activation) {
+      // One confirmation per payment: outbox.payment_id is UNIQUE.
+      auto org = db.Prepare("SELECT name, billing_email FROM organizations WHERE id = ?");
+      if (!org) return org.error();
+      (*org)->Bind(1, payment.org_id);
+      auto row = (*org)->Step();
+      if (!row) return row.error();
+      if (!*row) return Error::NotFound("no such organization");
+      const std::string name = (*org)->Text(0);
+      const auto email = OptText(**org, 1);
+      if (email) {
+        const ConfirmationText text =
+            ConfirmationEmail(catalog_, name, out.state.payment, out.state.subscription);
+        auto q = db.Prepare(
+            "INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, body, "
+            "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(payment_id) DO NOTHING");
+        if (!q) return q.error();
+        (*q)->Bind(1, payment.org_id).Bind(2, payment.id);
+        (*q)->Bind(3, "payment-" + std::to_string(payment.id) + "-confirmation");
+        (*q)->Bind(4, *email).Bind(5, text.subject).Bind(6, text.body).Bind(7, Secs(now));
+        (*q)->Bind(8, Secs(now));
+        if (auto r = (*q)->Run(); !r) return r.error();
+      } else if (auto r = InsertEvent(db, out.state.payment, now, cause, t.to, t.to,
+                                      "no confirmation e-mail: the organization has no "
+                                      "billing_email");
+                 !r) {
+        return r.error();
+      }
+    }
+    return out;
+  });
+}
+
+Expected<PaymentState> SqliteStore::GetPayment(const std::string& org_id, int64_t payment_id,
+                                               Time now) {
+  return Write<PaymentState>(Durability::kNormal, [&](Db& db) -> Expected<PaymentState> {
+    auto state = LoadUsage(db, org_id, now);
+    if (!state) return state.error();
+    auto payment = LoadPayment(db, payment_id);
+    if (!payment) return payment.error();
+    if (payment->org_id != org_id) return Error::NotFound("no payment with this id");
+    if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
+    return PaymentState{std::move(payment).value(), state->subscription};
+  });
+}
+
+Expected<std::vector<Payment>> SqliteStore::ListPayments(const std::string& org_id,
+                                                         int64_t limit, Time now) {
+  return Write<std::vector<Payment>>(
+      Durability::kNormal, [&](Db& db) -> Expected<std::vector<Payment>> {
+        auto state = LoadUsage(db, org_id, now);
+        if (!state) return state.error();
+        if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
+        return QueryPayments(db, "WHERE org_id = ? ORDER BY id DESC LIMIT ?",
+                             [&](sqlite::Stmt& q) { q.Bind(1, org_id).Bind(2, limit); });
+      });
+}
+
+Expected<Payment> SqliteStore::FindPayment(int64_t payment_id) {
+  std::lock_guard lock(write_mu_);
+  return LoadPayment(*db_, payment_id);
+}
+
+Expected<Payment> SqliteStore::FindPaymentByReference(Provider provider,
+                                                      const std::string& reference_id) {
+  std::lock_guard lock(write_mu_);
+  auto rows = QueryPayments(*db_, "WHERE provider = ? AND reference_id = ?", [&](sqlite::Stmt& q) {
+    q.Bind(1, to_string(provider)).Bind(2, reference_id);
+  });
+  if (!rows) return rows.error();
+  if (rows->empty()) return Error::NotFound("no payment with this reference");
+  return rows->front();
+}
+
+Expected<std::vector<Payment>> SqliteStore::DuePendingPayments(Time now, int64_t limit) {
+  std::lock_guard lock(write_mu_);
+  return QueryPayments(*db_,
+                       "WHERE status = 'PENDING' AND next_check_at IS NOT NULL AND "
+                       "next_check_at <= ? ORDER BY next_check_at, id LIMIT ?",
+                       [&](sqlite::Stmt& q) { q.Bind(1, Secs(now)).Bind(2, limit); });
+}
+
+ExpectedDone SqliteStore::ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
+                                          Time now) {
+  return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
+    auto q = db.Prepare(
+        "UPDATE payments SET next_check_at = ?, check_attempts = check_attempts + 1, "
+        "needs_attention = CASE WHEN ? IS NULL THEN 1 ELSE needs_attention END, updated_at = ? "
+        "WHERE id = ? AND status = 'PENDING'");
+    if (!q) return q.error();
+    if (next_check_at) {
+      (*q)->Bind(1, Secs(*next_check_at)).Bind(2, Secs(*next_check_at));
+    } else {
+      (*q)->BindNull(1).BindNull(2);
+    }
+    (*q)->Bind(3, Secs(now)).Bind(4, payment_id);
+    return (*q)->Run();
+  });
+}
+
+Expected<std::vector<OutboxEmail>> SqliteStore::ClaimDueEmails(Time now, Time lease_until,
+                                                               int64_t limit) {
+  return Write<std::vector<OutboxEmail>>(
+      Durability::kNormal, [&](Db& db) -> Expected<std::vector<OutboxEmail>> {
+        std::vector<OutboxEmail> out;
+        {
+          auto q = db.Prepare(
+              "SELECT id, org_id, payment_id, message_id, to_addr, subject, body, created_at, "
+              "attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? "
+              "ORDER BY next_attempt_at, id LIMIT ?");
+          if (!q) return q.error();
+          (*q)->Bind(1, Secs(now)).Bind(2, limit);
+          for (;;) {
+            auto row = (*q)->Step();
+            if (!row) return row.error();
+            if (!*row) break;
+            OutboxEmail e;
+            e.id = (*q)->Int(0);
+            e.org_id = (*q)->Text(1);
+            if (!(*q)->IsNull(2)) e.payment_id = (*q)->Int(2);
+            e.message_id = (*q)->Text(3);
+            e.to = (*q)->Text(4);
+            e.subject = (*q)->Text(5);
+            e.body = (*q)->Text(6);
+            e.created_at = FromSecs((*q)->Int(7));
+            e.attempts = (*q)->Int(8);
+            out.push_back(std::move(e));
+          }
+        }
+        for (const OutboxEmail& e : out) {
+          auto q = db.Prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ?");
+          if (!q) return q.error();
+          (*q)->Bind(1, Secs(lease_until)).Bind(2, e.id);
+          if (auto r = (*q)->Run(); !r) return r.error();
+        }
+        return out;
+      });
+}
+
+ExpectedDone SqliteStore::MarkEmailSent(int64_t email_id, Time now) {
+  return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
+    auto q = db.Prepare(
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?");
+    if (!q) return q.error();
+    (*q)->Bind(1, Secs(now)).Bind(2, email_id);
+    return (*q)->Run();
+  });
+}
+
+ExpectedDone SqliteStore::MarkEmailFailed(int64_t email_id, const std::string& error,
+                                          Time next_attempt_at) {
+  return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
+    auto q = db.Prepare(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+        "WHERE id = ? AND sent_at IS NULL");
+    if (!q) return q.error();
+    (*q)->Bind(1, error.substr(0, 500)).Bind(2, Secs(next_attempt_at)).Bind(3, email_id);
+    return (*q)->Run();
+  });
+}
+
+}  // namespace sima::server

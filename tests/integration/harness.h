@@ -1,0 +1,107 @@
+// Integration harness: starts the real sima-gateway-sim and sima-server as child processes
+// on free ports in a temporary folder, waits for their health checks, and talks HTTP to both.
+// Children are killed in TearDown.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sima/json.h"
+
+namespace sima::integration {
+
+inline constexpr const char* kAdminToken = "integration-admin-token-0123456789";
+inline constexpr const char* kKhaltiKey = "live_secret_key_68791341fdd94846a146f0457ff7b455";
+
+struct Response {
+  int status = 0;  // 0: no answer
+  Json body;
+  httplib::Headers headers;
+  std::string raw;
+  std::string code() const { return body.is_object() ? body.value("code", "") : ""; }
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// A child process with stdout/stderr in files.
+class Child {
+ public:
+  Child() = default;
+  ~Child() { Kill(); }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  // Starts `binary` with `args` and the current environment plus `env`.
+  bool Start(const std::string& binary, const std::vector<std::string>& args,
+             const std::map<std::string, std::string>& env, const std::string& log_prefix);
+  void Kill(int signal = 9);  // and reap
+  bool alive() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class IntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Extra server environment before StartServer() (e.g. timeouts).
+  std::map<std::string, std::string> server_env_;
+  void StartSim();
+  void StartServer();
+  void KillServer(int signal = 9) { server_.Kill(signal); }
+
+  // HTTP to sima-server / the simulator.
+  Response Call(const std::string& method, const std::string& path, const std::string& token,
+                const Json& body = nullptr, const httplib::Headers& headers = {});
+  Response SimCall(const std::string& method, const std::string& path, const Json& body = nullptr);
+
+  // POST /admin/orgs/ -> api_key.
+  std::string NewOrg(const std::string& email = "owner@acme.test", const std::string& plan = "");
+  std::string Plan(const std::string& key);
+  int64_t Used(const std::string& key, const std::string& feature);
+  Response Init(const std::string& key, const std::string& plan = "PRO") {
+    return Call("POST", "/billing/khalti/init/", key, {{"plan", plan}});
+  }
+  Response Verify(const std::string& key, int64_t id, const std::string& pidx = "") {
+    Json body = {{"payment_id", id}};
+    if (!pidx.empty()) body["pidx"] = pidx;
+    return Call("POST", "/billing/khalti/verify/", key, body);
+  }
+  Response GetPayment(const std::string& key, int64_t id) {
+    return Call("GET", "/billing/payments/" + std::to_string(id) + "/", key);
+  }
+  // Pays at the simulator as the user would; returns the redirect URL (empty: none).
+  std::string Pay(const std::string& pidx);
+  // GETs a gateway redirect URL on sima-server (without following its 302); the Location.
+  Response FollowToServer(const std::string& url);
+  void SetFaults(const Json& faults);
+  void ForceStatus(const std::string& pidx, const std::string& status);
+
+  // .eml files in the mail folder; rows of a table in the server's database.
+  int MailCount();
+  int64_t CountRows(const std::string& sql);
+  // Polls `pred` every 50 ms for at most `ms`.
+  bool WaitFor(const std::function<bool()>& pred, int ms);
+  std::string ReadFile(const std::string& path);
+
+  std::string dir_;
+  std::string db_path_;
+  std::string mail_dir_;
+  std::string access_log_;
+  std::string server_stderr_;
+  int sim_port_ = 0;
+  int server_port_ = 0;
+  Child sim_;
+  Child server_;
+  int server_starts_ = 0;
+};
+
+}  // namespace sima::integration

@@ -1,0 +1,262 @@
+// Payments in the store: the exactly-once apply step, its audit trail, activation, the
+// outbox, and the reconciler and outbox sender driven by hand with a fake clock.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "auth.h"
+#include "outbox_sender.h"
+#include "payment_flow.h"
+#include "reconciler.h"
+#include "server_fixture.h"
+#include "sqlite_store.h"
+
+namespace sima::server::testing {
+namespace {
+
+class ServerPayments : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.path() + "/p.db";
+    auto s = SqliteStore::Open({path_}, Catalog::Default());
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(s).value();
+  }
+  std::string NewOrgId(const std::string& plan = "FREE",
+                       std::optional<std::string> email = "owner@acme.test") {
+    const std::string id = NewId("org").value();
+    Subscription sub{plan, now_, std::nullopt};
+    if (plan != "FREE") sub.end = now_ + Days{30};
+    EXPECT_TRUE(store_->CreateOrg({id, "Acme", Sha256Hex(id), sub, now_, email}).ok());
+    return id;
+  }
+  Payment NewPayment(const std::string& org, const std::string& plan = "PRO",
+                     bool with_reference = true) {
+    auto p = store_->CreatePayment(org, Provider::kKhalti, plan, NewId("n").value(),
+                                   now_ + std::chrono::minutes{15}, now_);
+    EXPECT_TRUE(p.ok()) << p.error().message;
+    if (!with_reference) return p.value();
+    auto a = store_->AttachGatewayReference(p->id, "pidx_" + std::to_string(p->id),
+                                            now_ + std::chrono::minutes{30},
+                                            now_ + std::chrono::seconds{5}, now_);
+    EXPECT_TRUE(a.ok()) << a.error().message;
+    return a.value();
+  }
+  static GatewayAnswer Said(const std::string& status, int64_t paisa) {
+    return {FromKhaltiLookup(status, paisa, 390000), "khalti status=" + status, "txn_1"};
+  }
+  int64_t Count(const std::string& sql) {
+    auto db = sqlite::Db::Open(path_, true);
+    return *(*db)->QueryInt(sql);
+  }
+
+  TempDir dir_;
+  std::string path_;
+  Time now_ = Time{std::chrono::seconds{1767225600}};
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(ServerPayments, CreateTakesTheAmountFromTheCatalogAndRefusesWhatCannotBeBought) {
+  const std::string org = NewOrgId();
+  Payment p = NewPayment(org);
+  EXPECT_EQ(p.amount_paisa, 390000);
+  EXPECT_EQ(p.status, PaymentStatus::kPending);
+  EXPECT_EQ(p.purchase_order_id.rfind("pay_" + std::to_string(p.id) + "_", 0), 0u);
+  EXPECT_EQ(p.reference_id, "pidx_" + std::to_string(p.id));
+  auto free = store_->CreatePayment(org, Provider::kKhalti, "FREE", "x", now_, now_);
+  EXPECT_EQ(free.error().kind, ErrorKind::kInvalidPlan);
+  const std::string pro = NewOrgId("PRO");
+  auto lower = store_->CreatePayment(pro, Provider::kKhalti, "BASIC", "y", now_, now_);
+  EXPECT_EQ(lower.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payments"), 1);
+}
+
+TEST_F(ServerPayments, CompletedActivatesOnceResetsUsageAndQueuesOneEmail) {
+  const std::string org = NewOrgId();
+  ASSERT_TRUE(store_->CreateInvoice(org, {NewId("inv").value(), 1, std::nullopt, "", now_}, now_)
+                  .ok());
+  Payment p = NewPayment(org);
+  const Time later = now_ + std::chrono::hours{1};
+  auto first = store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
+                                           PaymentCause::kVerify, later);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(first->changed);
+  EXPECT_TRUE(first->activated);
+  EXPECT_EQ(first->state.payment.status, PaymentStatus::kSuccess);
+  EXPECT_EQ(first->state.payment.transaction_id, "txn_1");
+  EXPECT_EQ(first->state.subscription.plan, "PRO");
+  EXPECT_EQ(first->state.subscription.start, later);
+  EXPECT_EQ(first->state.subscription.end, later + Days{30});
+  auto again = store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
+                                           PaymentCause::kCallback, later + std::chrono::seconds{1});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  EXPECT_FALSE(again->activated);
+  EXPECT_EQ(again->state.subscription, first->state.subscription);
+  EXPECT_EQ(store_->ReadUsage(org, later)->usage.count("invoices"), 0u);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM plan_changes WHERE kind = 'started' AND cause = 'verify'"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outbox"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_events WHERE to_status = 'SUCCESS'"), 1);
+  // Another org cannot apply it.
+  EXPECT_EQ(store_->ApplyPaymentOutcome(p.id, NewOrgId(), Said("Completed", 390000),
+                                        PaymentCause::kVerify, later)
+                .error()
+                .kind,
+            ErrorKind::kNotFound);
+}
+
+TEST_F(ServerPayments, ConcurrentOutcomesActivateExactlyOnce) {
+  const std::string org = NewOrgId();
+  Payment p = NewPayment(org);
+  std::atomic<int> activated{0};
+  std::atomic<int> changed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = store_->ApplyPaymentOutcome(p.id, std::nullopt, Said("Completed", 390000),
+                                           i % 2 ? PaymentCause::kVerify : PaymentCause::kCallback,
+                                           now_);
+      if (r.ok() && r->activated) ++activated;
+      if (r.ok() && r->changed) ++changed;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(activated.load(), 1);
+  EXPECT_EQ(changed.load(), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM plan_changes"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outbox"), 1);
+}
+
+TEST_F(ServerPayments, CompletedAfterFailedChangesNothingButNeedsAttention) {
+  const std::string org = NewOrgId();
+  Payment p = NewPayment(org);
+  ASSERT_TRUE(store_->ApplyPaymentOutcome(p.id, org, Said("Expired", 390000),
+                                          PaymentCause::kReconciler, now_)
+                  .ok());
+  auto late = store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
+                                          PaymentCause::kVerify, now_);
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(late->changed);
+  EXPECT_EQ(late->state.payment.status, PaymentStatus::kFailed);
+  EXPECT_EQ(late->state.payment.reason, "Expired");
+  EXPECT_TRUE(late->state.payment.needs_attention);
+  EXPECT_EQ(store_->ReadUsage(org, now_)->subscription.plan, "FREE");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_events WHERE detail LIKE 'illegal:%'"), 1);
+}
+
+TEST_F(ServerPayments, ALowerPlanPaidWhileAHigherBecameActiveIsSuccessWithRefundDue) {
+  const std::string org = NewOrgId();
+  Payment basic = NewPayment(org, "BASIC");
+  Payment pro = NewPayment(org, "PRO");
+  ASSERT_TRUE(store_->ApplyPaymentOutcome(pro.id, org, Said("Completed", 390000),
+                                          PaymentCause::kVerify, now_)
+                  .ok());
+  auto r = store_->ApplyPaymentOutcome(
+      basic.id, org, {FromKhaltiLookup("Completed", 190000, 190000), "k", std::nullopt},
+      PaymentCause::kCallback, now_);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->changed);
+  EXPECT_FALSE(r->activated);
+  EXPECT_EQ(r->state.payment.status, PaymentStatus::kSuccess);
+  EXPECT_TRUE(r->state.payment.needs_attention);
+  EXPECT_EQ(r->state.payment.reason, "plan_conflict: refund due");
+  EXPECT_EQ(r->state.subscription.plan, "PRO");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM plan_changes"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outbox"), 1);  // only PRO's
+}
+
+TEST_F(ServerPayments, BuyingTheActivePlanExtendsAndKeepsUsage) {
+  const std::string org = NewOrgId("PRO");
+  ASSERT_TRUE(store_->CreateInvoice(org, {NewId("inv").value(), 1, std::nullopt, "", now_}, now_)
+                  .ok());
+  Payment p = NewPayment(org, "PRO");
+  auto r = store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
+                                       PaymentCause::kVerify, now_ + Days{2});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state.subscription.start, now_);
+  EXPECT_EQ(r->state.subscription.end, now_ + Days{60});
+  EXPECT_EQ(store_->ReadUsage(org, now_ + Days{2})->usage.at("invoices"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM plan_changes WHERE kind = 'extended'"), 1);
+}
+
+TEST_F(ServerPayments, NoBillingEmailMeansNoMailButAnAuditedNote) {
+  const std::string org = NewOrgId("FREE", std::nullopt);
+  Payment p = NewPayment(org);
+  ASSERT_TRUE(store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
+                                          PaymentCause::kVerify, now_)
+                  .ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outbox"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_events WHERE detail LIKE 'no confirmation%'"), 1);
+}
+
+class FailingMailer final : public Mailer {
+ public:
+  Status Send(const Email&) override {
+    ++calls;
+    return fail ? Status::InvalidArgument("SMTP: connection refused") : Status::Ok();
+  }
+  bool fail = true;
+  int calls = 0;
+};
+
+TEST_F(ServerPayments, MailFailuresAreRetriedWithBackoffAndNeverTouchThePayment) {
+  const std::string org = NewOrgId();
+  Payment p = NewPayment(org);
+  ASSERT_TRUE(store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
+                                          PaymentCause::kVerify, now_)
+                  .ok());
+  FakeClock clock(now_);
+  auto mailer = std::make_unique<FailingMailer>();
+  FailingMailer* m = mailer.get();
+  OutboxSender sender(*store_, std::move(mailer), "sima <billing@sima.local>", clock.AsFn());
+  EXPECT_EQ(sender.RunOnce(), 0);
+  EXPECT_EQ(m->calls, 1);
+  EXPECT_EQ(sender.RunOnce(), 0);  // not due again yet
+  EXPECT_EQ(m->calls, 1);
+  clock.Advance(OutboxSender::RetryBackoff(0));
+  m->fail = false;
+  EXPECT_EQ(sender.RunOnce(), 1);
+  EXPECT_EQ(m->calls, 2);
+  clock.Advance(std::chrono::hours{2});
+  EXPECT_EQ(sender.RunOnce(), 0);  // sent once, never again
+  EXPECT_EQ(Count("SELECT attempts FROM outbox"), 2);
+  EXPECT_EQ(store_->FindPayment(p.id)->status, PaymentStatus::kSuccess);
+  EXPECT_EQ(store_->ReadUsage(org, now_)->subscription.plan, "PRO");
+}
+
+TEST_F(ServerPayments, ReconcilerFailsAPaymentThatNeverGotAReferenceAfterTheGrace) {
+  const std::string org = NewOrgId();
+  Payment p = NewPayment(org, "PRO", /*with_reference=*/false);
+  FakeClock clock(now_);
+  Reconciler reconciler(*store_, nullptr, clock.AsFn());
+  EXPECT_EQ(reconciler.RunOnce(), 0);
+  clock.Advance(std::chrono::minutes{15});
+  EXPECT_EQ(reconciler.RunOnce(), 1);
+  auto after = store_->FindPayment(p.id);
+  EXPECT_EQ(after->status, PaymentStatus::kFailed);
+  EXPECT_EQ(after->reason, "not_initiated");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_events WHERE cause = 'reconciler'"), 1);
+}
+
+TEST_F(ServerPayments, RecheckBackoffDoublesToTenMinutesAndGivingUpFlagsAttention) {
+  EXPECT_EQ(RecheckBackoff(0), std::chrono::seconds{5});
+  EXPECT_EQ(RecheckBackoff(1), std::chrono::seconds{10});
+  EXPECT_EQ(RecheckBackoff(6), std::chrono::seconds{320});
+  EXPECT_EQ(RecheckBackoff(7), std::chrono::seconds{600});
+  EXPECT_EQ(RecheckBackoff(100), std::chrono::seconds{600});
+  const std::string org = NewOrgId();
+  Payment p = NewPayment(org);
+  EXPECT_EQ(store_->DuePendingPayments(now_, 10)->size(), 0u);
+  EXPECT_EQ(store_->DuePendingPayments(now_ + std::chrono::seconds{5}, 10)->size(), 1u);
+  ASSERT_TRUE(store_->ScheduleRecheck(p.id, now_ + std::chrono::seconds{60}, now_).ok());
+  EXPECT_EQ(store_->DuePendingPayments(now_ + std::chrono::seconds{59}, 10)->size(), 0u);
+  EXPECT_EQ(store_->FindPayment(p.id)->check_attempts, 1);
+  ASSERT_TRUE(store_->ScheduleRecheck(p.id, std::nullopt, now_).ok());
+  EXPECT_EQ(store_->DuePendingPayments(now_ + Days{10}, 10)->size(), 0u);
+  EXPECT_TRUE(store_->FindPayment(p.id)->needs_attention);
+}
+
+}  // namespace
+}  // namespace sima::server::testing

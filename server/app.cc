@@ -10,6 +10,7 @@
 
 #include "access_log.h"
 #include "gateway/khalti_client.h"
+#include "gateway_adapters.h"
 #include "handlers.h"
 #include "mail/mailer.h"
 #include "outbox_sender.h"
@@ -61,10 +62,26 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   app->khalti_ = std::make_unique<KhaltiClient>(
       config.khalti_base_url, config.khalti_secret_key,
       GatewayTimeouts{std::min(read_timeout, std::chrono::milliseconds{3000}), read_timeout});
-  app->services_ = std::make_unique<Services>(Services{
-      *app->store_, app->catalog_, config, *app->auth_, app->options_.now, app->khalti_.get()});
-  app->reconciler_ =
-      std::make_unique<Reconciler>(*app->store_, app->khalti_.get(), app->options_.now);
+  app->khalti_gateway_ = std::make_unique<KhaltiGateway>(*app->khalti_);
+  // Without its secret key eSewa stays off: data signed with an empty key proves nothing.
+  if (!config.esewa_secret_key.empty()) {
+    if (!SplitGatewayUrl(config.esewa_status_url)) {
+      return Error::Validation("ESEWA_STATUS_URL", "ESEWA_STATUS_URL must be an http(s) URL");
+    }
+    if (!SplitGatewayUrl(config.esewa_form_url)) {
+      return Error::Validation("ESEWA_FORM_URL", "ESEWA_FORM_URL must be an http(s) URL");
+    }
+    app->esewa_gateway_ = std::make_unique<EsewaGateway>(
+        EsewaConfig{config.esewa_form_url, config.esewa_status_url, config.esewa_product_code,
+                    config.esewa_secret_key},
+        GatewayTimeouts{std::min(read_timeout, std::chrono::milliseconds{3000}), read_timeout});
+  }
+  app->services_ = std::make_unique<Services>(
+      Services{*app->store_, app->catalog_, config, *app->auth_, app->options_.now,
+               app->khalti_gateway_.get(), app->esewa_gateway_.get()});
+  app->reconciler_ = std::make_unique<Reconciler>(
+      *app->store_, PaymentGateways{app->khalti_gateway_.get(), app->esewa_gateway_.get()},
+      app->options_.now);
   app->outbox_ = std::make_unique<OutboxSender>(
       *app->store_,
       config.smtp_url.empty() ? MakeFolderMailer(MailDir(config)) : MakeSmtpMailer(config.smtp_url),

@@ -33,6 +33,10 @@ Expected<Reply> RecordUsageHandler(const Services& s, const Call& call);
 Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call);
 Expected<Reply> KhaltiVerifyHandler(const Services& s, const Call& call);
 Expected<Reply> KhaltiCallbackHandler(const Services& s, const Call& call);
+Expected<Reply> EsewaInitHandler(const Services& s, const Call& call);
+Expected<Reply> EsewaVerifyHandler(const Services& s, const Call& call);
+Expected<Reply> EsewaCallbackHandler(const Services& s, const Call& call);
+Expected<Reply> EsewaFailureHandler(const Services& s, const Call& call);
 Expected<Reply> GetPaymentHandler(const Services& s, const Call& call);
 Expected<Reply> ListPaymentsHandler(const Services& s, const Call& call);
 

@@ -1,11 +1,17 @@
-// Payments: Khalti init, verify and callback, and reading payments (spec/api.md, "Payments —
-// Khalti"). Verify, callback and the reconciler share ConfirmKhalti (payment_flow.h); every
-// decision is sdk/'s, applied by the store in one durable transaction.
+// Payments: Khalti and eSewa init, verify and redirect targets, and reading payments
+// (spec/api.md, "Payments — Khalti", "Payments — eSewa"). Only init and the reading of a
+// redirect are gateway-specific; verify, the redirect answers and the reconciler share
+// ConfirmPayment (payment_flow.h) over a gateway adapter (gateway_adapters.h); every decision
+// is sdk/'s, applied by the store in one durable transaction.
+#include <algorithm>
 #include <charconv>
 
+#include "gateway/esewa.h"
 #include "gateway/khalti_client.h"
+#include "gateway_adapters.h"
 #include "handlers.h"
 #include "payment_flow.h"
+#include "sima/crypto.h"
 #include "sima/json.h"
 #include "validate.h"
 
@@ -50,9 +56,20 @@ std::optional<int64_t> ParsePaymentId(const Json& v) {
   return n;
 }
 
-const KhaltiClient* Khalti(const Services& s) { return s.khalti; }
+const KhaltiClient* Khalti(const Services& s) {
+  return s.khalti != nullptr ? &s.khalti->client() : nullptr;
+}
 
-Error KhaltiOff() { return Error{ErrorKind::kGatewayError, "Khalti is not configured"}; }
+Error GatewayOff(std::string_view name) {
+  return Error{ErrorKind::kGatewayError, std::string(name) + " is not configured"};
+}
+Error KhaltiOff() { return GatewayOff("Khalti"); }
+
+// How long an eSewa form is payable is not documented (spec/gateways.md §3.6); the reconciler
+// keeps asking until a day past this.
+constexpr std::chrono::minutes kEsewaSession{60};
+// A success redirect's `data` longer than this is not eSewa's.
+constexpr size_t kMaxEsewaData = 8192;
 
 // The answer to verify for a payment as stored (decided, or pending without a gateway failure).
 Expected<Reply> DecisionReply(const PaymentState& state, Time now) {
@@ -87,12 +104,13 @@ Expected<Reply> DecisionReply(const PaymentState& state, Time now) {
                {{"Retry-After", std::to_string(kRetryAfterSeconds)}}};
 }
 
-// Khalti could not be asked: nothing was decided, the payment stays PENDING.
-Error GatewayFailure(const Confirmation& c) {
+// The gateway could not be asked: nothing was decided, the payment stays PENDING.
+Error GatewayFailure(const PaymentGateway& gateway, const Confirmation& c) {
   const bool timeout = c.failure == CallFailure::kTimeout || c.failure == CallFailure::kUnreachable;
+  const std::string name(gateway.name());
   Error e{timeout ? ErrorKind::kGatewayTimeout : ErrorKind::kGatewayError,
-          (timeout ? "Khalti could not be reached; the payment is still pending: "
-                   : "Khalti answered with an error; the payment is still pending: ") +
+          (timeout ? name + " could not be reached; the payment is still pending: "
+                   : name + " answered with an error; the payment is still pending: ") +
               c.detail};
   e.extra = {{"success", false},
              {"payment_id", c.state.payment.id},
@@ -139,6 +157,62 @@ Reply RedirectFor(const Services& s, const Payment& p) {
   return Redirect(s, "failure.html",
                   id + "&status=" + std::string(to_string(p.status)) +
                       "&reason=" + PercentEncode(p.reason));
+}
+
+// The failure page for a payment as stored (the eSewa failure target, which eSewa also uses
+// for a payment still pending): success only if it was paid after all.
+Reply FailureRedirectFor(const Services& s, const Payment& p) {
+  if (p.status == PaymentStatus::kSuccess) return RedirectFor(s, p);
+  return Redirect(s, "failure.html",
+                  "payment_id=" + std::to_string(p.id) +
+                      "&status=" + std::string(to_string(p.status)) +
+                      "&reason=" + PercentEncode(p.reason));
+}
+
+// The shared verify: the payment of this organization, the same answer again once decided,
+// else a look-up through the gateway's adapter (cause verify).
+Expected<Reply> VerifyPayment(const Services& s, const Call& call, const PaymentGateway* gateway,
+                              Provider provider, const PaymentState& state) {
+  const Payment& payment = state.payment;
+  if (payment.provider != provider) {
+    return Error::Validation("payment_id", provider == Provider::kEsewa
+                                               ? "this is not an eSewa payment"
+                                               : "this is not a Khalti payment");
+  }
+  // Decided: the same answer, without asking the gateway again.
+  if (payment.status != PaymentStatus::kPending) return DecisionReply(state, call.now);
+  if (gateway == nullptr) return GatewayOff(provider == Provider::kEsewa ? "eSewa" : "Khalti");
+  auto confirmed = ConfirmPayment(s.store, *gateway, payment, PaymentCause::kVerify, call.now);
+  if (!confirmed) return confirmed.error();
+  if (confirmed->failure != CallFailure::kNone && payment.reference_id) {
+    return GatewayFailure(*gateway, confirmed.value());
+  }
+  return DecisionReply(confirmed->state, call.now);
+}
+
+// The shared end of a redirect target: a pending payment is confirmed through the adapter
+// (cause callback); a gateway failure leaves it PENDING. Returns the payment as stored.
+Expected<Payment> ConfirmForRedirect(const Services& s, const PaymentGateway* gateway,
+                                     const Payment& payment, Time now) {
+  if (payment.status != PaymentStatus::kPending || gateway == nullptr) return payment;
+  auto confirmed = ConfirmPayment(s.store, *gateway, payment, PaymentCause::kCallback, now);
+  if (!confirmed) return confirmed.error();
+  return confirmed->state.payment;
+}
+
+// The transaction_uuid a (possibly forged) eSewa `data` names, read without trusting it: only
+// to audit a rejection on the payment it claims to be for.
+std::optional<std::string> ClaimedEsewaUuid(std::string data) {
+  std::replace(data.begin(), data.end(), ' ', '+');
+  const auto decoded = crypto::Base64Decode(data);
+  if (!decoded) return std::nullopt;
+  const Json j = Json::parse(*decoded, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  const auto it = j.find("transaction_uuid");
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  std::string uuid = it->get<std::string>();
+  if (uuid.empty() || uuid.size() > 200) return std::nullopt;
+  return uuid;
 }
 
 }  // namespace
@@ -227,24 +301,12 @@ Expected<Reply> KhaltiVerifyHandler(const Services& s, const Call& call) {
   auto state = s.store.GetPayment(call.org_id(), *id, call.now);
   if (!state) return state.error();
   const Payment& payment = state->payment;
-  if (payment.provider != Provider::kKhalti) {
-    return Error::Validation("payment_id", "this is not a Khalti payment");
-  }
-  if (given && (!payment.reference_id || *given != *payment.reference_id)) {
+  if (payment.provider == Provider::kKhalti && given &&
+      (!payment.reference_id || *given != *payment.reference_id)) {
     return Error::Validation(pidx.value() ? "pidx" : "token",
                              "this pidx does not belong to the payment");
   }
-  // Decided: the same answer, without asking Khalti again.
-  if (payment.status != PaymentStatus::kPending) return DecisionReply(state.value(), call.now);
-  const KhaltiClient* khalti = Khalti(s);
-  if (khalti == nullptr) return KhaltiOff();
-
-  auto confirmed = ConfirmKhalti(s.store, *khalti, payment, PaymentCause::kVerify, call.now);
-  if (!confirmed) return confirmed.error();
-  if (confirmed->failure != CallFailure::kNone && payment.reference_id) {
-    return GatewayFailure(confirmed.value());
-  }
-  return DecisionReply(confirmed->state, call.now);
+  return VerifyPayment(s, call, s.khalti, Provider::kKhalti, state.value());
 }
 
 // GET /billing/khalti/callback/?pidx=...&status=...&purchase_order_id=... (Khalti's redirect).
@@ -268,13 +330,142 @@ Expected<Reply> KhaltiCallbackHandler(const Services& s, const Call& call) {
       order->second != payment.purchase_order_id) {
     return unknown();
   }
-  if (payment.status != PaymentStatus::kPending || Khalti(s) == nullptr) {
-    return RedirectFor(s, payment);
-  }
-  auto confirmed = ConfirmKhalti(s.store, *Khalti(s), payment, PaymentCause::kCallback, call.now);
-  if (!confirmed) return confirmed.error();
+  auto after = ConfirmForRedirect(s, s.khalti, payment, call.now);
+  if (!after) return after.error();
   // A gateway failure leaves it PENDING: the success page says so and polls.
-  return RedirectFor(s, confirmed->state.payment);
+  return RedirectFor(s, after.value());
+}
+
+// POST /billing/esewa/init/ {"plan"}. eSewa has no initiate API: the payment gets a fresh
+// transaction_uuid as its reference and the browser posts the signed form to eSewa.
+Expected<Reply> EsewaInitHandler(const Services& s, const Call& call) {
+  if (auto r = OnlyFields(call.body, {"plan"}); !r) return r.error();
+  auto plan = StringField(call.body, "plan", true, 64, TextKind::kKey);
+  if (!plan) return plan.error();
+  if (s.esewa == nullptr) return GatewayOff("eSewa");
+  auto nonce = RandomHex(6);
+  if (!nonce) return nonce.error();
+  auto created = s.store.CreatePayment(call.org_id(), Provider::kEsewa, *plan.value(),
+                                       nonce.value(), call.now + kInitiateGrace, call.now);
+  if (!created) return created.error();
+  const Payment& payment = created.value();
+  // Unique per attempt (a retry is a new payment), letters, digits and '-' only.
+  auto random = RandomHex(8);
+  if (!random) return random.error();
+  const std::string uuid = std::to_string(payment.id) + "-" + random.value();
+  const Time now = s.now();
+  auto attached =
+      s.store.AttachGatewayReference(payment.id, uuid, now + kEsewaSession, now + kFirstCheck, now);
+  if (!attached) return attached.error();
+
+  const std::string base = WithoutTrailingSlash(s.config.public_url);
+  const auto form = EsewaFormFields(
+      s.esewa->config(), attached->amount_paisa, uuid, base + "/billing/esewa/callback/",
+      base + "/billing/esewa/failure/?payment_id=" + std::to_string(attached->id));
+  Json fields = Json::object();
+  for (const auto& [name, value] : form) fields[name] = value;
+  return Reply{201,
+               {{"payment_id", attached->id},
+                {"provider", "ESEWA"},
+                {"plan", attached->plan},
+                {"amount", attached->amount_paisa / 100},
+                {"amount_paisa", attached->amount_paisa},
+                {"status", to_string(attached->status)},
+                {"form_url", s.esewa->config().form_url},
+                {"fields", std::move(fields)}}};
+}
+
+// POST /billing/esewa/verify/ {"payment_id"}: as Khalti's verify.
+Expected<Reply> EsewaVerifyHandler(const Services& s, const Call& call) {
+  if (auto r = OnlyFields(call.body, {"payment_id"}); !r) return r.error();
+  const auto id_field = call.body.find("payment_id");
+  if (id_field == call.body.end()) {
+    return Error::Validation("payment_id", "payment_id is required");
+  }
+  const auto id = ParsePaymentId(*id_field);
+  if (!id) return Error::Validation("payment_id", "payment_id must be a positive integer");
+  auto state = s.store.GetPayment(call.org_id(), *id, call.now);
+  if (!state) return state.error();
+  return VerifyPayment(s, call, s.esewa, Provider::kEsewa, state.value());
+}
+
+// GET /billing/esewa/callback/?data=... (eSewa's success redirect). The signed data only routes
+// us to a payment: it must verify (signature over the literal texts, covered fields, our
+// product code) or nothing happens; the status API, asked with the STORED amount and uuid,
+// decides.
+Expected<Reply> EsewaCallbackHandler(const Services& s, const Call& call) {
+  const auto rejected = [&](const std::string& reason, std::optional<int64_t> id) {
+    return Redirect(s, "failure.html",
+                    (id ? "payment_id=" + std::to_string(*id) + "&" : std::string()) +
+                        "status=UNKNOWN&reason=" + reason);
+  };
+  const auto data = call.query.find("data");
+  if (data == call.query.end() || data->second.empty() || data->second.size() > kMaxEsewaData ||
+      s.esewa == nullptr) {
+    return rejected("invalid_signature", std::nullopt);
+  }
+  const EsewaSuccessCheck checked = CheckEsewaSuccess(s.esewa->config(), data->second);
+  if (!checked.value) {
+    // Nothing changes. If the data names one of our payments, the attempt is on its record.
+    std::optional<int64_t> id;
+    if (const auto uuid = ClaimedEsewaUuid(data->second)) {
+      if (auto found = s.store.FindPaymentByReference(Provider::kEsewa, *uuid)) {
+        id = found->id;
+        if (auto r = s.store.AuditPayment(found->id, PaymentCause::kCallback,
+                                          "rejected esewa data: " + checked.error, false,
+                                          call.now);
+            !r) {
+          return r.error();
+        }
+      } else if (found.error().kind != ErrorKind::kNotFound) {
+        return found.error();
+      }
+    }
+    return rejected("invalid_signature", id);
+  }
+  const EsewaSuccess& success = *checked.value;
+  auto found = s.store.FindPaymentByReference(Provider::kEsewa, success.transaction_uuid);
+  if (!found) {
+    if (found.error().kind == ErrorKind::kNotFound) return rejected("unknown_payment", std::nullopt);
+    return found.error();
+  }
+  const Payment& payment = found.value();
+  if (success.total_paisa != payment.amount_paisa) {
+    // Signed by eSewa but not for the amount we asked: it activates nothing by itself; the
+    // status check below (with the stored amount) decides, and a human looks.
+    if (auto r = s.store.AuditPayment(
+            payment.id, PaymentCause::kCallback,
+            "esewa data total_amount " + std::to_string(success.total_paisa) +
+                " paisa != stored " + std::to_string(payment.amount_paisa) + ": amount_mismatch",
+            true, call.now);
+        !r) {
+      return r.error();
+    }
+  }
+  auto after = ConfirmForRedirect(s, s.esewa, payment, call.now);
+  if (!after) return after.error();
+  return RedirectFor(s, after.value());
+}
+
+// GET /billing/esewa/failure/?payment_id=... (eSewa's failure_url: failed, cancelled or still
+// pending; it carries no signed data). The status API decides; the user may have paid after all.
+Expected<Reply> EsewaFailureHandler(const Services& s, const Call& call) {
+  const auto unknown = [&] {
+    return Redirect(s, "failure.html", "status=UNKNOWN&reason=unknown_payment");
+  };
+  const auto given = call.query.find("payment_id");
+  if (given == call.query.end()) return unknown();
+  const auto id = ParsePaymentId(Json(given->second));
+  if (!id) return unknown();
+  auto found = s.store.FindPayment(*id);
+  if (!found) {
+    if (found.error().kind == ErrorKind::kNotFound) return unknown();
+    return found.error();
+  }
+  if (found->provider != Provider::kEsewa) return unknown();
+  auto after = ConfirmForRedirect(s, s.esewa, found.value(), call.now);
+  if (!after) return after.error();
+  return FailureRedirectFor(s, after.value());
 }
 
 // GET /billing/payments/{id}/.

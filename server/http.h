@@ -24,7 +24,8 @@ class Server;
 
 namespace sima::server {
 
-class KhaltiClient;
+class KhaltiGateway;
+class EsewaGateway;
 
 // What handlers work with. Outlives every request.
 struct Services {
@@ -33,7 +34,9 @@ struct Services {
   const Config& config;
   Authenticator& auth;
   NowFn now;
-  const KhaltiClient* khalti = nullptr;  // the payment gateway client; null = Khalti is off
+  // The payment gateways' adapters (gateway_adapters.h); null = that gateway is off.
+  const KhaltiGateway* khalti = nullptr;
+  const EsewaGateway* esewa = nullptr;
 };
 
 // One request, as a handler sees it.

@@ -4,20 +4,20 @@
 
 namespace sima::server {
 
-Expected<Confirmation> ConfirmKhalti(Store& store, const KhaltiClient& khalti,
-                                     const Payment& payment, PaymentCause cause, Time now) {
+Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gateway,
+                                      const Payment& payment, PaymentCause cause, Time now) {
   Confirmation out;
   out.state.payment = payment;
   if (payment.status != PaymentStatus::kPending || !payment.reference_id) {
     if (payment.status == PaymentStatus::kPending) {
       out.failure = CallFailure::kRejected;
-      out.detail = "the payment was not initiated at Khalti";
+      out.detail = "the payment was not initiated at " + std::string(gateway.name());
     }
     return out;
   }
   // The gateway call happens outside any transaction: the write lock is never held meanwhile.
-  const auto lookup = khalti.Lookup(*payment.reference_id);
-  if (!lookup.ok()) {
+  const GatewayLookup lookup = gateway.Lookup(payment);
+  if (!lookup.answer) {
     // Another request may have decided the payment meanwhile: then that decision is the answer.
     if (auto fresh = store.FindPayment(payment.id);
         fresh && fresh->status != PaymentStatus::kPending) {
@@ -34,13 +34,7 @@ Expected<Confirmation> ConfirmKhalti(Store& store, const KhaltiClient& khalti,
     out.detail = lookup.detail;
     return out;
   }
-  const KhaltiLookup& answer = *lookup.value;
-  GatewayAnswer gateway;
-  gateway.outcome = FromKhaltiLookup(answer.status, answer.total_amount, payment.amount_paisa);
-  gateway.detail = "khalti status=" + answer.status +
-                   " total_amount=" + std::to_string(answer.total_amount);
-  gateway.transaction_id = answer.transaction_id;
-  auto applied = store.ApplyPaymentOutcome(payment.id, std::nullopt, gateway, cause, now);
+  auto applied = store.ApplyPaymentOutcome(payment.id, std::nullopt, *lookup.answer, cause, now);
   if (!applied) return applied.error();
   out.state = std::move(applied).value().state;
   return out;

@@ -1,26 +1,29 @@
-// The one path every Khalti confirmation takes (verify, callback, reconciler): look the payment
-// up at Khalti outside any transaction, map the answer with sima::FromKhaltiLookup, then let
-// Store::ApplyPaymentOutcome move the payment (and activate the plan) exactly once.
+// The one path every confirmation takes, whatever the gateway (verify, callback, failure
+// redirect, reconciler): the gateway's adapter (gateway_adapters.h) looks the payment up
+// outside any transaction and maps the answer with the sdk; Store::ApplyPaymentOutcome then
+// moves the payment (and activates the plan) exactly once.
 #pragma once
 
+#include <chrono>
 #include <string>
 
-#include "gateway/khalti_client.h"
+#include "gateway_adapters.h"
 #include "store.h"
 
 namespace sima::server {
 
 struct Confirmation {
   PaymentState state;                          // as stored after this confirmation
-  CallFailure failure = CallFailure::kNone;    // Khalti gave no usable answer: nothing decided
+  CallFailure failure = CallFailure::kNone;    // the gateway gave no usable answer: nothing decided
   std::string detail;                          // why, safe to show and log (no secrets)
 };
 
-// Looks `payment` up at Khalti and applies the answer with `cause`. A payment that is not
-// PENDING is returned as stored without calling Khalti. A payment without a pidx is left as is
-// (failure kRejected). Errors: storage failures only.
-Expected<Confirmation> ConfirmKhalti(Store& store, const KhaltiClient& khalti,
-                                     const Payment& payment, PaymentCause cause, Time now);
+// Looks `payment` up through `gateway` and applies the answer with `cause`. A payment that is
+// not PENDING is returned as stored without calling the gateway. A payment without a gateway
+// reference is left as is (failure kRejected). Errors: storage failures only.
+// REQUIRES: gateway.provider() == payment.provider.
+Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gateway,
+                                      const Payment& payment, PaymentCause cause, Time now);
 
 // A GatewayAnswer for a failure at initiate time: the payment can never be paid (no pidx
 // reached anyone), so it fails with `reason`.

@@ -17,8 +17,8 @@ void Log(const Json& line) {
 
 }  // namespace
 
-Reconciler::Reconciler(Store& store, const KhaltiClient* khalti, NowFn now)
-    : store_(store), khalti_(khalti), now_(std::move(now)) {}
+Reconciler::Reconciler(Store& store, PaymentGateways gateways, NowFn now)
+    : store_(store), gateways_(gateways), now_(std::move(now)) {}
 
 void Reconciler::Start(std::chrono::milliseconds interval) {
   worker_.Start(interval, [this] { RunOnce(); });
@@ -42,12 +42,13 @@ int Reconciler::RunOnce() {
       if (!r) Log({{"msg", "reconciler: cannot fail payment"}, {"payment_id", p.id}});
       continue;
     }
-    if (p.provider != Provider::kKhalti || khalti_ == nullptr) {
-      // Another gateway's adapter plugs in here; until then look again later.
+    const PaymentGateway* gateway = gateways_.For(p.provider);
+    if (gateway == nullptr) {
+      // That gateway is off (not configured): look again later.
       (void)store_.ScheduleRecheck(p.id, now + RecheckBackoff(p.check_attempts), now);
       continue;
     }
-    auto confirmed = ConfirmKhalti(store_, *khalti_, p, PaymentCause::kReconciler, now);
+    auto confirmed = ConfirmPayment(store_, *gateway, p, PaymentCause::kReconciler, now);
     if (!confirmed) {
       Log({{"msg", "reconciler: cannot store an outcome"}, {"payment_id", p.id},
            {"error", confirmed.error().message}});

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "clock.h"
-#include "gateway/khalti_client.h"
+#include "gateway_adapters.h"
 #include "periodic.h"
 #include "store.h"
 
@@ -14,8 +14,9 @@ namespace sima::server {
 
 class Reconciler {
  public:
-  // `khalti` may be null (Khalti off). Both must outlive the reconciler.
-  Reconciler(Store& store, const KhaltiClient* khalti, NowFn now);
+  // A null adapter in `gateways` is a gateway that is off: its payments are looked at later.
+  // The store and the adapters must outlive the reconciler.
+  Reconciler(Store& store, PaymentGateways gateways, NowFn now);
   ~Reconciler() { Stop(); }
 
   // One pass over the payments due now: each is looked up and applied with cause
@@ -30,7 +31,7 @@ class Reconciler {
 
  private:
   Store& store_;
-  const KhaltiClient* khalti_;
+  PaymentGateways gateways_;
   NowFn now_;
   Periodic worker_;
 };

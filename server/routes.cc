@@ -22,6 +22,10 @@ std::vector<Route> ApiRoutes() {
       {"POST", "/billing/khalti/init", Access::kOrg, KhaltiInitHandler},
       {"POST", "/billing/khalti/verify", Access::kOrg, KhaltiVerifyHandler},
       {"GET", "/billing/khalti/callback", Access::kPublic, KhaltiCallbackHandler},
+      {"POST", "/billing/esewa/init", Access::kOrg, EsewaInitHandler},
+      {"POST", "/billing/esewa/verify", Access::kOrg, EsewaVerifyHandler},
+      {"GET", "/billing/esewa/callback", Access::kPublic, EsewaCallbackHandler},
+      {"GET", "/billing/esewa/failure", Access::kPublic, EsewaFailureHandler},
       {"GET", "/billing/payments", Access::kOrg, ListPaymentsHandler},
       {"GET", "/billing/payments/:id", Access::kOrg, GetPaymentHandler},
   };

@@ -391,6 +391,22 @@ Expected<std::vector<Payment>> SqliteStore::DuePendingPayments(Time now, int64_t
                        [&](sqlite::Stmt& q) { q.Bind(1, Secs(now)).Bind(2, limit); });
 }
 
+ExpectedDone SqliteStore::AuditPayment(int64_t payment_id, PaymentCause cause,
+                                       const std::string& detail, bool needs_attention,
+                                       Time now) {
+  return Write<Done>(Durability::kFull, [&](Db& db) -> ExpectedDone {
+    auto p = LoadPayment(db, payment_id);
+    if (!p) return p.error();
+    if (needs_attention && !p->needs_attention) {
+      auto q = db.Prepare("UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, Secs(now)).Bind(2, payment_id);
+      if (auto r = (*q)->Run(); !r) return r.error();
+    }
+    return InsertEvent(db, *p, now, cause, p->status, p->status, detail);
+  });
+}
+
 ExpectedDone SqliteStore::ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
                                           Time now) {
   return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {

@@ -99,6 +99,8 @@ class SqliteStore final : public Store {
                                                const std::optional<std::string>& org_id,
                                                const GatewayAnswer& answer, PaymentCause cause,
                                                Time now) override;
+  ExpectedDone AuditPayment(int64_t payment_id, PaymentCause cause, const std::string& detail,
+                            bool needs_attention, Time now) override;
   Expected<PaymentState> GetPayment(const std::string& org_id, int64_t payment_id,
                                     Time now) override;
   Expected<std::vector<Payment>> ListPayments(const std::string& org_id, int64_t limit,

@@ -246,6 +246,11 @@ class Store {
                                                        const std::optional<std::string>& org_id,
                                                        const GatewayAnswer& answer,
                                                        PaymentCause cause, Time now) = 0;
+  // Records an audit event on a payment without moving it (e.g. a rejected, forged redirect),
+  // optionally flagging it for a human. kNotFound when no such payment.
+  virtual ExpectedDone AuditPayment(int64_t payment_id, PaymentCause cause,
+                                    const std::string& detail, bool needs_attention,
+                                    Time now) = 0;
   // An org call: the payment (kNotFound for another organization's) and the subscription.
   virtual Expected<PaymentState> GetPayment(const std::string& org_id, int64_t payment_id,
                                             Time now) = 0;

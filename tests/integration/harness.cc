@@ -139,6 +139,12 @@ void IntegrationTest::StartServer() {
       {"KHALTI_BASE_URL", "http://127.0.0.1:" + std::to_string(sim_port_) + "/api/v2/"},
       {"KHALTI_SECRET_KEY", kKhaltiKey},
       {"KHALTI_TIMEOUT_MS", "1000"},
+      {"ESEWA_FORM_URL",
+       "http://127.0.0.1:" + std::to_string(sim_port_) + "/api/epay/main/v2/form"},
+      {"ESEWA_STATUS_URL",
+       "http://127.0.0.1:" + std::to_string(sim_port_) + "/api/epay/transaction/status/"},
+      {"ESEWA_PRODUCT_CODE", "EPAYTEST"},
+      {"ESEWA_SECRET_KEY", kEsewaKey},
   };
   for (const auto& [k, v] : server_env_) env[k] = v;
   ++server_starts_;
@@ -202,6 +208,30 @@ Response IntegrationTest::FollowToServer(const std::string& url) {
   cli.set_read_timeout(std::chrono::seconds{30});
   cli.set_follow_location(false);
   return FromResult(cli.Get(url.substr(origin.size())));
+}
+
+int IntegrationTest::EsewaPostForm(const Json& fields) {
+  httplib::Params form;
+  for (const auto& [name, value] : fields.items()) {
+    form.emplace(name, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  httplib::Client cli("127.0.0.1", sim_port_);
+  cli.set_read_timeout(std::chrono::seconds{30});
+  cli.set_follow_location(false);
+  auto r = cli.Post("/api/epay/main/v2/form", form);
+  return r ? r->status : 0;
+}
+
+std::string IntegrationTest::EsewaPay(const std::string& uuid) {
+  Response r = SimCall("POST", "/_sim/esewa/" + uuid + "/pay", Json::object());
+  EXPECT_EQ(r.status, 200) << r.raw;
+  const Json& url = r.body["redirect_url"];
+  return url.is_string() ? url.get<std::string>() : "";
+}
+
+void IntegrationTest::EsewaForceStatus(const std::string& uuid, const std::string& status) {
+  Response r = SimCall("POST", "/_sim/esewa/" + uuid + "/status", {{"status", status}});
+  ASSERT_EQ(r.status, 200) << r.raw;
 }
 
 void IntegrationTest::SetFaults(const Json& faults) {

@@ -17,6 +17,7 @@ namespace sima::integration {
 
 inline constexpr const char* kAdminToken = "integration-admin-token-0123456789";
 inline constexpr const char* kKhaltiKey = "live_secret_key_68791341fdd94846a146f0457ff7b455";
+inline constexpr const char* kEsewaKey = "8gBm/:&EnhH.1/q";  // the UAT key the simulator uses
 
 struct Response {
   int status = 0;  // 0: no answer
@@ -82,6 +83,18 @@ class IntegrationTest : public ::testing::Test {
   std::string Pay(const std::string& pidx);
   // GETs a gateway redirect URL on sima-server (without following its 302); the Location.
   Response FollowToServer(const std::string& url);
+  // eSewa: init; the browser's form post of init's `fields` to the simulator (so it knows the
+  // payment; the HTTP status of the form page); pay at the simulator -> the redirect URL with
+  // `data` (empty: none).
+  Response EsewaInit(const std::string& key, const std::string& plan = "PRO") {
+    return Call("POST", "/billing/esewa/init/", key, {{"plan", plan}});
+  }
+  Response EsewaVerify(const std::string& key, int64_t id) {
+    return Call("POST", "/billing/esewa/verify/", key, {{"payment_id", id}});
+  }
+  int EsewaPostForm(const Json& fields);
+  std::string EsewaPay(const std::string& uuid);
+  void EsewaForceStatus(const std::string& uuid, const std::string& status);
   void SetFaults(const Json& faults);
   void ForceStatus(const std::string& pidx, const std::string& status);
 

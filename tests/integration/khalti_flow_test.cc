@@ -270,10 +270,21 @@ TEST_F(IntegrationKhalti, NoSecretReachesTheLogs) {
   SetFaults({{"lookup_http_500", true}});
   auto [id2, pidx2] = Start(key);
   Verify(key, id2);
+  // eSewa: init (signs the form), pay, the signed callback, verify, a forged callback.
+  Response esewa = EsewaInit(st, "PRO");
+  ASSERT_EQ(esewa.status, 201) << esewa.raw;
+  EXPECT_EQ(esewa.raw.find(kEsewaKey), std::string::npos);
+  const Json fields = esewa.body["fields"];
+  EXPECT_EQ(EsewaPostForm(fields), 200);
+  const std::string data_url = EsewaPay(fields["transaction_uuid"]);
+  FollowToServer(data_url);
+  EsewaVerify(st, esewa.body["payment_id"]);
+  FollowToServer(data_url + "x");
   KillServer(SIGTERM);  // flushes the access log
   const std::string logs = ReadFile(access_log_) + ReadFile(server_stderr_);
   EXPECT_FALSE(logs.empty());
   EXPECT_EQ(logs.find(kKhaltiKey), std::string::npos);
+  EXPECT_EQ(logs.find(kEsewaKey), std::string::npos);
   EXPECT_EQ(logs.find("Authorization"), std::string::npos);
   EXPECT_EQ(logs.find(key), std::string::npos);
   EXPECT_EQ(logs.find(st), std::string::npos);

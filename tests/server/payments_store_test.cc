@@ -230,7 +230,7 @@ TEST_F(ServerPayments, ReconcilerFailsAPaymentThatNeverGotAReferenceAfterTheGrac
   const std::string org = NewOrgId();
   Payment p = NewPayment(org, "PRO", /*with_reference=*/false);
   FakeClock clock(now_);
-  Reconciler reconciler(*store_, nullptr, clock.AsFn());
+  Reconciler reconciler(*store_, PaymentGateways{}, clock.AsFn());
   EXPECT_EQ(reconciler.RunOnce(), 0);
   clock.Advance(std::chrono::minutes{15});
   EXPECT_EQ(reconciler.RunOnce(), 1);

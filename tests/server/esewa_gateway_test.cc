@@ -1,0 +1,110 @@
+#include "gateway/esewa.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "sima/crypto.h"
+
+namespace sima::server {
+namespace {
+
+using nlohmann::ordered_json;
+
+const EsewaConfig kUat{"http://127.0.0.1:1/form", "http://127.0.0.1:1/status/", "EPAYTEST",
+                       "8gBm/:&EnhH.1/q"};
+constexpr const char* kResponseNames =
+    "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names";
+
+std::string Field(const std::vector<std::pair<std::string, std::string>>& fields,
+                  const std::string& name) {
+  for (const auto& [k, v] : fields) {
+    if (k == name) return v;
+  }
+  ADD_FAILURE() << "no field " << name;
+  return "";
+}
+
+// The data eSewa would send, signed over `signed_total` and showing `shown_total`.
+std::string SuccessData(const std::string& shown_total, const std::string& signed_total,
+                        const std::string& names = kResponseNames,
+                        const std::string& key = "8gBm/:&EnhH.1/q",
+                        const std::string& product = "EPAYTEST") {
+  const std::string message = "transaction_code=000AWEO,status=COMPLETE,total_amount=" +
+                              signed_total + ",transaction_uuid=pay-7,product_code=" + product +
+                              ",signed_field_names=" + names;
+  ordered_json j;
+  j["transaction_code"] = "000AWEO";
+  j["status"] = "COMPLETE";
+  j["total_amount"] = shown_total;
+  j["transaction_uuid"] = "pay-7";
+  j["product_code"] = product;
+  j["signed_field_names"] = names;
+  j["signature"] = crypto::HmacSha256Base64(key, message);
+  return crypto::Base64Encode(j.dump());
+}
+
+TEST(ServerEsewaGateway, SignsTheFormLikeTheDocumentedExample) {
+  const auto fields = EsewaFormFields(kUat, 11000, "241028", "https://s/ok", "https://s/fail");
+  EXPECT_EQ(Field(fields, "amount"), "110");
+  EXPECT_EQ(Field(fields, "total_amount"), "110");
+  EXPECT_EQ(Field(fields, "tax_amount"), "0");
+  EXPECT_EQ(Field(fields, "product_code"), "EPAYTEST");
+  EXPECT_EQ(Field(fields, "signed_field_names"), "total_amount,transaction_uuid,product_code");
+  EXPECT_EQ(Field(fields, "signature"), "i94zsd3oXF6ZsSr/kGqT4sSzYQzjj1W/waxjWyRwaME=");
+  for (const auto& [name, value] : fields) EXPECT_NE(value, kUat.secret_key) << name;
+}
+
+TEST(ServerEsewaGateway, AcceptsTheRealSandboxCallback) {
+  const std::string data = crypto::Base64Encode(
+      R"({"transaction_code":"0006TY3","status":"COMPLETE","total_amount":"133.0",)"
+      R"("transaction_uuid":"1234567890","product_code":"EPAYTEST","signed_field_names":)"
+      R"("transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names",)"
+      R"("signature":"MFEcMZ/30WVezanVZHH4H1nIV8pGwyzZxggtkye2VXw="})");
+  const auto checked = CheckEsewaSuccess(kUat, data);
+  ASSERT_TRUE(checked.value) << checked.error;
+  EXPECT_EQ(checked.value->total_paisa, 13300);
+  EXPECT_EQ(checked.value->transaction_code, "0006TY3");
+  EXPECT_EQ(checked.value->transaction_uuid, "1234567890");
+  EXPECT_EQ(checked.value->status, "COMPLETE");
+}
+
+TEST(ServerEsewaGateway, ToleratesTheThousandsSeparatorSignedWithoutIt) {
+  const auto checked = CheckEsewaSuccess(kUat, SuccessData("2,700.0", "2700.0"));
+  ASSERT_TRUE(checked.value) << checked.error;
+  EXPECT_EQ(checked.value->total_paisa, 270000);
+}
+
+TEST(ServerEsewaGateway, RepairsPlusSignsLostToUrlDecoding) {
+  std::string data = SuccessData("133.0", "133.0");
+  std::replace(data.begin(), data.end(), '+', ' ');
+  EXPECT_TRUE(CheckEsewaSuccess(kUat, data).value);
+}
+
+TEST(ServerEsewaGateway, RefusesTamperedOrIncompleteData) {
+  struct Case {
+    std::string data;
+    std::string error;
+  };
+  const Case cases[] = {
+      {"not base64!", "data is not Base64"},
+      {crypto::Base64Encode("[1,2]"), "data is not a JSON object"},
+      {SuccessData("1330.0", "133.0"), "the signature does not match"},  // amount changed
+      {SuccessData("133.0", "133.0", kResponseNames, "another key"), "the signature does not match"},
+      {SuccessData("133.0", "133.0", "transaction_code,total_amount,transaction_uuid,product_code"),
+       "signed_field_names does not cover status"},
+      {SuccessData("133.0", "133.0", "status,total_amount,product_code"),
+       "signed_field_names does not cover transaction_uuid"},
+      {SuccessData("133.0", "133.0", kResponseNames, "8gBm/:&EnhH.1/q", "OTHERSHOP"),
+       "product_code is not ours"},
+      {crypto::Base64Encode(R"({"status":"COMPLETE"})"), "data has no signed_field_names or signature"},
+  };
+  for (const Case& c : cases) {
+    const auto checked = CheckEsewaSuccess(kUat, c.data);
+    EXPECT_FALSE(checked.value) << c.error;
+    EXPECT_EQ(checked.error, c.error);
+  }
+}
+
+}  // namespace
+}  // namespace sima::server

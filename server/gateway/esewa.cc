@@ -129,9 +129,7 @@ EsewaStatusResult CheckEsewaStatus(const EsewaConfig& config, GatewayTimeouts ti
   const auto res = client.Get(url->path, query, httplib::Headers{});
   if (!res) {
     const auto err = res.error();
-    out.failure = err == httplib::Error::Read || err == httplib::Error::Write
-                      ? CallFailure::kTimeout
-                      : CallFailure::kUnreachable;
+    out.failure = FailureOfTransport(static_cast<int>(err));
     out.detail = "eSewa did not answer: " + httplib::to_string(err);
     return out;
   }
@@ -147,6 +145,16 @@ EsewaStatusResult CheckEsewaStatus(const EsewaConfig& config, GatewayTimeouts ti
     return out;
   }
   EsewaStatusAnswer a;
+  // An answer about another payment or merchant must never decide this one.
+  for (const auto& [field, ours] : {std::pair<const char*, const std::string*>{"transaction_uuid", &transaction_uuid},
+                                    {"product_code", &config.product_code}}) {
+    const auto it = j.find(field);
+    if (it != j.end() && (!it->is_string() || it->get_ref<const std::string&>() != *ours)) {
+      out.failure = CallFailure::kMalformed;
+      out.detail = std::string("eSewa's status answer names another ") + field;
+      return out;
+    }
+  }
   if (const auto s = j.find("status"); s != j.end()) {
     if (!s->is_string()) {
       out.failure = CallFailure::kMalformed;

@@ -1,5 +1,7 @@
 #include "gateway/gateway_call.h"
 
+#include <httplib.h>
+
 namespace sima::server {
 
 std::string_view to_string(CallFailure failure) {
@@ -12,6 +14,12 @@ std::string_view to_string(CallFailure failure) {
     case CallFailure::kRejected: return "gateway_rejected";
   }
   return "gateway_error";
+}
+
+CallFailure FailureOfTransport(int transport_error) {
+  const auto error = static_cast<httplib::Error>(transport_error);
+  return error == httplib::Error::Read || error == httplib::Error::Write ? CallFailure::kTimeout
+                                                                         : CallFailure::kUnreachable;
 }
 
 std::optional<GatewayUrl> SplitGatewayUrl(const std::string& url) {

@@ -22,6 +22,12 @@ enum class CallFailure {
 
 std::string_view to_string(CallFailure failure);
 
+// How a transport error of an HTTP call counts. cpp-httplib reports a read timeout and a
+// connection reset mid-answer alike (Error::Read): either way the request may have reached the
+// gateway and nothing may be concluded, so both are kTimeout; no connection is kUnreachable.
+// `transport_error` is an httplib::Error.
+CallFailure FailureOfTransport(int transport_error);
+
 struct GatewayTimeouts {
   std::chrono::milliseconds connect{3000};
   std::chrono::milliseconds read{10000};

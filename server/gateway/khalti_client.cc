@@ -71,11 +71,7 @@ KhaltiClient::Raw KhaltiClient::Post(const std::string& path, const json& body) 
   const auto res = client.Post(url_.path + path, headers, body.dump(), "application/json");
   if (!res) {
     const auto err = res.error();
-    // httplib reports a read timeout and a connection reset mid-answer alike (Error::Read):
-    // either way the request may have reached Khalti and nothing may be concluded.
-    raw.failure = err == httplib::Error::Read || err == httplib::Error::Write
-                      ? CallFailure::kTimeout
-                      : CallFailure::kUnreachable;
+    raw.failure = FailureOfTransport(static_cast<int>(err));
     raw.detail = "Khalti did not answer: " + httplib::to_string(err);
     return raw;
   }

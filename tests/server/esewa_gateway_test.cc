@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include <thread>
 
 #include "sima/crypto.h"
 
@@ -103,6 +106,61 @@ TEST(ServerEsewaGateway, RefusesTamperedOrIncompleteData) {
     const auto checked = CheckEsewaSuccess(kUat, c.data);
     EXPECT_FALSE(checked.value) << c.error;
     EXPECT_EQ(checked.error, c.error);
+  }
+}
+
+// A status endpoint that answers `body` to every check.
+class FakeStatusApi {
+ public:
+  explicit FakeStatusApi(std::string body) {
+    server_.Get("/status/", [body](const httplib::Request&, httplib::Response& res) {
+      res.set_content(body, "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+  ~FakeStatusApi() {
+    server_.stop();
+    thread_.join();
+  }
+  EsewaConfig Config() const {
+    EsewaConfig c = kUat;
+    c.status_url = "http://127.0.0.1:" + std::to_string(port_) + "/status/";
+    return c;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(ServerEsewaGateway, ReadsTheStatusAnswerForOurPayment) {
+  FakeStatusApi api(R"({"product_code":"EPAYTEST","transaction_uuid":"pay-7","total_amount":133.0,)"
+                    R"("status":"COMPLETE","ref_id":"0001TS9"})");
+  const auto r = CheckEsewaStatus(api.Config(), {}, 13300, "pay-7");
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.value->status, "COMPLETE");
+  EXPECT_EQ(r.value->total_paisa, 13300);
+  EXPECT_EQ(r.value->ref_id, "0001TS9");
+}
+
+TEST(ServerEsewaGateway, TheOutageBodyIsAnAnswerWithoutStatus) {
+  FakeStatusApi api(R"({"code":0,"error_message":"Service is currently unavailable"})");
+  const auto r = CheckEsewaStatus(api.Config(), {}, 13300, "pay-7");
+  ASSERT_TRUE(r.ok()) << r.detail;
+  EXPECT_FALSE(r.value->status.has_value());
+}
+
+TEST(ServerEsewaGateway, AStatusAnswerAboutAnotherPaymentDecidesNothing) {
+  for (const char* body :
+       {R"({"product_code":"EPAYTEST","transaction_uuid":"pay-8","total_amount":133.0,"status":"COMPLETE"})",
+        R"({"product_code":"OTHERSHOP","transaction_uuid":"pay-7","total_amount":133.0,"status":"COMPLETE"})"}) {
+    FakeStatusApi api(body);
+    const auto r = CheckEsewaStatus(api.Config(), {}, 13300, "pay-7");
+    EXPECT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.failure, CallFailure::kMalformed) << body;
   }
 }
 

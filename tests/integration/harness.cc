@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -275,6 +276,34 @@ std::string IntegrationTest::ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+void IntegrationTest::RunAtOnce(const std::vector<std::function<void(httplib::Client&)>>& calls) {
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  threads.reserve(calls.size());
+  for (const auto& call : calls) {
+    threads.emplace_back([&, call] {
+      httplib::Client cli("127.0.0.1", server_port_);
+      cli.set_read_timeout(std::chrono::seconds{30});
+      while (!go) std::this_thread::yield();
+      call(cli);
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+}
+
+void IntegrationTest::ExpectActivatedOnce(const std::string& key, const std::string& plan) {
+  EXPECT_EQ(Plan(key), plan);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM plan_changes"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM outbox"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM payment_events WHERE to_status = 'SUCCESS' AND "
+                      "from_status = 'PENDING'"),
+            1);
+  EXPECT_TRUE(WaitFor([&] { return MailCount() == 1; }, 5000));
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});  // a second e-mail would show now
+  EXPECT_EQ(MailCount(), 1);
 }
 
 }  // namespace sima::integration

@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -103,6 +104,12 @@ class IntegrationTest : public ::testing::Test {
   int64_t CountRows(const std::string& sql);
   // Polls `pred` every 50 ms for at most `ms`.
   bool WaitFor(const std::function<bool()>& pred, int ms);
+  // Sends every call at once: each gets its own connection to sima-server and all are
+  // released together; returns when all have answered.
+  void RunAtOnce(const std::vector<std::function<void(httplib::Client&)>>& calls);
+  // What one activation leaves behind, and nothing more: the plan, one plan change, one
+  // PENDING -> SUCCESS event, one queued and one written e-mail.
+  void ExpectActivatedOnce(const std::string& key, const std::string& plan);
   std::string ReadFile(const std::string& path);
 
   std::string dir_;
@@ -115,6 +122,19 @@ class IntegrationTest : public ::testing::Test {
   Child sim_;
   Child server_;
   int server_starts_ = 0;
+};
+
+// Races many requests for one payment against each other. Many gateway checks at once meet the
+// simulator's listen backlog of 5, where a dropped SYN is retried after 1 s: the server's
+// gateway timeout must be longer than that.
+class RaceTest : public IntegrationTest {
+ protected:
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    if (HasFatalFailure()) return;
+    server_env_["KHALTI_TIMEOUT_MS"] = "5000";
+    StartServer();
+  }
 };
 
 }  // namespace sima::integration

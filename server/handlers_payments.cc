@@ -119,22 +119,6 @@ Error GatewayFailure(const PaymentGateway& gateway, const Confirmation& c) {
   return e;
 }
 
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string WithoutTrailingSlash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
@@ -156,7 +140,7 @@ Reply RedirectFor(const Services& s, const Payment& p) {
   }
   return Redirect(s, "failure.html",
                   id + "&status=" + std::string(to_string(p.status)) +
-                      "&reason=" + PercentEncode(p.reason));
+                      "&reason=" + crypto::PercentEncode(p.reason));
 }
 
 // The failure page for a payment as stored (the eSewa failure target, which eSewa also uses
@@ -166,7 +150,7 @@ Reply FailureRedirectFor(const Services& s, const Payment& p) {
   return Redirect(s, "failure.html",
                   "payment_id=" + std::to_string(p.id) +
                       "&status=" + std::string(to_string(p.status)) +
-                      "&reason=" + PercentEncode(p.reason));
+                      "&reason=" + crypto::PercentEncode(p.reason));
 }
 
 // The shared verify: the payment of this organization, the same answer again once decided,

@@ -58,7 +58,7 @@ EsewaOutcome esewa_pay(Simulator::Impl& sim, EsewaPayment& p, const std::string&
   out.data = esewa_success_data(sim, p);
   const bool raw = sim.faults.esewa_data_raw.take();
   out.redirect_url =
-      deliver(sim, append_query(p.success_url, "data=" + (raw ? out.data : percent_encode(out.data))));
+      deliver(sim, append_query(p.success_url, "data=" + (raw ? out.data : sima::crypto::PercentEncode(out.data))));
   return out;
 }
 

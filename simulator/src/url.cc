@@ -1,30 +1,16 @@
 #include "url.h"
 
+#include "sima/crypto.h"
+
 #include <cctype>
 
 namespace sima::sim {
-
-std::string percent_encode(std::string_view text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::string build_query(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;
   for (const auto& [name, value] : params) {
     if (!out.empty()) out.push_back('&');
-    out += percent_encode(name) + "=" + percent_encode(value);
+    out += sima::crypto::PercentEncode(name) + "=" + sima::crypto::PercentEncode(value);
   }
   return out;
 }

@@ -9,9 +9,6 @@
 
 namespace sima::sim {
 
-// Percent-encodes everything except A-Z a-z 0-9 - . _ ~ (a space becomes %20).
-std::string percent_encode(std::string_view text);
-
 // "a=1&b=x%20y" from ordered pairs, each name and value percent-encoded.
 std::string build_query(const std::vector<std::pair<std::string, std::string>>& params);
 

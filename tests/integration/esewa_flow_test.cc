@@ -15,21 +15,6 @@ using nlohmann::ordered_json;
 constexpr const char* kResponseNames =
     "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names";
 
-std::string PercentEncode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Success data as eSewa would send it, signed with `key` over `names`.
 std::string MakeData(const std::string& uuid, const std::string& total, const std::string& status,
                      const std::string& names = kResponseNames,
@@ -83,7 +68,7 @@ class IntegrationEsewa : public IntegrationTest {
     return s;
   }
   Response Callback(const std::string& data) {
-    return FollowToServer(Self() + "/billing/esewa/callback/?data=" + PercentEncode(data));
+    return FollowToServer(Self() + "/billing/esewa/callback/?data=" + crypto::PercentEncode(data));
   }
   std::string Status(const std::string& key, int64_t id) {
     return GetPayment(key, id).body.value("status", "");

@@ -1,0 +1,538 @@
+#!/usr/bin/env python3
+"""Attack probe for sima-server, direct or behind the nginx front (deploy/nginx/).
+
+Runs one attack shape at a time and, while it runs, asks GET /healthz on a fresh connection
+every 100 ms and records how long each answer takes. Prints one row per shape: what the
+server did with the attack, and the health latency (p50 / max / failures) beside it.
+
+  probe.py --url http://127.0.0.1:8443 --api-key sk_... [--assert] [--server-pid PID]
+
+--assert (the test, through nginx) fails unless every /healthz probe under every shape answered
+200 in under a second, the framing shapes were refused, every pipelined request got its answer
+and no smuggled invoice exists. Without it (e.g. direct against sima-server) it only reports.
+Standard library only.
+"""
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import statistics
+import sys
+import time
+import urllib.parse
+
+HEALTH_INTERVAL = 0.1  # seconds between /healthz probes
+HEALTH_TIMEOUT = 5.0  # a probe slower than this counts as failed (and as 5 s)
+HEALTH_LIMIT = 1.0  # --assert: every probe under this
+
+
+class Target:
+    def __init__(self, url, api_key, host_header):
+        u = urllib.parse.urlsplit(url)
+        self.host = u.hostname
+        self.port = u.port or 80
+        self.api_key = api_key
+        self.host_header = host_header or f"{self.host}:{self.port}"
+
+    async def open(self, timeout=5.0):
+        return await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout)
+
+    def head(self, method, path, extra=(), auth=True):
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host_header}"]
+        if auth and self.api_key:
+            lines.append(f"Authorization: Bearer {self.api_key}")
+        lines.extend(extra)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def read_response(reader, timeout, body_cap=1 << 30):
+    """Reads one HTTP/1.1 response. Returns (status, headers, body_len, body_prefix) or None
+    on close/timeout before a status line. The body is counted, not kept (first 4 KiB kept)."""
+    deadline = time.monotonic() + timeout
+
+    async def line():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise asyncio.TimeoutError
+        return await asyncio.wait_for(reader.readline(), left)
+
+    try:
+        status_line = await line()
+        if not status_line:
+            return None
+        parts = status_line.decode("latin-1").split()
+        status = int(parts[1])
+        headers = {}
+        while True:
+            h = await line()
+            if h in (b"\r\n", b"\n", b""):
+                break
+            k, _, v = h.decode("latin-1").partition(":")
+            headers[k.strip().lower()] = v.strip()
+        length = 0
+        prefix = b""
+        if "content-length" in headers:
+            want = int(headers["content-length"])
+            while length < want and length < body_cap:
+                left = deadline - time.monotonic()
+                chunk = await asyncio.wait_for(reader.read(min(1 << 20, want - length)), max(left, 0.01))
+                if not chunk:
+                    break
+                if len(prefix) < 4096:
+                    prefix += chunk[: 4096 - len(prefix)]
+                length += len(chunk)
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            while True:
+                size = int((await line()).split(b";")[0], 16)
+                if size == 0:
+                    await line()
+                    break
+                data = await asyncio.wait_for(reader.readexactly(size + 2), max(deadline - time.monotonic(), 0.01))
+                if len(prefix) < 4096:
+                    prefix += data[: 4096 - len(prefix)]
+                length += size
+        return status, headers, length, prefix
+    except (asyncio.TimeoutError, ConnectionError, ValueError, IndexError, asyncio.IncompleteReadError):
+        return None
+
+
+def close(writer):
+    try:
+        writer.transport.abort()
+    except Exception:
+        pass
+
+
+class Health:
+    """Probes /healthz every HEALTH_INTERVAL on a fresh connection until stopped."""
+
+    def __init__(self, target):
+        self.t = target
+        self.samples = []  # (seconds, status or None)
+        self._stop = asyncio.Event()
+
+    async def one(self):
+        start = time.monotonic()
+        status = None
+        try:
+            r, w = await self.t.open(HEALTH_TIMEOUT)
+            w.write(self.t.head("GET", "/healthz", ["Connection: close"], auth=False))
+            left = HEALTH_TIMEOUT - (time.monotonic() - start)
+            resp = await read_response(r, max(left, 0.01))
+            close(w)
+            status = resp[0] if resp else None
+        except (OSError, asyncio.TimeoutError):
+            pass
+        took = time.monotonic() - start
+        if status is None:
+            took = max(took, HEALTH_TIMEOUT)
+        self.samples.append((took, status))
+
+    async def run(self):
+        pending = set()
+        while not self._stop.is_set():
+            pending.add(asyncio.ensure_future(self.one()))
+            pending = {p for p in pending if not p.done()}
+            try:
+                await asyncio.wait_for(self._stop.wait(), HEALTH_INTERVAL)
+            except asyncio.TimeoutError:
+                pass
+        if pending:
+            await asyncio.wait(pending)
+
+    def stop(self):
+        self._stop.set()
+
+    def summary(self):
+        times = [s for s, _ in self.samples]
+        bad = sum(1 for _, st in self.samples if st != 200)
+        return {
+            "probes": len(times),
+            "p50_ms": round(statistics.median(times) * 1000, 1) if times else None,
+            "max_ms": round(max(times) * 1000, 1) if times else None,
+            "failed": bad,
+        }
+
+
+# ---------------------------------------------------------------------------------- shapes
+# Each shape returns a short text of what the server did, and a dict of facts for --assert.
+
+
+async def shape_baseline(t, hold):
+    await asyncio.sleep(hold)
+    return "no attack", {}
+
+
+async def open_many(t, n, batch=200):
+    socks = []
+    for i in range(0, n, batch):
+        res = await asyncio.gather(*(t.open(3.0) for _ in range(min(batch, n - i))), return_exceptions=True)
+        socks.extend(x for x in res if not isinstance(x, BaseException))
+    return socks
+
+
+async def shape_idle(t, hold, n=2000):
+    socks = await open_many(t, n)
+    await asyncio.sleep(hold)
+    alive = 0
+    for r, w in socks:
+        if not r.at_eof() and not w.is_closing():
+            alive += 1
+        close(w)
+    return f"{len(socks)}/{n} connected, {alive} still open after {hold:.0f}s", {"opened": len(socks)}
+
+
+async def shape_slowloris(t, hold, n=500):
+    socks = await open_many(t, n)
+    for r, w in socks:
+        w.write(f"GET /healthz HTTP/1.1\r\nHost: {t.host_header}\r\n".encode())
+    end = time.monotonic() + hold
+    i = 0
+    while time.monotonic() < end:
+        await asyncio.sleep(0.5)
+        for r, w in socks:
+            if not w.is_closing():
+                w.write(f"X-Slow-{i}: a\r\n".encode())
+        i += 1
+    alive = sum(1 for r, w in socks if not r.at_eof() and not w.is_closing())
+    for r, w in socks:
+        close(w)
+    return f"{len(socks)} trickling a header line every 0.5 s, {alive} open after {hold:.0f}s", {}
+
+
+async def stream_until_answer(t, head, chunks, total, cap_seconds):
+    """Sends head, then up to `total` bytes from the chunk generator while watching for an
+    answer. Returns (status or None, bytes of body sent, seconds to answer or to give up)."""
+    start = time.monotonic()
+    r, w = await t.open()
+    w.write(head)
+    answer = asyncio.ensure_future(read_response(r, cap_seconds))
+    sent = 0
+    try:
+        for chunk in chunks:
+            if answer.done() or sent >= total or time.monotonic() - start > cap_seconds:
+                break
+            w.write(chunk)
+            sent += len(chunk)
+            await asyncio.wait_for(w.drain(), max(cap_seconds - (time.monotonic() - start), 0.01))
+    except (ConnectionError, asyncio.TimeoutError, OSError):
+        pass
+    resp = await answer
+    took = time.monotonic() - start
+    close(w)
+    return (resp[0] if resp else None), sent, took
+
+
+def repeat(block, total):
+    sent = 0
+    while sent < total:
+        yield block
+        sent += len(block)
+
+
+async def shape_huge_header(t, hold, size=64 << 20):
+    head = f"GET /healthz HTTP/1.1\r\nHost: {t.host_header}\r\nX-Huge: ".encode()
+    status, sent, took = await stream_until_answer(t, head, repeat(b"a" * 65536, size), size, hold + 10)
+    return f"{status or 'no answer'} after {mib(sent)} of a 64 MiB header line, {took:.1f}s", {"status": status}
+
+
+async def shape_chunked_bomb(t, hold, size=128 << 20):
+    head = t.head("POST", "/invoices/", ["Content-Type: application/json", "Transfer-Encoding: chunked"], auth=False)
+    block = b"%x\r\n" % 65536 + b" " * 65536 + b"\r\n"
+    status, sent, took = await stream_until_answer(t, head, repeat(block, size), size, hold + 10)
+    return f"{status or 'no answer'} after {mib(sent)} of a 128 MiB chunked body (no credential), {took:.1f}s", {
+        "status": status
+    }
+
+
+_gzip_body = None
+
+
+def gzip_bomb():
+    """60 MiB of JSON (an invoice, then spaces) compressed to about 60 KiB; made once, before
+    any probing starts, as compressing blocks the event loop for a second."""
+    global _gzip_body
+    if _gzip_body is None:
+        raw = b'{"amount_paisa":1,"description":"gzip"}' + b" " * (60 << 20)
+        _gzip_body = gzip.compress(raw, 9)
+    return _gzip_body
+
+
+async def shape_gzip_bomb(t, hold):
+    body = gzip_bomb()
+    head = t.head(
+        "POST",
+        "/invoices/",
+        ["Content-Type: application/json", "Content-Encoding: gzip", f"Content-Length: {len(body)}"],
+    )
+    start = time.monotonic()
+    r, w = await t.open()
+    w.write(head + body)
+    resp = await read_response(r, hold + 10)
+    took = time.monotonic() - start
+    close(w)
+    status = resp[0] if resp else None
+    return f"{status or 'no answer'} for {len(body) // 1024} KiB of gzip (60 MiB inflated), {took:.1f}s", {
+        "status": status
+    }
+
+
+async def shape_ranges(t, hold, n=2000):
+    async def get(extra):
+        r, w = await t.open()
+        w.write(t.head("GET", "/billing/plans/", [*extra, "Connection: close"], auth=False))
+        resp = await read_response(r, hold + 10, body_cap=512 << 20)
+        close(w)
+        return resp
+
+    plain = await get([])
+    resp = await get([f"Range: bytes={','.join('0-' for _ in range(n))}"])
+    if not plain or not resp:
+        return "no answer", {"status": None}
+    status, _, length, _ = resp
+    return f"{status}, {mib(length)} answering {n} overlapping ranges of a {mib(plain[2])} answer", {
+        "status": status,
+        "bytes": length,
+    }
+
+
+def invoice_request(t, description, extra=()):
+    body = json.dumps({"amount_paisa": 4242, "description": description}).encode()
+    head = t.head("POST", "/invoices/", ["Content-Type: application/json", f"Content-Length: {len(body)}", *extra])
+    return head + body
+
+
+async def send_and_collect(t, parts, want, timeout):
+    """Writes each part of raw bytes 0.3 s apart (a server that reads one request per socket
+    read sees the later parts as a new request), then reads up to `want` responses."""
+    r, w = await t.open()
+    for i, data in enumerate(parts):
+        if i:
+            await asyncio.sleep(0.3)
+        try:
+            w.write(data)
+            await w.drain()
+        except ConnectionError:
+            break
+    statuses = []
+    for _ in range(want):
+        resp = await read_response(r, timeout)
+        if not resp:
+            break
+        statuses.append(resp[0])
+    close(w)
+    return statuses
+
+
+async def shape_framing(t, hold, marker):
+    """CL+TE, two Content-Lengths and CL.0 (a body on GET), each hiding a POST /invoices/ whose
+    description carries `marker`; success for the server means none of them creates it."""
+    smuggled = invoice_request(t, marker)
+    results = []
+    # CL + TE: Content-Length covers the smuggled request, chunked framing ends before it.
+    cl_te = t.head(
+        "POST",
+        "/invoices/",
+        ["Content-Type: application/json", f"Content-Length: {5 + len(smuggled)}", "Transfer-Encoding: chunked"],
+    )
+    results.append(("CL+TE", await send_and_collect(t, [cl_te + b"0\r\n\r\n", smuggled], 2, 2.0)))
+    # Two Content-Lengths: the first says 2 (`{}`), the second covers the smuggled request.
+    two_cl = t.head(
+        "POST",
+        "/invoices/",
+        ["Content-Type: application/json", "Content-Length: 2", f"Content-Length: {2 + len(smuggled)}"],
+    )
+    results.append(("2xCL", await send_and_collect(t, [two_cl + b"{}", smuggled], 2, 2.0)))
+    # CL.0: GET with a body; a server that ignores it reads the body as the next request.
+    cl0 = t.head("GET", "/healthz", [f"Content-Length: {len(smuggled)}"], auth=False)
+    results.append(("CL.0", await send_and_collect(t, [cl0, smuggled], 2, 2.0)))
+    text = ", ".join(f"{name} {'/'.join(map(str, s)) or 'closed'}" for name, s in results)
+    return text, {"answers": dict(results)}
+
+
+async def shape_pipelined(t, hold, n=3):
+    data = b"".join(invoice_request(t, f"pipelined {i}") for i in range(n))
+    statuses = await send_and_collect(t, [data], n, 3.0)
+    return f"{len(statuses)} answers to {n} pipelined POSTs ({'/'.join(map(str, statuses))})", {
+        "answers": len(statuses),
+        "sent": n,
+    }
+
+
+async def shape_declared_gb(t, hold):
+    head = t.head("POST", "/invoices/", ["Content-Type: application/json", "Content-Length: 1073741824"])
+    status, sent, took = await stream_until_answer(t, head, repeat(b" " * 65536, 1 << 30), 1 << 30, 20.0)
+    return f"{status or 'no answer'} after {took:.2f}s and {mib(sent)} sent of a declared 1 GiB body", {
+        "status": status,
+        "seconds": took,
+    }
+
+
+SHAPES = [
+    ("baseline", shape_baseline),
+    ("2,000 idle sockets", shape_idle),
+    ("slowloris x500", shape_slowloris),
+    ("64 MiB header line", shape_huge_header),
+    ("128 MiB chunked body", shape_chunked_bomb),
+    ("gzip bomb 60 MiB", shape_gzip_bomb),
+    ("2,000 ranges", shape_ranges),
+    ("framing (smuggling)", shape_framing),
+    ("3 pipelined POSTs", shape_pipelined),
+    ("declared 1 GiB body", shape_declared_gb),
+]
+
+
+def mib(n):
+    return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n / 1024:.0f} KiB"
+
+
+def peak_rss_mib(pid):
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+async def wait_healthy(t, limit=20.0):
+    """Before the next shape: wait until /healthz answers quickly again (direct mode recovers
+    slowly from some shapes)."""
+    end = time.monotonic() + limit
+    h = Health(t)
+    while time.monotonic() < end:
+        h.samples.clear()
+        await h.one()
+        took, status = h.samples[0]
+        if status == 200 and took < 0.5:
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def list_invoices(t):
+    """The organization's invoices (newest 1,000), or None if they cannot be listed."""
+    r, w = await t.open()
+    w.write(t.head("GET", "/invoices/?limit=1000", ["Connection: close"]))
+    try:
+        raw = await asyncio.wait_for(r.read(), 10.0)
+    except (asyncio.TimeoutError, ConnectionError):
+        return None
+    finally:
+        close(w)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if b" 200 " not in head.split(b"\r\n", 1)[0] + b" ":
+        return None
+    if b"transfer-encoding: chunked" in head.lower():
+        out, rest = b"", body
+        while True:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                break
+            out, rest = out + rest[:size], rest[size + 2 :]
+        body = out
+    return json.loads(body)["items"]
+
+
+async def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", required=True, help="http://host:port of sima-server or of the nginx front")
+    ap.add_argument("--api-key", required=True, help="an organization's secret key (sk_...)")
+    ap.add_argument("--label", default="", help="name printed above the table")
+    ap.add_argument("--assert", dest="check", action="store_true", help="fail unless the front held")
+    ap.add_argument("--server-pid", type=int, help="sima-server's pid, for its peak RSS")
+    ap.add_argument("--hold", type=float, default=3.0, help="seconds each shape is held")
+    ap.add_argument("--only", help="comma-separated shape numbers (1 = idle ...), for a quick look")
+    ap.add_argument("--json", help="also write the rows to this file")
+    args = ap.parse_args()
+
+    t = Target(args.url, args.api_key, None)
+    marker = f"smuggled-{os.getpid()}-{int(time.time())}"
+    only = {int(x) for x in args.only.split(",")} if args.only else None
+    rows = []
+    failures = []
+
+    print(f"\n{args.label or args.url}: /healthz every {HEALTH_INTERVAL * 1000:.0f} ms during each shape", flush=True)
+    header = f"{'shape':<22} {'probes':>6} {'p50 ms':>8} {'max ms':>8} {'failed':>6} {'RSS MiB':>8}  server's answer"
+    print(header)
+    print("-" * len(header))
+    gzip_bomb()
+    for i, (name, fn) in enumerate(SHAPES):
+        if only is not None and i not in only and i != 0:
+            continue
+        recovered = await wait_healthy(t)
+        health = Health(t)
+        runner = asyncio.ensure_future(health.run())
+        started = time.monotonic()
+        try:
+            if fn is shape_framing:
+                text, facts = await fn(t, args.hold, marker)
+            else:
+                text, facts = await fn(t, args.hold)
+        except Exception as e:  # a shape that breaks the probe is a row, not a crash
+            text, facts = f"probe error: {type(e).__name__}: {e}", {"error": True}
+        # Keep probing for the whole hold, also after a quick refusal: what the server still
+        # does with an attack it has answered (inflating, discarding) shows here.
+        await asyncio.sleep(max(0.0, args.hold - (time.monotonic() - started)))
+        health.stop()
+        await runner
+        s = health.summary()
+        rss = peak_rss_mib(args.server_pid)
+        if not recovered:
+            text += " (server was still slow before this shape)"
+        rows.append({"shape": name, **s, "peak_rss_mib": rss, "answer": text, "facts": facts})
+        print(
+            f"{name:<22} {s['probes']:>6} {s['p50_ms']:>8} {s['max_ms']:>8} {s['failed']:>6} "
+            f"{rss if rss is not None else '-':>8}  {text}",
+            flush=True,
+        )
+        if args.check:
+            if s["failed"] or s["max_ms"] is None or s["max_ms"] >= HEALTH_LIMIT * 1000:
+                failures.append(f"{name}: /healthz max {s['max_ms']} ms, {s['failed']} failed")
+            if facts.get("error"):
+                failures.append(f"{name}: {text}")
+            if fn is shape_framing:
+                for shape, answers in facts["answers"].items():
+                    if any(st < 400 for st in answers):
+                        failures.append(f"framing {shape}: accepted ({answers})")
+            if fn is shape_pipelined and facts["answers"] != facts["sent"]:
+                failures.append(f"pipelined: {facts['answers']} answers to {facts['sent']} requests")
+            if fn in (shape_huge_header, shape_chunked_bomb, shape_gzip_bomb, shape_declared_gb):
+                if facts.get("status") is None or facts["status"] < 400:
+                    failures.append(f"{name}: not refused ({text})")
+            if fn is shape_declared_gb and facts.get("seconds", 99) >= HEALTH_LIMIT:
+                failures.append(f"{name}: refused only after {facts['seconds']:.1f}s")
+
+    await wait_healthy(t)
+    invoices = await list_invoices(t)
+    if invoices is None:
+        smuggled = None
+        print("\ninvoices: could not list them with the organization's key")
+        if args.check:
+            failures.append("could not list invoices to look for a smuggled one")
+    else:
+        smuggled = sum(1 for inv in invoices if inv.get("description") == marker)
+        print(f"\nsmuggled invoices created: {smuggled}")
+        if args.check and smuggled:
+            failures.append(f"{smuggled} smuggled invoice(s) created")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"label": args.label, "rows": rows, "smuggled_invoices": smuggled}, f, indent=1)
+
+    if args.check:
+        if failures:
+            print("\nFAILED:\n  " + "\n  ".join(failures))
+            return 1
+        print(f"\nOK: /healthz under {HEALTH_LIMIT:.0f} s through every shape, no smuggled invoice")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

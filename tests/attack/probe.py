@@ -17,7 +17,9 @@ import argparse
 import asyncio
 import gzip
 import json
+import multiprocessing
 import os
+import socket
 import statistics
 import sys
 import time
@@ -105,45 +107,62 @@ def close(writer):
         pass
 
 
+def health_once(host, port, host_header):
+    """One GET /healthz on a fresh connection (blocking). Returns (seconds, status or None);
+    a failure counts as HEALTH_TIMEOUT seconds."""
+    start = time.monotonic()
+    status = None
+    try:
+        with socket.create_connection((host, port), timeout=HEALTH_TIMEOUT) as sock:
+            sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while b"\r\n" not in data:
+                left = HEALTH_TIMEOUT - (time.monotonic() - start)
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            if data.startswith(b"HTTP/1."):
+                status = int(data.split(b" ", 2)[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    took = time.monotonic() - start
+    return (max(took, HEALTH_TIMEOUT) if status is None else took), status
+
+
+def _health_loop(host, port, host_header, stop, out):
+    samples = []
+    while not stop.is_set():
+        started = time.monotonic()
+        samples.append(health_once(host, port, host_header))
+        stop.wait(max(0.0, HEALTH_INTERVAL - (time.monotonic() - started)))
+    out.put(samples)
+
+
 class Health:
-    """Probes /healthz every HEALTH_INTERVAL on a fresh connection until stopped."""
+    """Probes /healthz every HEALTH_INTERVAL (one at a time, on a fresh connection) in a
+    separate process, so the attack's own work in this process never delays a probe."""
 
     def __init__(self, target):
-        self.t = target
-        self.samples = []  # (seconds, status or None)
-        self._stop = asyncio.Event()
+        ctx = multiprocessing.get_context("fork")
+        self._stop = ctx.Event()
+        self._out = ctx.Queue()
+        self._proc = ctx.Process(
+            target=_health_loop, args=(target.host, target.port, target.host_header, self._stop, self._out)
+        )
+        self.samples = []
 
-    async def one(self):
-        start = time.monotonic()
-        status = None
-        try:
-            r, w = await self.t.open(HEALTH_TIMEOUT)
-            w.write(self.t.head("GET", "/healthz", ["Connection: close"], auth=False))
-            left = HEALTH_TIMEOUT - (time.monotonic() - start)
-            resp = await read_response(r, max(left, 0.01))
-            close(w)
-            status = resp[0] if resp else None
-        except (OSError, asyncio.TimeoutError):
-            pass
-        took = time.monotonic() - start
-        if status is None:
-            took = max(took, HEALTH_TIMEOUT)
-        self.samples.append((took, status))
+    def start(self):
+        self._proc.start()
 
-    async def run(self):
-        pending = set()
-        while not self._stop.is_set():
-            pending.add(asyncio.ensure_future(self.one()))
-            pending = {p for p in pending if not p.done()}
-            try:
-                await asyncio.wait_for(self._stop.wait(), HEALTH_INTERVAL)
-            except asyncio.TimeoutError:
-                pass
-        if pending:
-            await asyncio.wait(pending)
-
-    def stop(self):
+    async def stop(self):
         self._stop.set()
+        loop = asyncio.get_running_loop()
+        self.samples = await loop.run_in_executor(None, self._out.get)
+        await loop.run_in_executor(None, self._proc.join)
 
     def summary(self):
         times = [s for s, _ in self.samples]
@@ -200,6 +219,23 @@ async def shape_slowloris(t, hold, n=500):
     for r, w in socks:
         close(w)
     return f"{len(socks)} trickling a header line every 0.5 s, {alive} open after {hold:.0f}s", {}
+
+
+async def shape_slow_body(t, hold, n=200):
+    socks = await open_many(t, n)
+    head = t.head("POST", "/invoices/", ["Content-Type: application/json", "Content-Length: 1000"])
+    for r, w in socks:
+        w.write(head + b"{")
+    end = time.monotonic() + hold
+    while time.monotonic() < end:
+        await asyncio.sleep(0.5)
+        for r, w in socks:
+            if not w.is_closing():
+                w.write(b" ")
+    alive = sum(1 for r, w in socks if not r.at_eof() and not w.is_closing())
+    for r, w in socks:
+        close(w)
+    return f"{len(socks)} bodies trickled a byte every 0.5 s, {alive} open after {hold:.0f}s", {}
 
 
 async def stream_until_answer(t, head, chunks, total, cap_seconds):
@@ -374,6 +410,7 @@ SHAPES = [
     ("baseline", shape_baseline),
     ("2,000 idle sockets", shape_idle),
     ("slowloris x500", shape_slowloris),
+    ("slow bodies x200", shape_slow_body),
     ("64 MiB header line", shape_huge_header),
     ("128 MiB chunked body", shape_chunked_bomb),
     ("gzip bomb 60 MiB", shape_gzip_bomb),
@@ -404,12 +441,10 @@ def peak_rss_mib(pid):
 async def wait_healthy(t, limit=20.0):
     """Before the next shape: wait until /healthz answers quickly again (direct mode recovers
     slowly from some shapes)."""
+    loop = asyncio.get_running_loop()
     end = time.monotonic() + limit
-    h = Health(t)
     while time.monotonic() < end:
-        h.samples.clear()
-        await h.one()
-        took, status = h.samples[0]
+        took, status = await loop.run_in_executor(None, health_once, t.host, t.port, t.host_header)
         if status == 200 and took < 0.5:
             return True
         await asyncio.sleep(0.5)
@@ -469,7 +504,7 @@ async def main():
             continue
         recovered = await wait_healthy(t)
         health = Health(t)
-        runner = asyncio.ensure_future(health.run())
+        health.start()
         started = time.monotonic()
         try:
             if fn is shape_framing:
@@ -481,8 +516,7 @@ async def main():
         # Keep probing for the whole hold, also after a quick refusal: what the server still
         # does with an attack it has answered (inflating, discarding) shows here.
         await asyncio.sleep(max(0.0, args.hold - (time.monotonic() - started)))
-        health.stop()
-        await runner
+        await health.stop()
         s = health.summary()
         rss = peak_rss_mib(args.server_pid)
         if not recovered:

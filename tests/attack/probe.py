@@ -195,15 +195,24 @@ async def open_many(t, n, batch=200):
     return socks
 
 
+async def answers_so_far(socks):
+    """What the server has already answered on each socket (status: count); unanswered open
+    sockets count as "held", closed ones as "closed"."""
+    results = await asyncio.gather(*(read_response(r, 0.2) for r, w in socks))
+    counts = {}
+    for (r, w), resp in zip(socks, results):
+        key = str(resp[0]) if resp else ("closed" if r.at_eof() else "held")
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 async def shape_idle(t, hold, n=2000):
     socks = await open_many(t, n)
     await asyncio.sleep(hold)
-    alive = 0
+    seen = await answers_so_far(socks)
     for r, w in socks:
-        if not r.at_eof() and not w.is_closing():
-            alive += 1
         close(w)
-    return f"{len(socks)}/{n} connected, {alive} still open after {hold:.0f}s", {"opened": len(socks)}
+    return f"{len(socks)}/{n} connected; after {hold:.0f}s: {seen}", {"opened": len(socks)}
 
 
 async def shape_slowloris(t, hold, n=500):
@@ -218,10 +227,10 @@ async def shape_slowloris(t, hold, n=500):
             if not w.is_closing():
                 w.write(f"X-Slow-{i}: a\r\n".encode())
         i += 1
-    alive = sum(1 for r, w in socks if not r.at_eof() and not w.is_closing())
+    seen = await answers_so_far(socks)
     for r, w in socks:
         close(w)
-    return f"{len(socks)} trickling a header line every 0.5 s, {alive} open after {hold:.0f}s", {}
+    return f"{len(socks)} trickling a header line every 0.5 s; after {hold:.0f}s: {seen}", {"opened": len(socks)}
 
 
 async def shape_slow_body(t, hold, n=200):
@@ -235,10 +244,10 @@ async def shape_slow_body(t, hold, n=200):
         for r, w in socks:
             if not w.is_closing():
                 w.write(b" ")
-    alive = sum(1 for r, w in socks if not r.at_eof() and not w.is_closing())
+    seen = await answers_so_far(socks)
     for r, w in socks:
         close(w)
-    return f"{len(socks)} bodies trickled a byte every 0.5 s, {alive} open after {hold:.0f}s", {}
+    return f"{len(socks)} bodies trickled a byte every 0.5 s; after {hold:.0f}s: {seen}", {"opened": len(socks)}
 
 
 async def stream_until_answer(t, head, chunks, total, cap_seconds):
@@ -334,6 +343,7 @@ async def shape_ranges(t, hold, n=2000):
     return f"{status}, {mib(length)} answering {n} overlapping ranges of a {mib(plain[2])} answer", {
         "status": status,
         "bytes": length,
+        "plain_bytes": plain[2],
     }
 
 
@@ -535,6 +545,11 @@ async def main():
                 failures.append(f"{name}: /healthz max {s['max_ms']} ms, {s['failed']} failed")
             if facts.get("error"):
                 failures.append(f"{name}: {text}")
+            if fn in (shape_idle, shape_slowloris, shape_slow_body):
+                if facts.get("opened") != {shape_idle: 2000, shape_slowloris: 500, shape_slow_body: 200}[fn]:
+                    failures.append(f"{name}: the probe could not open its sockets ({text})")
+            if fn is shape_ranges and facts.get("bytes", 1 << 30) > facts.get("plain_bytes", 0):
+                failures.append(f"{name}: the answer grew ({text})")
             if fn is shape_framing:
                 for shape, answers in facts["answers"].items():
                     if any(st < 400 for st in answers):

@@ -2,7 +2,7 @@
 # The attack test: sima-server behind the nginx front of deploy/nginx/, under every attack shape
 # of tests/attack/probe.py. Builds nothing: give it a built sima-server.
 #
-#   tests/attack/run.sh [SIMA_SERVER] [--compare]
+#   tests/attack/run.sh [SIMA_SERVER] [--compare] [probe options, e.g. --only 4,8 --hold 5]
 #
 # Starts sima-server (temporary database, random admin token, free port) and nginx (the same
 # include files as deploy/nginx/sima.conf, plain HTTP on a free port, temporary prefix), creates
@@ -14,12 +14,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 server=$root/build/release/server/sima-server
 compare=0
-for arg in "$@"; do
-  case "$arg" in
+probe_args=()
+while (($#)); do
+  case "$1" in
     --compare) compare=1 ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) server=$arg ;;
+    --only|--hold) probe_args+=("$1" "$2"); shift ;;
+    *) server=$1 ;;
   esac
+  shift
 done
 [ -x "$server" ] || { echo "no sima-server at $server (build it first)" >&2; exit 1; }
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -87,7 +90,7 @@ create_org() {
     -H 'Content-Type: application/json' -d '{"name":"Attack test","plan":"PRO"}' |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["api_key"])'
 }
-probe() { timeout 300 python3 "$root/tests/attack/probe.py" "$@"; }
+probe() { timeout 300 python3 "$root/tests/attack/probe.py" ${probe_args[@]+"${probe_args[@]}"} "$@"; }
 
 if [ "$compare" = 1 ]; then
   start_server "$tmp/direct"

@@ -213,17 +213,24 @@ Expected<Reply> VerifyPayment(const Services& s, const Call& call, const Payment
 // (cause callback); a gateway failure leaves it PENDING. `paid_claim`: the caller says it was
 // paid (eSewa's signed COMPLETE, Khalti's status=Completed), so a FAILED payment is asked
 // about again too and never answered from the stored FAILED. Anonymous callers share one
-// lookup per payment per kAnonymousLookupWindow; within it the stored payment answers, except
-// that a paid claim for a FAILED payment is then flagged and audited (once per window) and
-// answered as PENDING. Returns the payment as stored (or as it must be shown).
+// lookup per payment per kAnonymousLookupWindow; within it the stored payment answers. Paid
+// claims for a FAILED payment share their own window (a failure-target hit moments before
+// cannot keep them unasked); a repeat within it that finds the payment still FAILED is
+// flagged and audited (once per window) and answered as PENDING. Returns the payment as stored (or
+// as it must be shown).
 Expected<Payment> ConfirmForRedirect(const Services& s, const PaymentGateway* gateway,
                                      const Payment& payment, Time now, bool paid_claim = false) {
   const bool late = paid_claim && payment.status == PaymentStatus::kFailed;
   if ((payment.status != PaymentStatus::kPending && !late) || gateway == nullptr) return payment;
-  auto claimed = s.store.ClaimLookup(payment.id, kAnonymousLookupWindow, now);
+  auto claimed = s.store.ClaimLookup(payment.id, kAnonymousLookupWindow, now, late);
   if (!claimed) return claimed.error();
   if (!claimed.value()) {
     if (!late) return payment;
+    // Another paid redirect for it asked the gateway moments ago: its answer, if stored, wins.
+    if (auto fresh = s.store.FindPayment(payment.id);
+        fresh && fresh->status != PaymentStatus::kFailed) {
+      return fresh.value();
+    }
     auto audited = s.store.AuditPaymentOnce(
         payment.id, PaymentCause::kCallback,
         "paid redirect for a FAILED payment; the gateway was asked moments ago, look again", true,

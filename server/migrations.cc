@@ -155,6 +155,7 @@ ALTER TABLE payments ADD COLUMN ref TEXT;
 ALTER TABLE payments ADD COLUMN payment_url TEXT;
 ALTER TABLE payments ADD COLUMN last_checked_at INTEGER;  -- last lookup from an anonymous path
 ALTER TABLE payments ADD COLUMN last_audit_at INTEGER;    -- last audit of a rejected callback
+ALTER TABLE payments ADD COLUMN last_late_check_at INTEGER;  -- last lookup for a paid-after-FAILED redirect
 UPDATE payments SET ref = 'pay_' || lower(hex(randomblob(16))) WHERE ref IS NULL;
 CREATE UNIQUE INDEX payments_ref ON payments(ref) WHERE ref IS NOT NULL;
 CREATE INDEX payments_open ON payments(org_id, status, provider, plan);

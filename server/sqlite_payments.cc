@@ -505,18 +505,24 @@ Expected<Payment> SqliteStore::FindPaymentByRef(const std::string& ref) {
   return rows->front();
 }
 
-Expected<bool> SqliteStore::ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now) {
+Expected<bool> SqliteStore::ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
+                                        bool late) {
   const int64_t since = Secs(now) - window.count();
+  const std::string column = late ? "last_late_check_at" : "last_checked_at";
   {
     // Most repeats stop here, without joining the write queue.
-    auto p = FindPayment(payment_id);
-    if (!p) return p.error();
-    if (p->last_checked_at && Secs(*p->last_checked_at) > since) return false;
+    std::lock_guard lock(write_mu_);
+    auto q = db_->Prepare("SELECT " + column + " FROM payments WHERE id = ?");
+    if (!q) return q.error();
+    (*q)->Bind(1, payment_id);
+    auto row = (*q)->Step();
+    if (!row) return row.error();
+    if (!*row) return Error::NotFound("no payment with this id");
+    if (!(*q)->IsNull(0) && (*q)->Int(0) > since) return false;
   }
   return Write<bool>(Durability::kNormal, [&](Db& db) -> Expected<bool> {
-    auto q = db.Prepare(
-        "UPDATE payments SET last_checked_at = ? WHERE id = ? AND "
-        "(last_checked_at IS NULL OR last_checked_at <= ?)");
+    auto q = db.Prepare("UPDATE payments SET " + column + " = ? WHERE id = ? AND (" + column +
+                        " IS NULL OR " + column + " <= ?)");
     if (!q) return q.error();
     (*q)->Bind(1, Secs(now)).Bind(2, payment_id).Bind(3, since);
     if (auto r = (*q)->Run(); !r) return r.error();

@@ -116,7 +116,8 @@ class SqliteStore final : public Store {
                                       Time first_check, const PaymentLimits& limits,
                                       Time now) override;
   Expected<Payment> FindPaymentByRef(const std::string& ref) override;
-  Expected<bool> ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now) override;
+  Expected<bool> ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
+                             bool late = false) override;
   Expected<bool> AuditPaymentOnce(int64_t payment_id, PaymentCause cause, const std::string& detail,
                                   bool needs_attention, std::chrono::seconds window,
                                   Time now) override;

@@ -309,7 +309,10 @@ class Store {
   // Coalesces gateway lookups from anonymous paths (callbacks, the failure target): true and
   // last_checked_at = now when no such lookup of this payment happened within `window`, else
   // false and nothing changes. Not durable (a lost claim only allows one more lookup).
-  virtual Expected<bool> ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now) = 0;
+  // `late`: a paid redirect for a FAILED payment, coalesced only with other such redirects
+  // (last_late_check_at), so a failure-target hit moments earlier cannot keep it unasked.
+  virtual Expected<bool> ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
+                                     bool late = false) = 0;
   // AuditPayment at most once per payment per `window` (repeated forged callbacks for one
   // payment): false when one was written within the window and nothing was written now.
   virtual Expected<bool> AuditPaymentOnce(int64_t payment_id, PaymentCause cause,

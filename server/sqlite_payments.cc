@@ -462,6 +462,21 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
         return OpenedPayment{p, true};
       }
     }
+    // The same payment being started right now (its gateway reference is on its way): the
+    // payer is asked to come back in a moment and is then offered it, instead of a second one.
+    {
+      auto q = db.Prepare(
+          "SELECT COUNT(*) FROM payments WHERE org_id = ? AND status = 'PENDING' AND "
+          "provider = ? AND plan = ? AND reference_id IS NULL AND created_at > ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, org_id).Bind(2, to_string(provider)).Bind(3, priced->code);
+      (*q)->Bind(4, Secs(now) - 30);
+      auto row = (*q)->Step();
+      if (!row) return row.error();
+      if ((*q)->Int(0) > 0) {
+        return rate_limited("a payment of this plan is being started; retry in a moment", 1);
+      }
+    }
     // New payments per minute, per organization.
     {
       auto q = db.Prepare(

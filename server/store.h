@@ -297,9 +297,10 @@ class Store {
   // An org call, CreatePayment for a payer who is about to pay: an open PENDING payment of the
   // same organization, plan and provider that has its gateway reference and can still be
   // paid (sima::PayerMayStillPay with limits.reuse_margin) is returned again (`reused`, no
-  // write). Otherwise a new one is created unless the organization created `per_minute`
-  // payments in the last 60 s or has `open_max` open ones: then kRateLimited with
-  // extra "retry_after" (seconds).
+  // write). Otherwise a new one is created unless the same payment is being started (created
+  // in the last 30 s, no gateway reference yet: kRateLimited, retry after 1 s), the
+  // organization created `per_minute` payments in the last 60 s or has `open_max` open ones:
+  // then kRateLimited with extra "retry_after" (seconds).
   virtual Expected<OpenedPayment> OpenPayment(const std::string& org_id, Provider provider,
                                               const std::string& plan,
                                               const std::string& order_nonce, Time first_check,

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "harness.h"
 #include "sima/crypto.h"
@@ -310,6 +311,46 @@ TEST_F(IntegrationPaymentSafety, InitReusesAnOpenPaymentAndLimitsEachOrganizatio
   // The open eSewa payment is still offered, limits or not; another org is not limited.
   EXPECT_EQ(EsewaInit(key).status, 200);
   EXPECT_EQ(Init(NewOrg("b@acme.test"), "BASIC").status, 201);
+}
+
+// A double click, or a script: many inits of one plan at once make one payment. The ones that
+// arrive while it is being started are asked to retry in a second, and are then offered it.
+TEST_F(IntegrationPaymentSafety, ConcurrentInitsOfOnePlanMakeOnePayment) {
+  StartServer();
+  const std::string key = NewOrg();
+  constexpr int kEach = 10;
+  std::vector<int> status(2 * kEach);
+  std::vector<Json> bodies(2 * kEach);
+  std::vector<std::function<void(httplib::Client&)>> calls;
+  for (int i = 0; i < 2 * kEach; ++i) {
+    const std::string path = i < kEach ? "/billing/khalti/init/" : "/billing/esewa/init/";
+    calls.emplace_back([&, i, path](httplib::Client& cli) {
+      auto r = cli.Post(path, {{"Authorization", "Bearer " + key}}, R"({"plan":"PRO"})",
+                        "application/json");
+      status[i] = r ? r->status : 0;
+      bodies[i] = r ? Json::parse(r->body, nullptr, false) : Json();
+    });
+  }
+  RunAtOnce(calls);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM payments"), 2);
+  for (int i = 0; i < 2 * kEach; ++i) {
+    EXPECT_TRUE(status[i] == 201 || status[i] == 200 || status[i] == 429) << bodies[i].dump();
+    if (status[i] == 429) {
+      EXPECT_EQ(bodies[i].value("code", ""), "rate_limited");
+      EXPECT_GE(bodies[i].value("retry_after", 0), 1);
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds{1100});
+  Response k = Init(key);
+  Response e = EsewaInit(key);
+  EXPECT_EQ(k.status, 200) << k.raw;
+  EXPECT_EQ(e.status, 200) << e.raw;
+  for (int i = 0; i < 2 * kEach; ++i) {
+    if (status[i] == 200 || status[i] == 201) {
+      EXPECT_EQ(bodies[i]["payment_id"], (i < kEach ? k : e).body["payment_id"]);
+    }
+  }
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM payments"), 2);
 }
 
 // One organization's backlog of due payments does not delay another's: every reconciler pass

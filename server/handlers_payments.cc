@@ -219,7 +219,8 @@ Expected<Reply> VerifyPayment(const Services& s, const Call& call, const Payment
 // flagged and audited (once per window) and answered as PENDING. Returns the payment as stored (or
 // as it must be shown).
 Expected<Payment> ConfirmForRedirect(const Services& s, const PaymentGateway* gateway,
-                                     const Payment& payment, Time now, bool paid_claim = false) {
+                                     const Payment& payment, Time now, bool paid_claim = false,
+                                     PaymentCause cause = PaymentCause::kCallback) {
   const bool late = paid_claim && payment.status == PaymentStatus::kFailed;
   if ((payment.status != PaymentStatus::kPending && !late) || gateway == nullptr) return payment;
   auto claimed = s.store.ClaimLookup(payment.id, kAnonymousLookupWindow, now, late);
@@ -240,8 +241,7 @@ Expected<Payment> ConfirmForRedirect(const Services& s, const PaymentGateway* ga
     shown.status = PaymentStatus::kPending;
     return shown;
   }
-  auto confirmed =
-      ConfirmPayment(s.store, *gateway, payment, PaymentCause::kCallback, now, paid_claim);
+  auto confirmed = ConfirmPayment(s.store, *gateway, payment, cause, now, paid_claim);
   if (!confirmed) return confirmed.error();
   if (late && confirmed->failure != CallFailure::kNone &&
       confirmed->state.payment.status == PaymentStatus::kFailed) {
@@ -256,6 +256,23 @@ Expected<Payment> ConfirmForRedirect(const Services& s, const PaymentGateway* ga
     return shown;
   }
   return confirmed->state.payment;
+}
+
+// Store::OpenPayment for an init. An open payment it offers again is first asked about at its
+// gateway (at most once per payment per kAnonymousLookupWindow, cause init): one the payer
+// cancelled or paid meanwhile is not offered again, and another is opened instead.
+Expected<OpenedPayment> OpenOrOfferAgain(const Services& s, const Call& call, Provider provider,
+                                         const PaymentGateway* gateway, const std::string& plan,
+                                         const std::string& nonce) {
+  for (int attempt = 0;; ++attempt) {
+    auto opened = s.store.OpenPayment(call.org_id(), provider, plan, nonce,
+                                      call.now + kInitiateGrace, Limits(s.config), call.now);
+    if (!opened || !opened->reused || attempt == 2) return opened;
+    auto after =
+        ConfirmForRedirect(s, gateway, opened->payment, call.now, false, PaymentCause::kInit);
+    if (!after) return after.error();
+    if (after->status == PaymentStatus::kPending) return OpenedPayment{after.value(), true};
+  }
 }
 
 // The transaction_uuid a (possibly forged) eSewa `data` names, read without trusting it: only
@@ -317,8 +334,8 @@ Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call) {
   auto nonce = RandomHex(6);
   if (!nonce) return nonce.error();
 
-  auto opened = s.store.OpenPayment(call.org_id(), Provider::kKhalti, *plan.value(), nonce.value(),
-                                    call.now + kInitiateGrace, Limits(s.config), call.now);
+  auto opened =
+      OpenOrOfferAgain(s, call, Provider::kKhalti, s.khalti, *plan.value(), nonce.value());
   if (!opened) return opened.error();
   if (opened->reused) {
     // The payer's open payment of this plan, still payable: the same page again.
@@ -432,8 +449,7 @@ Expected<Reply> EsewaInitHandler(const Services& s, const Call& call) {
   if (s.esewa == nullptr) return GatewayOff("eSewa");
   auto nonce = RandomHex(6);
   if (!nonce) return nonce.error();
-  auto opened = s.store.OpenPayment(call.org_id(), Provider::kEsewa, *plan.value(), nonce.value(),
-                                    call.now + kInitiateGrace, Limits(s.config), call.now);
+  auto opened = OpenOrOfferAgain(s, call, Provider::kEsewa, s.esewa, *plan.value(), nonce.value());
   if (!opened) return opened.error();
   // The payer's open payment of this plan, still payable: the same signed form again.
   if (opened->reused) return Reply{200, EsewaInitBody(s, opened->payment)};

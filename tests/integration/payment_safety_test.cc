@@ -313,6 +313,25 @@ TEST_F(IntegrationPaymentSafety, InitReusesAnOpenPaymentAndLimitsEachOrganizatio
   EXPECT_EQ(Init(NewOrg("b@acme.test"), "BASIC").status, 201);
 }
 
+// A payment the payer cancelled at Khalti without coming back is not offered again: init asks
+// Khalti first, and opens a new one.
+TEST_F(IntegrationPaymentSafety, InitDoesNotOfferAgainAPaymentCancelledMeanwhile) {
+  StartServer();
+  const std::string key = NewOrg();
+  Response first = Init(key);
+  ASSERT_EQ(first.status, 201) << first.raw;
+  Response cancel = SimCall("POST", "/_sim/khalti/" + first.body["pidx"].get<std::string>() +
+                                        "/cancel");  // the redirect back is lost
+  ASSERT_EQ(cancel.status, 200) << cancel.raw;
+  Response second = Init(key);
+  EXPECT_EQ(second.status, 201) << second.raw;
+  EXPECT_NE(second.body["payment_id"], first.body["payment_id"]);
+  EXPECT_NE(second.body["pidx"], first.body["pidx"]);
+  Response old = GetPayment(key, first.body["payment_id"]);
+  EXPECT_EQ(old.body["status"], "FAILED");
+  EXPECT_EQ(old.body["reason"], "User canceled");
+}
+
 // A double click, or a script: many inits of one plan at once make one payment. The ones that
 // arrive while it is being started are asked to retry in a second, and are then offered it.
 TEST_F(IntegrationPaymentSafety, ConcurrentInitsOfOnePlanMakeOnePayment) {

@@ -74,7 +74,8 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
     app->esewa_gateway_ = std::make_unique<EsewaGateway>(
         EsewaConfig{config.esewa_form_url, config.esewa_status_url, config.esewa_product_code,
                     config.esewa_secret_key},
-        GatewayTimeouts{std::min(read_timeout, std::chrono::milliseconds{3000}), read_timeout});
+        GatewayTimeouts{std::min(read_timeout, std::chrono::milliseconds{3000}), read_timeout},
+        std::chrono::minutes{config.esewa_session_minutes});
   }
   app->services_ = std::make_unique<Services>(
       Services{*app->store_, app->catalog_, config, *app->auth_, app->options_.now,

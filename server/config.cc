@@ -53,6 +53,14 @@ const std::vector<Option>& Options() {
        false, nullptr, &Config::reconcile_interval_ms, 10, 3600000},
       {"SIMA_OUTBOX_INTERVAL_MS", "how often the e-mail outbox is looked at, milliseconds", false,
        nullptr, &Config::outbox_interval_ms, 10, 3600000},
+      {"ESEWA_SESSION_MINUTES",
+       "minutes after init before eSewa's NOT_FOUND may fail a payment (the payer may still be "
+       "on their way to pay)",
+       false, nullptr, &Config::esewa_session_minutes, 10, 7 * 24 * 60},
+      {"SIMA_INIT_PER_MINUTE", "payment inits an organization may start per minute", false,
+       nullptr, &Config::init_per_minute, 1, 100000},
+      {"SIMA_OPEN_PAYMENTS_MAX", "open (PENDING) payments an organization may have at once",
+       false, nullptr, &Config::open_payments_max, 1, 100000},
   };
   return options;
 }

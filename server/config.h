@@ -38,6 +38,9 @@ struct Config {
   std::string cors_origins;                            // SIMA_CORS_ORIGINS: extra, comma-separated
   int64_t reconcile_interval_ms = 5000;                // SIMA_RECONCILE_INTERVAL_MS
   int64_t outbox_interval_ms = 1000;                   // SIMA_OUTBOX_INTERVAL_MS
+  int64_t esewa_session_minutes = 60;  // ESEWA_SESSION_MINUTES: NOT_FOUND fails only after this
+  int64_t init_per_minute = 10;        // SIMA_INIT_PER_MINUTE: payment inits per org per minute
+  int64_t open_payments_max = 5;       // SIMA_OPEN_PAYMENTS_MAX: open PENDING payments per org
 };
 
 // The folder .eml files go to: mail_dir, or "mail" beside the database file.

@@ -21,6 +21,7 @@ int HttpStatus(ErrorKind kind) {
     case ErrorKind::kUnsupportedMediaType: return 415;
     case ErrorKind::kInternal: return 500;
     case ErrorKind::kUnavailable: return 503;
+    case ErrorKind::kRateLimited: return 429;
   }
   return 500;
 }
@@ -44,6 +45,7 @@ std::string_view CodeName(ErrorKind kind) {
     case ErrorKind::kGatewayTimeout: return "gateway_timeout";
     case ErrorKind::kInternal: return "internal_error";
     case ErrorKind::kUnavailable: return "unavailable";
+    case ErrorKind::kRateLimited: return "rate_limited";
   }
   return "internal_error";
 }

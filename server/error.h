@@ -30,6 +30,7 @@ enum class ErrorKind {
   kGatewayTimeout,        // 504 gateway_timeout: the gateway did not answer; nothing was decided
   kInternal,              // 500 internal_error: a storage failure, never caused by input
   kUnavailable,           // 503 unavailable: the store is busy or shutting down
+  kRateLimited,           // 429 rate_limited (+ "retry_after" seconds; Retry-After header)
 };
 
 int HttpStatus(ErrorKind kind);

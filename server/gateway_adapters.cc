@@ -4,9 +4,19 @@
 
 namespace sima::server {
 
-GatewayLookup KhaltiGateway::Lookup(const Payment& payment) const {
+GatewayLookup KhaltiGateway::Lookup(const Payment& payment, Time now) const {
   GatewayLookup out;
   const auto lookup = client_.Lookup(payment.reference_id.value_or(""));
+  if (!lookup.ok() && lookup.failure == CallFailure::kRejected &&
+      (lookup.http_status == 404 || lookup.detail.find("Not found.") != std::string::npos)) {
+    // Khalti does not know the pidx it gave us: not proof of failure before it expires.
+    GatewayAnswer a;
+    a.outcome = FromKhaltiNotFound(payment.expires_at, payment.created_at, now, kPidxLifetime,
+                                   kNotFoundGrace);
+    a.detail = "khalti lookup: Not found.";
+    out.answer = std::move(a);
+    return out;
+  }
   if (!lookup.ok()) {
     out.failure = lookup.failure;
     out.detail = lookup.detail;
@@ -21,7 +31,7 @@ GatewayLookup KhaltiGateway::Lookup(const Payment& payment) const {
   return out;
 }
 
-GatewayLookup EsewaGateway::Lookup(const Payment& payment) const {
+GatewayLookup EsewaGateway::Lookup(const Payment& payment, Time now) const {
   GatewayLookup out;
   const auto checked = CheckEsewaStatus(config_, timeouts_, payment.amount_paisa,
                                         payment.reference_id.value_or(""));
@@ -33,8 +43,10 @@ GatewayLookup EsewaGateway::Lookup(const Payment& payment) const {
   const EsewaStatusAnswer& e = *checked.value;
   GatewayAnswer a;
   // The outage body has no status: the sdk keeps the payment pending for the reconciler.
-  a.outcome = FromEsewaStatus(e.status ? std::optional<std::string_view>(*e.status) : std::nullopt,
-                              e.total_paisa, payment.amount_paisa);
+  // NOT_FOUND within the payer's session is "not there yet", not a failure.
+  a.outcome =
+      FromEsewaStatusAt(e.status ? std::optional<std::string_view>(*e.status) : std::nullopt,
+                        e.total_paisa, payment.amount_paisa, payment.created_at, now, session_);
   a.detail = "esewa status=" + e.status.value_or("(none: service unavailable)") +
              " total_amount=" + FormatRupees(e.total_paisa) +
              (e.ref_id ? " ref_id=" + *e.ref_id : "");

@@ -29,8 +29,10 @@ class PaymentGateway {
   virtual ~PaymentGateway() = default;
   virtual Provider provider() const = 0;
   virtual std::string_view name() const = 0;  // "Khalti", "eSewa": for messages
-  // Looks `payment` up by its stored reference and amount. REQUIRES: payment.reference_id.
-  virtual GatewayLookup Lookup(const Payment& payment) const = 0;
+  // Looks `payment` up by its stored reference and amount at `now` (a "not paid yet" answer
+  // fails it only once its payer can no longer pay: sima::FromEsewaStatusAt,
+  // sima::FromKhaltiNotFound). REQUIRES: payment.reference_id.
+  virtual GatewayLookup Lookup(const Payment& payment, Time now) const = 0;
 };
 
 // Khalti ePayment: lookup by pidx.
@@ -39,8 +41,12 @@ class KhaltiGateway final : public PaymentGateway {
   explicit KhaltiGateway(const KhaltiClient& client) : client_(client) {}
   Provider provider() const override { return Provider::kKhalti; }
   std::string_view name() const override { return "Khalti"; }
-  GatewayLookup Lookup(const Payment& payment) const override;
+  GatewayLookup Lookup(const Payment& payment, Time now) const override;
   const KhaltiClient& client() const { return client_; }
+  // A pidx without a known expiry lives this long (Khalti's documented production default);
+  // "Not found." fails a payment only this long past its expiry.
+  static constexpr std::chrono::seconds kPidxLifetime{3600};
+  static constexpr std::chrono::seconds kNotFoundGrace{600};
 
  private:
   const KhaltiClient& client_;
@@ -49,16 +55,21 @@ class KhaltiGateway final : public PaymentGateway {
 // eSewa ePay v2: the status check by transaction_uuid with the STORED amount.
 class EsewaGateway final : public PaymentGateway {
  public:
-  EsewaGateway(EsewaConfig config, GatewayTimeouts timeouts)
-      : config_(std::move(config)), timeouts_(timeouts) {}
+  // `session`: how long after init eSewa's NOT_FOUND may still mean "not there yet"
+  // (ESEWA_SESSION_MINUTES).
+  EsewaGateway(EsewaConfig config, GatewayTimeouts timeouts,
+               std::chrono::seconds session = std::chrono::minutes{60})
+      : config_(std::move(config)), timeouts_(timeouts), session_(session) {}
   Provider provider() const override { return Provider::kEsewa; }
   std::string_view name() const override { return "eSewa"; }
-  GatewayLookup Lookup(const Payment& payment) const override;
+  GatewayLookup Lookup(const Payment& payment, Time now) const override;
   const EsewaConfig& config() const { return config_; }
+  std::chrono::seconds session() const { return session_; }
 
  private:
   EsewaConfig config_;
   GatewayTimeouts timeouts_;
+  std::chrono::seconds session_;
 };
 
 // The adapters the server runs with; a null one is a gateway that is off.

@@ -5,6 +5,8 @@
 // is sdk/'s, applied by the store in one durable transaction.
 #include <algorithm>
 #include <charconv>
+#include <iostream>
+#include <mutex>
 
 #include "gateway/esewa.h"
 #include "gateway/khalti_client.h"
@@ -23,6 +25,42 @@ constexpr int kRetryAfterSeconds = 5;
 constexpr std::chrono::minutes kInitiateGrace{15};
 // The first background look-up of an initiated payment.
 constexpr std::chrono::seconds kFirstCheck{5};
+// Anonymous paths (callbacks, the failure target) look a payment up at its gateway at most
+// once in this window; within it they answer from the payment as stored.
+constexpr std::chrono::seconds kAnonymousLookupWindow{5};
+// A rejected (forged or broken) callback naming a real payment is audited at most once per
+// payment in this window; the rest are only counted in the log.
+constexpr std::chrono::seconds kRejectedAuditWindow{60};
+// How often the count of rejected anonymous calls is logged at most.
+constexpr std::chrono::seconds kJunkLogEvery{10};
+
+// Junk on anonymous payment paths (bad signatures, unknown refs and pidx, the old
+// ?payment_id=): counted and logged at most every kJunkLogEvery, never written to the database.
+void NoteRejected(std::string_view path, std::string_view why, Time now) {
+  static std::mutex mu;
+  static int64_t count = 0;
+  static Time last{};
+  std::lock_guard lock(mu);
+  ++count;
+  if (now - last < kJunkLogEvery) return;
+  std::cerr << Json{{"msg", "payments: rejected anonymous calls"},
+                    {"count", count},
+                    {"last_path", path},
+                    {"last_reason", why}}
+                   .dump(-1, ' ', false, Json::error_handler_t::replace)
+            << std::endl;
+  count = 0;
+  last = now;
+}
+
+// Payment limits from the settings.
+PaymentLimits Limits(const Config& c) {
+  PaymentLimits l;
+  l.open_max = c.open_payments_max;
+  l.per_minute = c.init_per_minute;
+  l.esewa_session = std::chrono::minutes{c.esewa_session_minutes};
+  return l;
+}
 
 Json OptTime(const std::optional<Time>& t) { return t ? Json(FormatTime(*t)) : Json(nullptr); }
 
@@ -65,9 +103,6 @@ Error GatewayOff(std::string_view name) {
 }
 Error KhaltiOff() { return GatewayOff("Khalti"); }
 
-// How long an eSewa form is payable is not documented (spec/gateways.md §3.6); the reconciler
-// keeps asking until a day past this.
-constexpr std::chrono::minutes kEsewaSession{60};
 // A success redirect's `data` longer than this is not eSewa's.
 constexpr size_t kMaxEsewaData = 8192;
 
@@ -175,13 +210,69 @@ Expected<Reply> VerifyPayment(const Services& s, const Call& call, const Payment
 }
 
 // The shared end of a redirect target: a pending payment is confirmed through the adapter
-// (cause callback); a gateway failure leaves it PENDING. Returns the payment as stored.
+// (cause callback); a gateway failure leaves it PENDING. `paid_claim`: the caller says it was
+// paid (eSewa's signed COMPLETE, Khalti's status=Completed), so a FAILED payment is asked
+// about again too and never answered from the stored FAILED. Anonymous callers share one
+// lookup per payment per kAnonymousLookupWindow; within it the stored payment answers. Paid
+// claims for a FAILED payment share their own window (a failure-target hit moments before
+// cannot keep them unasked); a repeat within it that finds the payment still FAILED is
+// flagged and audited (once per window) and answered as PENDING. Returns the payment as stored (or
+// as it must be shown).
 Expected<Payment> ConfirmForRedirect(const Services& s, const PaymentGateway* gateway,
-                                     const Payment& payment, Time now) {
-  if (payment.status != PaymentStatus::kPending || gateway == nullptr) return payment;
-  auto confirmed = ConfirmPayment(s.store, *gateway, payment, PaymentCause::kCallback, now);
+                                     const Payment& payment, Time now, bool paid_claim = false,
+                                     PaymentCause cause = PaymentCause::kCallback) {
+  const bool late = paid_claim && payment.status == PaymentStatus::kFailed;
+  if ((payment.status != PaymentStatus::kPending && !late) || gateway == nullptr) return payment;
+  auto claimed = s.store.ClaimLookup(payment.id, kAnonymousLookupWindow, now, late);
+  if (!claimed) return claimed.error();
+  if (!claimed.value()) {
+    if (!late) return payment;
+    // Another paid redirect for it asked the gateway moments ago: its answer, if stored, wins.
+    if (auto fresh = s.store.FindPayment(payment.id);
+        fresh && fresh->status != PaymentStatus::kFailed) {
+      return fresh.value();
+    }
+    auto audited = s.store.AuditPaymentOnce(
+        payment.id, PaymentCause::kCallback,
+        "paid redirect for a FAILED payment; the gateway was asked moments ago, look again", true,
+        kRejectedAuditWindow, now);
+    if (!audited) return audited.error();
+    Payment shown = payment;
+    shown.status = PaymentStatus::kPending;
+    return shown;
+  }
+  auto confirmed = ConfirmPayment(s.store, *gateway, payment, cause, now, paid_claim);
   if (!confirmed) return confirmed.error();
+  if (late && confirmed->failure != CallFailure::kNone &&
+      confirmed->state.payment.status == PaymentStatus::kFailed) {
+    // The gateway could not confirm it now: not answered from the stored FAILED either.
+    auto audited = s.store.AuditPaymentOnce(
+        payment.id, PaymentCause::kCallback,
+        "paid redirect for a FAILED payment; the gateway could not be asked: " + confirmed->detail,
+        true, kRejectedAuditWindow, now);
+    if (!audited) return audited.error();
+    Payment shown = confirmed->state.payment;
+    shown.status = PaymentStatus::kPending;
+    return shown;
+  }
   return confirmed->state.payment;
+}
+
+// Store::OpenPayment for an init. An open payment it offers again is first asked about at its
+// gateway (at most once per payment per kAnonymousLookupWindow, cause init): one the payer
+// cancelled or paid meanwhile is not offered again, and another is opened instead.
+Expected<OpenedPayment> OpenOrOfferAgain(const Services& s, const Call& call, Provider provider,
+                                         const PaymentGateway* gateway, const std::string& plan,
+                                         const std::string& nonce) {
+  for (int attempt = 0;; ++attempt) {
+    auto opened = s.store.OpenPayment(call.org_id(), provider, plan, nonce,
+                                      call.now + kInitiateGrace, Limits(s.config), call.now);
+    if (!opened || !opened->reused || attempt == 2) return opened;
+    auto after =
+        ConfirmForRedirect(s, gateway, opened->payment, call.now, false, PaymentCause::kInit);
+    if (!after) return after.error();
+    if (after->status == PaymentStatus::kPending) return OpenedPayment{after.value(), true};
+  }
 }
 
 // The transaction_uuid a (possibly forged) eSewa `data` names, read without trusting it: only
@@ -199,6 +290,38 @@ std::optional<std::string> ClaimedEsewaUuid(std::string data) {
   return uuid;
 }
 
+// The answer to Khalti's init, for a new payment (201) or an open one offered again (200).
+Json KhaltiInitBody(const Payment& p, const std::string& pidx, const std::string& payment_url) {
+  return {{"payment_id", p.id},
+          {"provider", "KHALTI"},
+          {"plan", p.plan},
+          {"amount", p.amount_paisa / 100},
+          {"amount_paisa", p.amount_paisa},
+          {"status", to_string(p.status)},
+          {"pidx", pidx},
+          {"payment_url", payment_url},
+          {"expires_at", OptTime(p.expires_at)}};
+}
+
+// The answer to eSewa's init: the signed form for the payment's transaction_uuid, its
+// failure_url naming it by its unguessable ref (never the sequential id).
+Json EsewaInitBody(const Services& s, const Payment& p) {
+  const std::string base = WithoutTrailingSlash(s.config.public_url);
+  const auto form = EsewaFormFields(s.esewa->config(), p.amount_paisa, p.reference_id.value_or(""),
+                                    base + "/billing/esewa/callback/",
+                                    base + "/billing/esewa/failure/?ref=" + p.ref);
+  Json fields = Json::object();
+  for (const auto& [name, value] : form) fields[name] = value;
+  return {{"payment_id", p.id},
+          {"provider", "ESEWA"},
+          {"plan", p.plan},
+          {"amount", p.amount_paisa / 100},
+          {"amount_paisa", p.amount_paisa},
+          {"status", to_string(p.status)},
+          {"form_url", s.esewa->config().form_url},
+          {"fields", std::move(fields)}};
+}
+
 }  // namespace
 
 // POST /billing/khalti/init/ {"plan"}.
@@ -211,10 +334,15 @@ Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call) {
   auto nonce = RandomHex(6);
   if (!nonce) return nonce.error();
 
-  auto created = s.store.CreatePayment(call.org_id(), Provider::kKhalti, *plan.value(),
-                                       nonce.value(), call.now + kInitiateGrace, call.now);
-  if (!created) return created.error();
-  const Payment& payment = created.value();
+  auto opened =
+      OpenOrOfferAgain(s, call, Provider::kKhalti, s.khalti, *plan.value(), nonce.value());
+  if (!opened) return opened.error();
+  if (opened->reused) {
+    // The payer's open payment of this plan, still payable: the same page again.
+    const Payment& p = opened->payment;
+    return Reply{200, KhaltiInitBody(p, p.reference_id.value_or(""), p.payment_url.value_or(""))};
+  }
+  const Payment& payment = opened->payment;
   const Plan* priced = s.catalog.FindPlan(payment.plan);
 
   KhaltiInitiateRequest request;
@@ -250,18 +378,9 @@ Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call) {
 
   const KhaltiInitiated& k = *initiated.value;
   auto attached = s.store.AttachGatewayReference(payment.id, k.pidx, k.expires_at,
-                                                 now + kFirstCheck, now);
+                                                 now + kFirstCheck, now, k.payment_url);
   if (!attached) return attached.error();
-  return Reply{201,
-               {{"payment_id", attached->id},
-                {"provider", "KHALTI"},
-                {"plan", attached->plan},
-                {"amount", attached->amount_paisa / 100},
-                {"amount_paisa", attached->amount_paisa},
-                {"status", to_string(attached->status)},
-                {"pidx", k.pidx},
-                {"payment_url", k.payment_url},
-                {"expires_at", OptTime(attached->expires_at)}}};
+  return Reply{201, KhaltiInitBody(attached.value(), k.pidx, k.payment_url)};
 }
 
 // POST /billing/khalti/verify/ {"payment_id", "pidx" | "token"}.
@@ -293,28 +412,29 @@ Expected<Reply> KhaltiVerifyHandler(const Services& s, const Call& call) {
   return VerifyPayment(s, call, s.khalti, Provider::kKhalti, state.value());
 }
 
-// GET /billing/khalti/callback/?pidx=...&status=...&purchase_order_id=... (Khalti's redirect).
-// Nothing in the query is trusted: the payment is looked up at Khalti exactly as verify does.
+// GET /billing/khalti/callback/?pidx=...&status=... (Khalti's redirect). Only the pidx counts
+// (unguessable, Khalti's own); purchase_order_id and the rest of the query are not trusted.
+// The payment is looked up at Khalti exactly as verify does, at most once per payment per
+// kAnonymousLookupWindow; status=Completed for a payment we had FAILED asks Khalti again
+// (a late payment activates, flagged for review). An unknown pidx redirects to the generic
+// failure page without any lookup.
 Expected<Reply> KhaltiCallbackHandler(const Services& s, const Call& call) {
-  const auto unknown = [&] {
+  const auto unknown = [&](std::string_view why) {
+    NoteRejected("/billing/khalti/callback/", why, call.now);
     return Redirect(s, "failure.html", "status=UNKNOWN&reason=unknown_payment");
   };
   const auto pidx = call.query.find("pidx");
   if (pidx == call.query.end() || pidx->second.empty() || pidx->second.size() > 200) {
-    return unknown();
+    return unknown("no pidx");
   }
   auto found = s.store.FindPaymentByReference(Provider::kKhalti, pidx->second);
   if (!found) {
-    if (found.error().kind == ErrorKind::kNotFound) return unknown();
+    if (found.error().kind == ErrorKind::kNotFound) return unknown("unknown pidx");
     return found.error();
   }
-  const Payment& payment = found.value();
-  if (const auto order = call.query.find("purchase_order_id");
-      order != call.query.end() && !order->second.empty() &&
-      order->second != payment.purchase_order_id) {
-    return unknown();
-  }
-  auto after = ConfirmForRedirect(s, s.khalti, payment, call.now);
+  const auto status = call.query.find("status");
+  const bool paid_claim = status != call.query.end() && status->second == "Completed";
+  auto after = ConfirmForRedirect(s, s.khalti, found.value(), call.now, paid_claim);
   if (!after) return after.error();
   // A gateway failure leaves it PENDING: the success page says so and polls.
   return RedirectFor(s, after.value());
@@ -329,34 +449,22 @@ Expected<Reply> EsewaInitHandler(const Services& s, const Call& call) {
   if (s.esewa == nullptr) return GatewayOff("eSewa");
   auto nonce = RandomHex(6);
   if (!nonce) return nonce.error();
-  auto created = s.store.CreatePayment(call.org_id(), Provider::kEsewa, *plan.value(),
-                                       nonce.value(), call.now + kInitiateGrace, call.now);
-  if (!created) return created.error();
-  const Payment& payment = created.value();
+  auto opened = OpenOrOfferAgain(s, call, Provider::kEsewa, s.esewa, *plan.value(), nonce.value());
+  if (!opened) return opened.error();
+  // The payer's open payment of this plan, still payable: the same signed form again.
+  if (opened->reused) return Reply{200, EsewaInitBody(s, opened->payment)};
+  const Payment& payment = opened->payment;
   // Unique per attempt (a retry is a new payment), letters, digits and '-' only.
   auto random = RandomHex(8);
   if (!random) return random.error();
   const std::string uuid = std::to_string(payment.id) + "-" + random.value();
   const Time now = s.now();
-  auto attached =
-      s.store.AttachGatewayReference(payment.id, uuid, now + kEsewaSession, now + kFirstCheck, now);
+  // expires_at: when the payer's eSewa session can have ended (ESEWA_SESSION_MINUTES).
+  auto attached = s.store.AttachGatewayReference(
+      payment.id, uuid, EsewaSessionEnd(payment.created_at, s.esewa->session()), now + kFirstCheck,
+      now);
   if (!attached) return attached.error();
-
-  const std::string base = WithoutTrailingSlash(s.config.public_url);
-  const auto form = EsewaFormFields(
-      s.esewa->config(), attached->amount_paisa, uuid, base + "/billing/esewa/callback/",
-      base + "/billing/esewa/failure/?payment_id=" + std::to_string(attached->id));
-  Json fields = Json::object();
-  for (const auto& [name, value] : form) fields[name] = value;
-  return Reply{201,
-               {{"payment_id", attached->id},
-                {"provider", "ESEWA"},
-                {"plan", attached->plan},
-                {"amount", attached->amount_paisa / 100},
-                {"amount_paisa", attached->amount_paisa},
-                {"status", to_string(attached->status)},
-                {"form_url", s.esewa->config().form_url},
-                {"fields", std::move(fields)}}};
+  return Reply{201, EsewaInitBody(s, attached.value())};
 }
 
 // POST /billing/esewa/verify/ {"payment_id"}: as Khalti's verify.
@@ -378,26 +486,25 @@ Expected<Reply> EsewaVerifyHandler(const Services& s, const Call& call) {
 // product code) or nothing happens; the status API, asked with the STORED amount and uuid,
 // decides.
 Expected<Reply> EsewaCallbackHandler(const Services& s, const Call& call) {
-  const auto rejected = [&](const std::string& reason, std::optional<int64_t> id) {
-    return Redirect(s, "failure.html",
-                    (id ? "payment_id=" + std::to_string(*id) + "&" : std::string()) +
-                        "status=UNKNOWN&reason=" + reason);
+  // A rejected redirect names no payment: its caller proved nothing.
+  const auto rejected = [&](const std::string& reason) {
+    NoteRejected("/billing/esewa/callback/", reason, call.now);
+    return Redirect(s, "failure.html", "status=UNKNOWN&reason=" + reason);
   };
   const auto data = call.query.find("data");
   if (data == call.query.end() || data->second.empty() || data->second.size() > kMaxEsewaData ||
       s.esewa == nullptr) {
-    return rejected("invalid_signature", std::nullopt);
+    return rejected("invalid_signature");
   }
   const EsewaSuccessCheck checked = CheckEsewaSuccess(s.esewa->config(), data->second);
   if (!checked.value) {
-    // Nothing changes. If the data names one of our payments, the attempt is on its record.
-    std::optional<int64_t> id;
+    // Nothing changes. If the data names one of our payments, the attempt is on its record,
+    // at most once per payment per kRejectedAuditWindow (repeats are only counted).
     if (const auto uuid = ClaimedEsewaUuid(data->second)) {
       if (auto found = s.store.FindPaymentByReference(Provider::kEsewa, *uuid)) {
-        id = found->id;
-        if (auto r = s.store.AuditPayment(found->id, PaymentCause::kCallback,
-                                          "rejected esewa data: " + checked.error, false,
-                                          call.now);
+        if (auto r = s.store.AuditPaymentOnce(found->id, PaymentCause::kCallback,
+                                              "rejected esewa data: " + checked.error, false,
+                                              kRejectedAuditWindow, call.now);
             !r) {
           return r.error();
         }
@@ -405,12 +512,12 @@ Expected<Reply> EsewaCallbackHandler(const Services& s, const Call& call) {
         return found.error();
       }
     }
-    return rejected("invalid_signature", id);
+    return rejected("invalid_signature");
   }
   const EsewaSuccess& success = *checked.value;
   auto found = s.store.FindPaymentByReference(Provider::kEsewa, success.transaction_uuid);
   if (!found) {
-    if (found.error().kind == ErrorKind::kNotFound) return rejected("unknown_payment", std::nullopt);
+    if (found.error().kind == ErrorKind::kNotFound) return rejected("unknown_payment");
     return found.error();
   }
   const Payment& payment = found.value();
@@ -426,27 +533,34 @@ Expected<Reply> EsewaCallbackHandler(const Services& s, const Call& call) {
       return r.error();
     }
   }
-  auto after = ConfirmForRedirect(s, s.esewa, payment, call.now);
+  // eSewa signed COMPLETE: even a payment we had FAILED is asked about again (a late payment).
+  auto after = ConfirmForRedirect(s, s.esewa, payment, call.now, success.status == "COMPLETE");
   if (!after) return after.error();
   return RedirectFor(s, after.value());
 }
 
-// GET /billing/esewa/failure/?payment_id=... (eSewa's failure_url: failed, cancelled or still
-// pending; it carries no signed data). The status API decides; the user may have paid after all.
+// GET /billing/esewa/failure/?ref=... (eSewa's failure_url: failed, cancelled or still
+// pending; it carries no signed data). The payment is named by its unguessable ref; the old
+// sequential ?payment_id= and an unknown ref get the generic failure page, with no lookup and
+// nothing about any payment. The status API decides (the user may have paid after all), at
+// most once per payment per kAnonymousLookupWindow; eSewa's NOT_FOUND within the payer's
+// session keeps the payment PENDING.
 Expected<Reply> EsewaFailureHandler(const Services& s, const Call& call) {
-  const auto unknown = [&] {
+  const auto unknown = [&](std::string_view why) {
+    NoteRejected("/billing/esewa/failure/", why, call.now);
     return Redirect(s, "failure.html", "status=UNKNOWN&reason=unknown_payment");
   };
-  const auto given = call.query.find("payment_id");
-  if (given == call.query.end()) return unknown();
-  const auto id = ParsePaymentId(Json(given->second));
-  if (!id) return unknown();
-  auto found = s.store.FindPayment(*id);
+  const auto given = call.query.find("ref");
+  if (given == call.query.end()) {
+    return unknown(call.query.count("payment_id") != 0 ? "payment_id refused" : "no ref");
+  }
+  if (given->second.empty() || given->second.size() > 64) return unknown("bad ref");
+  auto found = s.store.FindPaymentByRef(given->second);
   if (!found) {
-    if (found.error().kind == ErrorKind::kNotFound) return unknown();
+    if (found.error().kind == ErrorKind::kNotFound) return unknown("unknown ref");
     return found.error();
   }
-  if (found->provider != Provider::kEsewa) return unknown();
+  if (found->provider != Provider::kEsewa) return unknown("not an eSewa payment");
   auto after = ConfirmForRedirect(s, s.esewa, found.value(), call.now);
   if (!after) return after.error();
   return FailureRedirectFor(s, after.value());

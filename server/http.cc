@@ -42,6 +42,11 @@ void SendError(httplib::Response& res, const Error& e) {
   res.status = HttpStatus(e.kind);
   res.set_content(RenderJson(e.ToJson()), kJsonType);
   t_facts.code = std::string(CodeName(e.kind));
+  // 429 rate_limited (and any error saying when to come back) carries Retry-After.
+  if (const auto it = e.extra.find("retry_after");
+      e.extra.is_object() && it != e.extra.end() && it->is_number_integer()) {
+    res.set_header("Retry-After", std::to_string(it->get<int64_t>()));
+  }
 }
 
 // The error for a status httplib decided on its own.

@@ -147,9 +147,25 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
 )sql";
 
+// Payments an anonymous caller names by an unguessable ref instead of the sequential id; the
+// lookup and audit coalescing of anonymous paths; Khalti's payment page, to offer an open
+// payment again. Existing payments get a ref too.
+constexpr std::string_view kPaymentRefs = R"sql(
+ALTER TABLE payments ADD COLUMN ref TEXT;
+ALTER TABLE payments ADD COLUMN payment_url TEXT;
+ALTER TABLE payments ADD COLUMN last_checked_at INTEGER;  -- last lookup from an anonymous path
+ALTER TABLE payments ADD COLUMN last_audit_at INTEGER;    -- last audit of a rejected callback
+ALTER TABLE payments ADD COLUMN last_late_check_at INTEGER;  -- last lookup for a paid-after-FAILED redirect
+UPDATE payments SET ref = 'pay_' || lower(hex(randomblob(16))) WHERE ref IS NULL;
+CREATE UNIQUE INDEX payments_ref ON payments(ref) WHERE ref IS NOT NULL;
+CREATE INDEX payments_open ON payments(org_id, status, provider, plan);
+CREATE INDEX payments_org_created ON payments(org_id, created_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "core", kCore},
     {2, "payments", kPayments},
+    {3, "payment_refs", kPaymentRefs},
 };
 
 }  // namespace

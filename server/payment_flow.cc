@@ -5,10 +5,12 @@
 namespace sima::server {
 
 Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gateway,
-                                      const Payment& payment, PaymentCause cause, Time now) {
+                                      const Payment& payment, PaymentCause cause, Time now,
+                                      bool recheck_failed) {
   Confirmation out;
   out.state.payment = payment;
-  if (payment.status != PaymentStatus::kPending || !payment.reference_id) {
+  const bool late = recheck_failed && payment.status == PaymentStatus::kFailed;
+  if ((payment.status != PaymentStatus::kPending && !late) || !payment.reference_id) {
     if (payment.status == PaymentStatus::kPending) {
       out.failure = CallFailure::kRejected;
       out.detail = "the payment was not initiated at " + std::string(gateway.name());
@@ -16,11 +18,10 @@ Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gatewa
     return out;
   }
   // The gateway call happens outside any transaction: the write lock is never held meanwhile.
-  const GatewayLookup lookup = gateway.Lookup(payment);
+  const GatewayLookup lookup = gateway.Lookup(payment, now);
   if (!lookup.answer) {
     // Another request may have decided the payment meanwhile: then that decision is the answer.
-    if (auto fresh = store.FindPayment(payment.id);
-        fresh && fresh->status != PaymentStatus::kPending) {
+    if (auto fresh = store.FindPayment(payment.id); fresh && fresh->status != payment.status) {
       auto same = store.ApplyPaymentOutcome(
           payment.id, std::nullopt,
           GatewayAnswer{GatewayUnreachable(std::string(to_string(lookup.failure))), lookup.detail,

@@ -19,11 +19,14 @@ struct Confirmation {
 };
 
 // Looks `payment` up through `gateway` and applies the answer with `cause`. A payment that is
-// not PENDING is returned as stored without calling the gateway. A payment without a gateway
-// reference is left as is (failure kRejected). Errors: storage failures only.
+// not PENDING is returned as stored without calling the gateway, except a FAILED one when
+// `recheck_failed` (a signed or claimed "paid" redirect for it): then the gateway is asked,
+// and a paid answer activates it with needs_attention (sima::Apply). A payment without a
+// gateway reference is left as is (failure kRejected). Errors: storage failures only.
 // REQUIRES: gateway.provider() == payment.provider.
 Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gateway,
-                                      const Payment& payment, PaymentCause cause, Time now);
+                                      const Payment& payment, PaymentCause cause, Time now,
+                                      bool recheck_failed = false);
 
 // A GatewayAnswer for a failure at initiate time: the payment can never be paid (no pidx
 // reached anyone), so it fails with `reason`.

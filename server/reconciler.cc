@@ -7,7 +7,6 @@
 namespace sima::server {
 namespace {
 
-constexpr int64_t kBatch = 32;
 // How long past its expiry a payment is still looked up before a human is asked.
 constexpr std::chrono::hours kGiveUpAfterExpiry{24};
 
@@ -25,12 +24,21 @@ void Reconciler::Start(std::chrono::milliseconds interval) {
 }
 
 int Reconciler::RunOnce() {
-  auto due = store_.DuePendingPayments(now_(), kBatch);
+  auto due = store_.DuePendingPayments(now_(), kBatch, kPerOrg);
   if (!due) {
     Log({{"msg", "reconciler: cannot read pending payments"}, {"error", due.error().message}});
     return 0;
   }
   int looked = 0;
+  if (!due->empty()) {
+    Json orgs = Json::object();
+    Json ids = Json::array();
+    for (const Payment& p : due.value()) {
+      orgs[p.org_id] = orgs.value(p.org_id, 0) + 1;
+      ids.push_back(p.id);
+    }
+    Log({{"msg", "reconciler: pass"}, {"orgs", std::move(orgs)}, {"payment_ids", std::move(ids)}});
+  }
   for (const Payment& p : due.value()) {
     const Time now = now_();
     ++looked;

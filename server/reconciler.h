@@ -19,12 +19,18 @@ class Reconciler {
   Reconciler(Store& store, PaymentGateways gateways, NowFn now);
   ~Reconciler() { Stop(); }
 
-  // One pass over the payments due now: each is looked up and applied with cause
-  // "reconciler"; one still pending is rescheduled (RecheckBackoff). A payment that never got
+  // One pass over the payments due now, at most kBatch, fair across organizations: round-robin
+  // with at most kPerOrg of one organization (Store::DuePendingPayments), so one
+  // organization's backlog never delays another's payment. Each is looked up and applied with
+  // cause "reconciler"; one still pending is rescheduled (RecheckBackoff). A pass that looked
+  // at payments logs which, per organization. A payment that never got
   // a gateway reference (the server stopped during initiate) is failed: nobody can pay it.
   // One still pending a day after it expired is no longer looked at and needs attention.
   // Returns how many payments were looked at.
   int RunOnce();
+
+  static constexpr int64_t kBatch = 32;
+  static constexpr int64_t kPerOrg = 8;
 
   void Start(std::chrono::milliseconds interval);
   void Stop() { worker_.Stop(); }

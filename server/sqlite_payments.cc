@@ -3,9 +3,11 @@
 // subscription) is sdk/'s; this file only stores the results, in one transaction each.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "mail/confirmation.h"
+#include "sima/crypto.h"
 #include "sqlite_store.h"
 
 namespace sima::server {
@@ -19,7 +21,7 @@ Time FromSecs(int64_t s) { return Time{std::chrono::seconds{s}}; }
 constexpr const char* kPaymentColumns =
     "id, org_id, provider, plan, amount_paisa, status, reason, reference_id, purchase_order_id, "
     "transaction_id, needs_attention, expires_at, created_at, updated_at, next_check_at, "
-    "check_attempts";
+    "check_attempts, ref, payment_url, last_checked_at";
 
 std::optional<std::string> OptText(const sqlite::Stmt& s, int c) {
   if (s.IsNull(c)) return std::nullopt;
@@ -48,6 +50,9 @@ Payment ReadPayment(const sqlite::Stmt& s) {
   p.updated_at = FromSecs(s.Int(13));
   p.next_check_at = OptTime(s, 14);
   p.check_attempts = s.Int(15);
+  p.ref = OptText(s, 16).value_or("");
+  p.payment_url = OptText(s, 17);
+  p.last_checked_at = OptTime(s, 18);
   return p;
 }
 
@@ -119,17 +124,28 @@ Expected<Payment> SqliteStore::CreatePayment(const std::string& org_id, Provider
     if (Status s = CanBuy(catalog_, state->subscription, plan, now); !s.ok()) {
       return Error::FromStatus(s);
     }
+    return InsertPayment(db, org_id, provider, plan, order_nonce, first_check, now);
+  });
+}
+
+Expected<Payment> SqliteStore::InsertPayment(Db& db, const std::string& org_id, Provider provider,
+                                             const std::string& plan,
+                                             const std::string& order_nonce, Time first_check,
+                                             Time now) {
+  {
     const Plan* priced = catalog_.FindPlan(plan);
     if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
     {
       // A placeholder order id keeps the UNIQUE column satisfied until the id is known.
       auto q = db.Prepare(
           "INSERT INTO payments(org_id, provider, plan, amount_paisa, status, purchase_order_id, "
-          "created_at, updated_at, next_check_at) VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)");
+          "created_at, updated_at, next_check_at, ref) "
+          "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?)");
       if (!q) return q.error();
       (*q)->Bind(1, org_id).Bind(2, to_string(provider)).Bind(3, priced->code);
       (*q)->Bind(4, priced->price_paisa).Bind(5, "new_" + order_nonce).Bind(6, Secs(now));
       (*q)->Bind(7, Secs(now)).Bind(8, Secs(first_check));
+      (*q)->Bind(9, "pay_" + crypto::RandomToken(22));
       if (auto r = (*q)->Run(); !r) return r.error();
     }
     const int64_t id = sqlite3_last_insert_rowid(db.get());
@@ -149,17 +165,16 @@ Expected<Payment> SqliteStore::CreatePayment(const std::string& org_id, Provider
       return r.error();
     }
     return payment;
-  });
+  }
 }
 
-Expected<Payment> SqliteStore::AttachGatewayReference(int64_t payment_id,
-                                                      const std::string& reference_id,
-                                                      std::optional<Time> expires_at,
-                                                      Time next_check_at, Time now) {
+Expected<Payment> SqliteStore::AttachGatewayReference(
+    int64_t payment_id, const std::string& reference_id, std::optional<Time> expires_at,
+    Time next_check_at, Time now, const std::optional<std::string>& payment_url) {
   return Write<Payment>(Durability::kFull, [&](Db& db) -> Expected<Payment> {
     auto q = db.Prepare(
-        "UPDATE payments SET reference_id = ?, expires_at = ?, next_check_at = ?, updated_at = ? "
-        "WHERE id = ? AND status = 'PENDING' AND reference_id IS NULL");
+        "UPDATE payments SET reference_id = ?, expires_at = ?, next_check_at = ?, updated_at = ?, "
+        "payment_url = ? WHERE id = ? AND status = 'PENDING' AND reference_id IS NULL");
     if (!q) return q.error();
     (*q)->Bind(1, reference_id);
     if (expires_at) {
@@ -167,7 +182,8 @@ Expected<Payment> SqliteStore::AttachGatewayReference(int64_t payment_id,
     } else {
       (*q)->BindNull(2);
     }
-    (*q)->Bind(3, Secs(next_check_at)).Bind(4, Secs(now)).Bind(5, payment_id);
+    (*q)->Bind(3, Secs(next_check_at)).Bind(4, Secs(now));
+    (*q)->BindOptional(5, payment_url).Bind(6, payment_id);
     if (auto r = (*q)->Run(); !r) return r.error();
     if (db.changes() == 0) {
       auto p = LoadPayment(db, payment_id);
@@ -241,7 +257,8 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(
     }
 
     // The move. The guard on the previous status makes a lost race impossible to miss.
-    bool attention = payment.needs_attention || answer.outcome.needs_attention;
+    // A late payment of a FAILED one (t.needs_attention) activates and asks for review.
+    bool attention = payment.needs_attention || answer.outcome.needs_attention || t.needs_attention;
     std::string reason = t.reason;
     std::optional<Activation> activation;
     if (t.activate) {
@@ -266,6 +283,12 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(
       if (db.changes() != 1) return Error::Internal("the payment changed under its transaction");
     }
     std::string detail = gateway;
+    if (t.from == PaymentStatus::kFailed && t.to == PaymentStatus::kSuccess) {
+      detail =
+          Join(detail, "paid after it had failed (" +
+                           (payment.reason.empty() ? std::string("no reason") : payment.reason) +
+                           "): activated, needs review");
+    }
     if (t.activate && !activation) detail = Join(detail, reason + " (a pricier plan is active)");
     if (auto r = InsertEvent(db, payment, now, cause, t.from, t.to, detail); !r) return r.error();
     out.changed = true;
@@ -383,12 +406,176 @@ Expected<Payment> SqliteStore::FindPaymentByReference(Provider provider,
   return rows->front();
 }
 
-Expected<std::vector<Payment>> SqliteStore::DuePendingPayments(Time now, int64_t limit) {
+Expected<std::vector<Payment>> SqliteStore::DuePendingPayments(Time now, int64_t limit,
+                                                               int64_t per_org) {
   std::lock_guard lock(write_mu_);
-  return QueryPayments(*db_,
-                       "WHERE status = 'PENDING' AND next_check_at IS NOT NULL AND "
-                       "next_check_at <= ? ORDER BY next_check_at, id LIMIT ?",
-                       [&](sqlite::Stmt& q) { q.Bind(1, Secs(now)).Bind(2, limit); });
+  // Round-robin across organizations: rank each organization's due payments by when they
+  // fell due, then take every organization's first, then every one's second, ...
+  auto q = db_->Prepare(
+      std::string("SELECT ") + kPaymentColumns +
+      " FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY next_check_at, id) "
+      "AS turn FROM payments WHERE status = 'PENDING' AND next_check_at IS NOT NULL AND "
+      "next_check_at <= ?) WHERE turn <= ? ORDER BY turn, next_check_at, id LIMIT ?");
+  if (!q) return q.error();
+  (*q)->Bind(1, Secs(now)).Bind(2, per_org).Bind(3, limit);
+  std::vector<Payment> out;
+  for (;;) {
+    auto row = (*q)->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(ReadPayment(**q));
+  }
+  return out;
+}
+
+Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Provider provider,
+                                                 const std::string& plan,
+                                                 const std::string& order_nonce, Time first_check,
+                                                 const PaymentLimits& limits, Time now) {
+  const auto rate_limited = [](std::string message, int64_t retry_after) {
+    Error e{ErrorKind::kRateLimited, std::move(message)};
+    e.extra = {{"retry_after", std::max<int64_t>(retry_after, 1)}};
+    return e;
+  };
+  return Write<OpenedPayment>(Durability::kFull, [&](Db& db) -> Expected<OpenedPayment> {
+    auto state = LoadUsage(db, org_id, now);
+    if (!state) return state.error();
+    if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
+    if (Status s = CanBuy(catalog_, state->subscription, plan, now); !s.ok()) {
+      return Error::FromStatus(s);
+    }
+    const Plan* priced = catalog_.FindPlan(plan);
+    if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
+    // The payer's open payment for the same thing, if it can still be paid: offered again.
+    auto open =
+        QueryPayments(db,
+                      "WHERE org_id = ? AND status = 'PENDING' AND provider = ? AND "
+                      "plan = ? AND reference_id IS NOT NULL ORDER BY id DESC LIMIT 20",
+                      [&](sqlite::Stmt& q) {
+                        q.Bind(1, org_id).Bind(2, to_string(provider)).Bind(3, priced->code);
+                      });
+    if (!open) return open.error();
+    for (const Payment& p : open.value()) {
+      if (provider == Provider::kKhalti && !p.payment_url) continue;
+      if (PayerMayStillPay(p.provider, p.created_at, p.expires_at, now, limits.esewa_session,
+                           limits.reuse_margin)) {
+        return OpenedPayment{p, true};
+      }
+    }
+    // The same payment being started right now (its gateway reference is on its way): the
+    // payer is asked to come back in a moment and is then offered it, instead of a second one.
+    {
+      auto q = db.Prepare(
+          "SELECT COUNT(*) FROM payments WHERE org_id = ? AND status = 'PENDING' AND "
+          "provider = ? AND plan = ? AND reference_id IS NULL AND created_at > ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, org_id).Bind(2, to_string(provider)).Bind(3, priced->code);
+      (*q)->Bind(4, Secs(now) - 30);
+      auto row = (*q)->Step();
+      if (!row) return row.error();
+      if ((*q)->Int(0) > 0) {
+        return rate_limited("a payment of this plan is being started; retry in a moment", 1);
+      }
+    }
+    // New payments per minute, per organization.
+    {
+      auto q = db.Prepare(
+          "SELECT COUNT(*), MIN(created_at) FROM payments WHERE org_id = ? AND created_at > ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, org_id).Bind(2, Secs(now) - 60);
+      auto row = (*q)->Step();
+      if (!row) return row.error();
+      const int64_t recent = (*q)->Int(0);
+      if (recent >= limits.per_minute) {
+        const int64_t oldest = (*q)->IsNull(1) ? Secs(now) : (*q)->Int(1);
+        return rate_limited(
+            "too many payments started; at most " + std::to_string(limits.per_minute) + " a minute",
+            oldest + 61 - Secs(now));
+      }
+    }
+    // Open payments at once, per organization.
+    {
+      auto q = db.Prepare("SELECT COUNT(*) FROM payments WHERE org_id = ? AND status = 'PENDING'");
+      if (!q) return q.error();
+      (*q)->Bind(1, org_id);
+      auto row = (*q)->Step();
+      if (!row) return row.error();
+      if ((*q)->Int(0) >= limits.open_max) {
+        return rate_limited("too many open payments; at most " + std::to_string(limits.open_max) +
+                                " may wait to be paid at once: pay or abandon one first",
+                            60);
+      }
+    }
+    auto created = InsertPayment(db, org_id, provider, plan, order_nonce, first_check, now);
+    if (!created) return created.error();
+    return OpenedPayment{std::move(created).value(), false};
+  });
+}
+
+Expected<Payment> SqliteStore::FindPaymentByRef(const std::string& ref) {
+  std::lock_guard lock(write_mu_);
+  auto rows = QueryPayments(*db_, "WHERE ref = ?", [&](sqlite::Stmt& q) { q.Bind(1, ref); });
+  if (!rows) return rows.error();
+  if (rows->empty()) return Error::NotFound("no payment with this reference");
+  return rows->front();
+}
+
+Expected<bool> SqliteStore::ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
+                                        bool late) {
+  const int64_t since = Secs(now) - window.count();
+  const std::string column = late ? "last_late_check_at" : "last_checked_at";
+  {
+    // Most repeats stop here, without joining the write queue.
+    std::lock_guard lock(write_mu_);
+    auto q = db_->Prepare("SELECT " + column + " FROM payments WHERE id = ?");
+    if (!q) return q.error();
+    (*q)->Bind(1, payment_id);
+    auto row = (*q)->Step();
+    if (!row) return row.error();
+    if (!*row) return Error::NotFound("no payment with this id");
+    if (!(*q)->IsNull(0) && (*q)->Int(0) > since) return false;
+  }
+  return Write<bool>(Durability::kNormal, [&](Db& db) -> Expected<bool> {
+    auto q = db.Prepare("UPDATE payments SET " + column + " = ? WHERE id = ? AND (" + column +
+                        " IS NULL OR " + column + " <= ?)");
+    if (!q) return q.error();
+    (*q)->Bind(1, Secs(now)).Bind(2, payment_id).Bind(3, since);
+    if (auto r = (*q)->Run(); !r) return r.error();
+    return db.changes() == 1;
+  });
+}
+
+Expected<bool> SqliteStore::AuditPaymentOnce(int64_t payment_id, PaymentCause cause,
+                                             const std::string& detail, bool needs_attention,
+                                             std::chrono::seconds window, Time now) {
+  const int64_t since = Secs(now) - window.count();
+  {
+    std::lock_guard lock(write_mu_);
+    auto q = db_->Prepare("SELECT last_audit_at FROM payments WHERE id = ?");
+    if (!q) return q.error();
+    (*q)->Bind(1, payment_id);
+    auto row = (*q)->Step();
+    if (!row) return row.error();
+    if (!*row) return Error::NotFound("no payment with this id");
+    if (!(*q)->IsNull(0) && (*q)->Int(0) > since) return false;
+  }
+  return Write<bool>(Durability::kFull, [&](Db& db) -> Expected<bool> {
+    auto p = LoadPayment(db, payment_id);
+    if (!p) return p.error();
+    auto q = db.Prepare(
+        "UPDATE payments SET last_audit_at = ?, "
+        "needs_attention = CASE WHEN ? THEN 1 ELSE needs_attention END "
+        "WHERE id = ? AND (last_audit_at IS NULL OR last_audit_at <= ?)");
+    if (!q) return q.error();
+    (*q)->Bind(1, Secs(now)).Bind(2, int64_t{needs_attention ? 1 : 0}).Bind(3, payment_id);
+    (*q)->Bind(4, since);
+    if (auto r = (*q)->Run(); !r) return r.error();
+    if (db.changes() != 1) return false;
+    if (auto r = InsertEvent(db, *p, now, cause, p->status, p->status, detail); !r) {
+      return r.error();
+    }
+    return true;
+  });
 }
 
 ExpectedDone SqliteStore::AuditPayment(int64_t payment_id, PaymentCause cause,

@@ -92,9 +92,10 @@ class SqliteStore final : public Store {
   Expected<Payment> CreatePayment(const std::string& org_id, Provider provider,
                                   const std::string& plan, const std::string& order_nonce,
                                   Time first_check, Time now) override;
-  Expected<Payment> AttachGatewayReference(int64_t payment_id, const std::string& reference_id,
-                                           std::optional<Time> expires_at, Time next_check_at,
-                                           Time now) override;
+  Expected<Payment> AttachGatewayReference(
+      int64_t payment_id, const std::string& reference_id, std::optional<Time> expires_at,
+      Time next_check_at, Time now,
+      const std::optional<std::string>& payment_url = std::nullopt) override;
   Expected<AppliedOutcome> ApplyPaymentOutcome(int64_t payment_id,
                                                const std::optional<std::string>& org_id,
                                                const GatewayAnswer& answer, PaymentCause cause,
@@ -108,7 +109,18 @@ class SqliteStore final : public Store {
   Expected<Payment> FindPayment(int64_t payment_id) override;
   Expected<Payment> FindPaymentByReference(Provider provider,
                                            const std::string& reference_id) override;
-  Expected<std::vector<Payment>> DuePendingPayments(Time now, int64_t limit) override;
+  Expected<std::vector<Payment>> DuePendingPayments(Time now, int64_t limit,
+                                                    int64_t per_org = INT64_MAX) override;
+  Expected<OpenedPayment> OpenPayment(const std::string& org_id, Provider provider,
+                                      const std::string& plan, const std::string& order_nonce,
+                                      Time first_check, const PaymentLimits& limits,
+                                      Time now) override;
+  Expected<Payment> FindPaymentByRef(const std::string& ref) override;
+  Expected<bool> ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
+                             bool late = false) override;
+  Expected<bool> AuditPaymentOnce(int64_t payment_id, PaymentCause cause, const std::string& detail,
+                                  bool needs_attention, std::chrono::seconds window,
+                                  Time now) override;
   ExpectedDone ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
                                Time now) override;
   Expected<std::vector<OutboxEmail>> ClaimDueEmails(Time now, Time lease_until,
@@ -131,6 +143,10 @@ class SqliteStore final : public Store {
   // a new usage period, which is how activation resets usage.
   ExpectedDone SaveSubscription(sqlite::Db& db, const std::string& org_id,
                                 const Subscription& sub, Time now);
+  // CreatePayment's body (an org call already counted by the caller).
+  Expected<Payment> InsertPayment(sqlite::Db& db, const std::string& org_id, Provider provider,
+                                  const std::string& plan, const std::string& order_nonce,
+                                  Time first_check, Time now);
   // A payment by id within a Write body; kNotFound when none.
   Expected<Payment> LoadPayment(sqlite::Db& db, int64_t payment_id);
   // Gate + Count for one api call (see Store).

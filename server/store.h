@@ -18,6 +18,7 @@
 //    kUnavailable / kInternal for storage failures.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -130,6 +131,27 @@ struct Payment {
   Time updated_at{};
   std::optional<Time> next_check_at;  // the reconciler's next lookup (PENDING only)
   int64_t check_attempts = 0;
+  // The unguessable reference anonymous callers (the eSewa failure target) name the payment
+  // by: "pay_" + 22 base62 characters (131 random bits). Never the sequential id.
+  std::string ref;
+  std::optional<std::string> payment_url;  // Khalti's payment page, to offer it again
+  std::optional<Time> last_checked_at;     // the last gateway lookup from an anonymous path
+};
+
+// What OpenPayment allows an organization (the settings ESEWA_SESSION_MINUTES,
+// SIMA_OPEN_PAYMENTS_MAX, SIMA_INIT_PER_MINUTE).
+struct PaymentLimits {
+  int64_t open_max = 5;     // open PENDING payments at once
+  int64_t per_minute = 10;  // payments created in any 60 s
+  std::chrono::seconds esewa_session{3600};
+  // An open payment is offered again only with at least this long left to pay it.
+  std::chrono::seconds reuse_margin{300};
+};
+
+// OpenPayment's result: a new payment, or an open one offered again (`reused`).
+struct OpenedPayment {
+  Payment payment;
+  bool reused = false;
 };
 
 // A payment with its organization's subscription, read in one transaction.
@@ -228,10 +250,10 @@ class Store {
   // Stores the gateway's reference (Khalti pidx) and expiry of a PENDING payment and when the
   // reconciler should first look it up. kNotFound when no such payment; kConflict when it is
   // no longer PENDING or already has a reference.
-  virtual Expected<Payment> AttachGatewayReference(int64_t payment_id,
-                                                   const std::string& reference_id,
-                                                   std::optional<Time> expires_at,
-                                                   Time next_check_at, Time now) = 0;
+  virtual Expected<Payment> AttachGatewayReference(
+      int64_t payment_id, const std::string& reference_id, std::optional<Time> expires_at,
+      Time next_check_at, Time now,
+      const std::optional<std::string>& payment_url = std::nullopt) = 0;
   // The exactly-once step. In one transaction: re-reads the payment, runs sima::Apply; when
   // the payment moves, stores it (guarded by its previous status) with an audit event; on the
   // first move to SUCCESS runs sima::Activate on the subscription, saves it (a new start
@@ -261,12 +283,42 @@ class Store {
   virtual Expected<Payment> FindPayment(int64_t payment_id) = 0;
   virtual Expected<Payment> FindPaymentByReference(Provider provider,
                                                    const std::string& reference_id) = 0;
-  // PENDING payments whose next_check_at <= now, earliest first, at most `limit`.
-  virtual Expected<std::vector<Payment>> DuePendingPayments(Time now, int64_t limit) = 0;
+  // PENDING payments whose next_check_at <= now, at most `limit`, fair across organizations:
+  // round-robin (every organization's earliest due payment, then every one's second, ...)
+  // and at most `per_org` of one organization, so one organization's thousands of pending
+  // payments never delay another's.
+  virtual Expected<std::vector<Payment>> DuePendingPayments(Time now, int64_t limit,
+                                                            int64_t per_org = INT64_MAX) = 0;
   // Sets when a still-PENDING payment is looked up next (nullopt: never again, flagged for
   // attention) and counts the attempt.
   virtual ExpectedDone ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
                                        Time now) = 0;
+
+  // An org call, CreatePayment for a payer who is about to pay: an open PENDING payment of the
+  // same organization, plan and provider that has its gateway reference and can still be
+  // paid (sima::PayerMayStillPay with limits.reuse_margin) is returned again (`reused`, no
+  // write). Otherwise a new one is created unless the same payment is being started (created
+  // in the last 30 s, no gateway reference yet: kRateLimited, retry after 1 s), the
+  // organization created `per_minute` payments in the last 60 s or has `open_max` open ones:
+  // then kRateLimited with extra "retry_after" (seconds).
+  virtual Expected<OpenedPayment> OpenPayment(const std::string& org_id, Provider provider,
+                                              const std::string& plan,
+                                              const std::string& order_nonce, Time first_check,
+                                              const PaymentLimits& limits, Time now) = 0;
+  // Not an org call: the payment with this `ref` (kNotFound when none).
+  virtual Expected<Payment> FindPaymentByRef(const std::string& ref) = 0;
+  // Coalesces gateway lookups from anonymous paths (callbacks, the failure target): true and
+  // last_checked_at = now when no such lookup of this payment happened within `window`, else
+  // false and nothing changes. Not durable (a lost claim only allows one more lookup).
+  // `late`: a paid redirect for a FAILED payment, coalesced only with other such redirects
+  // (last_late_check_at), so a failure-target hit moments earlier cannot keep it unasked.
+  virtual Expected<bool> ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
+                                     bool late = false) = 0;
+  // AuditPayment at most once per payment per `window` (repeated forged callbacks for one
+  // payment): false when one was written within the window and nothing was written now.
+  virtual Expected<bool> AuditPaymentOnce(int64_t payment_id, PaymentCause cause,
+                                          const std::string& detail, bool needs_attention,
+                                          std::chrono::seconds window, Time now) = 0;
 
   // --- e-mail outbox ---
   // Unsent e-mails due at `now`, oldest first; each is leased until `lease_until` so a second

@@ -92,6 +92,36 @@ Outcome FromEsewaStatus(std::optional<std::string_view> status, int64_t reported
   return Make(Action::kKeepPending, "unknown_status", true);
 }
 
+Time EsewaSessionEnd(Time created_at, std::chrono::seconds session) { return created_at + session; }
+
+Outcome FromEsewaStatusAt(std::optional<std::string_view> status, int64_t reported_paisa,
+                          int64_t expected_paisa, Time created_at, Time now,
+                          std::chrono::seconds session) {
+  // eSewa also says NOT_FOUND for a uuid it has not seen yet: the payer may be on their way.
+  if (status && *status == "NOT_FOUND" && now < EsewaSessionEnd(created_at, session)) {
+    return Make(Action::kKeepPending, "NOT_FOUND");
+  }
+  return FromEsewaStatus(status, reported_paisa, expected_paisa);
+}
+
+Outcome FromKhaltiNotFound(std::optional<Time> expires_at, Time created_at, Time now,
+                           std::chrono::seconds fallback_lifetime, std::chrono::seconds grace) {
+  const Time expiry = expires_at ? *expires_at : created_at + fallback_lifetime;
+  if (now < expiry + grace) return Make(Action::kKeepPending, "not_found");
+  return Make(Action::kFail, "not_found");
+}
+
+bool PayerMayStillPay(Provider provider, Time created_at, std::optional<Time> expires_at, Time now,
+                      std::chrono::seconds esewa_session, std::chrono::seconds margin) {
+  switch (provider) {
+    case Provider::kKhalti:
+      return expires_at && now + margin < *expires_at;
+    case Provider::kEsewa:
+      return now + margin < EsewaSessionEnd(created_at, esewa_session);
+  }
+  return false;
+}
+
 Outcome GatewayUnreachable(std::string reason) {
   return Outcome{Action::kKeepPending, std::move(reason), false};
 }
@@ -139,7 +169,12 @@ Result<Transition> Apply(PaymentStatus current, const Outcome& outcome) {
         case Action::kFail:
         case Action::kRefund:
         case Action::kKeepPending: return stay(already);
-        case Action::kActivate: return illegal(PaymentStatus::kSuccess);
+        // Paid after we had failed it: the money was taken, the payer gets the plan, and a
+        // human reviews the earlier failure (see Apply in payment.h).
+        case Action::kActivate:
+          t.needs_attention = true;
+          t.reason = "paid_after_failure";
+          return move(PaymentStatus::kSuccess);
       }
       break;
     case PaymentStatus::kRefunded:

@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -63,6 +64,11 @@ struct Simulator::Impl {
   std::map<std::string, EsewaPayment> esewa;    // by transaction_uuid
 
   Courier courier;
+
+  // Calls that reached the lookup APIs (GET /_sim/stats; reset by POST /_sim/reset), so tests
+  // and benchmarks can count what a merchant asks.
+  std::atomic<long long> khalti_lookups{0};
+  std::atomic<long long> esewa_status_checks{0};
 
   std::mutex stop_mu;
   std::condition_variable stop_cv;

@@ -88,7 +88,14 @@ void install_control(Simulator::Impl& sim) {
     sim.khalti.clear();
     sim.esewa.clear();
     sim.faults = sim.options.faults;
+    sim.khalti_lookups = 0;
+    sim.esewa_status_checks = 0;
     send_json(res, 200, json{{"status", "reset"}});
+  });
+  s.Get(R"(/_sim/stats/?)", [&sim](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200,
+              json{{"khalti_lookups", sim.khalti_lookups.load()},
+                   {"esewa_status_checks", sim.esewa_status_checks.load()}});
   });
   s.Get(R"(/_sim/payments/?)", [&sim](const httplib::Request&, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(sim.mu);

@@ -61,6 +61,7 @@ void status_check(Simulator::Impl& sim, const httplib::Request& req, httplib::Re
 void install_esewa_status(Simulator::Impl& sim) {
   sim.server.Get(R"(/api/epay/transaction/status/?)",
                  [&sim](const httplib::Request& req, httplib::Response& res) {
+                   ++sim.esewa_status_checks;
                    status_check(sim, req, res);
                  });
 }

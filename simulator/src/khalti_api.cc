@@ -198,6 +198,7 @@ void initiate(Simulator::Impl& sim, const httplib::Request& req, httplib::Respon
 }
 
 void lookup(Simulator::Impl& sim, const httplib::Request& req, httplib::Response& res) {
+  ++sim.khalti_lookups;
   int delay_ms = 0;
   {
     std::lock_guard<std::mutex> lock(sim.mu);

@@ -43,7 +43,11 @@ TEST_F(IntegrationKhaltiRace, FiftyVerifiesAndCallbacksActivateOnceAndAgree) {
   }
   const std::string success =
       "http://app.test/demo/success.html?payment_id=" + std::to_string(id) + "&status=SUCCESS";
-  for (const std::string& l : locations) EXPECT_EQ(l, success);
+  // Callbacks share one Khalti lookup per few seconds: the others answer from the payment as
+  // stored, which is SUCCESS or, a moment earlier, PENDING (the success page then polls).
+  const std::string pending =
+      "http://app.test/demo/success.html?payment_id=" + std::to_string(id) + "&status=PENDING";
+  for (const std::string& l : locations) EXPECT_TRUE(l == success || l == pending) << l;
   ExpectActivatedOnce(key, "PRO");
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM subscriptions WHERE plan = 'PRO'"), 1);
   EXPECT_TRUE(Json::parse(verify_answers[0])["subscription"]["end_date"].is_string());

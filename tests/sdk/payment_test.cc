@@ -155,8 +155,6 @@ TEST(PaymentMachine, RefusesEachIllegalMove) {
   const Case cases[] = {
       {PaymentStatus::kSuccess, FromKhaltiLookup("Expired", kPro, kPro),
        "a SUCCESS payment cannot become FAILED (gateway said fail: Expired)"},
-      {PaymentStatus::kFailed, FromKhaltiLookup("Completed", kPro, kPro),
-       "a FAILED payment cannot become SUCCESS (gateway said activate)"},
       {PaymentStatus::kRefunded, FromKhaltiLookup("Completed", kPro, kPro),
        "a REFUNDED payment cannot become SUCCESS (gateway said activate)"},
       {PaymentStatus::kRefunded, FromEsewaStatus("CANCELED", kPro, kPro),
@@ -180,6 +178,105 @@ TEST(PaymentMachine, NamesRoundTrip) {
   EXPECT_EQ(ParseProvider("ESEWA"), Provider::kEsewa);
   EXPECT_FALSE(ParseProvider("PAYPAL").has_value());
   EXPECT_EQ(to_string(Provider::kEsewa), "ESEWA");
+}
+
+}  // namespace
+}  // namespace sima
+
+namespace sima {
+namespace {
+
+constexpr int64_t kPrice = 390000;
+const Time kInit = Time{std::chrono::seconds{1'800'000'000}};
+constexpr std::chrono::seconds kHour{3600};
+
+TEST(PaymentPayerWindow, EsewaNotFoundFailsOnlyAfterTheSessionCanHaveEnded) {
+  struct Case {
+    const char* status;
+    std::chrono::seconds since_init;
+    Action action;
+  };
+  const Case cases[] = {
+      {"NOT_FOUND", std::chrono::seconds{5}, Action::kKeepPending},
+      {"NOT_FOUND", std::chrono::seconds{120}, Action::kKeepPending},
+      {"NOT_FOUND", kHour - std::chrono::seconds{1}, Action::kKeepPending},
+      {"NOT_FOUND", kHour, Action::kFail},
+      {"NOT_FOUND", 30 * kHour, Action::kFail},
+      // eSewa's own final words do not wait for the session.
+      {"CANCELED", std::chrono::seconds{5}, Action::kFail},
+      {"FULL_REFUND", std::chrono::seconds{5}, Action::kRefund},
+      // Never failures, however late.
+      {"PENDING", 30 * kHour, Action::kKeepPending},
+      {"AMBIGUOUS", 30 * kHour, Action::kKeepPending},
+      {"COMPLETE", std::chrono::seconds{5}, Action::kActivate},
+      {"COMPLETE", 30 * kHour, Action::kActivate},
+  };
+  for (const Case& c : cases) {
+    const Outcome o =
+        FromEsewaStatusAt(c.status, kPrice, kPrice, kInit, kInit + c.since_init, kHour);
+    EXPECT_EQ(o.action, c.action) << c.status << " after " << c.since_init.count() << " s";
+  }
+  EXPECT_EQ(FromEsewaStatusAt("NOT_FOUND", 0, kPrice, kInit, kInit + std::chrono::seconds{5}, kHour)
+                .reason,
+            "NOT_FOUND");
+  // The outage body is never a failure.
+  EXPECT_EQ(FromEsewaStatusAt(std::nullopt, 0, kPrice, kInit, kInit + 30 * kHour, kHour).action,
+            Action::kKeepPending);
+}
+
+TEST(PaymentPayerWindow, KhaltiNotFoundFailsOnlyAfterThePidxExpired) {
+  const Time expires = kInit + kHour;
+  const std::chrono::seconds grace{600};
+  EXPECT_EQ(
+      FromKhaltiNotFound(expires, kInit, kInit + std::chrono::seconds{5}, kHour, grace).action,
+      Action::kKeepPending);
+  EXPECT_EQ(
+      FromKhaltiNotFound(expires, kInit, expires + grace - std::chrono::seconds{1}, kHour, grace)
+          .action,
+      Action::kKeepPending);
+  const Outcome late = FromKhaltiNotFound(expires, kInit, expires + grace, kHour, grace);
+  EXPECT_EQ(late.action, Action::kFail);
+  EXPECT_EQ(late.reason, "not_found");
+  // No known expiry: the fallback lifetime counts from init.
+  EXPECT_EQ(FromKhaltiNotFound(std::nullopt, kInit, kInit + kHour, 2 * kHour, grace).action,
+            Action::kKeepPending);
+  EXPECT_EQ(FromKhaltiNotFound(std::nullopt, kInit, kInit + 3 * kHour, 2 * kHour, grace).action,
+            Action::kFail);
+  // Khalti's own Expired is final whenever it comes: Khalti says it only after the lifetime.
+  EXPECT_EQ(FromKhaltiLookup("Expired", 0, kPrice).action, Action::kFail);
+  EXPECT_EQ(FromKhaltiLookup("Initiated", 0, kPrice).action, Action::kKeepPending);
+  EXPECT_EQ(FromKhaltiLookup("Pending", 0, kPrice).action, Action::kKeepPending);
+}
+
+TEST(PaymentPayerWindow, AnOpenPaymentIsOfferedAgainOnlyWhileItCanStillBePaid) {
+  const std::chrono::seconds margin{300};
+  const Time expires = kInit + kHour;
+  EXPECT_TRUE(PayerMayStillPay(Provider::kKhalti, kInit, expires, kInit + std::chrono::seconds{60},
+                               kHour, margin));
+  EXPECT_FALSE(
+      PayerMayStillPay(Provider::kKhalti, kInit, expires, expires - margin, kHour, margin));
+  EXPECT_FALSE(PayerMayStillPay(Provider::kKhalti, kInit, std::nullopt, kInit, kHour, margin));
+  EXPECT_TRUE(PayerMayStillPay(Provider::kEsewa, kInit, std::nullopt,
+                               kInit + std::chrono::seconds{60}, kHour, margin));
+  EXPECT_FALSE(PayerMayStillPay(Provider::kEsewa, kInit, std::nullopt, kInit + kHour - margin,
+                                kHour, margin));
+}
+
+TEST(PaymentMachine, PaidAfterFailureActivatesAndAsksForReview) {
+  const auto t = Apply(PaymentStatus::kFailed, FromEsewaStatus("COMPLETE", kPrice, kPrice));
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->changed);
+  EXPECT_EQ(t->to, PaymentStatus::kSuccess);
+  EXPECT_TRUE(t->activate);
+  EXPECT_TRUE(t->needs_attention);
+  EXPECT_EQ(t->reason, "paid_after_failure");
+  // Not for the amount we asked: it stays FAILED.
+  const auto wrong = Apply(PaymentStatus::kFailed, FromEsewaStatus("COMPLETE", kPrice - 1, kPrice));
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_FALSE(wrong->changed);
+  // A normal activation needs no review.
+  EXPECT_FALSE(
+      Apply(PaymentStatus::kPending, FromEsewaStatus("COMPLETE", kPrice, kPrice))->needs_attention);
 }
 
 }  // namespace

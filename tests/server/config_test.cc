@@ -66,6 +66,23 @@ TEST(ServerConfig, RefusesBadValues) {
   EXPECT_FALSE(LoadConfig({}, Env({{"SIMA_LISTEN", "h:99999"}})).ok());
   EXPECT_FALSE(LoadConfig({}, Env({{"SIMA_MAX_BODY", "12x"}})).ok());
   EXPECT_FALSE(LoadConfig({}, Env({{"SIMA_THREADS", "0"}})).ok());
+  // A session window too short to reach eSewa in would fail payers who are on their way.
+  EXPECT_FALSE(LoadConfig({}, Env({{"ESEWA_SESSION_MINUTES", "5"}})).ok());
+  EXPECT_FALSE(LoadConfig({}, Env({{"SIMA_OPEN_PAYMENTS_MAX", "0"}})).ok());
+}
+
+TEST(ServerConfig, PaymentTimingAndLimits) {
+  auto d = LoadConfig({}, Env({}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->config.esewa_session_minutes, 60);
+  EXPECT_EQ(d->config.init_per_minute, 10);
+  EXPECT_EQ(d->config.open_payments_max, 5);
+  auto c = LoadConfig({"--open-payments-max=7"},
+                      Env({{"ESEWA_SESSION_MINUTES", "90"}, {"SIMA_INIT_PER_MINUTE", "3"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->config.esewa_session_minutes, 90);
+  EXPECT_EQ(c->config.init_per_minute, 3);
+  EXPECT_EQ(c->config.open_payments_max, 7);
 }
 
 TEST(ServerConfig, HelpListsEveryVariableAndNoSecret) {

@@ -38,6 +38,9 @@ struct Config {
   std::string cors_origins;                            // SIMA_CORS_ORIGINS: extra, comma-separated
   int64_t reconcile_interval_ms = 5000;                // SIMA_RECONCILE_INTERVAL_MS
   int64_t outbox_interval_ms = 1000;                   // SIMA_OUTBOX_INTERVAL_MS
+  int64_t idempotency_ttl_seconds = 86400;             // SIMA_IDEMPOTENCY_TTL
+  int64_t sessions_per_key = 1000;                     // SIMA_SESSIONS_PER_KEY
+  int64_t wal_limit_bytes = 64 * 1024 * 1024;          // SIMA_WAL_LIMIT
 };
 
 // The folder .eml files go to: mail_dir, or "mail" beside the database file.

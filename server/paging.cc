@@ -62,7 +62,8 @@ Expected<PageRequest> ReadPageRequest(const Call& call) {
     }
     page.limit = n;
   }
-  if (const auto it = call.query.find("cursor"); it != call.query.end()) {
+  // An empty cursor is no cursor (HTTP clients may send "cursor=" for the first page).
+  if (const auto it = call.query.find("cursor"); it != call.query.end() && !it->second.empty()) {
     page.after = DecodeCursor(it->second);
     if (!page.after) {
       return Error::Validation("cursor", "cursor must be a next_cursor this list returned");

@@ -186,7 +186,9 @@ void SqliteStore::BoundWal() {
     page_bytes_ = size ? *size + 24 : 4096 + 24;  // a WAL frame: 24-byte header + one page
   }
   if (static_cast<int64_t>(wal_frames_) * page_bytes_ <= options_.wal_limit) return;
-  // TRUNCATE waits (busy_timeout) for the background checkpoint, if it is running.
+  // SQLite refuses a second checkpointer at once (SQLITE_BUSY, without waiting), so the
+  // background pass is waited for here; TRUNCATE then waits (busy_timeout) for readers.
+  std::lock_guard running(ckpt_run_mu_);
   if (sqlite3_wal_checkpoint_v2(db_->get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
                                 nullptr) == SQLITE_OK) {
     wal_frames_ = 0;
@@ -205,8 +207,11 @@ void SqliteStore::StartCheckpointer(const std::string& path) {
       if (ckpt_stop_) break;
       lock.unlock();
       // PASSIVE never blocks the writer; it copies what it can and fsyncs the database file.
-      sqlite3_wal_checkpoint_v2((*db)->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                nullptr);
+      {
+        std::lock_guard running(ckpt_run_mu_);
+        sqlite3_wal_checkpoint_v2((*db)->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+      }
       lock.lock();
     }
   });

@@ -197,6 +197,7 @@ class SqliteStore final : public Store {
   int64_t page_bytes_ = 0;  // bytes of one WAL frame, read once
 
   std::mutex ckpt_mu_;
+  std::mutex ckpt_run_mu_;  // one checkpoint at a time: the background pass or BoundWal
   std::condition_variable ckpt_cv_;
   bool ckpt_stop_ = false;
   std::thread ckpt_thread_;

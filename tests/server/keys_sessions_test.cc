@@ -48,6 +48,37 @@ TEST_F(ServerKeys, RevokedKeyIsRefusedAtOnceAndEveryItsSessionEnds) {
   EXPECT_EQ(Status(s3), 200);
 }
 
+TEST_F(ServerKeys, AnotherInstanceRefusesARevokedKeyWithinOneSecond) {
+  const Json org = CreateOrg();
+  const std::string key = org["api_key"];
+  const std::string session = Session(key);
+  // A second server on the same database, as behind a load balancer.
+  App::Options options;
+  options.config = config_;
+  options.now = clock_.AsFn();
+  options.access_log = [](std::string_view) {};
+  options.background = false;
+  auto other = App::Create(options);
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  auto other_port = (*other)->Bind();
+  ASSERT_TRUE(other_port.ok());
+  std::thread serving([&] { (*other)->Listen(); });
+  httplib::Client cli("127.0.0.1", *other_port);
+  auto status = [&](const std::string& token) {
+    auto r = cli.Get("/billing/usage/", {{"Authorization", "Bearer " + token}});
+    return r ? r->status : 0;
+  };
+  while (!(*other)->running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(status(key), 200);  // now cached there
+  EXPECT_EQ(status(session), 200);
+  ASSERT_EQ(Revoke(org["org_id"], org["key_id"]).status, 200);
+  clock_.Advance(std::chrono::seconds{1});  // the stated bound
+  EXPECT_EQ(status(key), 401);
+  EXPECT_EQ(status(session), 401);
+  (*other)->Stop();
+  serving.join();
+}
+
 TEST_F(ServerKeys, RotationKeepsBothKeysUntilTheOldOneIsRevoked) {
   const Json org = CreateOrg();
   const std::string org_id = org["org_id"];

@@ -2,6 +2,7 @@
 // keys are pruned in bounded batches, the WAL is cut back by the writer.
 #include <sys/stat.h>
 
+#include "auth.h"
 #include "migrations.h"
 #include "server_fixture.h"
 #include "sqlite_store.h"
@@ -116,6 +117,37 @@ TEST(ServerStoreWal, StaysWithinTheLimitUnderConcurrentWrites) {
   // One batch may land past the limit before the writer cuts the WAL back.
   EXPECT_LE(largest.load(), options.wal_limit + 2 * 1024 * 1024);
   EXPECT_GT(largest.load(), 0);
+}
+
+TEST(ServerMigrations, KeysOfAnOlderDatabaseGetIdsAndRevokingEndsTheirSessions) {
+  TempDir dir;
+  const std::string path = dir.path() + "/old.db";
+  {
+    auto db = sqlite::Db::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(Migrate(**db, Migrations().first(2)).ok());  // a database from before keys had ids
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO organizations(id, name, created_at) VALUES "
+                           "('org_00000000000000000001', 'Old', 1);"
+                           "INSERT INTO api_keys(key_hash, org_id, created_at) VALUES "
+                           "('h1', 'org_00000000000000000001', 1);"
+                           "INSERT INTO sessions(token_hash, org_id, created_at, expires_at) "
+                           "VALUES ('s1', 'org_00000000000000000001', 1, 4000000000)")
+                    .ok());
+  }
+  auto store = SqliteStore::Open({path}, Catalog::Default());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto keys = (*store)->ListSecretKeys("org_00000000000000000001", {});
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->items.size(), 1u);
+  EXPECT_TRUE(HasIdShape(keys->items[0].key_id, "key"));
+  EXPECT_EQ(keys->items[0].prefix, "sk_");
+  EXPECT_EQ((*store)->FindSecretKey("h1")->key_id, keys->items[0].key_id);
+  const Time now{std::chrono::seconds{1767225600}};
+  auto revoked = (*store)->RevokeKeyById("org_00000000000000000001", keys->items[0].key_id, now);
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(revoked->ended_session_hashes, std::vector<std::string>{"s1"});
+  EXPECT_FALSE((*store)->FindSession("s1", now).ok());
 }
 
 TEST(ServerMigrations, AVersionBelowTheNewestAppliedIsStillApplied) {

@@ -44,10 +44,8 @@ const std::vector<Option>& Options() {
       {"SMTP_URL", "SMTP server (smtp://host:port); unset = .eml files in SIMA_MAIL_DIR", true,
        &Config::smtp_url},
       {"MAIL_FROM", "sender of e-mails", false, &Config::mail_from},
-      {"SIMA_MAIL_DIR",
-       "folder for .eml files when SMTP_URL is unset; unset = mail/ beside "
-       "the database",
-       false, &Config::mail_dir},
+      {"SIMA_MAIL_DIR", "folder for .eml files when SMTP_URL is unset; unset = mail/ beside "
+       "the database", false, &Config::mail_dir},
       {"SIMA_OUTBOX_DIR", "another name for SIMA_MAIL_DIR", false, &Config::mail_dir},
       {"SIMA_CORS_ORIGINS", "more browser origins allowed by CORS, comma-separated", false,
        &Config::cors_origins},
@@ -55,16 +53,12 @@ const std::vector<Option>& Options() {
        false, nullptr, &Config::reconcile_interval_ms, 10, 3600000},
       {"SIMA_OUTBOX_INTERVAL_MS", "how often the e-mail outbox is looked at, milliseconds", false,
        nullptr, &Config::outbox_interval_ms, 10, 3600000},
-      {"SIMA_IDEMPOTENCY_TTL",
-       "seconds an idempotency key is remembered; a repeat after "
-       "that counts again",
+      {"SIMA_IDEMPOTENCY_TTL", "seconds an idempotency key is remembered; later it counts again",
        false, nullptr, &Config::idempotency_ttl_seconds, 60, 366 * 24 * 3600},
       {"SIMA_SESSIONS_PER_KEY", "browser sessions kept per secret key; one more ends the oldest",
        false, nullptr, &Config::sessions_per_key, 1, 1000000},
-      {"SIMA_WAL_LIMIT",
-       "bytes the SQLite WAL may reach before the writer checkpoints and "
-       "truncates it",
-       false, nullptr, &Config::wal_limit_bytes, 1024 * 1024, int64_t{1} << 40},
+      {"SIMA_WAL_LIMIT", "bytes the SQLite WAL may reach before the writer truncates it", false,
+       nullptr, &Config::wal_limit_bytes, 1024 * 1024, int64_t{1} << 40},
   };
   return options;
 }

@@ -119,6 +119,26 @@ TEST(ServerStoreWal, StaysWithinTheLimitUnderConcurrentWrites) {
   EXPECT_GT(largest.load(), 0);
 }
 
+TEST(ServerBoundsConfig, SettingsComeFromTheEnvironmentAndFlagsWithinRange) {
+  auto env = [](const char* name) -> const char* {
+    if (std::string_view(name) == "SIMA_WAL_LIMIT") return "2097152";
+    if (std::string_view(name) == "SIMA_IDEMPOTENCY_TTL") return "600";
+    return nullptr;
+  };
+  auto c = LoadConfig({"--sessions-per-key=3"}, env);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->config.wal_limit_bytes, 2097152);
+  EXPECT_EQ(c->config.idempotency_ttl_seconds, 600);
+  EXPECT_EQ(c->config.sessions_per_key, 3);
+  auto defaults = LoadConfig({}, [](const char*) -> const char* { return nullptr; });
+  EXPECT_EQ(defaults->config.wal_limit_bytes, 64 * 1024 * 1024);
+  EXPECT_EQ(defaults->config.idempotency_ttl_seconds, 86400);
+  EXPECT_EQ(defaults->config.sessions_per_key, 1000);
+  EXPECT_FALSE(LoadConfig({"--sessions-per-key=0"}, env).ok());
+  EXPECT_FALSE(LoadConfig({"--wal-limit=1000"}, env).ok());
+  EXPECT_FALSE(LoadConfig({"--idempotency-ttl=5"}, env).ok());
+}
+
 TEST(ServerMigrations, KeysOfAnOlderDatabaseGetIdsAndRevokingEndsTheirSessions) {
   TempDir dir;
   const std::string path = dir.path() + "/old.db";

@@ -51,7 +51,11 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   std::unique_ptr<App> app(new App(std::move(options), std::move(catalog)));
   const Config& config = app->options_.config;
 
-  auto store = SqliteStore::Open({config.db}, app->catalog_);
+  SqliteStore::Options store_options{config.db};
+  store_options.idempotency_ttl = std::chrono::seconds{config.idempotency_ttl_seconds};
+  store_options.sessions_per_key = config.sessions_per_key;
+  store_options.wal_limit = config.wal_limit_bytes;
+  auto store = SqliteStore::Open(store_options, app->catalog_);
   if (!store) return store.error();
   app->store_ = std::move(store).value();
   app->auth_ = std::make_unique<Authenticator>(*app->store_, app->options_.now);
@@ -90,6 +94,8 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   if (app->options_.background) {
     app->reconciler_->Start(std::chrono::milliseconds{config.reconcile_interval_ms});
     app->outbox_->Start(std::chrono::milliseconds{config.outbox_interval_ms});
+    app->pruner_ = std::make_unique<Periodic>();
+    app->pruner_->Start(kPruneInterval, [app = app.get()] { (void)app->PruneOnce(); });
   }
 
   app->log_ = app->options_.access_log;
@@ -133,6 +139,7 @@ App::~App() {
   if (http_ && http_->is_running()) http_->stop();
   http_.reset();
   // The background threads use the store: they stop before it closes.
+  if (pruner_) pruner_->Stop();
   if (reconciler_) reconciler_->Stop();
   if (outbox_) outbox_->Stop();
   reconciler_.reset();
@@ -167,6 +174,10 @@ Expected<int> App::Bind() {
     ::listen(fd, 1024);
   }
   return port;
+}
+
+Expected<PruneResult> App::PruneOnce() {
+  return store_->Prune(options_.now(), kPruneBatch, kPruneMaxBatches);
 }
 
 bool App::Listen() { return http_->listen_after_bind(); }

@@ -7,8 +7,9 @@
 //   ...
 //   (*app)->Stop(); t.join();                   // in-flight requests finish first
 //
-// Create() also starts two background threads (Options::background): the reconciler (pending
-// payments) and the e-mail outbox sender. The destructor stops them before closing the DB.
+// Create() also starts three background threads (Options::background): the reconciler
+// (pending payments), the e-mail outbox sender and the pruning job (PruneOnce). The destructor
+// stops them before closing the DB.
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include "clock.h"
 #include "config.h"
 #include "http.h"
+#include "periodic.h"
 #include "sima/catalog.h"
 #include "sqlite_store.h"
 
@@ -66,6 +68,14 @@ class App {
   Reconciler& reconciler() { return *reconciler_; }
   OutboxSender& outbox() { return *outbox_; }
 
+  // The pruning job (every kPruneInterval in the background): expired sessions and
+  // idempotency keys past SIMA_IDEMPOTENCY_TTL, kPruneBatch rows per transaction, at most
+  // kPruneMaxBatches transactions per pass (a backlog is worked off over several passes).
+  static constexpr std::chrono::milliseconds kPruneInterval{60000};
+  static constexpr int64_t kPruneBatch = 1000;
+  static constexpr int64_t kPruneMaxBatches = 100;
+  Expected<PruneResult> PruneOnce();
+
  private:
   App(Options options, Catalog catalog);
   Options options_;
@@ -77,6 +87,7 @@ class App {
   std::unique_ptr<EsewaGateway> esewa_gateway_;  // null: ESEWA_SECRET_KEY unset (eSewa off)
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<OutboxSender> outbox_;
+  std::unique_ptr<Periodic> pruner_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<httplib::Server> http_;
   LogSink log_;

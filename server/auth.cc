@@ -75,15 +75,15 @@ Expected<Principal> Authenticator::Authenticate(std::string_view token) {
       if (it->second.expires_at && now >= *it->second.expires_at) {
         return Unauthorized("the session has expired");
       }
-      return Principal{it->second.org_id, it->second.session};
+      return Principal{it->second.org_id, it->second.session, it->second.key_id, hash};
     }
   }
   auto found = key ? store_.FindSecretKey(hash) : store_.FindSession(hash, now);
   if (!found) return found.error();
   std::unique_lock lock(mu_);
   if (cache_.size() >= kMaxCached) cache_.clear();
-  cache_[hash] = Entry{found->org_id, session, found->expires_at, now};
-  return Principal{found->org_id, session};
+  cache_[hash] = Entry{found->org_id, found->key_id, session, found->expires_at, now};
+  return Principal{found->org_id, session, found->key_id, hash};
 }
 
 void Authenticator::Forget(const std::string& hash) {

@@ -33,16 +33,20 @@ bool HasIdShape(std::string_view text, std::string_view prefix, size_t hex_digit
 // Who made a call.
 struct Principal {
   std::string org_id;
-  bool via_session = false;  // st_ token (browser) rather than sk_ key (backend)
+  bool via_session = false;     // st_ token (browser) rather than sk_ key (backend)
+  std::string key_id = {};      // the secret key's id ("" for a session)
+  std::string token_hash = {};  // SHA-256 hex of the credential (to end this session)
 };
 
-// Resolves bearer tokens to organizations, caching what the store says by token hash so the
-// hot path does not query the database. A cached secret key is re-checked after `ttl`
-// (revocations by another instance show within it; Forget() makes one here immediate);
-// a cached session is refused from its expires_at on, by the injected clock.
+// Resolves bearer tokens to organizations, caching what the store says by token hash for
+// `ttl` so a burst of calls does not query the database for each. A revocation on this
+// instance is immediate (the revoking handler calls Forget for the key and every session it
+// ended); another instance sharing the database sees it within `ttl` (1 s), the bound the
+// docs state. A cached session is refused from its expires_at on, by the injected clock.
 class Authenticator {
  public:
-  Authenticator(Store& store, NowFn now, std::chrono::seconds ttl = std::chrono::seconds{30});
+  static constexpr std::chrono::seconds kDefaultTtl{1};
+  Authenticator(Store& store, NowFn now, std::chrono::seconds ttl = kDefaultTtl);
 
   // The principal for `token` (the text after "Bearer "): kUnauthorized when malformed,
   // unknown, revoked or expired. Never logs or keeps the token itself.
@@ -53,6 +57,7 @@ class Authenticator {
  private:
   struct Entry {
     std::string org_id;
+    std::string key_id;
     bool session = false;
     std::optional<Time> expires_at;
     Time checked_at{};

@@ -61,6 +61,12 @@ const std::vector<Option>& Options() {
        nullptr, &Config::init_per_minute, 1, 100000},
       {"SIMA_OPEN_PAYMENTS_MAX", "open (PENDING) payments an organization may have at once",
        false, nullptr, &Config::open_payments_max, 1, 100000},
+      {"SIMA_IDEMPOTENCY_TTL", "seconds an idempotency key is remembered; later it counts again",
+       false, nullptr, &Config::idempotency_ttl_seconds, 60, 366 * 24 * 3600},
+      {"SIMA_SESSIONS_PER_KEY", "browser sessions kept per secret key; one more ends the oldest",
+       false, nullptr, &Config::sessions_per_key, 1, 1000000},
+      {"SIMA_WAL_LIMIT", "bytes the SQLite WAL may reach before the writer truncates it", false,
+       nullptr, &Config::wal_limit_bytes, 1024 * 1024, int64_t{1} << 40},
   };
   return options;
 }

@@ -41,6 +41,9 @@ struct Config {
   int64_t esewa_session_minutes = 60;  // ESEWA_SESSION_MINUTES: NOT_FOUND fails only after this
   int64_t init_per_minute = 10;        // SIMA_INIT_PER_MINUTE: payment inits per org per minute
   int64_t open_payments_max = 5;       // SIMA_OPEN_PAYMENTS_MAX: open PENDING payments per org
+  int64_t idempotency_ttl_seconds = 86400;             // SIMA_IDEMPOTENCY_TTL
+  int64_t sessions_per_key = 1000;                     // SIMA_SESSIONS_PER_KEY
+  int64_t wal_limit_bytes = 64 * 1024 * 1024;          // SIMA_WAL_LIMIT
 };
 
 // The folder .eml files go to: mail_dir, or "mail" beside the database file.

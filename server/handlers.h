@@ -14,9 +14,13 @@ Expected<Reply> GetPlans(const Services& s, const Call& call);
 
 // Admin.
 Expected<Reply> CreateOrgHandler(const Services& s, const Call& call);
+Expected<Reply> ListKeysHandler(const Services& s, const Call& call);
+Expected<Reply> CreateKeyHandler(const Services& s, const Call& call);
+Expected<Reply> RevokeKeyHandler(const Services& s, const Call& call);
 
 // Organization.
 Expected<Reply> CreateSessionHandler(const Services& s, const Call& call);
+Expected<Reply> EndSessionHandler(const Services& s, const Call& call);
 Expected<Reply> GetUsage(const Services& s, const Call& call);
 Expected<Reply> CreateInvoiceHandler(const Services& s, const Call& call);
 Expected<Reply> ListInvoicesHandler(const Services& s, const Call& call);

@@ -12,11 +12,26 @@ Expected<Reply> CreateSessionHandler(const Services& s, const Call& call) {
   auto token = NewSessionToken();
   if (!token) return token.error();
   const Time expires_at = call.now + std::chrono::seconds{s.config.session_ttl_seconds};
-  if (auto r = s.store.CreateSession(call.org_id(), Sha256Hex(token.value()), expires_at, call.now);
-      !r) {
-    return r.error();
-  }
+  auto evicted = s.store.CreateSession(call.org_id(), call.principal->key_id,
+                                       Sha256Hex(token.value()), expires_at, call.now);
+  if (!evicted) return evicted.error();
+  // Past SIMA_SESSIONS_PER_KEY the key's oldest sessions ended; they end here at once too.
+  for (const std::string& hash : *evicted) s.auth.Forget(hash);
   return Reply{201, {{"token", token.value()}, {"expires_at", FormatTime(expires_at)}}};
+}
+
+// DELETE /sessions/current/ with a session token: a browser ends its own session (log out).
+// Only that session ends; a secret key is not a session and is refused (403).
+Expected<Reply> EndSessionHandler(const Services& s, const Call& call) {
+  if (!call.principal->via_session) {
+    return Error{ErrorKind::kForbidden, "only a session token can end its own session"};
+  }
+  if (auto r = s.store.EndSession(call.principal->token_hash); !r) {
+    // Ended meanwhile (a revocation, the cap): it is over either way.
+    if (r.error().kind != ErrorKind::kNotFound) return r.error();
+  }
+  s.auth.Forget(call.principal->token_hash);
+  return Reply{204, nullptr};
 }
 
 // GET /billing/usage/: the plan in force, the subscription, the period and one row per feature.

@@ -12,6 +12,7 @@
 #include "gateway/khalti_client.h"
 #include "gateway_adapters.h"
 #include "handlers.h"
+#include "paging.h"
 #include "payment_flow.h"
 #include "sima/crypto.h"
 #include "sima/json.h"
@@ -575,21 +576,15 @@ Expected<Reply> GetPaymentHandler(const Services& s, const Call& call) {
   return Reply{200, PaymentToJson(state->payment)};
 }
 
-// GET /billing/payments/?limit=.
+// GET /billing/payments/?limit=&cursor=.
 Expected<Reply> ListPaymentsHandler(const Services& s, const Call& call) {
-  int64_t limit = 100;
-  if (const auto it = call.query.find("limit"); it != call.query.end()) {
-    const std::string& v = it->second;
-    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
-    if (ec != std::errc() || end != v.data() + v.size() || limit < 1 || limit > 1000) {
-      return Error::Validation("limit", "limit must be an integer from 1 to 1000");
-    }
-  }
-  auto list = s.store.ListPayments(call.org_id(), limit, call.now);
+  auto page = ReadPageRequest(call);
+  if (!page) return page.error();
+  auto list = s.store.ListPayments(call.org_id(), *page, call.now);
   if (!list) return list.error();
   Json items = Json::array();
-  for (const Payment& p : list.value()) items.push_back(PaymentToJson(p));
-  return Reply{200, {{"items", std::move(items)}}};
+  for (const Payment& p : list->items) items.push_back(PaymentToJson(p));
+  return Reply{200, PageBody(std::move(items), list->next)};
 }
 
 }  // namespace sima::server

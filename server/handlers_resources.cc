@@ -3,14 +3,13 @@
 #include <charconv>
 
 #include "handlers.h"
+#include "paging.h"
 #include "validate.h"
 
 namespace sima::server {
 namespace {
 
 constexpr int64_t kMaxAmountPaisa = 1'000'000'000'000;  // 10 billion rupees
-constexpr int64_t kDefaultPage = 100;
-constexpr int64_t kMaxPage = 1000;
 
 Json ToJson(const Invoice& v) {
   return {{"id", v.id},
@@ -28,25 +27,12 @@ Json ToJson(const TeamMember& v) {
   return {{"id", v.id}, {"email", v.email}, {"name", v.name}, {"created_at", FormatTime(v.created_at)}};
 }
 
-// ?limit=N, 1..1000, default 100.
-Expected<int64_t> PageSize(const Call& call) {
-  const auto it = call.query.find("limit");
-  if (it == call.query.end()) return kDefaultPage;
-  int64_t n = 0;
-  const std::string& v = it->second;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > kMaxPage) {
-    return Error::Validation("limit", "limit must be an integer from 1 to 1000");
-  }
-  return n;
-}
-
 template <typename T>
-Expected<Reply> Items(const Expected<std::vector<T>>& list) {
+Expected<Reply> Items(const Expected<Page<T>>& list) {
   if (!list) return list.error();
   Json items = Json::array();
-  for (const T& v : *list) items.push_back(ToJson(v));
-  return Reply{200, {{"items", std::move(items)}}};
+  for (const T& v : list->items) items.push_back(ToJson(v));
+  return Reply{200, PageBody(std::move(items), list->next)};
 }
 
 template <typename T>
@@ -77,9 +63,9 @@ Expected<Reply> CreateInvoiceHandler(const Services& s, const Call& call) {
 }
 
 Expected<Reply> ListInvoicesHandler(const Services& s, const Call& call) {
-  auto n = PageSize(call);
-  if (!n) return n.error();
-  return Items(s.store.ListInvoices(call.org_id(), *n, call.now));
+  auto page = ReadPageRequest(call);
+  if (!page) return page.error();
+  return Items(s.store.ListInvoices(call.org_id(), *page, call.now));
 }
 
 Expected<Reply> GetInvoiceHandler(const Services& s, const Call& call) {
@@ -101,9 +87,9 @@ Expected<Reply> CreateCustomerHandler(const Services& s, const Call& call) {
 }
 
 Expected<Reply> ListCustomersHandler(const Services& s, const Call& call) {
-  auto n = PageSize(call);
-  if (!n) return n.error();
-  return Items(s.store.ListCustomers(call.org_id(), *n, call.now));
+  auto page = ReadPageRequest(call);
+  if (!page) return page.error();
+  return Items(s.store.ListCustomers(call.org_id(), *page, call.now));
 }
 
 Expected<Reply> GetCustomerHandler(const Services& s, const Call& call) {
@@ -125,9 +111,9 @@ Expected<Reply> CreateTeamMemberHandler(const Services& s, const Call& call) {
 }
 
 Expected<Reply> ListTeamMembersHandler(const Services& s, const Call& call) {
-  auto n = PageSize(call);
-  if (!n) return n.error();
-  return Items(s.store.ListTeamMembers(call.org_id(), *n, call.now));
+  auto page = ReadPageRequest(call);
+  if (!page) return page.error();
+  return Items(s.store.ListTeamMembers(call.org_id(), *page, call.now));
 }
 
 Expected<Reply> GetTeamMemberHandler(const Services& s, const Call& call) {

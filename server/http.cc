@@ -196,7 +196,7 @@ class Dispatcher {
     if (!reply) return SendError(res, reply.error());
     res.status = reply->status;
     for (const auto& [k, v] : reply->headers) res.set_header(k, v);
-    res.set_content(RenderJson(reply->body), kJsonType);
+    if (reply->status != 204) res.set_content(RenderJson(reply->body), kJsonType);
   }
 
   static bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& segs,

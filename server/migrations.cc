@@ -162,10 +162,25 @@ CREATE INDEX payments_open ON payments(org_id, status, provider, plan);
 CREATE INDEX payments_org_created ON payments(org_id, created_at);
 )sql";
 
+// Keys get a public id (key_..., shown in lists and used to revoke) and the first characters
+// of the key for people to recognise it; keys made before this have no prefix. Each session
+// records the key that minted it (NULL for sessions made before this). Indexes for the
+// pruning job (expired idempotency keys) and for ending a key's sessions.
+constexpr std::string_view kKeysAndBounds = R"sql(
+ALTER TABLE api_keys ADD COLUMN key_id TEXT;
+ALTER TABLE api_keys ADD COLUMN prefix TEXT;
+UPDATE api_keys SET key_id = 'key_' || lower(hex(randomblob(10))) WHERE key_id IS NULL;
+CREATE UNIQUE INDEX api_keys_key_id ON api_keys(key_id);
+ALTER TABLE sessions ADD COLUMN key_id TEXT;
+CREATE INDEX sessions_key ON sessions(key_id, created_at);
+CREATE INDEX usage_events_created ON usage_events(created_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "core", kCore},
     {2, "payments", kPayments},
     {3, "payment_refs", kPaymentRefs},
+    {4, "keys_and_bounds", kKeysAndBounds},
 };
 
 }  // namespace
@@ -194,10 +209,13 @@ ExpectedDone Migrate(sqlite::Db& db, std::span<const Migration> list) {
   for (const Migration& m : list) {
     auto txn = sqlite::Txn::Begin(db);
     if (!txn) return txn.error();
-    // Re-read inside the write lock: another process may have applied it meanwhile.
-    auto now_at = db.QueryInt("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-    if (!now_at) return now_at.error();
-    if (*now_at >= m.version) continue;
+    // Re-read inside the write lock: another process may have applied it meanwhile. Each
+    // version is looked up on its own, so a version added below the newest applied one (two
+    // branches numbered apart, merged later) is still applied.
+    auto applied = db.QueryInt("SELECT COUNT(*) FROM schema_migrations WHERE version = " +
+                               std::to_string(m.version));
+    if (!applied) return applied.error();
+    if (*applied > 0) continue;
     if (auto r = db.Exec(m.sql); !r) {
       Error e = r.error();
       e.message = "migration " + std::to_string(m.version) + " (" + std::string(m.name) +

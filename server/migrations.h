@@ -10,7 +10,7 @@
 namespace sima::server {
 
 struct Migration {
-  int version;            // 1, 2, 3... strictly increasing
+  int version;            // 1, 2, 4... strictly increasing (gaps allowed; each is applied once)
   std::string_view name;  // "core", "payments"...
   std::string_view sql;   // one or more statements
 };

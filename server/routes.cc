@@ -28,6 +28,10 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/billing/esewa/failure", Access::kPublic, EsewaFailureHandler},
       {"GET", "/billing/payments", Access::kOrg, ListPaymentsHandler},
       {"GET", "/billing/payments/:id", Access::kOrg, GetPaymentHandler},
+      {"GET", "/admin/orgs/:org_id/keys", Access::kAdmin, ListKeysHandler},
+      {"POST", "/admin/orgs/:org_id/keys", Access::kAdmin, CreateKeyHandler, true},
+      {"DELETE", "/admin/orgs/:org_id/keys/:key_id", Access::kAdmin, RevokeKeyHandler},
+      {"DELETE", "/sessions/current", Access::kOrg, EndSessionHandler},
   };
 }
 

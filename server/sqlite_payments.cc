@@ -378,16 +378,26 @@ Expected<PaymentState> SqliteStore::GetPayment(const std::string& org_id, int64_
   });
 }
 
-Expected<std::vector<Payment>> SqliteStore::ListPayments(const std::string& org_id,
-                                                         int64_t limit, Time now) {
-  return Write<std::vector<Payment>>(
-      Durability::kNormal, [&](Db& db) -> Expected<std::vector<Payment>> {
-        auto state = LoadUsage(db, org_id, now);
-        if (!state) return state.error();
-        if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
-        return QueryPayments(db, "WHERE org_id = ? ORDER BY id DESC LIMIT ?",
-                             [&](sqlite::Stmt& q) { q.Bind(1, org_id).Bind(2, limit); });
-      });
+Expected<Page<Payment>> SqliteStore::ListPayments(const std::string& org_id,
+                                                  const PageRequest& page, Time now) {
+  return Write<Page<Payment>>(Durability::kNormal, [&](Db& db) -> Expected<Page<Payment>> {
+    auto state = LoadUsage(db, org_id, now);
+    if (!state) return state.error();
+    if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
+    // Keyset by id (it only grows): one row more than asked tells whether a next page exists.
+    const int64_t after = page.after ? page.after->at : INT64_MAX;
+    auto rows = QueryPayments(
+        db, "WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+        [&](sqlite::Stmt& q) { q.Bind(1, org_id).Bind(2, after).Bind(3, page.limit + 1); });
+    if (!rows) return rows.error();
+    Page<Payment> out;
+    out.items = std::move(rows).value();
+    if (static_cast<int64_t>(out.items.size()) > page.limit) {
+      out.items.resize(static_cast<size_t>(page.limit));
+      out.next = PageKey{out.items.back().id, 0};
+    }
+    return out;
+  });
 }
 
 Expected<Payment> SqliteStore::FindPayment(int64_t payment_id) {

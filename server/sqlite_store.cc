@@ -33,8 +33,7 @@ constexpr std::string_view kPragmas =
     "PRAGMA foreign_keys=ON;"
     "PRAGMA busy_timeout=5000;"
     "PRAGMA cache_size=-32768;"
-    "PRAGMA temp_store=MEMORY;"
-    "PRAGMA journal_size_limit=67108864;";
+    "PRAGMA temp_store=MEMORY;";
 
 Invoice ReadInvoice(const sqlite::Stmt& s) {
   Invoice inv;
@@ -71,6 +70,60 @@ Expected<std::vector<T>> ReadAll(Db& db, const std::string& sql, const std::stri
   return out;
 }
 
+// One page of an organization's list, newest first by (created_at, rowid). `columns` are read
+// by `read`; created_at and rowid follow them. Reads one row more than asked to know whether
+// another page exists.
+template <typename T, typename R>
+Expected<Page<T>> ReadPage(Db& db, std::string_view columns, std::string_view table,
+                           const std::string& org_id, const PageRequest& page, R read) {
+  std::string sql = "SELECT " + std::string(columns) + ", created_at, rowid FROM " +
+                    std::string(table) + " WHERE org_id = ?";
+  if (page.after) sql += " AND (created_at, rowid) < (?, ?)";
+  sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?";
+  auto q = db.Prepare(sql);
+  if (!q) return q.error();
+  (*q)->Bind(1, org_id);
+  if (page.after) {
+    (*q)->Bind(2, page.after->at).Bind(3, page.after->row).Bind(4, page.limit + 1);
+  } else {
+    (*q)->Bind(2, page.limit + 1);
+  }
+  Page<T> out;
+  std::optional<PageKey> last;
+  for (;;) {
+    auto row = (*q)->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    if (static_cast<int64_t>(out.items.size()) == page.limit) {
+      out.next = last;
+      break;
+    }
+    out.items.push_back(read(**q));
+    const int n = sqlite3_column_count((*q)->get());
+    last = PageKey{(*q)->Int(n - 2), (*q)->Int(n - 1)};
+  }
+  return out;
+}
+
+ApiKeyInfo ReadKeyInfo(const sqlite::Stmt& s) {
+  ApiKeyInfo k;
+  k.key_id = s.Text(0);
+  k.prefix = s.IsNull(1) ? "sk_" : s.Text(1);
+  k.created_at = FromSecs(s.Int(2));
+  if (!s.IsNull(3)) k.revoked_at = FromSecs(s.Int(3));
+  return k;
+}
+
+// Deletes with `sql` (a DELETE ... RETURNING token_hash) and collects the hashes.
+ExpectedDone CollectHashes(sqlite::Stmt& q, std::vector<std::string>& out) {
+  for (;;) {
+    auto row = q.Step();
+    if (!row) return row.error();
+    if (!*row) return Done{};
+    out.push_back(q.Text(0));
+  }
+}
+
 template <typename T, typename R>
 Expected<T> ReadOne(Db& db, const std::string& sql, const std::string& org_id,
                     const std::string& id, std::string_view what, R read) {
@@ -100,10 +153,46 @@ Expected<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& options,
   if (options.background_checkpoint) {
     if (auto r = (*db)->Exec("PRAGMA wal_autocheckpoint=0"); !r) return r.error();
   }
+  if (auto r = (*db)->Exec("PRAGMA journal_size_limit=" + std::to_string(options.wal_limit)); !r) {
+    return r.error();
+  }
   if (auto r = Migrate(**db); !r) return r.error();
-  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db).value(), catalog));
-  if (options.background_checkpoint) store->StartCheckpointer(options.path);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db).value(), catalog, options));
+  if (options.background_checkpoint) {
+    // Replaces SQLite's own auto-checkpoint hook (switched off above): it tells the writer
+    // how long the WAL is after each commit, for BoundWal.
+    sqlite3_wal_hook(
+        store->db_->get(),
+        [](void* self, sqlite3*, const char*, int frames) {
+          static_cast<SqliteStore*>(self)->wal_frames_ = frames;
+          return SQLITE_OK;
+        },
+        store.get());
+    store->StartCheckpointer(options.path);
+  }
   return store;
+}
+
+// Why the WAL needs the writer's help: SQLite can only rewind the WAL to its start when a
+// checkpoint has copied every frame into the database and a new write transaction begins.
+// The background PASSIVE checkpoint runs beside a writer that commits every few
+// milliseconds, so under sustained writes it never catches up with the end of the WAL, the
+// WAL is never rewound and grows without bound (357 MiB in 20 s before this). Here the writer,
+// between batches and holding the only write connection, checkpoints what the background
+// thread has not yet copied and truncates the file: nothing can append meanwhile.
+void SqliteStore::BoundWal() {
+  if (page_bytes_ == 0) {
+    auto size = db_->QueryInt("PRAGMA page_size");
+    page_bytes_ = size ? *size + 24 : 4096 + 24;  // a WAL frame: 24-byte header + one page
+  }
+  if (static_cast<int64_t>(wal_frames_) * page_bytes_ <= options_.wal_limit) return;
+  // SQLite refuses a second checkpointer at once (SQLITE_BUSY, without waiting), so the
+  // background pass is waited for here; TRUNCATE then waits (busy_timeout) for readers.
+  std::lock_guard running(ckpt_run_mu_);
+  if (sqlite3_wal_checkpoint_v2(db_->get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                nullptr) == SQLITE_OK) {
+    wal_frames_ = 0;
+  }
 }
 
 void SqliteStore::StartCheckpointer(const std::string& path) {
@@ -118,8 +207,11 @@ void SqliteStore::StartCheckpointer(const std::string& path) {
       if (ckpt_stop_) break;
       lock.unlock();
       // PASSIVE never blocks the writer; it copies what it can and fsyncs the database file.
-      sqlite3_wal_checkpoint_v2((*db)->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                nullptr);
+      {
+        std::lock_guard running(ckpt_run_mu_);
+        sqlite3_wal_checkpoint_v2((*db)->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+      }
       lock.lock();
     }
   });
@@ -238,6 +330,7 @@ void SqliteStore::RunBatch(const std::vector<Job*>& batch) {
     (void)step("RELEASE job");
   }
   if (auto c = txn.value().Commit(); !c) fail(kept, c.error());
+  BoundWal();
 }
 
 // --- building blocks ---
@@ -371,9 +464,12 @@ Expected<Org> SqliteStore::CreateOrg(const NewOrg& org) {
       if (auto r = (*q)->Run(); !r) return r.error();
     }
     {
-      auto q = db.Prepare("INSERT INTO api_keys(key_hash, org_id, created_at) VALUES (?, ?, ?)");
+      auto q = db.Prepare(
+          "INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) VALUES (?, ?, ?, "
+          "COALESCE(NULLIF(?, ''), 'key_' || lower(hex(randomblob(10)))), NULLIF(?, ''))");
       if (!q) return q.error();
       (*q)->Bind(1, org.key_hash).Bind(2, org.id).Bind(3, Secs(org.now));
+      (*q)->Bind(4, org.key_id).Bind(5, org.key_prefix);
       if (auto r = (*q)->Run(); !r) return r.error();
     }
     return Org{org.id, org.name, org.now};
@@ -382,13 +478,137 @@ Expected<Org> SqliteStore::CreateOrg(const NewOrg& org) {
 
 Expected<Credential> SqliteStore::FindSecretKey(const std::string& key_hash) {
   std::lock_guard lock(write_mu_);
-  auto q = db_->Prepare("SELECT org_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
+  auto q =
+      db_->Prepare("SELECT org_id, key_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
   if (!q) return q.error();
   (*q)->Bind(1, key_hash);
   auto row = (*q)->Step();
   if (!row) return row.error();
   if (!*row) return Error{ErrorKind::kUnauthorized, "unknown or revoked secret key"};
-  return Credential{(*q)->Text(0), std::nullopt};
+  return Credential{(*q)->Text(0), std::nullopt, (*q)->Text(1)};
+}
+
+Expected<ApiKeyInfo> SqliteStore::CreateSecretKey(const std::string& org_id,
+                                                  const std::string& key_id,
+                                                  const std::string& key_hash,
+                                                  const std::string& prefix, Time now) {
+  return Write<ApiKeyInfo>(Durability::kFull, [&](Db& db) -> Expected<ApiKeyInfo> {
+    {
+      auto q = db.Prepare("SELECT 1 FROM organizations WHERE id = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, org_id);
+      auto row = (*q)->Step();
+      if (!row) return row.error();
+      if (!*row) return Error::NotFound("no such organization");
+    }
+    auto q = db.Prepare(
+        "INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) "
+        "VALUES (?, ?, ?, ?, ?)");
+    if (!q) return q.error();
+    (*q)->Bind(1, key_hash).Bind(2, org_id).Bind(3, Secs(now)).Bind(4, key_id).Bind(5, prefix);
+    if (auto r = (*q)->Run(); !r) return r.error();
+    return ApiKeyInfo{key_id, prefix, now, std::nullopt};
+  });
+}
+
+Expected<Page<ApiKeyInfo>> SqliteStore::ListSecretKeys(const std::string& org_id,
+                                                       const PageRequest& page) {
+  return Write<Page<ApiKeyInfo>>(Durability::kNormal, [&](Db& db) -> Expected<Page<ApiKeyInfo>> {
+    auto q = db.Prepare("SELECT 1 FROM organizations WHERE id = ?");
+    if (!q) return q.error();
+    (*q)->Bind(1, org_id);
+    auto row = (*q)->Step();
+    if (!row) return row.error();
+    if (!*row) return Error::NotFound("no such organization");
+    return ReadPage<ApiKeyInfo>(db, "key_id, prefix, created_at, revoked_at", "api_keys", org_id,
+                                page, ReadKeyInfo);
+  });
+}
+
+Expected<RevokedKey> SqliteStore::RevokeKeyById(const std::string& org_id,
+                                                const std::string& key_id, Time now) {
+  // kFull: a revocation must survive a power cut like a payment does.
+  return Write<RevokedKey>(Durability::kFull, [&](Db& db) -> Expected<RevokedKey> {
+    RevokedKey out{key_id, "", now, {}};
+    {
+      auto q =
+          db.Prepare("SELECT revoked_at, key_hash FROM api_keys WHERE key_id = ? AND org_id = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, key_id).Bind(2, org_id);
+      auto row = (*q)->Step();
+      if (!row) return row.error();
+      if (!*row) return Error::NotFound("no key with this id");
+      out.key_hash = (*q)->Text(1);
+      if (!(*q)->IsNull(0)) {
+        out.revoked_at = FromSecs((*q)->Int(0));
+        return out;
+      }
+    }
+    {
+      auto q = db.Prepare("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, Secs(now)).Bind(2, key_id);
+      if (auto r = (*q)->Run(); !r) return r.error();
+    }
+    {
+      auto q = db.Prepare("DELETE FROM sessions WHERE key_id = ? RETURNING token_hash");
+      if (!q) return q.error();
+      (*q)->Bind(1, key_id);
+      if (auto r = CollectHashes(**q, out.ended_session_hashes); !r) return r.error();
+    }
+    // Sessions minted before sessions recorded their key: any of them may be this key's.
+    auto q =
+        db.Prepare("DELETE FROM sessions WHERE key_id IS NULL AND org_id = ? RETURNING token_hash");
+    if (!q) return q.error();
+    (*q)->Bind(1, org_id);
+    if (auto r = CollectHashes(**q, out.ended_session_hashes); !r) return r.error();
+    return out;
+  });
+}
+
+ExpectedDone SqliteStore::EndSession(const std::string& token_hash) {
+  return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
+    auto q = db.Prepare("DELETE FROM sessions WHERE token_hash = ?");
+    if (!q) return q.error();
+    (*q)->Bind(1, token_hash);
+    if (auto r = (*q)->Run(); !r) return r;
+    if (db.changes() == 0) return Error::NotFound("no such session");
+    return Done{};
+  });
+}
+
+Expected<PruneResult> SqliteStore::Prune(Time now, int64_t batch, int64_t max_batches) {
+  PruneResult out;
+  // Each batch is its own short transaction, so requests interleave with a long pass.
+  auto pass = [&](const char* sql, int64_t bound, int64_t& count) -> ExpectedDone {
+    for (int64_t i = 0; i < max_batches; ++i) {
+      auto n = Write<int64_t>(Durability::kNormal, [&](Db& db) -> Expected<int64_t> {
+        auto q = db.Prepare(sql);
+        if (!q) return q.error();
+        (*q)->Bind(1, bound).Bind(2, batch);
+        if (auto r = (*q)->Run(); !r) return r.error();
+        return db.changes();
+      });
+      if (!n) return n.error();
+      count += *n;
+      if (*n < batch) break;
+    }
+    return Done{};
+  };
+  if (auto r = pass("DELETE FROM sessions WHERE rowid IN "
+                    "(SELECT rowid FROM sessions WHERE expires_at <= ? LIMIT ?)",
+                    Secs(now), out.sessions);
+      !r) {
+    return r.error();
+  }
+  if (auto r = pass("DELETE FROM usage_events WHERE (org_id, idempotency_key) IN "
+                    "(SELECT org_id, idempotency_key FROM usage_events "
+                    "WHERE created_at <= ? LIMIT ?)",
+                    Secs(now - options_.idempotency_ttl), out.idempotency_keys);
+      !r) {
+    return r.error();
+  }
+  return out;
 }
 
 ExpectedDone SqliteStore::RevokeSecretKey(const std::string& key_hash, Time now) {
@@ -417,23 +637,30 @@ Expected<Credential> SqliteStore::FindSession(const std::string& token_hash, Tim
 
 // --- organization-scoped calls ---
 
-ExpectedDone SqliteStore::CreateSession(const std::string& org_id, const std::string& token_hash,
-                                        Time expires_at, Time now) {
-  return OrgCall<Done>(org_id, now, [&](Db& db, UsageState&) -> ExpectedDone {
+Expected<std::vector<std::string>> SqliteStore::CreateSession(const std::string& org_id,
+                                                              const std::string& key_id,
+                                                              const std::string& token_hash,
+                                                              Time expires_at, Time now) {
+  using Hashes = std::vector<std::string>;
+  return OrgCall<Hashes>(org_id, now, [&](Db& db, UsageState&) -> Expected<Hashes> {
     {
-      // Expired sessions are of no use to anyone: drop a few on each mint.
       auto q = db.Prepare(
-          "DELETE FROM sessions WHERE token_hash IN "
-          "(SELECT token_hash FROM sessions WHERE expires_at <= ? LIMIT 16)");
+          "INSERT INTO sessions(token_hash, org_id, created_at, expires_at, key_id) "
+          "VALUES (?, ?, ?, ?, ?)");
       if (!q) return q.error();
-      (*q)->Bind(1, Secs(now));
-      if (auto r = (*q)->Run(); !r) return r;
+      (*q)->Bind(1, token_hash).Bind(2, org_id).Bind(3, Secs(now)).Bind(4, Secs(expires_at));
+      (*q)->Bind(5, key_id);
+      if (auto r = (*q)->Run(); !r) return r.error();
     }
+    // Past the cap the oldest sessions of this key end (sessions_key index, newest first).
+    Hashes ended;
     auto q = db.Prepare(
-        "INSERT INTO sessions(token_hash, org_id, created_at, expires_at) VALUES (?, ?, ?, ?)");
+        "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE key_id = ? "
+        "ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?) RETURNING token_hash");
     if (!q) return q.error();
-    (*q)->Bind(1, token_hash).Bind(2, org_id).Bind(3, Secs(now)).Bind(4, Secs(expires_at));
-    return (*q)->Run();
+    (*q)->Bind(1, key_id).Bind(2, options_.sessions_per_key);
+    if (auto r = CollectHashes(**q, ended); !r) return r.error();
+    return ended;
   });
 }
 
@@ -506,34 +733,27 @@ Expected<TeamMember> SqliteStore::CreateTeamMember(const std::string& org_id,
   });
 }
 
-Expected<std::vector<Invoice>> SqliteStore::ListInvoices(const std::string& org_id, int64_t limit,
-                                                         Time now) {
-  return OrgCall<std::vector<Invoice>>(org_id, now, [&](Db& db, UsageState&) {
-    return ReadAll<Invoice>(db,
-                            "SELECT id, amount_paisa, customer_id, description, created_at "
-                            "FROM invoices WHERE org_id = ? "
-                            "ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                            org_id, limit, ReadInvoice);
+Expected<Page<Invoice>> SqliteStore::ListInvoices(const std::string& org_id,
+                                                  const PageRequest& page, Time now) {
+  return OrgCall<Page<Invoice>>(org_id, now, [&](Db& db, UsageState&) {
+    return ReadPage<Invoice>(db, "id, amount_paisa, customer_id, description, created_at",
+                             "invoices", org_id, page, ReadInvoice);
   });
 }
 
-Expected<std::vector<Customer>> SqliteStore::ListCustomers(const std::string& org_id,
-                                                           int64_t limit, Time now) {
-  return OrgCall<std::vector<Customer>>(org_id, now, [&](Db& db, UsageState&) {
-    return ReadAll<Customer>(db,
-                             "SELECT id, name, email, created_at FROM customers WHERE org_id = ? "
-                             "ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                             org_id, limit, ReadCustomer);
+Expected<Page<Customer>> SqliteStore::ListCustomers(const std::string& org_id,
+                                                    const PageRequest& page, Time now) {
+  return OrgCall<Page<Customer>>(org_id, now, [&](Db& db, UsageState&) {
+    return ReadPage<Customer>(db, "id, name, email, created_at", "customers", org_id, page,
+                              ReadCustomer);
   });
 }
 
-Expected<std::vector<TeamMember>> SqliteStore::ListTeamMembers(const std::string& org_id,
-                                                               int64_t limit, Time now) {
-  return OrgCall<std::vector<TeamMember>>(org_id, now, [&](Db& db, UsageState&) {
-    return ReadAll<TeamMember>(db,
-                               "SELECT id, email, name, created_at FROM team_members "
-                               "WHERE org_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                               org_id, limit, ReadTeamMember);
+Expected<Page<TeamMember>> SqliteStore::ListTeamMembers(const std::string& org_id,
+                                                        const PageRequest& page, Time now) {
+  return OrgCall<Page<TeamMember>>(org_id, now, [&](Db& db, UsageState&) {
+    return ReadPage<TeamMember>(db, "id, email, name, created_at", "team_members", org_id, page,
+                                ReadTeamMember);
   });
 }
 
@@ -576,9 +796,11 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
     if (req.idempotency_key) {
       auto q = db.Prepare(
           "SELECT feature, quantity, plan, used, limit_wire, over FROM usage_events "
-          "WHERE org_id = ? AND idempotency_key = ?");
+          "WHERE org_id = ? AND idempotency_key = ? AND created_at > ?");
       if (!q) return q.error();
+      // A key older than the TTL is forgotten: the call counts again (and replaces it below).
       (*q)->Bind(1, org_id).Bind(2, *req.idempotency_key);
+      (*q)->Bind(3, Secs(now - options_.idempotency_ttl));
       auto row = (*q)->Step();
       if (!row) return row.error();
       if (*row) {
@@ -609,7 +831,11 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
     if (req.idempotency_key) {
       auto q = db.Prepare(
           "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
-          "limit_wire, over, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+          "limit_wire, over, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT(org_id, idempotency_key) DO UPDATE SET feature = excluded.feature, "
+          "quantity = excluded.quantity, plan = excluded.plan, used = excluded.used, "
+          "limit_wire = excluded.limit_wire, over = excluded.over, "
+          "created_at = excluded.created_at");
       if (!q) return q.error();
       (*q)->Bind(1, org_id).Bind(2, *req.idempotency_key).Bind(3, out.feature);
       (*q)->Bind(4, out.quantity).Bind(5, out.plan).Bind(6, out.used);

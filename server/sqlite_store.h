@@ -14,15 +14,16 @@
 // every earlier commit durable. Payment outcomes and plan activations must use kFull.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <optional>
-#include <vector>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sima/catalog.h"
 #include "sqlite.h"
@@ -39,6 +40,13 @@ class SqliteStore final : public Store {
     // Checkpoint the WAL from a background thread (recommended); otherwise SQLite does it
     // on commit when the WAL passes 1000 pages.
     bool background_checkpoint = true;
+    // Idempotency keys older than this count as new again (and are pruned).
+    std::chrono::seconds idempotency_ttl{86400};
+    // Sessions kept per secret key; minting one more deletes the oldest.
+    int64_t sessions_per_key = 1000;
+    // The WAL is checkpointed by the writer and truncated once it holds more than this many
+    // bytes; also the size a reset WAL file is cut back to (journal_size_limit).
+    int64_t wal_limit = 64 * 1024 * 1024;
   };
 
   // Opens or creates the database, applies pending migrations. `catalog` must outlive the
@@ -63,9 +71,20 @@ class SqliteStore final : public Store {
   Expected<Org> CreateOrg(const NewOrg& org) override;
   Expected<Credential> FindSecretKey(const std::string& key_hash) override;
   ExpectedDone RevokeSecretKey(const std::string& key_hash, Time now) override;
+  Expected<ApiKeyInfo> CreateSecretKey(const std::string& org_id, const std::string& key_id,
+                                       const std::string& key_hash, const std::string& prefix,
+                                       Time now) override;
+  Expected<Page<ApiKeyInfo>> ListSecretKeys(const std::string& org_id,
+                                            const PageRequest& page) override;
+  Expected<RevokedKey> RevokeKeyById(const std::string& org_id, const std::string& key_id,
+                                     Time now) override;
+  ExpectedDone EndSession(const std::string& token_hash) override;
+  Expected<PruneResult> Prune(Time now, int64_t batch, int64_t max_batches) override;
   Expected<Credential> FindSession(const std::string& token_hash, Time now) override;
-  ExpectedDone CreateSession(const std::string& org_id, const std::string& token_hash,
-                             Time expires_at, Time now) override;
+  Expected<std::vector<std::string>> CreateSession(const std::string& org_id,
+                                                   const std::string& key_id,
+                                                   const std::string& token_hash, Time expires_at,
+                                                   Time now) override;
   Expected<UsageState> ReadUsage(const std::string& org_id, Time now) override;
   Expected<Invoice> CreateInvoice(const std::string& org_id, const Invoice& invoice,
                                   Time now) override;
@@ -73,12 +92,12 @@ class SqliteStore final : public Store {
                                     Time now) override;
   Expected<TeamMember> CreateTeamMember(const std::string& org_id, const TeamMember& member,
                                         Time now) override;
-  Expected<std::vector<Invoice>> ListInvoices(const std::string& org_id, int64_t limit,
-                                              Time now) override;
-  Expected<std::vector<Customer>> ListCustomers(const std::string& org_id, int64_t limit,
-                                                Time now) override;
-  Expected<std::vector<TeamMember>> ListTeamMembers(const std::string& org_id, int64_t limit,
-                                                    Time now) override;
+  Expected<Page<Invoice>> ListInvoices(const std::string& org_id, const PageRequest& page,
+                                       Time now) override;
+  Expected<Page<Customer>> ListCustomers(const std::string& org_id, const PageRequest& page,
+                                         Time now) override;
+  Expected<Page<TeamMember>> ListTeamMembers(const std::string& org_id, const PageRequest& page,
+                                             Time now) override;
   Expected<Invoice> GetInvoice(const std::string& org_id, const std::string& id,
                                Time now) override;
   Expected<Customer> GetCustomer(const std::string& org_id, const std::string& id,
@@ -104,8 +123,8 @@ class SqliteStore final : public Store {
                             bool needs_attention, Time now) override;
   Expected<PaymentState> GetPayment(const std::string& org_id, int64_t payment_id,
                                     Time now) override;
-  Expected<std::vector<Payment>> ListPayments(const std::string& org_id, int64_t limit,
-                                              Time now) override;
+  Expected<Page<Payment>> ListPayments(const std::string& org_id, const PageRequest& page,
+                                       Time now) override;
   Expected<Payment> FindPayment(int64_t payment_id) override;
   Expected<Payment> FindPaymentByReference(Provider provider,
                                            const std::string& reference_id) override;
@@ -153,9 +172,13 @@ class SqliteStore final : public Store {
   ExpectedDone CountCall(sqlite::Db& db, const std::string& org_id, UsageState& state, Time now);
 
  private:
-  SqliteStore(std::unique_ptr<sqlite::Db> db, const Catalog& catalog)
-      : db_(std::move(db)), catalog_(catalog) {}
+  SqliteStore(std::unique_ptr<sqlite::Db> db, const Catalog& catalog, const Options& options)
+      : db_(std::move(db)), catalog_(catalog), options_(options) {}
   void StartCheckpointer(const std::string& path);
+  // After a commit: when the WAL has grown past options_.wal_limit, checkpoints it from the
+  // writer (which holds the connection, so no commit can starve the checkpoint) and
+  // truncates it. REQUIRES: write_mu_ held, no transaction open.
+  void BoundWal();
   // Runs `body(db, state)` with the org's usage loaded and this call counted.
   template <typename T, typename F>
   Expected<T> OrgCall(const std::string& org_id, Time now, F&& body);
@@ -185,8 +208,12 @@ class SqliteStore final : public Store {
   std::mutex write_mu_;  // the connection
   std::unique_ptr<sqlite::Db> db_;
   const Catalog& catalog_;
+  Options options_;
+  int wal_frames_ = 0;      // frames in the WAL after the last commit (sqlite3_wal_hook)
+  int64_t page_bytes_ = 0;  // bytes of one WAL frame, read once
 
   std::mutex ckpt_mu_;
+  std::mutex ckpt_run_mu_;  // one checkpoint at a time: the background pass or BoundWal
   std::condition_variable ckpt_cv_;
   bool ckpt_stop_ = false;
   std::thread ckpt_thread_;

@@ -52,12 +52,57 @@ struct NewOrg {
   Subscription subscription;  // FREE from now, or an admin-granted plan
   Time now{};
   std::optional<std::string> billing_email = std::nullopt;  // payment confirmations go here
+  std::string key_id = {};      // "key_...", the key's public id; empty = the store makes one
+  std::string key_prefix = {};  // the key's first characters, e.g. "sk_ab12", to recognise it
 };
 
 // What a credential resolves to.
 struct Credential {
   std::string org_id;
   std::optional<Time> expires_at;  // sessions only
+  std::string key_id = {};         // secret keys: the key's id ("" for a session)
+};
+
+// A secret key as the admin API shows it (never the key itself).
+struct ApiKeyInfo {
+  std::string key_id;  // "key_..."
+  std::string prefix;  // "sk_ab12", or "sk_" for keys made before prefixes
+  Time created_at{};
+  std::optional<Time> revoked_at;
+};
+
+// What revoking a key did.
+struct RevokedKey {
+  std::string key_id;
+  std::string key_hash;  // to drop the key from caches at once
+  Time revoked_at{};
+  // Hashes of the sessions this revocation ended (to drop them from caches at once).
+  std::vector<std::string> ended_session_hashes;
+};
+
+// Keyset pagination. A list is ordered newest first by (created_at, rowid) — or by id for
+// payments, whose id grows — and a page starts strictly after the last item of the previous
+// one, so items inserted meanwhile never shift a walk: each item that existed when the walk
+// began is seen exactly once.
+struct PageKey {
+  int64_t at = 0;   // created_at seconds (payments: the payment id)
+  int64_t row = 0;  // the row id within the same second (payments: 0)
+  bool operator==(const PageKey&) const = default;
+};
+struct PageRequest {
+  int64_t limit = 100;
+  std::optional<PageKey> after;  // nullopt: from the newest
+};
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::optional<PageKey> next;  // nullopt: this was the last page
+};
+
+// What one pruning pass removed.
+struct PruneResult {
+  int64_t sessions = 0;          // expired sessions
+  int64_t idempotency_keys = 0;  // idempotency keys older than the TTL
 };
 
 struct Invoice {
@@ -199,12 +244,35 @@ class Store {
   virtual Expected<Credential> FindSecretKey(const std::string& key_hash) = 0;
   // Revokes a secret key; kNotFound when no such live key.
   virtual ExpectedDone RevokeSecretKey(const std::string& key_hash, Time now) = 0;
+  // Adds a secret key to an organization (rotation: old keys stay valid until revoked).
+  // kNotFound when no such organization.
+  virtual Expected<ApiKeyInfo> CreateSecretKey(const std::string& org_id, const std::string& key_id,
+                                               const std::string& key_hash,
+                                               const std::string& prefix, Time now) = 0;
+  // An organization's keys, newest first, revoked ones included. kNotFound: no such org.
+  virtual Expected<Page<ApiKeyInfo>> ListSecretKeys(const std::string& org_id,
+                                                    const PageRequest& page) = 0;
+  // Revokes one key of the organization and, in the same transaction, deletes every session
+  // it minted (and the organization's sessions minted before keys were recorded). A key
+  // already revoked answers its revocation again and ends nothing. kNotFound when the
+  // organization has no key with this id.
+  virtual Expected<RevokedKey> RevokeKeyById(const std::string& org_id, const std::string& key_id,
+                                             Time now) = 0;
+  // Ends one session (by hash); kNotFound when there is none. Not an org call.
+  virtual ExpectedDone EndSession(const std::string& token_hash) = 0;
+  // One bounded pass of the pruning job: deletes expired sessions and idempotency keys older
+  // than the store's TTL, at most `batch` rows per transaction and `max_batches` transactions.
+  virtual Expected<PruneResult> Prune(Time now, int64_t batch, int64_t max_batches) = 0;
   // A session (by hash) that has not expired at `now`; kUnauthorized otherwise.
   virtual Expected<Credential> FindSession(const std::string& token_hash, Time now) = 0;
 
   // --- organization-scoped calls (each counts one api call on success) ---
-  virtual ExpectedDone CreateSession(const std::string& org_id, const std::string& token_hash,
-                                     Time expires_at, Time now) = 0;
+  // Records which key minted the session; past the store's per-key cap the oldest sessions of
+  // that key are deleted in the same transaction (their hashes are returned).
+  virtual Expected<std::vector<std::string>> CreateSession(const std::string& org_id,
+                                                           const std::string& key_id,
+                                                           const std::string& token_hash,
+                                                           Time expires_at, Time now) = 0;
   // Counts this call, then reads the subscription and the current period's counts.
   virtual Expected<UsageState> ReadUsage(const std::string& org_id, Time now) = 0;
 
@@ -218,13 +286,13 @@ class Store {
   virtual Expected<TeamMember> CreateTeamMember(const std::string& org_id,
                                                 const TeamMember& member, Time now) = 0;
 
-  // Newest first, at most `limit`.
-  virtual Expected<std::vector<Invoice>> ListInvoices(const std::string& org_id, int64_t limit,
-                                                      Time now) = 0;
-  virtual Expected<std::vector<Customer>> ListCustomers(const std::string& org_id, int64_t limit,
-                                                        Time now) = 0;
-  virtual Expected<std::vector<TeamMember>> ListTeamMembers(const std::string& org_id,
-                                                            int64_t limit, Time now) = 0;
+  // Newest first, one page (see PageKey).
+  virtual Expected<Page<Invoice>> ListInvoices(const std::string& org_id, const PageRequest& page,
+                                               Time now) = 0;
+  virtual Expected<Page<Customer>> ListCustomers(const std::string& org_id, const PageRequest& page,
+                                                 Time now) = 0;
+  virtual Expected<Page<TeamMember>> ListTeamMembers(const std::string& org_id,
+                                                     const PageRequest& page, Time now) = 0;
   virtual Expected<Invoice> GetInvoice(const std::string& org_id, const std::string& id,
                                        Time now) = 0;
   virtual Expected<Customer> GetCustomer(const std::string& org_id, const std::string& id,
@@ -276,9 +344,9 @@ class Store {
   // An org call: the payment (kNotFound for another organization's) and the subscription.
   virtual Expected<PaymentState> GetPayment(const std::string& org_id, int64_t payment_id,
                                             Time now) = 0;
-  // An org call: newest first, at most `limit`.
-  virtual Expected<std::vector<Payment>> ListPayments(const std::string& org_id, int64_t limit,
-                                                      Time now) = 0;
+  // An org call: newest first (by id), one page.
+  virtual Expected<Page<Payment>> ListPayments(const std::string& org_id, const PageRequest& page,
+                                               Time now) = 0;
   // Not org calls (callback, reconciler): by id, or by the gateway's reference.
   virtual Expected<Payment> FindPayment(int64_t payment_id) = 0;
   virtual Expected<Payment> FindPaymentByReference(Provider provider,

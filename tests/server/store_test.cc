@@ -89,7 +89,7 @@ TEST_F(ServerStore, SecretKeysResolveUntilRevoked) {
 
 TEST_F(ServerStore, SessionsExpire) {
   const std::string org = NewOrgId();
-  ASSERT_TRUE(store_->CreateSession(org, "h", now_ + std::chrono::seconds{10}, now_).ok());
+  ASSERT_TRUE(store_->CreateSession(org, "key_x", "h", now_ + std::chrono::seconds{10}, now_).ok());
   EXPECT_TRUE(store_->FindSession("h", now_ + std::chrono::seconds{9}).ok());
   EXPECT_FALSE(store_->FindSession("h", now_ + std::chrono::seconds{10}).ok());
 }
@@ -129,7 +129,7 @@ TEST_F(ServerStore, DataSurvivesReopening) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->CreateInvoice(org, Inv(), now_).ok());
   store_.reset();
   SetUp();
-  EXPECT_EQ(store_->ListInvoices(org, 100, now_)->size(), 3u);
+  EXPECT_EQ(store_->ListInvoices(org, {100, std::nullopt}, now_)->items.size(), 3u);
   EXPECT_EQ(store_->ReadUsage(org, now_)->subscription.plan, "PRO");
 }
 

@@ -156,6 +156,19 @@ export class SimaClient {
   }
 
   /**
+   * DELETE /sessions/current/: ends this client's browser session on the server (log out).
+   * Resolves once the session is over, also when it was already (401: ended or expired);
+   * other failures reject. Calls after it are unauthorized until a new token is given.
+   */
+  async endSession() {
+    try {
+      await this.#call('DELETE', 'sessions/current/');
+    } catch (e) {
+      if (!(e instanceof SimaError && e.status === 401)) throw e;
+    }
+  }
+
+  /**
    * Any authorized JSON call to sima-server. Resolves with the parsed body of a 2xx answer;
    * rejects with a SimaError carrying the server's `code` (LimitReachedError for 403
    * limit_reached, after taking the server's count into the local view).

@@ -244,6 +244,11 @@ export class SimaClient {
   startUpgrade(plan: string, options: { provider: 'esewa' }): Promise<EsewaInit>;
   payment(id: number | string): Promise<Payment>;
   verifyPayment(id: number, options?: { pidx?: string; provider?: 'khalti' | 'esewa' }): Promise<VerifyResult>;
+  /**
+   * DELETE /sessions/current/ (log out): ends this session token on the server. Resolves when
+   * the session is over (also if it already was); a secret key is refused (403 SimaError).
+   */
+  endSession(): Promise<void>;
   /** Any authorized JSON call; 2xx resolves with the body, anything else rejects with a SimaError. */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** Called after every change of the local view. Returns an unsubscribe function. */

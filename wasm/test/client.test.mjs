@@ -125,6 +125,17 @@ test('server errors are SimaErrors with the server code and status', async () =>
   await assert.rejects(client.startUpgrade('PRO', { provider: 'paypal' }), (e) => e.code === 'validation_error' && e.status === null);
 });
 
+test('endSession ends the session on the server; later calls are unauthorized', async () => {
+  const { server, client } = await connect();
+  await client.endSession();
+  const call = server.state.calls.at(-1);
+  assert.equal(call.method, 'DELETE');
+  assert.equal(call.path, '/sessions/current/');
+  assert.equal(call.headers.Authorization, 'Bearer st_test');
+  await assert.rejects(client.refresh(), (e) => e.code === 'unauthorized' && e.status === 401);
+  await client.endSession(); // already over: still resolves
+});
+
 test('a bad token is unauthorized', async () => {
   const server = fakeServer();
   await assert.rejects(createClient({ baseUrl: BASE, token: 'st_wrong', fetch: server.fetch }), (e) => e.code === 'unauthorized' && e.status === 401);

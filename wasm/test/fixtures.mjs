@@ -50,7 +50,11 @@ export function fakeServer({ token = 'st_test', plan = 'FREE', used = {} } = {})
     const body = init.body ? JSON.parse(init.body) : undefined;
     state.calls.push({ method, path: u.pathname, body, headers: init.headers });
     if (u.pathname === '/billing/plans/') return json(200, catalog);
-    if (init.headers?.Authorization !== `Bearer ${token}`) return json(401, { error: 'Unauthorized', code: 'unauthorized' });
+    if (init.headers?.Authorization !== `Bearer ${token}` || state.ended) return json(401, { error: 'Unauthorized', code: 'unauthorized' });
+    if (u.pathname === '/sessions/current/' && method === 'DELETE') {
+      state.ended = true;
+      return new Response(null, { status: 204 });
+    }
     if (u.pathname === '/billing/usage/') return json(200, snapshot(state.plan, state.used));
     const feature = creates[u.pathname];
     if (feature && method === 'POST') {

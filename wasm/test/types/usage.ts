@@ -48,6 +48,8 @@ async function online(): Promise<void> {
   const ps: 'PENDING' | 'SUCCESS' | 'FAILED' | 'REFUNDED' = payment.status;
   const v = await client.verifyPayment(khalti.payment_id, { pidx: khalti.pidx });
   const rows: UsageRow[] = await client.refresh();
+  const ended: Promise<void> = client.endSession();
+  await ended;
   off();
   void [url, form, ps, v.success, rows];
 }

@@ -38,6 +38,11 @@ struct Config {
   std::string cors_origins;                            // SIMA_CORS_ORIGINS: extra, comma-separated
   int64_t reconcile_interval_ms = 5000;                // SIMA_RECONCILE_INTERVAL_MS
   int64_t outbox_interval_ms = 1000;                   // SIMA_OUTBOX_INTERVAL_MS
+  int64_t read_timeout_ms = 5000;       // SIMA_READ_TIMEOUT_MS: longest silence within a request
+  int64_t keepalive_timeout_ms = 5000;  // SIMA_KEEPALIVE_TIMEOUT_MS: idle connection lifetime
+  int64_t request_timeout_ms = 15000;   // SIMA_REQUEST_TIMEOUT_MS: a whole request's arrival
+  int64_t max_header_bytes = 16384;     // SIMA_MAX_HEADER_BYTES: request line + headers
+  std::string trusted_proxies;          // SIMA_TRUSTED_PROXIES: peers whose X-Real-IP counts
 };
 
 // The folder .eml files go to: mail_dir, or "mail" beside the database file.
@@ -48,12 +53,15 @@ using GetEnv = std::function<const char*(const char*)>;
 
 struct LoadedConfig {
   Config config;
-  bool help = false;  // --help / -h was given: print HelpText() and exit
+  bool help = false;                  // --help / -h was given: print HelpText() and exit
+  std::vector<std::string> warnings;  // for stderr (a secret given as a flag); never secrets
 };
 
 // Builds the configuration from `getenv` then the flags in argv[1..]. Errors
 // (kValidation naming the variable): an unknown flag, a flag without its value, a bad number,
-// a bad listen address.
+// a bad listen address, an unreadable secret file. Every secret X can also come from a file:
+// X_FILE / --x-file (the file's content without its trailing newline); a secret given as a
+// flag is warned about (other users can read a process's arguments).
 Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetEnv& getenv);
 
 // The --help text: every variable with its flag and default. Secrets show only "(secret)".

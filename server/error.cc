@@ -21,6 +21,10 @@ int HttpStatus(ErrorKind kind) {
     case ErrorKind::kUnsupportedMediaType: return 415;
     case ErrorKind::kInternal: return 500;
     case ErrorKind::kUnavailable: return 503;
+    case ErrorKind::kRequestTimeout:
+      return 408;
+    case ErrorKind::kHeaderTooLarge:
+      return 431;
   }
   return 500;
 }
@@ -44,6 +48,10 @@ std::string_view CodeName(ErrorKind kind) {
     case ErrorKind::kGatewayTimeout: return "gateway_timeout";
     case ErrorKind::kInternal: return "internal_error";
     case ErrorKind::kUnavailable: return "unavailable";
+    case ErrorKind::kRequestTimeout:
+      return "request_timeout";
+    case ErrorKind::kHeaderTooLarge:
+      return "header_too_large";
   }
   return "internal_error";
 }

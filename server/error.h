@@ -30,6 +30,8 @@ enum class ErrorKind {
   kGatewayTimeout,        // 504 gateway_timeout: the gateway did not answer; nothing was decided
   kInternal,              // 500 internal_error: a storage failure, never caused by input
   kUnavailable,           // 503 unavailable: the store is busy or shutting down
+  kRequestTimeout,        // 408 request_timeout: the request did not arrive in time
+  kHeaderTooLarge,        // 431 header_too_large: the request head is over SIMA_MAX_HEADER_BYTES
 };
 
 int HttpStatus(ErrorKind kind);
@@ -58,7 +60,7 @@ struct Error {
 template <typename T>
 class Expected {
  public:
-  Expected(T value) : v_(std::move(value)) {}     // NOLINT: implicit by design
+  Expected(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Expected(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }

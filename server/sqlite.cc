@@ -7,6 +7,9 @@ namespace {
 
 Error FromRc(int rc, std::string message) {
   const int primary = rc & 0xff;
+  // The disk (or the file system's quota) is full: nothing the client did, try later.
+  if (primary == SQLITE_FULL) return {ErrorKind::kUnavailable, "storage is full"};
+  if (primary == SQLITE_READONLY) return {ErrorKind::kUnavailable, "storage is read-only"};
   const ErrorKind kind =
       primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? ErrorKind::kUnavailable : ErrorKind::kInternal;
   return {kind, std::move(message) + " (sqlite rc " + std::to_string(rc) + ")"};

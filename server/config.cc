@@ -31,7 +31,7 @@ const std::vector<Option>& Options() {
        &Config::session_ttl_seconds, 60, 7 * 24 * 3600},
       {"SIMA_MAX_BODY", "largest accepted request body in bytes", false, nullptr,
        &Config::max_body_bytes, 1024, 16 * 1024 * 1024},
-      {"SIMA_THREADS", "connections served at once (keep-alive holds one each)", false, nullptr,
+      {"SIMA_THREADS", "requests answered at once (idle connections hold none)", false, nullptr,
        &Config::threads, 2, 4096},
       {"SIMA_ACCESS_LOG", "JSON access log: stderr, off, or a file path", false,
        &Config::access_log},

@@ -22,7 +22,7 @@ struct Config {
   std::string catalog;                                 // SIMA_CATALOG; empty = built in
   int64_t session_ttl_seconds = 3600;                  // SIMA_SESSION_TTL
   int64_t max_body_bytes = 65536;                      // SIMA_MAX_BODY
-  int64_t threads = 64;                                // SIMA_THREADS (connections served at once)
+  int64_t threads = 64;                                // SIMA_THREADS (requests answered at once)
   std::string access_log = "stderr";                   // SIMA_ACCESS_LOG: stderr, off or a file
   std::string khalti_base_url = "http://127.0.0.1:9090/api/v2/";
   std::string khalti_secret_key;

@@ -4,7 +4,8 @@
 Usage: bench/attack_direct.py [path/to/sima-server]   (default build/debug/server/sima-server)
 
 Starts the server on a free loopback port with a fresh database and the default settings
-(64 workers), then for each shape prints the answer, the time it took and the growth of the
+(64 workers) and measures /healthz while idle and slowloris connections are open; then, each
+on a fresh server, every attack shape: the answer, the time it took and the growth of the
 server's peak memory (VmHWM). tests/attack/ holds the probes that go through nginx.
 """
 import gzip
@@ -107,26 +108,41 @@ def invoices(port, key):
     return len(items) if isinstance(items, list) else -1
 
 
-def main():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
-    tmp = tempfile.mkdtemp()
-    port = free_port()
-    env = dict(os.environ, SIMA_LISTEN=f"127.0.0.1:{port}", SIMA_DB=f"{tmp}/attack.db",
-               SIMA_ADMIN_TOKEN=ADMIN, SIMA_ACCESS_LOG="off")
-    server = subprocess.Popen([BIN], env=env, stderr=subprocess.DEVNULL)
-    try:
+class Server:
+    """A sima-server on a free port with a fresh database and a PRO organization."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp()
+        self.port = free_port()
+        env = dict(os.environ, SIMA_LISTEN=f"127.0.0.1:{self.port}", SIMA_DB=f"{self.tmp}/a.db",
+                   SIMA_ADMIN_TOKEN=ADMIN, SIMA_ACCESS_LOG="off")
+        self.proc = subprocess.Popen([BIN], env=env, stderr=subprocess.DEVNULL)
         for _ in range(200):
             try:
-                if request(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1)[0] == 200:
+                if request(self.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1)[0] == 200:
                     break
             except OSError:
                 time.sleep(0.05)
-        pid = server.pid
-        _, org = post_json(port, "/admin/orgs/", ADMIN, {"name": "Attack", "plan": "PRO"})
-        key = org["api_key"]
-        print(f"sima-server {BIN}\n")
+        _, org = post_json(self.port, "/admin/orgs/", ADMIN, {"name": "Attack", "plan": "PRO"})
+        self.key = org["api_key"]
+        self.pid = self.proc.pid
 
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def main():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    print(f"sima-server {BIN}\n")
+    srv = Server()
+    port, key, pid = srv.port, srv.key, srv.pid
+    try:
         print(f"/healthz, nothing else open        {healthz_ms(port)}")
         for n in (64, 2000):
             idle = [connect(port) for _ in range(n)]
@@ -159,16 +175,28 @@ def main():
                 s.close()
             time.sleep(0.3)
         print()
+    finally:
+        srv.stop()
 
-        def shape(name, fn):
-            before = hwm_kib(pid)
+    state = {}
+
+    def shape(name, fn):
+        fresh = Server()
+        state.update(port=fresh.port, key=fresh.key)
+        try:
+            before = hwm_kib(fresh.pid)
             t0 = time.monotonic()
             result = fn()
             secs = time.monotonic() - t0
-            grew = (hwm_kib(pid) - before) / 1024
+            grew = (hwm_kib(fresh.pid) - before) / 1024
             print(f"{name:34s} {result:40s} {secs:6.2f} s   peak RSS +{grew:7.1f} MiB")
+        finally:
+            fresh.stop()
+
+    if True:
 
         def header_line():
+            port, key = state["port"], state["key"]
             s = connect(port, 60)
             line = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "
             try:
@@ -184,6 +212,7 @@ def main():
             return f"status {status}"
 
         def chunked_unauthenticated():
+            port, key = state["port"], state["key"]
             s = connect(port, 60)
             sent = 0
             try:
@@ -203,6 +232,7 @@ def main():
         bomb = gzip.compress(b" " * (60 << 20), 9)
 
         def gzip_bomb():
+            port, key = state["port"], state["key"]
             raw = (f"POST /invoices/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
                    f"Content-Type: application/json\r\nContent-Encoding: gzip\r\n"
                    f"Content-Length: {len(bomb)}\r\nConnection: close\r\n\r\n").encode() + bomb
@@ -210,6 +240,7 @@ def main():
             return f"status {status} ({len(bomb) // 1024} KiB sent)"
 
         def ranges():
+            port, key = state["port"], state["key"]
             spec = "bytes=0-" + ",0-" * 2000
             raw = (f"GET /billing/plans/ HTTP/1.1\r\nHost: x\r\nRange: {spec}\r\n"
                    f"Connection: close\r\n\r\n").encode()
@@ -233,6 +264,7 @@ def main():
             return f"status {status}, {total / 1024:.0f} KiB answered"
 
         def declared_gigabyte():
+            port, key = state["port"], state["key"]
             s = connect(port, 60)
             s.sendall((f"POST /invoices/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
                        f"Content-Type: application/json\r\nContent-Length: {1 << 30}\r\n\r\n")
@@ -258,6 +290,7 @@ def main():
             return f"status {status}"
 
         def pipelined():
+            port, key = state["port"], state["key"]
             body = b'{"amount_paisa":100}'
             one = (f"POST /invoices/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -272,6 +305,7 @@ def main():
             return f"{answers} answers, {invoices(port, key) - before} invoices"
 
         def smuggled():
+            port, key = state["port"], state["key"]
             body = b'{"amount_paisa":100}'
             inner = (f"POST /invoices/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -291,6 +325,7 @@ def main():
             return f"answers {statuses}, {invoices(port, key) - before} invoices made"
 
         def multipart():
+            port, key = state["port"], state["key"]
             raw = (f"POST /invoices/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
                    f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 4\r\n"
                    f"Connection: close\r\n\r\n--b\n").encode()
@@ -304,13 +339,6 @@ def main():
         shape("3 pipelined POSTs", pipelined)
         shape("CL.0 smuggled POST", smuggled)
         shape("multipart/form-data", multipart)
-        print(f"\npeak RSS of the server: {hwm_kib(pid) / 1024:.1f} MiB")
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 if __name__ == "__main__":

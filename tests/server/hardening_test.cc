@@ -397,6 +397,18 @@ TEST_F(ServerDeadlines, SilentHalfHeadIs408AndIdleConnectionsClose) {
   EXPECT_TRUE(idle.ClosedWithin(milliseconds(3000)));
 }
 
+TEST_F(ServerDeadlines, ABodyThatStopsArrivingIs408) {
+  const std::string key = NewKey();
+  Raw c(port_);
+  c.Send("POST /invoices/ HTTP/1.1\r\nHost: x\r\n" + Auth(key) +
+         "Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{\"amou");
+  Answer a = c.ReadOne(milliseconds(3000));
+  EXPECT_EQ(a.status, 408);
+  EXPECT_EQ(a.json()["code"], "request_timeout");
+  EXPECT_TRUE(c.ClosedWithin(milliseconds(3000)));
+  EXPECT_EQ(Invoices(), 0);
+}
+
 class ServerTwoWorkers : public ServerHardening {
  protected:
   void SetUp() override {

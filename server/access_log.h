@@ -15,8 +15,9 @@ namespace sima::server {
 
 class AccessLogWriter {
  public:
-  // Writes to `file`; closes it on destruction when `owned`.
-  AccessLogWriter(FILE* file, bool owned);
+  // Writes to `file`; closes it on destruction when `owned`. With a `path`, Reopen() opens
+  // that path again (appending) and writes there from then on.
+  AccessLogWriter(FILE* file, bool owned, std::string path = {});
   ~AccessLogWriter();
   AccessLogWriter(const AccessLogWriter&) = delete;
   AccessLogWriter& operator=(const AccessLogWriter&) = delete;
@@ -24,11 +25,16 @@ class AccessLogWriter {
   // Appends one line (a newline is added). If the writer has fallen 8 MiB behind, the line is
   // dropped and counted; the count is logged once the writer catches up.
   void Write(std::string_view line);
+  // Lines from now on go to a newly opened `path` (log rotation); the old file is closed
+  // once what was buffered for it is written. No-op without a path.
+  void Reopen();
 
  private:
   void Run();
   FILE* file_;
   bool owned_;
+  std::string path_;
+  bool reopen_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   std::string buffer_;

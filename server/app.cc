@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "access_log.h"
+#include "connection.h"
 #include "gateway/khalti_client.h"
 #include "gateway_adapters.h"
 #include "handlers.h"
@@ -23,7 +24,8 @@ namespace {
 Expected<Catalog> LoadCatalog(const std::string& path) {
   if (path.empty()) return Catalog::Default();
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::Validation("SIMA_CATALOG", "cannot read the catalog file \"" + path + "\"");
+  if (!in)
+    return Error::Validation("SIMA_CATALOG", "cannot read the catalog file \"" + path + "\"");
   std::stringstream text;
   text << in.rdbuf();
   auto catalog = ParseCatalog(text.str());
@@ -108,22 +110,20 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
         return Error::Validation("SIMA_ACCESS_LOG", "cannot open \"" + config.access_log + "\"");
       }
     }
-    auto writer = std::make_shared<AccessLogWriter>(f, to_file);
+    auto writer = std::make_shared<AccessLogWriter>(f, to_file, to_file ? config.access_log : "");
     app->log_writer_ = writer;
     app->log_ = [writer](std::string_view line) { writer->Write(line); };
   }
 
-  auto http = std::make_unique<httplib::Server>();
-  const auto threads = static_cast<size_t>(config.threads);
-  // httplib keeps each keep-alive connection on one pool thread, so the pool is the number of
-  // connections served at once.
-  http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http->set_keep_alive_max_count(1000000);
-  http->set_keep_alive_timeout(5);
-  http->set_read_timeout(10);
-  http->set_write_timeout(10);
-  http->set_tcp_nodelay(true);
-  http->set_payload_max_length(static_cast<size_t>(config.max_body_bytes));
+  ConnectionLimits limits;
+  // Each worker answers one request at a time; idle and half-sent connections wait in the
+  // connection layer without one.
+  limits.workers = static_cast<size_t>(config.threads);
+  limits.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
+  limits.read_timeout = std::chrono::milliseconds{config.read_timeout_ms};
+  limits.keepalive_timeout = std::chrono::milliseconds{config.keepalive_timeout_ms};
+  limits.request_timeout = std::chrono::milliseconds{config.request_timeout_ms};
+  auto http = std::make_unique<HttpServer>(limits);
   App* self = app.get();
   http->set_socket_options([self](int sock) {
     int yes = 1;
@@ -137,6 +137,7 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
 
 App::~App() {
   if (http_ && http_->is_running()) http_->stop();
+  if (http_) http_->Shutdown();  // in-flight requests finish before the store closes
   http_.reset();
   // The background threads use the store: they stop before it closes.
   if (pruner_) pruner_->Stop();
@@ -163,8 +164,8 @@ Expected<int> App::Bind() {
   const int fd = listen_fd_;
   listen_fd_ = -1;
   if (port == 0) {
-    return Error::Validation("SIMA_LISTEN", "cannot listen on " + config.host + ":" +
-                                                std::to_string(config.port));
+    return Error::Validation("SIMA_LISTEN",
+                             "cannot listen on " + config.host + ":" + std::to_string(config.port));
   }
   // httplib listens with a backlog of 5: a burst of new connections would wait on SYN
   // retries. Listening again on the bound socket raises the backlog.
@@ -182,7 +183,14 @@ Expected<PruneResult> App::PruneOnce() {
 
 bool App::Listen() { return http_->listen_after_bind(); }
 
-void App::Stop() { http_->stop(); }
+void App::Stop() {
+  http_->stop();
+  http_->Shutdown();
+}
+
+void App::ReopenLogs() {
+  if (log_writer_) log_writer_->Reopen();
+}
 
 bool App::running() const { return http_->is_running(); }
 

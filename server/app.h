@@ -23,13 +23,10 @@
 #include "sima/catalog.h"
 #include "sqlite_store.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace sima::server {
 
 class AccessLogWriter;
+class HttpServer;
 class KhaltiClient;
 class KhaltiGateway;
 class EsewaGateway;
@@ -60,6 +57,8 @@ class App {
   // Stops accepting, lets in-flight requests finish; Listen() then returns. Thread-safe.
   void Stop();
   bool running() const;
+  // Reopens the access log file (after logrotate renamed it). Thread-safe.
+  void ReopenLogs();
 
   const Config& config() const { return options_.config; }
   const Catalog& catalog() const { return catalog_; }
@@ -89,7 +88,7 @@ class App {
   std::unique_ptr<OutboxSender> outbox_;
   std::unique_ptr<Periodic> pruner_;
   std::unique_ptr<Services> services_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<HttpServer> http_;
   LogSink log_;
   std::shared_ptr<AccessLogWriter> log_writer_;
   int listen_fd_ = -1;

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 namespace sima::server {
 namespace {
@@ -29,7 +31,7 @@ const std::vector<Option>& Options() {
        &Config::session_ttl_seconds, 60, 7 * 24 * 3600},
       {"SIMA_MAX_BODY", "largest accepted request body in bytes", false, nullptr,
        &Config::max_body_bytes, 1024, 16 * 1024 * 1024},
-      {"SIMA_THREADS", "connections served at once (keep-alive holds one each)", false, nullptr,
+      {"SIMA_THREADS", "requests answered at once (idle connections hold none)", false, nullptr,
        &Config::threads, 2, 4096},
       {"SIMA_ACCESS_LOG", "JSON access log: stderr, off, or a file path", false,
        &Config::access_log},
@@ -44,8 +46,10 @@ const std::vector<Option>& Options() {
       {"SMTP_URL", "SMTP server (smtp://host:port); unset = .eml files in SIMA_MAIL_DIR", true,
        &Config::smtp_url},
       {"MAIL_FROM", "sender of e-mails", false, &Config::mail_from},
-      {"SIMA_MAIL_DIR", "folder for .eml files when SMTP_URL is unset; unset = mail/ beside "
-       "the database", false, &Config::mail_dir},
+      {"SIMA_MAIL_DIR",
+       "folder for .eml files when SMTP_URL is unset; unset = mail/ beside "
+       "the database",
+       false, &Config::mail_dir},
       {"SIMA_OUTBOX_DIR", "another name for SIMA_MAIL_DIR", false, &Config::mail_dir},
       {"SIMA_CORS_ORIGINS", "more browser origins allowed by CORS, comma-separated", false,
        &Config::cors_origins},
@@ -67,6 +71,17 @@ const std::vector<Option>& Options() {
        false, nullptr, &Config::sessions_per_key, 1, 1000000},
       {"SIMA_WAL_LIMIT", "bytes the SQLite WAL may reach before the writer truncates it", false,
        nullptr, &Config::wal_limit_bytes, 1024 * 1024, int64_t{1} << 40},
+      {"SIMA_READ_TIMEOUT_MS", "longest silence allowed inside a request (head or body), ms", false,
+       nullptr, &Config::read_timeout_ms, 100, 600000},
+      {"SIMA_KEEPALIVE_TIMEOUT_MS", "how long an idle connection is kept open, milliseconds", false,
+       nullptr, &Config::keepalive_timeout_ms, 100, 600000},
+      {"SIMA_REQUEST_TIMEOUT_MS", "how long a whole request may take to arrive, milliseconds",
+       false, nullptr, &Config::request_timeout_ms, 100, 600000},
+      {"SIMA_MAX_HEADER_BYTES", "largest request head (request line and headers) in bytes", false,
+       nullptr, &Config::max_header_bytes, 1024, 1048576},
+      {"SIMA_TRUSTED_PROXIES",
+       "peer addresses (comma-separated) whose X-Real-IP / X-Forwarded-For names the client", false,
+       &Config::trusted_proxies},
   };
   return options;
 }
@@ -103,6 +118,20 @@ Status Set(Config& config, const Option& option, const std::string& value) {
   return Status::Ok();
 }
 
+// The content of a secret file, without the trailing newline.
+Status ReadSecretFile(Config& config, const Option& option, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    return Status::InvalidArgument(std::string(option.env) + "_FILE: cannot read \"" + path + "\"");
+  }
+  std::string value = text.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  config.*option.text = value;
+  return Status::Ok();
+}
+
 Status ParseListen(Config& config) {
   const auto colon = config.listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
@@ -132,6 +161,11 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
     if (const char* v = getenv(o.env); v != nullptr) {
       if (Status s = Set(out.config, o, v); !s.ok()) return fail(s);
     }
+    if (!o.secret) continue;
+    const std::string file_env = std::string(o.env) + "_FILE";
+    if (const char* path = getenv(file_env.c_str()); path != nullptr && *path != '\0') {
+      if (Status s = ReadSecretFile(out.config, o, path); !s.ok()) return fail(s);
+    }
   }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -142,8 +176,13 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
     const auto eq = arg.find('=');
     const std::string name = arg.substr(0, eq);
     const Option* match = nullptr;
+    bool from_file = false;
     for (const Option& o : Options()) {
       if (FlagName(o.env) == name) match = &o;
+      if (o.secret && FlagName(o.env) + "-file" == name) {
+        match = &o;
+        from_file = true;
+      }
     }
     if (match == nullptr) return fail(Status::InvalidArgument("unknown flag \"" + name + "\"; see --help"));
     std::string value;
@@ -153,6 +192,15 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
       value = args[++i];
     } else {
       return fail(Status::InvalidArgument("flag " + name + " needs a value"));
+    }
+    if (from_file) {
+      if (Status s = ReadSecretFile(out.config, *match, value); !s.ok()) return fail(s);
+      continue;
+    }
+    if (match->secret) {
+      out.warnings.push_back(name + " puts a secret on the command line, where other users of " +
+                             "this machine can read it; use " + std::string(match->env) +
+                             "_FILE (" + name + "-file) or the environment instead");
     }
     if (Status s = Set(out.config, *match, value); !s.ok()) return fail(s);
   }
@@ -184,6 +232,10 @@ std::string HelpText() {
     }
     text += "  " + FlagName(o.env) + "  (" + o.env + ")\n      " + o.help + "\n      default: " +
             def + "\n";
+    if (o.secret) {
+      text += "  " + FlagName(o.env) + "-file  (" + o.env + "_FILE)\n      a file holding " +
+              o.env + " (better than the flag: arguments are visible to other users)\n";
+    }
   }
   text += "  --help\n      this text\n";
   return text;

@@ -22,7 +22,7 @@ struct Config {
   std::string catalog;                                 // SIMA_CATALOG; empty = built in
   int64_t session_ttl_seconds = 3600;                  // SIMA_SESSION_TTL
   int64_t max_body_bytes = 65536;                      // SIMA_MAX_BODY
-  int64_t threads = 64;                                // SIMA_THREADS (connections served at once)
+  int64_t threads = 64;                                // SIMA_THREADS (requests answered at once)
   std::string access_log = "stderr";                   // SIMA_ACCESS_LOG: stderr, off or a file
   std::string khalti_base_url = "http://127.0.0.1:9090/api/v2/";
   std::string khalti_secret_key;
@@ -44,6 +44,11 @@ struct Config {
   int64_t idempotency_ttl_seconds = 86400;             // SIMA_IDEMPOTENCY_TTL
   int64_t sessions_per_key = 1000;                     // SIMA_SESSIONS_PER_KEY
   int64_t wal_limit_bytes = 64 * 1024 * 1024;          // SIMA_WAL_LIMIT
+  int64_t read_timeout_ms = 5000;       // SIMA_READ_TIMEOUT_MS: longest silence within a request
+  int64_t keepalive_timeout_ms = 5000;  // SIMA_KEEPALIVE_TIMEOUT_MS: idle connection lifetime
+  int64_t request_timeout_ms = 15000;   // SIMA_REQUEST_TIMEOUT_MS: a whole request's arrival
+  int64_t max_header_bytes = 16384;     // SIMA_MAX_HEADER_BYTES: request line + headers
+  std::string trusted_proxies;          // SIMA_TRUSTED_PROXIES: peers whose X-Real-IP counts
 };
 
 // The folder .eml files go to: mail_dir, or "mail" beside the database file.
@@ -54,12 +59,15 @@ using GetEnv = std::function<const char*(const char*)>;
 
 struct LoadedConfig {
   Config config;
-  bool help = false;  // --help / -h was given: print HelpText() and exit
+  bool help = false;                  // --help / -h was given: print HelpText() and exit
+  std::vector<std::string> warnings;  // for stderr (a secret given as a flag); never secrets
 };
 
 // Builds the configuration from `getenv` then the flags in argv[1..]. Errors
 // (kValidation naming the variable): an unknown flag, a flag without its value, a bad number,
-// a bad listen address.
+// a bad listen address, an unreadable secret file. Every secret X can also come from a file:
+// X_FILE / --x-file (the file's content without its trailing newline); a secret given as a
+// flag is warned about (other users can read a process's arguments).
 Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetEnv& getenv);
 
 // The --help text: every variable with its flag and default. Secrets show only "(secret)".

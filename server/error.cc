@@ -22,6 +22,10 @@ int HttpStatus(ErrorKind kind) {
     case ErrorKind::kInternal: return 500;
     case ErrorKind::kUnavailable: return 503;
     case ErrorKind::kRateLimited: return 429;
+    case ErrorKind::kRequestTimeout:
+      return 408;
+    case ErrorKind::kHeaderTooLarge:
+      return 431;
   }
   return 500;
 }
@@ -46,6 +50,10 @@ std::string_view CodeName(ErrorKind kind) {
     case ErrorKind::kInternal: return "internal_error";
     case ErrorKind::kUnavailable: return "unavailable";
     case ErrorKind::kRateLimited: return "rate_limited";
+    case ErrorKind::kRequestTimeout:
+      return "request_timeout";
+    case ErrorKind::kHeaderTooLarge:
+      return "header_too_large";
   }
   return "internal_error";
 }

@@ -31,6 +31,8 @@ enum class ErrorKind {
   kInternal,              // 500 internal_error: a storage failure, never caused by input
   kUnavailable,           // 503 unavailable: the store is busy or shutting down
   kRateLimited,           // 429 rate_limited (+ "retry_after" seconds; Retry-After header)
+  kRequestTimeout,        // 408 request_timeout: the request did not arrive in time
+  kHeaderTooLarge,        // 431 header_too_large: the request head is over SIMA_MAX_HEADER_BYTES
 };
 
 int HttpStatus(ErrorKind kind);
@@ -59,7 +61,7 @@ struct Error {
 template <typename T>
 class Expected {
  public:
-  Expected(T value) : v_(std::move(value)) {}     // NOLINT: implicit by design
+  Expected(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Expected(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }

@@ -3,7 +3,14 @@
 
 namespace sima::server {
 
-Expected<Reply> Healthz(const Services&, const Call&) {
+// 200 only when the database can be read and written: a load balancer stops sending
+// requests to a server whose disk is full, read-only or whose file is gone.
+Expected<Reply> Healthz(const Services& s, const Call&) {
+  if (auto health = s.store.CheckHealth(); !health) {
+    Error e{ErrorKind::kUnavailable, "the database cannot be read and written"};
+    e.extra["status"] = "unavailable";
+    return e;
+  }
   return Reply{200, {{"status", "ok"}}};
 }
 

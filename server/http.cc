@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <exception>
+#include <random>
 
+#include "connection.h"
 #include "validate.h"
 
 namespace sima::server {
@@ -21,8 +24,27 @@ struct RequestFacts {
   bool started = false;
   std::string org;
   std::string code;
+  std::string request_id;
+  std::string client;  // the client's address (X-Real-IP / X-Forwarded-For from a trusted proxy)
+  std::string detail;  // what went wrong inside, for the log only
 };
 thread_local RequestFacts t_facts;
+
+// "req_" and 16 hex digits: names one request in the answer and in the log.
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char text[24];
+  std::snprintf(text, sizeof(text), "req_%016llx", static_cast<unsigned long long>(rng()));
+  return text;
+}
+
+// The request a handler is about to serve: decided before its body is read.
+struct Prepared {
+  const Route* route = nullptr;
+  std::vector<std::string> params;
+  std::optional<Principal> principal;
+};
+thread_local std::optional<Prepared> t_prepared;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -38,15 +60,26 @@ std::string_view TrimSpaces(std::string_view s) {
   return s;
 }
 
+// The JSON error answer. A 500 says only "internal error" and the request id: what went wrong
+// (SQL, file names, library messages) goes to the access log line with that id.
 void SendError(httplib::Response& res, const Error& e) {
   res.status = HttpStatus(e.kind);
-  res.set_content(RenderJson(e.ToJson()), kJsonType);
   t_facts.code = std::string(CodeName(e.kind));
   // 429 rate_limited (and any error saying when to come back) carries Retry-After.
   if (const auto it = e.extra.find("retry_after");
       e.extra.is_object() && it != e.extra.end() && it->is_number_integer()) {
     res.set_header("Retry-After", std::to_string(it->get<int64_t>()));
   }
+  if (t_facts.request_id.empty()) t_facts.request_id = NewRequestId();
+  if (res.status == 500) {
+    t_facts.detail = e.message;
+    const Json body = {{"error", "internal error"},
+                       {"code", CodeName(e.kind)},
+                       {"request_id", t_facts.request_id}};
+    res.set_content(RenderJson(body), kJsonType);
+    return;
+  }
+  res.set_content(RenderJson(e.ToJson()), kJsonType);
 }
 
 // The error for a status httplib decided on its own.
@@ -54,11 +87,20 @@ Error ErrorForStatus(int status) {
   switch (status) {
     case 413:
       return {ErrorKind::kPayloadTooLarge, "the request body is larger than this server accepts"};
-    case 414: return {ErrorKind::kBadRequest, "the request URI is too long"};
-    case 404: return Error::NotFound("no such route");
-    case 405: return {ErrorKind::kMethodNotAllowed, "method not allowed"};
-    case 415: return {ErrorKind::kUnsupportedMediaType, "unsupported media type"};
-    default: break;
+    case 414:
+      return {ErrorKind::kBadRequest, "the request URI is too long"};
+    case 404:
+      return Error::NotFound("no such route");
+    case 405:
+      return {ErrorKind::kMethodNotAllowed, "method not allowed"};
+    case 415:
+      return {ErrorKind::kUnsupportedMediaType, "unsupported media type"};
+    case 408:
+      return {ErrorKind::kRequestTimeout, "the request did not arrive in time"};
+    case 431:
+      return {ErrorKind::kHeaderTooLarge, "the request head is too large"};
+    default:
+      break;
   }
   if (status >= 500) return Error::Internal("internal error");
   return {ErrorKind::kBadRequest, "the HTTP request could not be read"};
@@ -105,6 +147,21 @@ std::string OriginOf(const std::string& url) {
   return url.substr(0, path);
 }
 
+// One address as written in X-Forwarded-For / X-Real-IP ("[v6]:port" and "v4:port" lose the port).
+std::string BareAddress(std::string_view v) {
+  v = TrimSpaces(v);
+  if (!v.empty() && v.front() == '[') {
+    const auto close = v.find(']');
+    return std::string(v.substr(1, close == std::string_view::npos ? close : close - 1));
+  }
+  if (std::count(v.begin(), v.end(), ':') == 1) v = v.substr(0, v.find(':'));
+  return std::string(v);
+}
+
+bool BodyMethod(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
 class Dispatcher {
  public:
   Dispatcher(const Services& services, std::vector<Route> routes)
@@ -112,37 +169,151 @@ class Dispatcher {
     for (const Route& r : routes_) patterns_.push_back(Segments(r.pattern));
     if (std::string app = OriginOf(services.config.app_url); !app.empty()) origins_.push_back(app);
     // SIMA_CORS_ORIGINS: more origins, comma-separated (a trailing path is ignored).
-    std::string_view extra = services.config.cors_origins;
-    while (!extra.empty()) {
-      const auto comma = extra.find(',');
-      std::string one(TrimSpaces(extra.substr(0, comma)));
+    for (const std::string& one : SplitList(services.config.cors_origins)) {
       if (std::string origin = OriginOf(one); !origin.empty()) origins_.push_back(origin);
-      if (comma == std::string_view::npos) break;
-      extra.remove_prefix(comma + 1);
+    }
+    for (const std::string& one : SplitList(services.config.trusted_proxies)) {
+      trusted_.push_back(BareAddress(one));
     }
   }
 
-  void Handle(const httplib::Request& req, httplib::Response& res) {
+  // Pre-routing: everything decided from the head alone, before any body byte is read.
+  // Answers bodyless requests at once; a request with a body goes on to WithBody.
+  httplib::Server::HandlerResponse Prepare(const httplib::Request& req, httplib::Response& res) {
+    Begin(req);
     try {
-      HandleOrThrow(req, res);
+      if (!Decide(req, res)) {
+        if (BodyMethod(req.method)) return httplib::Server::HandlerResponse::Unhandled;
+        Run(req, res, Json::object());
+      }
     } catch (const std::exception& e) {
-      SendError(res, Error::Internal("internal error"));
+      SendError(res, Error::Internal(std::string("exception: ") + e.what()));
     } catch (...) {
-      SendError(res, Error::Internal("internal error"));
+      SendError(res, Error::Internal("exception"));
     }
+    t_prepared.reset();
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  // Expect: 100-continue: the refusal comes instead of "100 Continue" when there is one.
+  int Expect(const httplib::Request& req, httplib::Response& res) {
+    Begin(req);
+    try {
+      if (Decide(req, res)) return res.status;
+    } catch (...) {
+      SendError(res, Error::Internal("exception"));
+      return 500;
+    }
+    t_prepared.reset();
+    return 100;
+  }
+
+  // The body of an accepted POST/PUT/PATCH/DELETE, read within SIMA_MAX_BODY, then the handler.
+  void WithBody(const httplib::Request& req, httplib::Response& res) {
+    try {
+      if (!t_prepared) return SendError(res, Error::Internal("a body request was not prepared"));
+      std::string body;
+      switch (ReadRequestBody(static_cast<size_t>(s_.config.max_body_bytes), body)) {
+        case BodyRead::kOk:
+          break;
+        case BodyRead::kTooLarge:
+          return SendError(res, ErrorForStatus(413));
+        case BodyRead::kTimedOut:
+          return SendError(res, ErrorForStatus(408));
+        case BodyRead::kMalformed:
+          return SendError(res,
+                           {ErrorKind::kBadRequest, "the request body is not framed correctly"});
+      }
+      auto parsed = ParseBody(body, t_prepared->route->body_optional);
+      if (!parsed) return SendError(res, parsed.error());
+      Run(req, res, std::move(parsed).value());
+    } catch (const std::exception& e) {
+      SendError(res, Error::Internal(std::string("exception: ") + e.what()));
+    } catch (...) {
+      SendError(res, Error::Internal("exception"));
+    }
+    t_prepared.reset();
+  }
+
+  // Post-routing, on every answer httplib writes: request id, CORS, and Connection: close
+  // when the connection will not serve another request.
+  void Finish(const httplib::Request& req, httplib::Response& res) const {
+    if (t_facts.request_id.empty()) t_facts.request_id = NewRequestId();
+    res.set_header("X-Request-Id", t_facts.request_id);
+    if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
+    AddCors(req.get_header_value("Origin"), res);
+    if (ClosingAfterAnswer()) {
+      res.headers.erase("Keep-Alive");
+      res.set_header("Connection", "close");
+    }
+  }
+
+  // The answer to a request the connection layer refused before httplib read it.
+  void Refused(const Refusal& r, httplib::Response& res) const {
+    t_facts = RequestFacts{std::chrono::steady_clock::now(),      false, {}, {}, NewRequestId(),
+                           ClientOf(r.peer, {}, r.forwarded_for), {}};
+    Error e = ErrorForStatus(r.status);
+    e.message = r.message;
+    SendError(res, e);
+    res.set_header("X-Request-Id", t_facts.request_id);
+    res.set_header("Cache-Control", "no-store");
+    AddCors(r.origin, res);
+  }
+
+  // The client's address: the peer, or what a trusted proxy says the peer was.
+  std::string ClientOf(const std::string& peer, const std::string& real_ip,
+                       const std::string& forwarded_for) const {
+    if (trusted_.empty() || std::find(trusted_.begin(), trusted_.end(), peer) == trusted_.end()) {
+      return peer;
+    }
+    if (!real_ip.empty() && real_ip.find(',') == std::string::npos) return BareAddress(real_ip);
+    // X-Forwarded-For: the last entry no trusted proxy added.
+    std::vector<std::string> hops = SplitList(forwarded_for);
+    for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+      std::string hop = BareAddress(*it);
+      if (std::find(trusted_.begin(), trusted_.end(), hop) == trusted_.end()) return hop;
+    }
+    return peer;
   }
 
  private:
-  void HandleOrThrow(const httplib::Request& req, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-store");
-    const std::string origin = req.get_header_value("Origin");
-    const bool cors =
-        !origin.empty() && std::find(origins_.begin(), origins_.end(), origin) != origins_.end();
-    if (cors) {
-      res.set_header("Access-Control-Allow-Origin", origin);
-      res.set_header("Vary", "Origin");
-    }
+  void Begin(const httplib::Request& req) {
+    t_facts = RequestFacts{std::chrono::steady_clock::now(),
+                           true,
+                           {},
+                           {},
+                           NewRequestId(),
+                           ClientOf(req.remote_addr, req.get_header_value("X-Real-IP"),
+                                    req.get_header_value("X-Forwarded-For")),
+                           {}};
+    t_prepared.reset();
+  }
 
+  static std::vector<std::string> SplitList(std::string_view list) {
+    std::vector<std::string> out;
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      std::string one(TrimSpaces(list.substr(0, comma)));
+      if (!one.empty()) out.push_back(std::move(one));
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+    return out;
+  }
+
+  void AddCors(const std::string& origin, httplib::Response& res) const {
+    if (origin.empty() || std::find(origins_.begin(), origins_.end(), origin) == origins_.end()) {
+      return;
+    }
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
+    res.set_header("Vary", "Origin");
+  }
+
+  // Route, credential, content type, encoding and declared size. True: `res` holds the
+  // answer. False: the request is accepted (t_prepared holds its route and principal).
+  bool Decide(const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
     const std::vector<std::string> segs = Segments(req.path);
     const Route* route = nullptr;
     std::vector<std::string> params;
@@ -157,42 +328,78 @@ class Dispatcher {
         params = std::move(p);
       }
     }
-    if (allow.empty()) return SendError(res, Error::NotFound("no such route"));
+    if (allow.empty()) {
+      SendError(res, Error::NotFound("no such route"));
+      return true;
+    }
     if (req.method == "OPTIONS") {
       res.status = 204;
       res.set_header("Allow", allow + ", OPTIONS");
-      if (cors) {
+      const std::string origin = req.get_header_value("Origin");
+      if (std::find(origins_.begin(), origins_.end(), origin) != origins_.end()) {
         res.set_header("Access-Control-Allow-Methods", allow + ", OPTIONS");
         res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
         res.set_header("Access-Control-Max-Age", "600");
       }
-      return;
+      return true;
     }
     if (route == nullptr) {
       res.set_header("Allow", allow);
-      return SendError(res, {ErrorKind::kMethodNotAllowed,
-                             req.method + " is not allowed here; allowed: " + allow});
+      SendError(res, {ErrorKind::kMethodNotAllowed,
+                      req.method + " is not allowed here; allowed: " + allow});
+      return true;
     }
-
-    Call call;
-    call.params = std::move(params);
-    call.now = s_.now();
-    if (auto auth = Authenticate(req, route->access); !auth) {
-      return SendError(res, auth.error());
-    } else if (auth->has_value()) {
-      call.principal = std::move(auth).value();
-      t_facts.org = call.principal->org_id;
+    auto auth = Authenticate(req, route->access);
+    if (!auth) {
+      SendError(res, auth.error());
+      return true;
     }
-    if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-      if (auto body = ParseBody(req, route->body_optional); !body) {
-        return SendError(res, body.error());
-      } else {
-        call.body = std::move(body).value();
+    if (auth->has_value()) t_facts.org = (*auth)->org_id;
+    if (BodyMethod(req.method)) {
+      if (Error e; !BodyAcceptable(req, e)) {
+        SendError(res, e);
+        return true;
       }
     }
-    for (const auto& [k, v] : req.params) call.query.emplace(k, v);
+    t_prepared = Prepared{route, std::move(params), *auth};
+    return false;
+  }
 
-    auto reply = route->handler(s_, call);
+  bool BodyAcceptable(const httplib::Request& req, Error& e) const {
+    const HeadCheck* framing = CurrentFraming();
+    const bool has_body = framing != nullptr ? framing->has_body() : !req.body.empty();
+    if (req.has_header("Content-Encoding")) {
+      for (size_t i = 0; i < req.get_header_value_count("Content-Encoding"); ++i) {
+        if (Lower(TrimSpaces(req.get_header_value("Content-Encoding", i))) != "identity") {
+          e = {ErrorKind::kUnsupportedMediaType,
+               "request bodies cannot be compressed: send them without Content-Encoding"};
+          return false;
+        }
+      }
+    }
+    if ((has_body || req.has_header("Content-Type")) &&
+        (req.get_header_value_count("Content-Type") != 1 ||
+         !IsJsonContentType(req.get_header_value("Content-Type")))) {
+      e = {ErrorKind::kUnsupportedMediaType,
+           "the body must be sent as Content-Type: application/json"};
+      return false;
+    }
+    if (framing != nullptr && !framing->chunked &&
+        framing->content_length > static_cast<uint64_t>(s_.config.max_body_bytes)) {
+      e = ErrorForStatus(413);
+      return false;
+    }
+    return true;
+  }
+
+  void Run(const httplib::Request& req, httplib::Response& res, Json body) {
+    Call call;
+    call.params = std::move(t_prepared->params);
+    call.principal = std::move(t_prepared->principal);
+    call.now = s_.now();
+    call.body = std::move(body);
+    for (const auto& [k, v] : req.params) call.query.emplace(k, v);
+    auto reply = t_prepared->route->handler(s_, call);
     if (!reply) return SendError(res, reply.error());
     res.status = reply->status;
     for (const auto& [k, v] : reply->headers) res.set_header(k, v);
@@ -250,19 +457,15 @@ class Dispatcher {
     return std::optional<Principal>(std::move(principal).value());
   }
 
-  static Expected<Json> ParseBody(const httplib::Request& req, bool optional) {
-    if (req.body.empty()) {
+  static Expected<Json> ParseBody(const std::string& text, bool optional) {
+    if (text.empty()) {
       if (optional) return Json::object();
       return Error{ErrorKind::kInvalidJson, "the body must be a JSON object"};
     }
-    if (!IsJsonContentType(req.get_header_value("Content-Type"))) {
-      return Error{ErrorKind::kUnsupportedMediaType,
-                   "the body must be sent as Content-Type: application/json"};
-    }
-    if (JsonDepth(req.body) > kMaxDepth) {
+    if (JsonDepth(text) > kMaxDepth) {
       return Error{ErrorKind::kInvalidJson, "the body is nested too deeply"};
     }
-    Json body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    Json body = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded()) return Error{ErrorKind::kInvalidJson, "the body is not valid JSON"};
     if (!body.is_object()) return Error{ErrorKind::kInvalidJson, "the body must be a JSON object"};
     return body;
@@ -272,6 +475,7 @@ class Dispatcher {
   std::vector<Route> routes_;
   std::vector<std::vector<std::string>> patterns_;
   std::vector<std::string> origins_;  // allowed for CORS
+  std::vector<std::string> trusted_;  // SIMA_TRUSTED_PROXIES
 };
 
 std::string Truncate(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n); }
@@ -282,41 +486,40 @@ std::string RenderJson(const Json& body) {
   return body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-void InstallRoutes(httplib::Server& server, const Services& services, std::vector<Route> routes,
+void InstallRoutes(HttpServer& server, const Services& services, std::vector<Route> routes,
                    LogSink log) {
-  auto dispatcher = std::make_shared<Dispatcher>(services, std::move(routes));
-  const auto handle = [dispatcher](const httplib::Request& req, httplib::Response& res) {
-    dispatcher->Handle(req, res);
-  };
-  // Every method and path goes to the dispatcher, which knows 404 from 405.
-  server.Get(".*", handle);
-  server.Post(".*", handle);
-  server.Put(".*", handle);
-  server.Patch(".*", handle);
-  server.Delete(".*", handle);
-  server.Options(".*", handle);
-
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-    t_facts = RequestFacts{std::chrono::steady_clock::now(), true, {}, {}};
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
+  auto d = std::make_shared<Dispatcher>(services, std::move(routes));
+  // Everything is decided in the pre-routing handler before a body is read; requests with a
+  // body come back to a content-reader handler that reads it within SIMA_MAX_BODY.
+  const auto with_body = [d](const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader&) { d->WithBody(req, res); };
+  server.Post(".*", with_body);
+  server.Put(".*", with_body);
+  server.Patch(".*", with_body);
+  server.Delete(".*", with_body);
+  server.set_pre_routing_handler(
+      [d](const httplib::Request& req, httplib::Response& res) { return d->Prepare(req, res); });
+  server.set_expect_100_continue_handler(
+      [d](const httplib::Request& req, httplib::Response& res) { return d->Expect(req, res); });
+  server.set_post_routing_handler(
+      [d](const httplib::Request& req, httplib::Response& res) { d->Finish(req, res); });
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
         SendError(res, ErrorForStatus(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));
   server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        SendError(res, Error::Internal("internal error"));
+        SendError(res, Error::Internal("exception"));
       });
-  if (!log) return;
-  server.set_logger([log](const httplib::Request& req, const httplib::Response& res) {
+  const auto line_of = [](std::string_view method, std::string_view path, int status) {
     Json line = {{"time", FormatTime(SystemNow())},
-                 {"method", Truncate(req.method, 16)},
-                 {"path", Truncate(req.path, 200)},
-                 {"status", res.status},
-                 {"remote", req.remote_addr}};
+                 {"method", Truncate(std::string(method), 16)},
+                 {"path", Truncate(std::string(path), 200)},
+                 {"status", status},
+                 {"remote", t_facts.client},
+                 {"request_id", t_facts.request_id}};
     if (t_facts.started) {
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - t_facts.start)
@@ -325,8 +528,18 @@ void InstallRoutes(httplib::Server& server, const Services& services, std::vecto
     }
     if (!t_facts.org.empty()) line["org"] = t_facts.org;
     if (!t_facts.code.empty()) line["code"] = t_facts.code;
+    if (!t_facts.detail.empty()) line["error_detail"] = Truncate(t_facts.detail, 2000);
     t_facts = RequestFacts{};
-    log(RenderJson(line));
+    return RenderJson(line);
+  };
+  server.set_refusal_renderer([d, log, line_of](const Refusal& r, httplib::Response& res) {
+    d->Refused(r, res);
+    if (log) log(line_of(r.method, r.target, res.status));
+  });
+  server.set_logger([log, line_of, d](const httplib::Request& req, const httplib::Response& res) {
+    if (t_facts.client.empty()) t_facts.client = req.remote_addr;
+    const std::string line = line_of(req.method, req.path, res.status);
+    if (log) log(line);
   });
 }
 

@@ -18,11 +18,9 @@
 #include "sima/catalog.h"
 #include "store.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace sima::server {
+
+class HttpServer;
 
 class KhaltiGateway;
 class EsewaGateway;
@@ -41,10 +39,10 @@ struct Services {
 
 // One request, as a handler sees it.
 struct Call {
-  std::vector<std::string> params;            // path parameters, in pattern order
-  std::map<std::string, std::string> query;   // first value of each query parameter
-  Json body = Json::object();                 // always an object
-  std::optional<Principal> principal;         // set for organization routes
+  std::vector<std::string> params;           // path parameters, in pattern order
+  std::map<std::string, std::string> query;  // first value of each query parameter
+  Json body = Json::object();                // always an object
+  std::optional<Principal> principal;        // set for organization routes
   Time now{};
 
   const std::string& org_id() const { return principal->org_id; }
@@ -76,9 +74,10 @@ struct Route {
 // One line of the access log (JSON, without a newline). Never contains credentials.
 using LogSink = std::function<void(std::string_view line)>;
 
-// Installs `routes` on `server` with the JSON error shape for everything httplib itself
-// refuses (bad request line, 413, unknown method). `services` must outlive `server`.
-void InstallRoutes(httplib::Server& server, const Services& services, std::vector<Route> routes,
+// Installs `routes` on `server` with the JSON error shape for everything httplib or the
+// connection layer refuses (bad head, 408, 413, 431). Every answer carries X-Request-Id and,
+// for an allowed Origin, CORS headers. `services` must outlive `server`.
+void InstallRoutes(HttpServer& server, const Services& services, std::vector<Route> routes,
                    LogSink log);
 
 // The JSON text of a body as sent (invalid UTF-8 from paths is replaced, never thrown on).

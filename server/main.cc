@@ -1,6 +1,8 @@
 // sima-server: configuration from the environment and flags (see --help), then serve until
-// SIGTERM or SIGINT, finish in-flight requests and close the database.
+// SIGTERM or SIGINT, finish in-flight requests and close the database. SIGHUP reopens the
+// access log file (log rotation). Files it creates are its user's only (umask 077).
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,6 +21,8 @@ void Log(const sima::Json& line) { std::cerr << sima::server::RenderJson(line) <
 
 int main(int argc, char** argv) {
   using namespace sima::server;
+  // The database, its WAL, the access log and the mail folder hold keys and customers' data.
+  ::umask(077);
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto loaded = LoadConfig(args, [](const char* name) { return std::getenv(name); });
   if (!loaded) {
@@ -29,12 +33,16 @@ int main(int argc, char** argv) {
     std::cout << HelpText();
     return 0;
   }
+  for (const std::string& warning : loaded->warnings) {
+    std::cerr << "sima-server: warning: " << warning << "\n";
+  }
 
   // Signals are taken by one thread with sigwait; every other thread has them blocked.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -58,7 +66,12 @@ int main(int argc, char** argv) {
   App* server = app.get();
   std::thread waiter([server, &signals] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    for (;;) {
+      sigwait(&signals, &sig);
+      if (sig != SIGHUP) break;
+      server->ReopenLogs();
+      Log({{"msg", "access log reopened"}});
+    }
     Log({{"msg", "stopping"}, {"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     server->Stop();
   });

@@ -1,6 +1,7 @@
 #include "sqlite_store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -843,6 +844,24 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
       if (auto r = (*q)->Run(); !r) return r.error();
     }
     return out;
+  });
+}
+
+ExpectedDone SqliteStore::CheckHealth() {
+  return Write<Done>(Durability::kNormal, [](sqlite::Db& db) -> Expected<Done> {
+    int moved = 0;
+    if (sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK &&
+        moved != 0) {
+      return Error{ErrorKind::kUnavailable, "the database file was moved or removed"};
+    }
+    const char* path = sqlite3_db_filename(db.get(), "main");
+    if (path != nullptr && *path != '\0' && ::access(path, W_OK) != 0) {
+      return Error{ErrorKind::kUnavailable, "the database file is not writable"};
+    }
+    auto id = db.QueryInt("PRAGMA application_id");
+    if (!id) return id.error();
+    if (auto w = db.Exec("PRAGMA application_id = " + std::to_string(*id)); !w) return w.error();
+    return Done{};
   });
 }
 

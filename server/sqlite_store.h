@@ -147,6 +147,9 @@ class SqliteStore final : public Store {
   ExpectedDone MarkEmailSent(int64_t email_id, Time now) override;
   ExpectedDone MarkEmailFailed(int64_t email_id, const std::string& error,
                                Time next_attempt_at) override;
+  // A real write transaction (the header's application_id rewritten to its value), and the
+  // file still where it was opened and writable.
+  ExpectedDone CheckHealth() override;
 
   // --- building blocks for operations inside Write() ---
   // The subscription, current period and that period's counters of an organization.

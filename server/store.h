@@ -397,6 +397,10 @@ class Store {
   // Counts a failed attempt, keeps the error, retries at `next_attempt_at`.
   virtual ExpectedDone MarkEmailFailed(int64_t email_id, const std::string& error,
                                        Time next_attempt_at) = 0;
+
+  // Whether the database can be read and written right now (GET /healthz); kUnavailable when
+  // not. A store without such a check says yes.
+  virtual ExpectedDone CheckHealth() { return Done{}; }
 };
 
 }  // namespace sima::server

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
 
 #include "config.h"
@@ -97,6 +99,51 @@ TEST(ServerConfig, HelpListsEveryVariableAndNoSecret) {
     EXPECT_NE(help.find(v), std::string::npos) << v;
   }
   EXPECT_NE(help.find("a secret, never printed"), std::string::npos);
+}
+
+TEST(ServerConfig, SecretsComeFromFilesAndFlagsAreWarnedAbout) {
+  const std::string path = ::testing::TempDir() + "/sima-config-secret";
+  {
+    std::ofstream f(path);
+    f << "from-a-file\r\n";
+  }
+  auto c = LoadConfig({"--esewa-secret-key-file", path}, Env({{"SIMA_ADMIN_TOKEN_FILE", path}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->config.admin_token, "from-a-file");
+  EXPECT_EQ(c->config.esewa_secret_key, "from-a-file");
+  EXPECT_TRUE(c->warnings.empty());
+
+  auto flag = LoadConfig({"--admin-token=shown-to-ps"}, Env({}));
+  ASSERT_TRUE(flag.ok());
+  EXPECT_EQ(flag->config.admin_token, "shown-to-ps");
+  ASSERT_EQ(flag->warnings.size(), 1u);
+  EXPECT_NE(flag->warnings[0].find("--admin-token-file"), std::string::npos);
+  EXPECT_EQ(flag->warnings[0].find("shown-to-ps"), std::string::npos);
+
+  auto missing = LoadConfig({"--admin-token-file=/nonexistent/token"}, Env({}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("SIMA_ADMIN_TOKEN_FILE"), std::string::npos);
+  EXPECT_NE(HelpText().find("--admin-token-file"), std::string::npos);
+  std::remove(path.c_str());
+}
+
+TEST(ServerConfig, ConnectionSettings) {
+  auto c = LoadConfig({"--read-timeout-ms=700", "--max-header-bytes=4096"},
+                      Env({{"SIMA_KEEPALIVE_TIMEOUT_MS", "800"},
+                           {"SIMA_REQUEST_TIMEOUT_MS", "900"},
+                           {"SIMA_TRUSTED_PROXIES", "127.0.0.1, ::1"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->config.read_timeout_ms, 700);
+  EXPECT_EQ(c->config.keepalive_timeout_ms, 800);
+  EXPECT_EQ(c->config.request_timeout_ms, 900);
+  EXPECT_EQ(c->config.max_header_bytes, 4096);
+  EXPECT_EQ(c->config.trusted_proxies, "127.0.0.1, ::1");
+  const Config defaults;
+  EXPECT_EQ(defaults.read_timeout_ms, 5000);
+  EXPECT_EQ(defaults.keepalive_timeout_ms, 5000);
+  EXPECT_EQ(defaults.request_timeout_ms, 15000);
+  EXPECT_EQ(defaults.max_header_bytes, 16384);
+  EXPECT_FALSE(LoadConfig({"--max-header-bytes=10"}, Env({})).ok());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The sima-server executable: --help, bad configuration, serving, and a graceful SIGTERM.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -117,6 +118,89 @@ TEST(ServerMain, ServesAndStopsCleanlyOnSigterm) {
   // The WAL was checkpointed into the database file on the way out.
   std::error_code ec;
   EXPECT_EQ(std::filesystem::file_size(dir.path() + "/s.db-wal", ec) > 0 && !ec, false);
+}
+
+int PortOf(const Child& c) {
+  for (int i = 0; i < 500; ++i) {
+    const std::string err = Child::Read(c.err);
+    const auto at = err.find("\"addr\":\"127.0.0.1:");
+    if (at != std::string::npos) return std::atoi(err.c_str() + at + 18);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return 0;
+}
+
+// Waits until `path` contains `text`.
+bool Eventually(const std::string& path, const std::string& text) {
+  for (int i = 0; i < 300; ++i) {
+    if (Child::Read(path).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+unsigned Mode(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return st.st_mode & 0777;
+}
+
+TEST(ServerMain, SighupReopensTheAccessLogAndFilesAreOwnerOnly) {
+  TempDir dir;
+  const std::string log = dir.path() + "/access.log";
+  {
+    std::ofstream token(dir.path() + "/admin-token");
+    token << kAdminToken << "\n";
+  }
+  Child c = Child::Spawn(dir, {"--listen=127.0.0.1:0", "--db=" + dir.path() + "/s.db",
+                               "--access-log=" + log,
+                               "--admin-token-file=" + dir.path() + "/admin-token"});
+  ASSERT_GT(c.pid, 0);
+  const int port = PortOf(c);
+  ASSERT_GT(port, 0) << Child::Read(c.err);
+  httplib::Client cli("127.0.0.1", port);
+  // The admin token came from its file (without the newline).
+  auto org = cli.Post("/admin/orgs/", {{"Authorization", std::string("Bearer ") + kAdminToken}},
+                      R"({"name":"A"})", "application/json");
+  ASSERT_TRUE(org);
+  EXPECT_EQ(org->status, 201);
+  ASSERT_TRUE(Eventually(log, "/admin/orgs/"));
+
+  // logrotate: rename, then SIGHUP; the next line lands in a new file of the old name.
+  std::filesystem::rename(log, log + ".1");
+  ::kill(c.pid, SIGHUP);
+  ASSERT_TRUE(Eventually(c.err, "access log reopened"));
+  auto health = cli.Get("/healthz/");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_TRUE(Eventually(log, "\"path\":\"/healthz/\""));
+  EXPECT_EQ(Child::Read(log + ".1").find("/healthz/"), std::string::npos);
+  EXPECT_EQ(c.Wait(std::chrono::milliseconds(100)), -1);  // still serving
+
+  // umask 077: the database, its WAL and the logs are the owner's only.
+  EXPECT_EQ(Mode(dir.path() + "/s.db"), 0600u);
+  EXPECT_EQ(Mode(dir.path() + "/s.db-wal"), 0600u);
+  EXPECT_EQ(Mode(log), 0600u);
+  EXPECT_EQ(Mode(log + ".1"), 0600u);
+  ::kill(c.pid, SIGTERM);
+  EXPECT_EQ(c.Wait(std::chrono::seconds{20}), 0);
+}
+
+TEST(ServerMain, ASecretGivenAsAFlagIsWarnedAboutAndNeverPrinted) {
+  TempDir dir;
+  const std::string secret = "khalti-secret-4b1d9e0c77";
+  Child c = Child::Spawn(dir, {"--listen=127.0.0.1:0", "--db=" + dir.path() + "/s.db",
+                               "--khalti-secret-key=" + secret});
+  ASSERT_GT(c.pid, 0);
+  ASSERT_GT(PortOf(c), 0) << Child::Read(c.err);
+  ::kill(c.pid, SIGTERM);
+  EXPECT_EQ(c.Wait(std::chrono::seconds{20}), 0);
+  const std::string err = Child::Read(c.err);
+  EXPECT_NE(err.find("warning: --khalti-secret-key puts a secret on the command line"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("KHALTI_SECRET_KEY_FILE"), std::string::npos);
+  EXPECT_EQ(err.find(secret), std::string::npos);
 }
 
 }  // namespace

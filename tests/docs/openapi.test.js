@@ -54,3 +54,19 @@ test('every operation has an id, a 2xx/3xx answer and only known security scheme
   }
   assert.deepEqual(problems, [], problems.join('\n'));
 });
+
+test('every {param} of a path is declared as a path parameter, and no other', () => {
+  const problems = [];
+  const resolve = (p) => (p.$ref ? p.$ref.split('/').reduce((o, k) => (k === '#' ? doc : o[k]), null) : p);
+  for (const [p, item] of Object.entries(doc.paths)) {
+    const inPath = [...p.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+    for (const [method, op] of Object.entries(item)) {
+      const declared = [...(item.parameters ?? []), ...(op.parameters ?? [])]
+        .map(resolve).filter((x) => x.in === 'path').map((x) => x.name).sort();
+      if (JSON.stringify(inPath) !== JSON.stringify(declared)) {
+        problems.push(`${method.toUpperCase()} ${p}: path has {${inPath}}, declared ${declared}`);
+      }
+    }
+  }
+  assert.deepEqual(problems, [], problems.join('\n'));
+});

@@ -15,8 +15,9 @@ namespace sima::server {
 
 class AccessLogWriter {
  public:
-  // Writes to `file`; closes it on destruction when `owned`.
-  AccessLogWriter(FILE* file, bool owned);
+  // Writes to `file`; closes it on destruction when `owned`. With a `path`, Reopen() can
+  // replace the file by a fresh open of that path (log rotation).
+  AccessLogWriter(FILE* file, bool owned, std::string path = {});
   ~AccessLogWriter();
   AccessLogWriter(const AccessLogWriter&) = delete;
   AccessLogWriter& operator=(const AccessLogWriter&) = delete;
@@ -25,10 +26,20 @@ class AccessLogWriter {
   // dropped and counted; the count is logged once the writer catches up.
   void Write(std::string_view line);
 
+  // Closes the file and opens `path` again for appending, after writing what is buffered
+  // (SIGHUP, after logrotate moved the file), and returns when that is done: lines written
+  // after it go to the new file. No-op without a path. If the open fails, the old file is
+  // kept and an error line is written to it.
+  void Reopen();
+
  private:
   void Run();
   FILE* file_;
   bool owned_;
+  std::string path_;
+  uint64_t reopens_asked_ = 0;
+  uint64_t reopens_done_ = 0;
+  std::condition_variable reopened_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::string buffer_;

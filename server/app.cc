@@ -101,7 +101,8 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
         return Error::Validation("SIMA_ACCESS_LOG", "cannot open \"" + config.access_log + "\"");
       }
     }
-    auto writer = std::make_shared<AccessLogWriter>(f, to_file);
+    auto writer =
+        std::make_shared<AccessLogWriter>(f, to_file, to_file ? config.access_log : std::string());
     app->log_writer_ = writer;
     app->log_ = [writer](std::string_view line) { writer->Write(line); };
   }
@@ -140,6 +141,10 @@ App::~App() {
   log_writer_.reset();  // writes what is still buffered
   auth_.reset();
   store_.reset();  // checkpoints and closes the database
+}
+
+void App::ReopenAccessLog() {
+  if (log_writer_) log_writer_->Reopen();
 }
 
 Expected<int> App::Bind() {

@@ -58,6 +58,8 @@ class App {
   // Stops accepting, lets in-flight requests finish; Listen() then returns. Thread-safe.
   void Stop();
   bool running() const;
+  // Reopens the access log file (SIGHUP, after log rotation); no-op for stderr or off.
+  void ReopenAccessLog();
 
   const Config& config() const { return options_.config; }
   const Catalog& catalog() const { return catalog_; }

@@ -1,5 +1,6 @@
 // sima-server: configuration from the environment and flags (see --help), then serve until
-// SIGTERM or SIGINT, finish in-flight requests and close the database.
+// SIGTERM or SIGINT, finish in-flight requests and close the database. SIGHUP reopens the
+// access log file (log rotation).
 #include <signal.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -58,7 +60,10 @@ int main(int argc, char** argv) {
   App* server = app.get();
   std::thread waiter([server, &signals] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+      server->ReopenAccessLog();
+      Log({{"msg", "access log reopened"}});
+    }
     Log({{"msg", "stopping"}, {"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     server->Stop();
   });

@@ -33,7 +33,8 @@ struct Child {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (posix_spawn(&c.pid, SIMA_SERVER_BINARY, &fa, nullptr, argv.data(), environ) != 0) c.pid = -1;
+    if (posix_spawn(&c.pid, SIMA_SERVER_BINARY, &fa, nullptr, argv.data(), environ) != 0)
+      c.pid = -1;
     posix_spawn_file_actions_destroy(&fa);
     return c;
   }
@@ -117,6 +118,47 @@ TEST(ServerMain, ServesAndStopsCleanlyOnSigterm) {
   // The WAL was checkpointed into the database file on the way out.
   std::error_code ec;
   EXPECT_EQ(std::filesystem::file_size(dir.path() + "/s.db-wal", ec) > 0 && !ec, false);
+}
+
+// logrotate moves the file, then `systemctl reload` (ExecReload) sends SIGHUP: the server keeps
+// serving and writes the next lines to a fresh file at the configured path.
+TEST(ServerMain, SighupReopensTheAccessLogAfterItWasMoved) {
+  TempDir dir;
+  const std::string log = dir.path() + "/access.log";
+  Child c = Child::Spawn(
+      dir, {"--listen=127.0.0.1:0", "--db=" + dir.path() + "/s.db", "--access-log=" + log});
+  ASSERT_GT(c.pid, 0);
+  int port = 0;
+  for (int i = 0; i < 500 && port == 0; ++i) {
+    const std::string err = Child::Read(c.err);
+    const auto at = err.find("\"addr\":\"127.0.0.1:");
+    if (at != std::string::npos) port = std::atoi(err.c_str() + at + 18);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(port, 0) << Child::Read(c.err);
+  httplib::Client cli("127.0.0.1", port);
+  ASSERT_TRUE(cli.Get("/healthz"));
+  const auto eventually = [](const std::string& path, const std::string& text) {
+    for (int i = 0; i < 500; ++i) {
+      if (Child::Read(path).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  ASSERT_TRUE(eventually(log, "\"path\":\"/healthz\""));
+
+  std::filesystem::rename(log, log + ".1");
+  ::kill(c.pid, SIGHUP);
+  ASSERT_TRUE(eventually(c.err, "access log reopened")) << Child::Read(c.err);
+  auto plans = cli.Get("/billing/plans/");
+  ASSERT_TRUE(plans);
+  EXPECT_EQ(plans->status, 200);
+  EXPECT_TRUE(eventually(log, "\"path\":\"/billing/plans/\""));
+  EXPECT_EQ(Child::Read(log + ".1").find("/billing/plans/"), std::string::npos);
+  EXPECT_EQ(Child::Read(log).find("/healthz"), std::string::npos);
+
+  ::kill(c.pid, SIGTERM);
+  EXPECT_EQ(c.Wait(std::chrono::seconds{20}), 0);
 }
 
 }  // namespace

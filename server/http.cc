@@ -298,6 +298,7 @@ void InstallRoutes(httplib::Server& server, const Services& services, std::vecto
   server.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
+        res.set_header("Cache-Control", "no-store");
         SendError(res, ErrorForStatus(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));

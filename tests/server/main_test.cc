@@ -33,8 +33,7 @@ struct Child {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (posix_spawn(&c.pid, SIMA_SERVER_BINARY, &fa, nullptr, argv.data(), environ) != 0)
-      c.pid = -1;
+    if (posix_spawn(&c.pid, SIMA_SERVER_BINARY, &fa, nullptr, argv.data(), environ) != 0) c.pid = -1;
     posix_spawn_file_actions_destroy(&fa);
     return c;
   }

@@ -506,6 +506,7 @@ void InstallRoutes(HttpServer& server, const Services& services, std::vector<Rou
   server.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
+        res.set_header("Cache-Control", "no-store");
         SendError(res, ErrorForStatus(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));

@@ -349,5 +349,13 @@ TEST_F(ServerTest, CatalogFileIsServedAndEnforced) {
   EXPECT_EQ(Get("/billing/usage/", key).body["period"]["end"], FormatTime(Start() + Days{7}));
 }
 
+// docs/api.md: every answer is Cache-Control: no-store, also the errors httplib decides itself.
+TEST_F(ServerHttp, ErrorsTheHttpLayerDecidesAreNotCachedEither) {
+  Response r = Send("POST", "/invoices/", NewKey(), std::string(70000, ' '));
+  ASSERT_EQ(r.status, 413);
+  EXPECT_EQ(r.headers.count("Cache-Control"), 1u);
+  EXPECT_EQ(r.headers.find("Cache-Control")->second, "no-store");
+}
+
 }  // namespace
 }  // namespace sima::server::testing

@@ -1,4 +1,4 @@
-// The client: keeps an offline Core in step with sima-server (spec/api.md) over fetch.
+// The client: keeps an offline Core in step with sima-server (docs/api.md) over fetch.
 // The server is the authority: every answer that says something about usage replaces the
 // local view, and a 403 limit_reached overrides it.
 import { createCore } from './core.js';

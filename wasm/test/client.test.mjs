@@ -1,4 +1,4 @@
-// The client against a fake fetch that answers as spec/api.md says.
+// The client against a fake fetch that answers as docs/api.md says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, SimaClient, SimaError, LimitReachedError } from '../src/index.js';

@@ -1,4 +1,4 @@
-// Shared inputs: the default catalog of spec/api.md, usage snapshots, and a fake sima-server.
+// Shared inputs: the default catalog of docs/api.md, usage snapshots, and a fake sima-server.
 export const catalog = {
   currency: 'NPR',
   period_days: 30,
@@ -29,7 +29,7 @@ export function snapshot(plan, used = {}) {
 }
 
 /**
- * A fake sima-server answering as spec/api.md says, over a fetch-shaped function.
+ * A fake sima-server answering as docs/api.md says, over a fetch-shaped function.
  * Counts are authoritative here; `calls` records every request.
  */
 export function fakeServer({ token = 'st_test', plan = 'FREE', used = {} } = {}) {

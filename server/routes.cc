@@ -30,8 +30,8 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/billing/payments/:id", Access::kOrg, GetPaymentHandler},
       {"GET", "/admin/orgs/:org_id/keys", Access::kAdmin, ListKeysHandler},
       {"POST", "/admin/orgs/:org_id/keys", Access::kAdmin, CreateKeyHandler, true},
-      {"DELETE", "/admin/orgs/:org_id/keys/:key_id", Access::kAdmin, RevokeKeyHandler},
-      {"DELETE", "/sessions/current", Access::kOrg, EndSessionHandler},
+      {"DELETE", "/admin/orgs/:org_id/keys/:key_id", Access::kAdmin, RevokeKeyHandler, true},
+      {"DELETE", "/sessions/current", Access::kOrg, EndSessionHandler, true},
   };
 }
 

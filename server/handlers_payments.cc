@@ -67,6 +67,7 @@ Json OptTime(const std::optional<Time>& t) { return t ? Json(FormatTime(*t)) : J
 
 Json PaymentToJson(const Payment& p) {
   return {{"payment_id", p.id},
+          {"ref", p.ref},  // the org may build its own anonymous links with it
           {"provider", to_string(p.provider)},
           {"plan", p.plan},
           {"amount", p.amount_paisa / 100},

@@ -9,7 +9,8 @@
 
 namespace {
 
-const sima::Usage kUsage{{"invoices", 8}, {"customers", 3}, {"team_members", 1}, {"api_calls", 450}};
+const sima::Usage kUsage{
+    {"invoices", 8}, {"customers", 3}, {"team_members", 1}, {"api_calls", 450}};
 
 void BM_CheckAllowed(benchmark::State& state) {
   const auto& catalog = sima::Catalog::Default();

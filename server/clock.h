@@ -24,7 +24,9 @@ class FakeClock {
   void Set(Time t) { secs_.store(t.time_since_epoch().count()); }
   void Advance(std::chrono::seconds d) { secs_.fetch_add(d.count()); }
   // A NowFn reading this clock; the clock must outlive it.
-  NowFn AsFn() { return [this] { return Now(); }; }
+  NowFn AsFn() {
+    return [this] { return Now(); };
+  }
 
  private:
   std::atomic<long long> secs_;

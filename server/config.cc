@@ -61,10 +61,10 @@ const std::vector<Option>& Options() {
        "minutes after init before eSewa's NOT_FOUND may fail a payment (the payer may still be "
        "on their way to pay)",
        false, nullptr, &Config::esewa_session_minutes, 10, 7 * 24 * 60},
-      {"SIMA_INIT_PER_MINUTE", "payment inits an organization may start per minute", false,
-       nullptr, &Config::init_per_minute, 1, 100000},
-      {"SIMA_OPEN_PAYMENTS_MAX", "open (PENDING) payments an organization may have at once",
-       false, nullptr, &Config::open_payments_max, 1, 100000},
+      {"SIMA_INIT_PER_MINUTE", "payment inits an organization may start per minute", false, nullptr,
+       &Config::init_per_minute, 1, 100000},
+      {"SIMA_OPEN_PAYMENTS_MAX", "open (PENDING) payments an organization may have at once", false,
+       nullptr, &Config::open_payments_max, 1, 100000},
       {"SIMA_IDEMPOTENCY_TTL", "seconds an idempotency key is remembered; later it counts again",
        false, nullptr, &Config::idempotency_ttl_seconds, 60, 366 * 24 * 3600},
       {"SIMA_SESSIONS_PER_KEY", "browser sessions kept per secret key; one more ends the oldest",
@@ -138,7 +138,8 @@ Status ParseListen(Config& config) {
     return Status::InvalidArgument("SIMA_LISTEN must be host:port, got \"" + config.listen + "\"");
   }
   std::string host = config.listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const std::string port = config.listen.substr(colon + 1);
   int p = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
@@ -154,9 +155,7 @@ Status ParseListen(Config& config) {
 
 Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetEnv& getenv) {
   LoadedConfig out;
-  auto fail = [](const Status& s) {
-    return Error::Validation("config", s.message());
-  };
+  auto fail = [](const Status& s) { return Error::Validation("config", s.message()); };
   for (const Option& o : Options()) {
     if (const char* v = getenv(o.env); v != nullptr) {
       if (Status s = Set(out.config, o, v); !s.ok()) return fail(s);
@@ -184,7 +183,8 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
         from_file = true;
       }
     }
-    if (match == nullptr) return fail(Status::InvalidArgument("unknown flag \"" + name + "\"; see --help"));
+    if (match == nullptr)
+      return fail(Status::InvalidArgument("unknown flag \"" + name + "\"; see --help"));
     std::string value;
     if (eq != std::string::npos) {
       value = arg.substr(eq + 1);
@@ -230,8 +230,8 @@ std::string HelpText() {
     } else {
       def = std::to_string(defaults.*o.number);
     }
-    text += "  " + FlagName(o.env) + "  (" + o.env + ")\n      " + o.help + "\n      default: " +
-            def + "\n";
+    text += "  " + FlagName(o.env) + "  (" + o.env + ")\n      " + o.help +
+            "\n      default: " + def + "\n";
     if (o.secret) {
       text += "  " + FlagName(o.env) + "-file  (" + o.env + "_FILE)\n      a file holding " +
               o.env + " (better than the flag: arguments are visible to other users)\n";

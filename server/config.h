@@ -15,35 +15,35 @@ struct Config {
   std::string listen = "127.0.0.1:8080";  // SIMA_LISTEN
   std::string host = "127.0.0.1";         // parsed from listen
   int port = 8080;
-  std::string db = "sima.db";                          // SIMA_DB
-  std::string public_url = "http://127.0.0.1:8080";    // SIMA_PUBLIC_URL
-  std::string app_url = "http://127.0.0.1:8080/app";   // SIMA_APP_URL
-  std::string admin_token;                             // SIMA_ADMIN_TOKEN; empty = admin API off
-  std::string catalog;                                 // SIMA_CATALOG; empty = built in
-  int64_t session_ttl_seconds = 3600;                  // SIMA_SESSION_TTL
-  int64_t max_body_bytes = 65536;                      // SIMA_MAX_BODY
-  int64_t threads = 64;                                // SIMA_THREADS (requests answered at once)
-  std::string access_log = "stderr";                   // SIMA_ACCESS_LOG: stderr, off or a file
+  std::string db = "sima.db";                         // SIMA_DB
+  std::string public_url = "http://127.0.0.1:8080";   // SIMA_PUBLIC_URL
+  std::string app_url = "http://127.0.0.1:8080/app";  // SIMA_APP_URL
+  std::string admin_token;                            // SIMA_ADMIN_TOKEN; empty = admin API off
+  std::string catalog;                                // SIMA_CATALOG; empty = built in
+  int64_t session_ttl_seconds = 3600;                 // SIMA_SESSION_TTL
+  int64_t max_body_bytes = 65536;                     // SIMA_MAX_BODY
+  int64_t threads = 64;                               // SIMA_THREADS (requests answered at once)
+  std::string access_log = "stderr";                  // SIMA_ACCESS_LOG: stderr, off or a file
   std::string khalti_base_url = "http://127.0.0.1:9090/api/v2/";
   std::string khalti_secret_key;
-  int64_t khalti_timeout_ms = 10000;                   // KHALTI_TIMEOUT_MS: read timeout
+  int64_t khalti_timeout_ms = 10000;  // KHALTI_TIMEOUT_MS: read timeout
   std::string esewa_form_url = "http://127.0.0.1:9090/api/epay/main/v2/form";
   std::string esewa_status_url = "http://127.0.0.1:9090/api/epay/transaction/status/";
   std::string esewa_product_code = "EPAYTEST";
   std::string esewa_secret_key;
-  std::string smtp_url;                                // empty = write .eml files to mail_dir
+  std::string smtp_url;  // empty = write .eml files to mail_dir
   std::string mail_from = "sima <billing@sima.local>";
-  std::string mail_dir;                                // SIMA_MAIL_DIR (alias SIMA_OUTBOX_DIR);
-                                                       // empty = "mail" beside the database
-  std::string cors_origins;                            // SIMA_CORS_ORIGINS: extra, comma-separated
-  int64_t reconcile_interval_ms = 5000;                // SIMA_RECONCILE_INTERVAL_MS
-  int64_t outbox_interval_ms = 1000;                   // SIMA_OUTBOX_INTERVAL_MS
-  int64_t esewa_session_minutes = 60;  // ESEWA_SESSION_MINUTES: NOT_FOUND fails only after this
-  int64_t init_per_minute = 10;        // SIMA_INIT_PER_MINUTE: payment inits per org per minute
-  int64_t open_payments_max = 5;       // SIMA_OPEN_PAYMENTS_MAX: open PENDING payments per org
-  int64_t idempotency_ttl_seconds = 86400;             // SIMA_IDEMPOTENCY_TTL
-  int64_t sessions_per_key = 1000;                     // SIMA_SESSIONS_PER_KEY
-  int64_t wal_limit_bytes = 64 * 1024 * 1024;          // SIMA_WAL_LIMIT
+  std::string mail_dir;                  // SIMA_MAIL_DIR (alias SIMA_OUTBOX_DIR);
+                                         // empty = "mail" beside the database
+  std::string cors_origins;              // SIMA_CORS_ORIGINS: extra, comma-separated
+  int64_t reconcile_interval_ms = 5000;  // SIMA_RECONCILE_INTERVAL_MS
+  int64_t outbox_interval_ms = 1000;     // SIMA_OUTBOX_INTERVAL_MS
+  int64_t esewa_session_minutes = 60;    // ESEWA_SESSION_MINUTES: NOT_FOUND fails only after this
+  int64_t init_per_minute = 10;          // SIMA_INIT_PER_MINUTE: payment inits per org per minute
+  int64_t open_payments_max = 5;         // SIMA_OPEN_PAYMENTS_MAX: open PENDING payments per org
+  int64_t idempotency_ttl_seconds = 86400;     // SIMA_IDEMPOTENCY_TTL
+  int64_t sessions_per_key = 1000;             // SIMA_SESSIONS_PER_KEY
+  int64_t wal_limit_bytes = 64 * 1024 * 1024;  // SIMA_WAL_LIMIT
   int64_t read_timeout_ms = 5000;       // SIMA_READ_TIMEOUT_MS: longest silence within a request
   int64_t keepalive_timeout_ms = 5000;  // SIMA_KEEPALIVE_TIMEOUT_MS: idle connection lifetime
   int64_t request_timeout_ms = 15000;   // SIMA_REQUEST_TIMEOUT_MS: a whole request's arrival

@@ -22,10 +22,8 @@ int HttpStatus(ErrorKind kind) {
     case ErrorKind::kInternal: return 500;
     case ErrorKind::kUnavailable: return 503;
     case ErrorKind::kRateLimited: return 429;
-    case ErrorKind::kRequestTimeout:
-      return 408;
-    case ErrorKind::kHeaderTooLarge:
-      return 431;
+    case ErrorKind::kRequestTimeout: return 408;
+    case ErrorKind::kHeaderTooLarge: return 431;
   }
   return 500;
 }
@@ -50,10 +48,8 @@ std::string_view CodeName(ErrorKind kind) {
     case ErrorKind::kInternal: return "internal_error";
     case ErrorKind::kUnavailable: return "unavailable";
     case ErrorKind::kRateLimited: return "rate_limited";
-    case ErrorKind::kRequestTimeout:
-      return "request_timeout";
-    case ErrorKind::kHeaderTooLarge:
-      return "header_too_large";
+    case ErrorKind::kRequestTimeout: return "request_timeout";
+    case ErrorKind::kHeaderTooLarge: return "header_too_large";
   }
   return "internal_error";
 }

@@ -33,8 +33,8 @@ GatewayLookup KhaltiGateway::Lookup(const Payment& payment, Time now) const {
 
 GatewayLookup EsewaGateway::Lookup(const Payment& payment, Time now) const {
   GatewayLookup out;
-  const auto checked = CheckEsewaStatus(config_, timeouts_, payment.amount_paisa,
-                                        payment.reference_id.value_or(""));
+  const auto checked =
+      CheckEsewaStatus(config_, timeouts_, payment.amount_paisa, payment.reference_id.value_or(""));
   if (!checked.ok()) {
     out.failure = checked.failure;
     out.detail = checked.detail;

@@ -38,8 +38,8 @@ Expected<std::string> OrgParam(const Call& call) {
 
 }  // namespace
 
-// POST /admin/orgs/ {"name", "plan"?, "billing_email"?}. "plan" is an admin convenience (demos, benchmarks,
-// support): the organization starts on that paid plan as if it had just been bought
+// POST /admin/orgs/ {"name", "plan"?, "billing_email"?}. "plan" is an admin convenience (demos,
+// benchmarks, support): the organization starts on that paid plan as if it had just been bought
 // (sima::Activate), without a payment.
 Expected<Reply> CreateOrgHandler(const Services& s, const Call& call) {
   if (auto r = OnlyFields(call.body, {"name", "plan", "billing_email"}); !r) return r.error();

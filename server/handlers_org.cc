@@ -40,8 +40,9 @@ Expected<Reply> GetUsage(const Services& s, const Call& call) {
   if (!state) return state.error();
   const std::string_view plan = EffectivePlan(state->subscription, call.now);
   auto rows = UsageView(s.catalog, plan, state->usage);
-  if (!rows) return Error::Internal("the organization's plan is not in the catalog: " +
-                                    rows.status().ToString());
+  if (!rows)
+    return Error::Internal("the organization's plan is not in the catalog: " +
+                           rows.status().ToString());
   return Reply{200,
                {{"org_id", call.org_id()},
                 {"plan", plan},
@@ -62,7 +63,8 @@ Expected<Reply> RecordUsageHandler(const Services& s, const Call& call) {
   if (!quantity) return quantity.error();
   auto key = StringField(call.body, "idempotency_key", false, 255, TextKind::kKey);
   if (!key) return key.error();
-  auto result = s.store.RecordUsage(call.org_id(), MeterRequest{feature, *quantity, *key}, call.now);
+  auto result =
+      s.store.RecordUsage(call.org_id(), MeterRequest{feature, *quantity, *key}, call.now);
   if (!result) return result.error();
   Reply reply{200,
               {{"allowed", true},

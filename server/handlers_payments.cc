@@ -123,8 +123,8 @@ Expected<Reply> DecisionReply(const PaymentState& state, Time now) {
     }
     case PaymentStatus::kFailed:
     case PaymentStatus::kRefunded: {
-      Error e{ErrorKind::kPaymentFailed, "the payment did not go through" +
-                                             (p.reason.empty() ? "" : ": " + p.reason)};
+      Error e{ErrorKind::kPaymentFailed,
+              "the payment did not go through" + (p.reason.empty() ? "" : ": " + p.reason)};
       e.extra = {{"success", false},
                  {"payment_id", p.id},
                  {"status", to_string(p.status)},
@@ -352,9 +352,8 @@ Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call) {
   request.website_url = s.config.app_url;
   request.amount_paisa = payment.amount_paisa;
   request.purchase_order_id = payment.purchase_order_id;
-  request.purchase_order_name =
-      (priced != nullptr ? priced->name : payment.plan) + " plan, " +
-      std::to_string(s.catalog.period_days()) + " days";
+  request.purchase_order_name = (priced != nullptr ? priced->name : payment.plan) + " plan, " +
+                                std::to_string(s.catalog.period_days()) + " days";
   // The gateway call happens outside any transaction.
   const auto initiated = khalti->Initiate(request);
   const Time now = s.now();
@@ -363,10 +362,9 @@ Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call) {
     const bool timeout = initiated.failure == CallFailure::kTimeout ||
                          initiated.failure == CallFailure::kUnreachable;
     // No pidx reached the browser, so nobody can pay this payment: it fails now.
-    const std::string reason = timeout ? "gateway_timeout"
-                               : initiated.failure == CallFailure::kRejected
-                                   ? initiated.detail
-                                   : "gateway_error";
+    const std::string reason = timeout                                       ? "gateway_timeout"
+                               : initiated.failure == CallFailure::kRejected ? initiated.detail
+                                                                             : "gateway_error";
     auto failed = s.store.ApplyPaymentOutcome(payment.id, std::nullopt,
                                               InitiateFailed(reason, initiated.detail),
                                               PaymentCause::kInit, now);
@@ -528,8 +526,8 @@ Expected<Reply> EsewaCallbackHandler(const Services& s, const Call& call) {
     // status check below (with the stored amount) decides, and a human looks.
     if (auto r = s.store.AuditPayment(
             payment.id, PaymentCause::kCallback,
-            "esewa data total_amount " + std::to_string(success.total_paisa) +
-                " paisa != stored " + std::to_string(payment.amount_paisa) + ": amount_mismatch",
+            "esewa data total_amount " + std::to_string(success.total_paisa) + " paisa != stored " +
+                std::to_string(payment.amount_paisa) + ": amount_mismatch",
             true, call.now);
         !r) {
       return r.error();

@@ -20,11 +20,13 @@ Json ToJson(const Invoice& v) {
 }
 
 Json ToJson(const Customer& v) {
-  return {{"id", v.id}, {"name", v.name}, {"email", v.email}, {"created_at", FormatTime(v.created_at)}};
+  return {
+      {"id", v.id}, {"name", v.name}, {"email", v.email}, {"created_at", FormatTime(v.created_at)}};
 }
 
 Json ToJson(const TeamMember& v) {
-  return {{"id", v.id}, {"email", v.email}, {"name", v.name}, {"created_at", FormatTime(v.created_at)}};
+  return {
+      {"id", v.id}, {"email", v.email}, {"name", v.name}, {"created_at", FormatTime(v.created_at)}};
 }
 
 template <typename T>

@@ -87,20 +87,13 @@ Error ErrorForStatus(int status) {
   switch (status) {
     case 413:
       return {ErrorKind::kPayloadTooLarge, "the request body is larger than this server accepts"};
-    case 414:
-      return {ErrorKind::kBadRequest, "the request URI is too long"};
-    case 404:
-      return Error::NotFound("no such route");
-    case 405:
-      return {ErrorKind::kMethodNotAllowed, "method not allowed"};
-    case 415:
-      return {ErrorKind::kUnsupportedMediaType, "unsupported media type"};
-    case 408:
-      return {ErrorKind::kRequestTimeout, "the request did not arrive in time"};
-    case 431:
-      return {ErrorKind::kHeaderTooLarge, "the request head is too large"};
-    default:
-      break;
+    case 414: return {ErrorKind::kBadRequest, "the request URI is too long"};
+    case 404: return Error::NotFound("no such route");
+    case 405: return {ErrorKind::kMethodNotAllowed, "method not allowed"};
+    case 415: return {ErrorKind::kUnsupportedMediaType, "unsupported media type"};
+    case 408: return {ErrorKind::kRequestTimeout, "the request did not arrive in time"};
+    case 431: return {ErrorKind::kHeaderTooLarge, "the request head is too large"};
+    default: break;
   }
   if (status >= 500) return Error::Internal("internal error");
   return {ErrorKind::kBadRequest, "the HTTP request could not be read"};
@@ -214,12 +207,9 @@ class Dispatcher {
       if (!t_prepared) return SendError(res, Error::Internal("a body request was not prepared"));
       std::string body;
       switch (ReadRequestBody(static_cast<size_t>(s_.config.max_body_bytes), body)) {
-        case BodyRead::kOk:
-          break;
-        case BodyRead::kTooLarge:
-          return SendError(res, ErrorForStatus(413));
-        case BodyRead::kTimedOut:
-          return SendError(res, ErrorForStatus(408));
+        case BodyRead::kOk: break;
+        case BodyRead::kTooLarge: return SendError(res, ErrorForStatus(413));
+        case BodyRead::kTimedOut: return SendError(res, ErrorForStatus(408));
         case BodyRead::kMalformed:
           return SendError(res,
                            {ErrorKind::kBadRequest, "the request body is not framed correctly"});

@@ -188,9 +188,9 @@ constexpr Migration kMigrations[] = {
 std::span<const Migration> Migrations() { return kMigrations; }
 
 Expected<int64_t> SchemaVersion(sqlite::Db& db) {
-  if (auto r = db.Exec(
-          "CREATE TABLE IF NOT EXISTS schema_migrations ("
-          " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+  if (auto r =
+          db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                  " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
       !r) {
     return r.error();
   }

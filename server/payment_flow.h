@@ -13,9 +13,9 @@
 namespace sima::server {
 
 struct Confirmation {
-  PaymentState state;                          // as stored after this confirmation
-  CallFailure failure = CallFailure::kNone;    // the gateway gave no usable answer: nothing decided
-  std::string detail;                          // why, safe to show and log (no secrets)
+  PaymentState state;                        // as stored after this confirmation
+  CallFailure failure = CallFailure::kNone;  // the gateway gave no usable answer: nothing decided
+  std::string detail;                        // why, safe to show and log (no secrets)
 };
 
 // Looks `payment` up through `gateway` and applies the answer with `cause`. A payment that is

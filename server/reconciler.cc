@@ -58,13 +58,15 @@ int Reconciler::RunOnce() {
     }
     auto confirmed = ConfirmPayment(store_, *gateway, p, PaymentCause::kReconciler, now);
     if (!confirmed) {
-      Log({{"msg", "reconciler: cannot store an outcome"}, {"payment_id", p.id},
+      Log({{"msg", "reconciler: cannot store an outcome"},
+           {"payment_id", p.id},
            {"error", confirmed.error().message}});
       continue;
     }
     const Payment& after = confirmed->state.payment;
     if (after.status != PaymentStatus::kPending) {
-      Log({{"msg", "reconciler: payment decided"}, {"payment_id", p.id},
+      Log({{"msg", "reconciler: payment decided"},
+           {"payment_id", p.id},
            {"status", to_string(after.status)}});
       continue;
     }

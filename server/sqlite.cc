@@ -14,8 +14,9 @@ Error FromRc(int rc, std::string message) {
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
     return {ErrorKind::kUnavailable, "the database is busy; try again"};
   }
-  const ErrorKind kind =
-      primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? ErrorKind::kUnavailable : ErrorKind::kInternal;
+  const ErrorKind kind = primary == SQLITE_BUSY || primary == SQLITE_LOCKED
+                             ? ErrorKind::kUnavailable
+                             : ErrorKind::kInternal;
   return {kind, std::move(message) + " (sqlite rc " + std::to_string(rc) + ")"};
 }
 
@@ -30,8 +31,8 @@ Stmt& Stmt::Bind(int index, int64_t value) {
 }
 
 Stmt& Stmt::Bind(int index, std::string_view value) {
-  const int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8);
+  const int rc =
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_rc_ == 0) bind_rc_ = rc;
   return *this;
 }
@@ -85,13 +86,14 @@ void Stmt::Reset() {
 
 Expected<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only) {
   sqlite3* raw = nullptr;
-  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   std::unique_ptr<Db> db(new Db(raw));  // closes `raw` even when opening failed
   if (rc != SQLITE_OK) {
-    return FromRc(rc, "cannot open database \"" + path + "\": " +
-                          (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    return FromRc(rc, "cannot open database \"" + path +
+                          "\": " + (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_extended_result_codes(raw, 1);
   return db;

@@ -57,7 +57,9 @@ class Stmt {
 class Use {
  public:
   explicit Use(Stmt* stmt) : stmt_(stmt) {}
-  ~Use() { if (stmt_ != nullptr) stmt_->Reset(); }
+  ~Use() {
+    if (stmt_ != nullptr) stmt_->Reset();
+  }
   Use(const Use&) = delete;
   Use& operator=(const Use&) = delete;
   Use(Use&& o) noexcept : stmt_(o.stmt_) { o.stmt_ = nullptr; }

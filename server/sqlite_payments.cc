@@ -201,9 +201,10 @@ Expected<Payment> SqliteStore::AttachGatewayReference(
   });
 }
 
-Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(
-    int64_t payment_id, const std::optional<std::string>& org_id, const GatewayAnswer& answer,
-    PaymentCause cause, Time now) {
+Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(int64_t payment_id,
+                                                          const std::optional<std::string>& org_id,
+                                                          const GatewayAnswer& answer,
+                                                          PaymentCause cause, Time now) {
   return Write<AppliedOutcome>(Durability::kFull, [&](Db& db) -> Expected<AppliedOutcome> {
     auto loaded = LoadPayment(db, payment_id);
     if (!loaded) return loaded.error();
@@ -219,8 +220,7 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(
     if (!transition) {
       // E.g. the gateway says Completed for a payment we already FAILED: money may have been
       // taken for nothing. Nothing moves; a human must look.
-      auto q = db.Prepare(
-          "UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ?");
+      auto q = db.Prepare("UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ?");
       if (!q) return q.error();
       (*q)->Bind(1, Secs(now)).Bind(2, payment.id);
       if (auto r = (*q)->Run(); !r) return r.error();
@@ -302,8 +302,8 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(
         // created in this same second) belong to the old plan: the reset clears them too.
         auto q = db.Prepare("DELETE FROM usage_counters WHERE org_id = ? AND period_start = ?");
         if (!q) return q.error();
-        (*q)->Bind(1, payment.org_id).Bind(2, Secs(CurrentPeriod(after, catalog_.period_days(),
-                                                                 now).start));
+        (*q)->Bind(1, payment.org_id)
+            .Bind(2, Secs(CurrentPeriod(after, catalog_.period_days(), now).start));
         if (auto r = (*q)->Run(); !r) return r.error();
       }
       {
@@ -320,7 +320,7 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(
           (*q)->BindNull(8);
         }
         (*q)->Bind(9, std::string_view(activation->kind == ActivationKind::kStarted ? "started"
-                                                                                 : "extended"));
+                                                                                    : "extended"));
         if (auto r = (*q)->Run(); !r) return r.error();
       }
       out.activated = true;
@@ -589,8 +589,7 @@ Expected<bool> SqliteStore::AuditPaymentOnce(int64_t payment_id, PaymentCause ca
 }
 
 ExpectedDone SqliteStore::AuditPayment(int64_t payment_id, PaymentCause cause,
-                                       const std::string& detail, bool needs_attention,
-                                       Time now) {
+                                       const std::string& detail, bool needs_attention, Time now) {
   return Write<Done>(Durability::kFull, [&](Db& db) -> ExpectedDone {
     auto p = LoadPayment(db, payment_id);
     if (!p) return p.error();

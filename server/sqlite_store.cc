@@ -350,8 +350,8 @@ Expected<UsageState> SqliteStore::LoadUsage(Db& db, const std::string& org_id, T
     if (!(*q)->IsNull(2)) state.subscription.end = FromSecs((*q)->Int(2));
   }
   state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
-  auto q = db.Prepare(
-      "SELECT feature, used FROM usage_counters WHERE org_id = ? AND period_start = ?");
+  auto q =
+      db.Prepare("SELECT feature, used FROM usage_counters WHERE org_id = ? AND period_start = ?");
   if (!q) return q.error();
   (*q)->Bind(1, org_id).Bind(2, Secs(state.period.start));
   for (;;) {
@@ -614,8 +614,8 @@ Expected<PruneResult> SqliteStore::Prune(Time now, int64_t batch, int64_t max_ba
 
 ExpectedDone SqliteStore::RevokeSecretKey(const std::string& key_hash, Time now) {
   return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
-    auto q = db.Prepare(
-        "UPDATE api_keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL");
+    auto q =
+        db.Prepare("UPDATE api_keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL");
     if (!q) return q.error();
     (*q)->Bind(1, Secs(now)).Bind(2, key_hash);
     if (auto r = (*q)->Run(); !r) return r;
@@ -809,8 +809,8 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
         first.feature = (*q)->Text(0);
         first.quantity = (*q)->Int(1);
         if (first.feature != req.feature || first.quantity != req.quantity) {
-          Error e = Error::Conflict(
-              "this idempotency_key was already used for a different request");
+          Error e =
+              Error::Conflict("this idempotency_key was already used for a different request");
           e.extra["field"] = "idempotency_key";
           return e;
         }
@@ -827,8 +827,8 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
     if (!gate) return gate.error();
     if (auto r = Count(db, org_id, state, req.feature, req.quantity); !r) return r.error();
     const Decision& d = **gate;
-    MeterResult out{req.feature, req.quantity, d.plan, state.usage[req.feature], d.limit, d.over,
-                    false};
+    MeterResult out{req.feature, req.quantity, d.plan, state.usage[req.feature],
+                    d.limit,     d.over,       false};
     if (req.idempotency_key) {
       auto q = db.Prepare(
           "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "

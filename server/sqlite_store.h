@@ -98,8 +98,7 @@ class SqliteStore final : public Store {
                                          Time now) override;
   Expected<Page<TeamMember>> ListTeamMembers(const std::string& org_id, const PageRequest& page,
                                              Time now) override;
-  Expected<Invoice> GetInvoice(const std::string& org_id, const std::string& id,
-                               Time now) override;
+  Expected<Invoice> GetInvoice(const std::string& org_id, const std::string& id, Time now) override;
   Expected<Customer> GetCustomer(const std::string& org_id, const std::string& id,
                                  Time now) override;
   Expected<TeamMember> GetTeamMember(const std::string& org_id, const std::string& id,
@@ -163,8 +162,8 @@ class SqliteStore final : public Store {
                                          int64_t n, Time now) const;
   // Replaces the organization's subscription (after sima::Activate). A new start date starts
   // a new usage period, which is how activation resets usage.
-  ExpectedDone SaveSubscription(sqlite::Db& db, const std::string& org_id,
-                                const Subscription& sub, Time now);
+  ExpectedDone SaveSubscription(sqlite::Db& db, const std::string& org_id, const Subscription& sub,
+                                Time now);
   // CreatePayment's body (an org call already counted by the caller).
   Expected<Payment> InsertPayment(sqlite::Db& db, const std::string& org_id, Provider provider,
                                   const std::string& plan, const std::string& order_nonce,
@@ -194,7 +193,7 @@ class SqliteStore final : public Store {
     std::function<bool(sqlite::Db&)> run;  // runs the body; true when it succeeded
     bool full = false;
     bool done = false;
-    bool lead = false;  // this caller runs the next batch
+    bool lead = false;             // this caller runs the next batch
     std::optional<Error> failure;  // set when the batch could not be committed
     std::condition_variable cv;    // wakes exactly this caller
   };

@@ -283,8 +283,8 @@ class Store {
                                           Time now) = 0;
   virtual Expected<Customer> CreateCustomer(const std::string& org_id, const Customer& customer,
                                             Time now) = 0;
-  virtual Expected<TeamMember> CreateTeamMember(const std::string& org_id,
-                                                const TeamMember& member, Time now) = 0;
+  virtual Expected<TeamMember> CreateTeamMember(const std::string& org_id, const TeamMember& member,
+                                                Time now) = 0;
 
   // Newest first, one page (see PageKey).
   virtual Expected<Page<Invoice>> ListInvoices(const std::string& org_id, const PageRequest& page,
@@ -339,8 +339,7 @@ class Store {
   // Records an audit event on a payment without moving it (e.g. a rejected, forged redirect),
   // optionally flagging it for a human. kNotFound when no such payment.
   virtual ExpectedDone AuditPayment(int64_t payment_id, PaymentCause cause,
-                                    const std::string& detail, bool needs_attention,
-                                    Time now) = 0;
+                                    const std::string& detail, bool needs_attention, Time now) = 0;
   // An org call: the payment (kNotFound for another organization's) and the subscription.
   virtual Expected<PaymentState> GetPayment(const std::string& org_id, int64_t payment_id,
                                             Time now) = 0;

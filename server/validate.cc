@@ -53,7 +53,8 @@ Expected<int64_t> IntField(const Json& body, std::string_view key, int64_t min, 
   int64_t v = 0;
   if (it->is_number_unsigned()) {
     const auto u = it->get<uint64_t>();
-    if (u > static_cast<uint64_t>(max)) return Error::Validation(name, name + " must be an integer" + range);
+    if (u > static_cast<uint64_t>(max))
+      return Error::Validation(name, name + " must be an integer" + range);
     v = static_cast<int64_t>(u);
   } else if (it->is_number_integer()) {
     v = it->get<int64_t>();
@@ -80,10 +81,12 @@ Expected<std::optional<std::string>> StringField(const Json& body, std::string_v
     return std::optional<std::string>();
   }
   if (value.size() > max_bytes) {
-    return Error::Validation(name, name + " must be at most " + std::to_string(max_bytes) + " bytes");
+    return Error::Validation(name,
+                             name + " must be at most " + std::to_string(max_bytes) + " bytes");
   }
   for (unsigned char c : value) {
-    if (!Allowed(c, kind)) return Error::Validation(name, name + " contains a character it may not");
+    if (!Allowed(c, kind))
+      return Error::Validation(name, name + " contains a character it may not");
   }
   if (kind == TextKind::kEmail && !LooksLikeEmail(value)) {
     return Error::Validation(name, name + " must be an e-mail address");

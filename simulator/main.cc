@@ -1,8 +1,5 @@
 // sima-gateway-sim: the Khalti ePayment and eSewa ePay v2 simulator as a program.
 // Flags override environment variables, which override defaults; --help lists them.
-#include "sima/sim/faults.h"
-#include "sima/sim/simulator.h"
-
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -11,6 +8,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "sima/sim/faults.h"
+#include "sima/sim/simulator.h"
 
 namespace {
 
@@ -112,15 +112,24 @@ int main(int argc, char** argv) {
   nlohmann::json fault_patch = nlohmann::json::object();
 
   auto apply = [&](const std::string& name, const std::string& value) {
-    if (name == "listen") listen = value;
-    else if (name == "public-url") options.public_url = value;
-    else if (name == "khalti-secret-key") options.khalti_secret_key = value;
-    else if (name == "khalti-expiry-seconds") options.khalti_expiry = std::chrono::seconds(parse_count(name, value));
-    else if (name == "esewa-secret-key") options.esewa_secret_key = value;
-    else if (name == "esewa-product-code") options.esewa_product_code = value;
-    else if (name == "esewa-session-seconds") options.esewa_session = std::chrono::seconds(parse_count(name, value));
-    else if (name == "threads") options.threads = static_cast<int>(parse_count(name, value));
-    else if (name == "quiet") quiet = value != "0" && value != "false";
+    if (name == "listen")
+      listen = value;
+    else if (name == "public-url")
+      options.public_url = value;
+    else if (name == "khalti-secret-key")
+      options.khalti_secret_key = value;
+    else if (name == "khalti-expiry-seconds")
+      options.khalti_expiry = std::chrono::seconds(parse_count(name, value));
+    else if (name == "esewa-secret-key")
+      options.esewa_secret_key = value;
+    else if (name == "esewa-product-code")
+      options.esewa_product_code = value;
+    else if (name == "esewa-session-seconds")
+      options.esewa_session = std::chrono::seconds(parse_count(name, value));
+    else if (name == "threads")
+      options.threads = static_cast<int>(parse_count(name, value));
+    else if (name == "quiet")
+      quiet = value != "0" && value != "false";
     else if (name == "faults") {
       auto j = nlohmann::json::parse(value, nullptr, false);
       if (j.is_discarded() || !j.is_object()) die("--faults expects a JSON object");
@@ -168,9 +177,12 @@ int main(int argc, char** argv) {
     }
     if (!info) die("unknown flag --" + arg);
     if (!value) {
-      if (info->kind == "switch") value = "true";
-      else if (i + 1 < argc) value = argv[++i];
-      else die("--" + arg + " needs a value");
+      if (info->kind == "switch")
+        value = "true";
+      else if (i + 1 < argc)
+        value = argv[++i];
+      else
+        die("--" + arg + " needs a value");
     }
     fault_patch[fault] = parse_fault_value(*value);
   }

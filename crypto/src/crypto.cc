@@ -82,13 +82,14 @@ std::string HmacSha256Base64(std::string_view key, std::string_view message) {
 std::string RandomToken(size_t length) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  constexpr unsigned kSize = sizeof(kAlphabet) - 1;          // 62
-  constexpr unsigned kUnbiased = 256 - (256 % kSize);        // reject bytes >= 248
+  constexpr unsigned kSize = sizeof(kAlphabet) - 1;    // 62
+  constexpr unsigned kUnbiased = 256 - (256 % kSize);  // reject bytes >= 248
   std::string out;
   out.reserve(length);
   unsigned char buf[64];
   while (out.size() < length) {
-    if (RAND_bytes(buf, sizeof buf) != 1) std::abort();  // no randomness: never hand out a weak token
+    if (RAND_bytes(buf, sizeof buf) != 1)
+      std::abort();  // no randomness: never hand out a weak token
     for (unsigned char b : buf) {
       if (b < kUnbiased && out.size() < length) out += kAlphabet[b % kSize];
     }

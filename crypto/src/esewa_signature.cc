@@ -9,7 +9,8 @@ std::vector<std::string> SplitSignedFieldNames(std::string_view names) {
   size_t start = 0;
   while (true) {
     const size_t comma = names.find(',', start);
-    out.emplace_back(names.substr(start, comma == std::string_view::npos ? names.npos : comma - start));
+    out.emplace_back(
+        names.substr(start, comma == std::string_view::npos ? names.npos : comma - start));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }

@@ -56,8 +56,8 @@ Result<Catalog> Catalog::Create(std::string currency, int period_days,
       return Status::InvalidCatalog("plan \"" + p.code + "\" is paid but has price 0");
     }
   }
-  const auto free = std::find_if(plans.begin(), plans.end(),
-                                 [](const Plan& p) { return p.code == kFreePlan; });
+  const auto free =
+      std::find_if(plans.begin(), plans.end(), [](const Plan& p) { return p.code == kFreePlan; });
   if (free == plans.end()) return Status::InvalidCatalog("the catalog has no FREE plan");
   if (free->price_paisa != 0) {
     return Status::InvalidCatalog("the FREE plan must cost 0, got " +

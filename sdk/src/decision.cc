@@ -30,7 +30,8 @@ Result<Decision> Check(const Catalog& catalog, std::string_view plan, const Usag
   if (!index) return Status::UnknownFeature("unknown feature \"" + std::string(feature) + "\"");
   const Plan* p = catalog.FindPlan(plan);
   if (p == nullptr) return Status::InvalidPlan("unknown plan \"" + std::string(plan) + "\"");
-  if (n < 1) return Status::InvalidArgument("quantity must be at least 1, got " + std::to_string(n));
+  if (n < 1)
+    return Status::InvalidArgument("quantity must be at least 1, got " + std::to_string(n));
 
   Decision d;
   d.feature = catalog.features()[*index].key;

@@ -25,7 +25,8 @@ Status Wrong(const std::string& where, std::string_view what) {
   return Status::InvalidCatalog(where + " " + std::string(what));
 }
 
-Result<std::string> NonEmptyString(const Json& obj, std::string_view key, const std::string& where) {
+Result<std::string> NonEmptyString(const Json& obj, std::string_view key,
+                                   const std::string& where) {
   const Json* v = Field(obj, key);
   if (v == nullptr || !v->is_string() || v->get_ref<const std::string&>().empty()) {
     return Wrong(where + "." + std::string(key), "must be a non-empty string");

@@ -4,7 +4,8 @@ namespace sima {
 
 std::string FormatRupees(int64_t paisa, RupeeFormat format) {
   const bool negative = paisa < 0;
-  const uint64_t abs = negative ? 0ULL - static_cast<uint64_t>(paisa) : static_cast<uint64_t>(paisa);
+  const uint64_t abs =
+      negative ? 0ULL - static_cast<uint64_t>(paisa) : static_cast<uint64_t>(paisa);
   const std::string digits = std::to_string(abs / 100);
   std::string out;
   if (negative) out += '-';
@@ -13,8 +14,9 @@ std::string FormatRupees(int64_t paisa, RupeeFormat format) {
     out += digits[i];
   }
   const auto cents = static_cast<int>(abs % 100);
-  const int decimals = cents % 10 != 0 ? 2 : cents != 0 ? std::max(1, format.min_decimals)
-                                                        : format.min_decimals;
+  const int decimals = cents % 10 != 0 ? 2
+                       : cents != 0    ? std::max(1, format.min_decimals)
+                                       : format.min_decimals;
   if (decimals > 0) {
     out += '.';
     out += static_cast<char>('0' + cents / 10);
@@ -30,7 +32,7 @@ std::optional<int64_t> ParseRupees(std::string_view text, bool allow_thousands) 
   if (whole.empty() || (dot != std::string_view::npos && frac.empty())) return std::nullopt;
   int64_t paisa = 0;
   size_t digits = 0;
-  size_t group = 0;         // digits since the last comma
+  size_t group = 0;  // digits since the last comma
   bool grouped = false;
   for (char c : whole) {
     if (c == ',' && allow_thousands) {

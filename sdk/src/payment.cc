@@ -72,7 +72,8 @@ Outcome FromKhaltiLookup(std::string_view status, int64_t reported_paisa, int64_
     return Make(Action::kKeepPending, status);
   }
   if (SameText(status, "Refunded")) return Make(Action::kRefund, "Refunded");
-  if (SameText(status, "Partially Refunded")) return Make(Action::kRefund, "Partially Refunded", true);
+  if (SameText(status, "Partially Refunded"))
+    return Make(Action::kRefund, "Partially Refunded", true);
   // K-DOC: "Status Canceled, Expired, Failed must be treated as failed".
   for (std::string_view failed : {"Expired", "User canceled", "Canceled", "Failed"}) {
     if (SameText(status, failed)) return Make(Action::kFail, failed);
@@ -114,10 +115,8 @@ Outcome FromKhaltiNotFound(std::optional<Time> expires_at, Time created_at, Time
 bool PayerMayStillPay(Provider provider, Time created_at, std::optional<Time> expires_at, Time now,
                       std::chrono::seconds esewa_session, std::chrono::seconds margin) {
   switch (provider) {
-    case Provider::kKhalti:
-      return expires_at && now + margin < *expires_at;
-    case Provider::kEsewa:
-      return now + margin < EsewaSessionEnd(created_at, esewa_session);
+    case Provider::kKhalti: return expires_at && now + margin < *expires_at;
+    case Provider::kEsewa: return now + margin < EsewaSessionEnd(created_at, esewa_session);
   }
   return false;
 }

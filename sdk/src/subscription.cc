@@ -31,8 +31,8 @@ Status CanBuy(const Catalog& catalog, const Subscription& sub, std::string_view 
   }
   const Plan* current = catalog.FindPlan(EffectivePlan(sub, now));
   if (current != nullptr && current->price_paisa > wanted->price_paisa) {
-    return Status::Conflict("plan " + current->code + " is active until " +
-                            FormatTime(*sub.end) + "; the lower plan " + wanted->code +
+    return Status::Conflict("plan " + current->code + " is active until " + FormatTime(*sub.end) +
+                            "; the lower plan " + wanted->code +
                             " cannot be bought while it lasts");
   }
   return Status::Ok();

@@ -17,11 +17,9 @@ constexpr RupeeFormat kFormAmount{.thousands = false, .min_decimals = 0};
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> EsewaFormFields(const EsewaConfig& config,
-                                                                  int64_t amount_paisa,
-                                                                  const std::string& transaction_uuid,
-                                                                  const std::string& success_url,
-                                                                  const std::string& failure_url) {
+std::vector<std::pair<std::string, std::string>> EsewaFormFields(
+    const EsewaConfig& config, int64_t amount_paisa, const std::string& transaction_uuid,
+    const std::string& success_url, const std::string& failure_url) {
   const std::string amount = FormatRupees(amount_paisa, kFormAmount);
   const std::string names = "total_amount,transaction_uuid,product_code";
   const std::string message = "total_amount=" + amount + ",transaction_uuid=" + transaction_uuid +
@@ -86,7 +84,8 @@ EsewaSuccessCheck CheckEsewaSuccess(const EsewaConfig& config, std::string data)
         names, [&](std::string_view name) -> std::optional<std::string> {
           return name == "total_amount" ? std::optional<std::string>(plain) : text(name);
         });
-    verified = without_commas && crypto::EsewaVerify(config.secret_key, *without_commas, *signature);
+    verified =
+        without_commas && crypto::EsewaVerify(config.secret_key, *without_commas, *signature);
   }
   if (!verified) {
     out.error = "the signature does not match";
@@ -141,13 +140,15 @@ EsewaStatusResult CheckEsewaStatus(const EsewaConfig& config, GatewayTimeouts ti
   const json j = json::parse(res->body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     out.failure = CallFailure::kMalformed;
-    out.detail = "eSewa's status answer (HTTP " + std::to_string(res->status) + ") is not a JSON object";
+    out.detail =
+        "eSewa's status answer (HTTP " + std::to_string(res->status) + ") is not a JSON object";
     return out;
   }
   EsewaStatusAnswer a;
   // An answer about another payment or merchant must never decide this one.
-  for (const auto& [field, ours] : {std::pair<const char*, const std::string*>{"transaction_uuid", &transaction_uuid},
-                                    {"product_code", &config.product_code}}) {
+  for (const auto& [field, ours] :
+       {std::pair<const char*, const std::string*>{"transaction_uuid", &transaction_uuid},
+        {"product_code", &config.product_code}}) {
     const auto it = j.find(field);
     if (it != j.end() && (!it->is_string() || it->get_ref<const std::string&>() != *ours)) {
       out.failure = CallFailure::kMalformed;
@@ -171,12 +172,14 @@ EsewaStatusResult CheckEsewaStatus(const EsewaConfig& config, GatewayTimeouts ti
   if (const auto t = j.find("total_amount"); t != j.end()) {
     if (t->is_number()) {
       // A JSON number such as 100.0: round to paisa (it is a decimal rupee amount).
-      a.total_paisa = static_cast<int64_t>(t->get<double>() * 100.0 + (t->get<double>() >= 0 ? 0.5 : -0.5));
+      a.total_paisa =
+          static_cast<int64_t>(t->get<double>() * 100.0 + (t->get<double>() >= 0 ? 0.5 : -0.5));
     } else if (t->is_string()) {
       a.total_paisa = ParseRupees(t->get<std::string>(), true).value_or(-1);
     }
   }
-  if (const auto r = j.find("ref_id"); r != j.end() && r->is_string()) a.ref_id = r->get<std::string>();
+  if (const auto r = j.find("ref_id"); r != j.end() && r->is_string())
+    a.ref_id = r->get<std::string>();
   out.value = std::move(a);
   return out;
 }

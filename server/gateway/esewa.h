@@ -24,11 +24,9 @@ struct EsewaConfig {
 // when whole ("3900"), charges "0", total_amount = amount; signed_field_names is
 // "total_amount,transaction_uuid,product_code" and signature the HMAC over exactly the texts
 // posted.
-std::vector<std::pair<std::string, std::string>> EsewaFormFields(const EsewaConfig& config,
-                                                                  int64_t amount_paisa,
-                                                                  const std::string& transaction_uuid,
-                                                                  const std::string& success_url,
-                                                                  const std::string& failure_url);
+std::vector<std::pair<std::string, std::string>> EsewaFormFields(
+    const EsewaConfig& config, int64_t amount_paisa, const std::string& transaction_uuid,
+    const std::string& success_url, const std::string& failure_url);
 
 // A success redirect's `data`, decoded and checked.
 struct EsewaSuccess {

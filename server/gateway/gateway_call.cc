@@ -18,8 +18,9 @@ std::string_view to_string(CallFailure failure) {
 
 CallFailure FailureOfTransport(int transport_error) {
   const auto error = static_cast<httplib::Error>(transport_error);
-  return error == httplib::Error::Read || error == httplib::Error::Write ? CallFailure::kTimeout
-                                                                         : CallFailure::kUnreachable;
+  return error == httplib::Error::Read || error == httplib::Error::Write
+             ? CallFailure::kTimeout
+             : CallFailure::kUnreachable;
 }
 
 std::optional<GatewayUrl> SplitGatewayUrl(const std::string& url) {

@@ -22,7 +22,8 @@ std::optional<int64_t> Paisa(const json& v) {
 // Khalti's error bodies: {"detail": "..."} or {"field": ["message"], "error_key": ...}.
 std::string ErrorText(const json& body) {
   if (!body.is_object()) return "no error text";
-  if (auto it = body.find("detail"); it != body.end() && it->is_string()) return it->get<std::string>();
+  if (auto it = body.find("detail"); it != body.end() && it->is_string())
+    return it->get<std::string>();
   std::string text;
   for (const auto& [field, value] : body.items()) {
     if (field == "error_key" || field == "status_code") continue;

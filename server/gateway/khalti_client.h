@@ -29,8 +29,8 @@ struct KhaltiInitiated {
 
 struct KhaltiLookup {
   std::string pidx;
-  std::string status;          // as Khalti spells it: "Completed", "User canceled", ...
-  int64_t total_amount = 0;    // paisa
+  std::string status;        // as Khalti spells it: "Completed", "User canceled", ...
+  int64_t total_amount = 0;  // paisa
   std::optional<std::string> transaction_id;
   bool refunded = false;
 };

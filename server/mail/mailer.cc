@@ -76,7 +76,8 @@ class FolderMailer final : public Mailer {
   Status Send(const Email& email) override {
     std::error_code ec;
     std::filesystem::create_directories(folder_, ec);
-    if (ec) return Status::InvalidArgument("cannot create mail folder " + folder_ + ": " + ec.message());
+    if (ec)
+      return Status::InvalidArgument("cannot create mail folder " + folder_ + ": " + ec.message());
     const auto final_path = std::filesystem::path(folder_) / (email.id + ".eml");
     const auto temp_path = std::filesystem::path(folder_) / ("." + email.id + ".tmp");
     {
@@ -85,7 +86,8 @@ class FolderMailer final : public Mailer {
       if (!out.flush()) return Status::InvalidArgument("cannot write " + temp_path.string());
     }
     std::filesystem::rename(temp_path, final_path, ec);
-    if (ec) return Status::InvalidArgument("cannot write " + final_path.string() + ": " + ec.message());
+    if (ec)
+      return Status::InvalidArgument("cannot write " + final_path.string() + ": " + ec.message());
     return Status::Ok();
   }
 
@@ -134,7 +136,8 @@ class SmtpMailer final : public Mailer {
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(curl);
     // curl_easy_strerror never includes the URL, so credentials in SMTP_URL stay out of logs.
-    if (rc != CURLE_OK) return Status::InvalidArgument(std::string("SMTP: ") + curl_easy_strerror(rc));
+    if (rc != CURLE_OK)
+      return Status::InvalidArgument(std::string("SMTP: ") + curl_easy_strerror(rc));
     return Status::Ok();
   }
 
@@ -145,7 +148,8 @@ class SmtpMailer final : public Mailer {
 }  // namespace
 
 std::string RenderMessage(const Email& e) {
-  const std::string subject = IsAscii(e.subject) ? e.subject : "=?UTF-8?B?" + Base64(e.subject) + "?=";
+  const std::string subject =
+      IsAscii(e.subject) ? e.subject : "=?UTF-8?B?" + Base64(e.subject) + "?=";
   std::string body;
   for (size_t i = 0; i < e.body.size(); ++i) {  // normalise line ends to CRLF
     if (e.body[i] == '\n' && (i == 0 || e.body[i - 1] != '\r')) body += '\r';

@@ -1,18 +1,18 @@
 // The simulator's shared state: what every handler file works on.
 #pragma once
 
-#include "courier.h"
-#include "sima/sim/simulator.h"
-
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+
+#include "courier.h"
+#include "sima/sim/simulator.h"
 
 namespace sima::sim {
 
@@ -23,7 +23,7 @@ struct KhaltiPayment {
   std::string website_url;
   std::string purchase_order_id;
   std::string purchase_order_name;
-  nlohmann::json customer_info;  // null when not given
+  nlohmann::json customer_info;                              // null when not given
   nlohmann::json merchant_extra = nlohmann::json::object();  // the merchant_* keys
   std::string status = "Initiated";
   std::string transaction_id;  // set once paid
@@ -49,7 +49,9 @@ struct EsewaPayment {
 struct Simulator::Impl {
   explicit Impl(Options opts);
 
-  TimePoint now() const { return options.clock ? options.clock() : std::chrono::system_clock::now(); }
+  TimePoint now() const {
+    return options.clock ? options.clock() : std::chrono::system_clock::now();
+  }
   // Waits ms, returning early when the simulator stops.
   void delay(int ms);
 

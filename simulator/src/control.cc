@@ -35,7 +35,8 @@ std::optional<std::string> status_field(const json& body, httplib::Response& res
   return body["status"].get<std::string>();
 }
 
-nlohmann::ordered_json outcome_json(const std::optional<std::string>& url, const std::string& status) {
+nlohmann::ordered_json outcome_json(const std::optional<std::string>& url,
+                                    const std::string& status) {
   nlohmann::ordered_json out;
   out["redirect_url"] = url ? nlohmann::ordered_json(*url) : nlohmann::ordered_json();
   out["status"] = status;
@@ -48,14 +49,23 @@ std::string index_page(const Simulator::Impl& sim) {
       "<p>This is a local stand-in for <strong>Khalti ePayment (KPG-2)</strong> and "
       "<strong>eSewa ePay v2</strong>. It keeps every payment in memory only: restarting it "
       "forgets them all.</p>\n<dl>"
-      "<dt>Khalti API base</dt><dd><code>" + u + "/api/v2/</code></dd>"
-      "<dt>eSewa form</dt><dd><code>" + u + "/api/epay/main/v2/form</code></dd>"
-      "<dt>eSewa status</dt><dd><code>" + u + "/api/epay/transaction/status/</code></dd>"
-      "<dt>Control API</dt><dd><code>" + u + "/_sim/</code></dd></dl>\n"
+      "<dt>Khalti API base</dt><dd><code>" +
+      u +
+      "/api/v2/</code></dd>"
+      "<dt>eSewa form</dt><dd><code>" +
+      u +
+      "/api/epay/main/v2/form</code></dd>"
+      "<dt>eSewa status</dt><dd><code>" +
+      u +
+      "/api/epay/transaction/status/</code></dd>"
+      "<dt>Control API</dt><dd><code>" +
+      u +
+      "/_sim/</code></dd></dl>\n"
       "<p class=\"hint\">Khalti sandbox: <code>9800000001</code> / MPIN <code>1111</code> / OTP "
       "<code>987654</code><br>eSewa test: <code>9806800001</code> / <code>Nepal@123</code> / "
       "token <code>123456</code></p>\n"
-      "<p><a href=\"" + u + "/_sim/payments\">Payments (JSON)</a> · <a href=\"" + u +
+      "<p><a href=\"" +
+      u + "/_sim/payments\">Payments (JSON)</a> · <a href=\"" + u +
       "/_sim/faults\">Faults (JSON)</a></p>";
   return render_page(Brand::kSimulator, "Gateway simulator", b);
 }
@@ -121,32 +131,33 @@ void install_control(Simulator::Impl& sim) {
     khalti_refresh(it->second, sim.now());
     send_json(res, 200, khalti_payment_json(sim, it->second));
   });
-  s.Post(R"(/_sim/khalti/([^/]+)/(status|pay|cancel)/?)",
-         [&sim](const httplib::Request& req, httplib::Response& res) {
-           auto body = object_body(req, res);
-           if (!body) return;
-           std::lock_guard<std::mutex> lock(sim.mu);
-           auto it = sim.khalti.find(req.matches[1]);
-           if (it == sim.khalti.end()) return send_error(res, 404, "unknown pidx");
-           KhaltiPayment& p = it->second;
-           khalti_refresh(p, sim.now());
-           const std::string action = req.matches[2];
-           if (action == "status") {
-             auto status = status_field(*body, res);
-             if (!status) return;
-             khalti_force_status(p, *status);
-             return send_json(res, 200, khalti_payment_json(sim, p));
-           }
-           if (p.status != "Initiated") {
-             return send_json(res, 409, json{{"error", "payment is " + p.status}, {"status", p.status}});
-           }
-           if (action == "cancel") return send_json(res, 200, outcome_json(khalti_cancel(sim, p), p.status));
-           std::string mobile = "9800000001";
-           if (body->contains("mobile") && (*body)["mobile"].is_string()) {
-             mobile = (*body)["mobile"].get<std::string>();
-           }
-           send_json(res, 200, outcome_json(khalti_pay(sim, p, mobile), p.status));
-         });
+  s.Post(R"(/_sim/khalti/([^/]+)/(status|pay|cancel)/?)", [&sim](const httplib::Request& req,
+                                                                 httplib::Response& res) {
+    auto body = object_body(req, res);
+    if (!body) return;
+    std::lock_guard<std::mutex> lock(sim.mu);
+    auto it = sim.khalti.find(req.matches[1]);
+    if (it == sim.khalti.end()) return send_error(res, 404, "unknown pidx");
+    KhaltiPayment& p = it->second;
+    khalti_refresh(p, sim.now());
+    const std::string action = req.matches[2];
+    if (action == "status") {
+      auto status = status_field(*body, res);
+      if (!status) return;
+      khalti_force_status(p, *status);
+      return send_json(res, 200, khalti_payment_json(sim, p));
+    }
+    if (p.status != "Initiated") {
+      return send_json(res, 409, json{{"error", "payment is " + p.status}, {"status", p.status}});
+    }
+    if (action == "cancel")
+      return send_json(res, 200, outcome_json(khalti_cancel(sim, p), p.status));
+    std::string mobile = "9800000001";
+    if (body->contains("mobile") && (*body)["mobile"].is_string()) {
+      mobile = (*body)["mobile"].get<std::string>();
+    }
+    send_json(res, 200, outcome_json(khalti_pay(sim, p, mobile), p.status));
+  });
 
   // eSewa: /_sim/esewa/{transaction_uuid}[/status|/pay|/cancel]
   s.Get(R"(/_sim/esewa/([^/]+)/?)", [&sim](const httplib::Request& req, httplib::Response& res) {
@@ -156,34 +167,34 @@ void install_control(Simulator::Impl& sim) {
     esewa_refresh(sim, it->second);
     send_json(res, 200, esewa_payment_json(it->second));
   });
-  s.Post(R"(/_sim/esewa/([^/]+)/(status|pay|cancel)/?)",
-         [&sim](const httplib::Request& req, httplib::Response& res) {
-           auto body = object_body(req, res);
-           if (!body) return;
-           std::lock_guard<std::mutex> lock(sim.mu);
-           auto it = sim.esewa.find(req.matches[1]);
-           if (it == sim.esewa.end()) return send_error(res, 404, "unknown transaction_uuid");
-           EsewaPayment& p = it->second;
-           esewa_refresh(sim, p);
-           const std::string action = req.matches[2];
-           if (action == "status") {
-             auto status = status_field(*body, res);
-             if (!status) return;
-             esewa_force_status(p, *status);
-             return send_json(res, 200, esewa_payment_json(p));
-           }
-           if (p.status != "PENDING") {
-             return send_json(res, 409, json{{"error", "payment is " + p.status}, {"status", p.status}});
-           }
-           std::string payer = "9806800001";
-           if (body->contains("esewa_id") && (*body)["esewa_id"].is_string()) {
-             payer = (*body)["esewa_id"].get<std::string>();
-           }
-           const EsewaOutcome outcome = action == "pay" ? esewa_pay(sim, p, payer) : esewa_cancel(sim, p);
-           auto out = outcome_json(outcome.redirect_url, p.status);
-           if (!outcome.data.empty()) out["data"] = outcome.data;
-           send_json(res, 200, out);
-         });
+  s.Post(R"(/_sim/esewa/([^/]+)/(status|pay|cancel)/?)", [&sim](const httplib::Request& req,
+                                                                httplib::Response& res) {
+    auto body = object_body(req, res);
+    if (!body) return;
+    std::lock_guard<std::mutex> lock(sim.mu);
+    auto it = sim.esewa.find(req.matches[1]);
+    if (it == sim.esewa.end()) return send_error(res, 404, "unknown transaction_uuid");
+    EsewaPayment& p = it->second;
+    esewa_refresh(sim, p);
+    const std::string action = req.matches[2];
+    if (action == "status") {
+      auto status = status_field(*body, res);
+      if (!status) return;
+      esewa_force_status(p, *status);
+      return send_json(res, 200, esewa_payment_json(p));
+    }
+    if (p.status != "PENDING") {
+      return send_json(res, 409, json{{"error", "payment is " + p.status}, {"status", p.status}});
+    }
+    std::string payer = "9806800001";
+    if (body->contains("esewa_id") && (*body)["esewa_id"].is_string()) {
+      payer = (*body)["esewa_id"].get<std::string>();
+    }
+    const EsewaOutcome outcome = action == "pay" ? esewa_pay(sim, p, payer) : esewa_cancel(sim, p);
+    auto out = outcome_json(outcome.redirect_url, p.status);
+    if (!outcome.data.empty()) out["data"] = outcome.data;
+    send_json(res, 200, out);
+  });
 }
 
 }  // namespace sima::sim

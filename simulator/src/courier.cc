@@ -1,10 +1,10 @@
 #include "courier.h"
 
-#include "url.h"
-
 #include <httplib.h>
 
 #include <algorithm>
+
+#include "url.h"
 
 namespace sima::sim {
 

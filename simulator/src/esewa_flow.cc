@@ -1,13 +1,13 @@
 #include "esewa_flow.h"
 
-#include "ids.h"
-#include "sima/money.h"
-#include "sima/crypto.h"
-#include "timefmt.h"
-#include "url.h"
-
 #include <algorithm>
 #include <cctype>
+
+#include "ids.h"
+#include "sima/crypto.h"
+#include "sima/money.h"
+#include "timefmt.h"
+#include "url.h"
 
 namespace sima::sim {
 namespace {
@@ -34,11 +34,10 @@ std::string esewa_success_data(Simulator::Impl& sim, const EsewaPayment& p) {
   const std::string shown_total = sim.faults.esewa_thousands_separator.take()
                                       ? sima::FormatRupees(total, {.thousands = true})
                                       : signed_total;
-  const std::string message = "transaction_code=" + p.ref_id + ",status=" + p.status +
-                              ",total_amount=" + signed_total +
-                              ",transaction_uuid=" + p.transaction_uuid +
-                              ",product_code=" + p.product_code +
-                              ",signed_field_names=" + kEsewaResponseSignedNames;
+  const std::string message =
+      "transaction_code=" + p.ref_id + ",status=" + p.status + ",total_amount=" + signed_total +
+      ",transaction_uuid=" + p.transaction_uuid + ",product_code=" + p.product_code +
+      ",signed_field_names=" + kEsewaResponseSignedNames;
   nlohmann::ordered_json j;
   j["transaction_code"] = p.ref_id;
   j["status"] = p.status;
@@ -57,8 +56,9 @@ EsewaOutcome esewa_pay(Simulator::Impl& sim, EsewaPayment& p, const std::string&
   EsewaOutcome out;
   out.data = esewa_success_data(sim, p);
   const bool raw = sim.faults.esewa_data_raw.take();
-  out.redirect_url =
-      deliver(sim, append_query(p.success_url, "data=" + (raw ? out.data : sima::crypto::PercentEncode(out.data))));
+  out.redirect_url = deliver(
+      sim, append_query(p.success_url,
+                        "data=" + (raw ? out.data : sima::crypto::PercentEncode(out.data))));
   return out;
 }
 

@@ -1,30 +1,36 @@
 // eSewa ePay v2 browser side: the form endpoint POST /api/epay/main/v2/form
 // (spec §3.2, §3.3) and the hosted payment page /esewa/pay/.
-#include "context.h"
-#include "esewa_flow.h"
-#include "html.h"
-#include "sima/money.h"
-#include "responses.h"
-#include "sima/esewa_signature.h"
-#include "url.h"
-
 #include <algorithm>
 #include <array>
 #include <sstream>
 
+#include "context.h"
+#include "esewa_flow.h"
+#include "html.h"
+#include "responses.h"
+#include "sima/esewa_signature.h"
+#include "sima/money.h"
+#include "url.h"
+
 namespace sima::sim {
 namespace {
 
-constexpr std::array<const char*, 11> kFields = {
-    "amount",           "tax_amount",        "total_amount",
-    "transaction_uuid", "product_code",      "product_service_charge",
-    "product_delivery_charge", "success_url", "failure_url",
-    "signed_field_names", "signature"};
+constexpr std::array<const char*, 11> kFields = {"amount",
+                                                 "tax_amount",
+                                                 "total_amount",
+                                                 "transaction_uuid",
+                                                 "product_code",
+                                                 "product_service_charge",
+                                                 "product_delivery_charge",
+                                                 "success_url",
+                                                 "failure_url",
+                                                 "signed_field_names",
+                                                 "signature"};
 
 bool is_uuid_text(const std::string& s) {
   for (char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-';
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
     if (!ok) return false;
   }
   return !s.empty();
@@ -32,8 +38,8 @@ bool is_uuid_text(const std::string& s) {
 
 void send_error_page(httplib::Response& res, const std::string& message,
                      const std::string& detail = "") {
-  std::string b = "<p class=\"error\" role=\"alert\"><strong>" + html_escape(message) +
-                  "</strong></p>";
+  std::string b =
+      "<p class=\"error\" role=\"alert\"><strong>" + html_escape(message) + "</strong></p>";
   if (!detail.empty()) b += "<p>" + html_escape(detail) + "</p>";
   b += "<p class=\"note\">The merchant sent an invalid payment request. Go back to the "
        "merchant's site and try again.</p>";
@@ -50,8 +56,8 @@ std::string summary(const EsewaPayment& p) {
          "</dd><dt>Tax</dt><dd>Rs. " + html_escape(field("tax_amount")) +
          "</dd><dt>Service charge</dt><dd>Rs. " + html_escape(field("product_service_charge")) +
          "</dd><dt>Delivery charge</dt><dd>Rs. " + html_escape(field("product_delivery_charge")) +
-         "</dd><dt>Total</dt><dd class=\"amount\">Rs. " + sima::FormatRupees(p.total_paisa, {.thousands = true, .min_decimals = 2}) +
-         "</dd></dl>\n";
+         "</dd><dt>Total</dt><dd class=\"amount\">Rs. " +
+         sima::FormatRupees(p.total_paisa, {.thousands = true, .min_decimals = 2}) + "</dd></dl>\n";
 }
 
 std::string payment_page(const Simulator::Impl& sim, const EsewaPayment& p,
@@ -83,15 +89,15 @@ std::string payment_page(const Simulator::Impl& sim, const EsewaPayment& p,
 
 void send_final(httplib::Response& res, const EsewaPayment& p) {
   const bool expired = p.status == "NOT_FOUND";
-  send_html(res, expired ? 410 : 409,
-            render_page(Brand::kEsewa, expired ? "Session expired" : "Payment already processed",
-                        summary(p) +
-                            (expired ? std::string("<p class=\"error\" role=\"alert\">This "
-                                                   "payment session has expired. Please start "
-                                                   "again from the merchant's site.</p>")
-                                     : "<p class=\"ok\">This payment is already <strong>" +
-                                           html_escape(p.status) +
-                                           "</strong>. You may close this window.</p>")));
+  send_html(
+      res, expired ? 410 : 409,
+      render_page(Brand::kEsewa, expired ? "Session expired" : "Payment already processed",
+                  summary(p) + (expired ? std::string("<p class=\"error\" role=\"alert\">This "
+                                                      "payment session has expired. Please start "
+                                                      "again from the merchant's site.</p>")
+                                        : "<p class=\"ok\">This payment is already <strong>" +
+                                              html_escape(p.status) +
+                                              "</strong>. You may close this window.</p>")));
 }
 
 void finish(httplib::Response& res, const EsewaPayment& p, const EsewaOutcome& outcome) {
@@ -114,12 +120,14 @@ void submit_form(Simulator::Impl& sim, const httplib::Request& req, httplib::Res
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
     return send_error_page(res, "Required fields are missing or empty",
                            "Every field is required and must not be empty (use 0 for unused "
-                           "charges). Missing: " + list + ".");
+                           "charges). Missing: " +
+                               list + ".");
   }
   auto field = [&req](const char* name) { return req.get_param_value(name); };
   if (field("product_code") != sim.options.esewa_product_code) {
-    return send_error_page(res, "Invalid product code",
-                           "product_code \"" + field("product_code") + "\" is not a merchant here.");
+    return send_error_page(
+        res, "Invalid product code",
+        "product_code \"" + field("product_code") + "\" is not a merchant here.");
   }
   const auto names = sima::crypto::SplitSignedFieldNames(field("signed_field_names"));
   for (const char* must : {"total_amount", "transaction_uuid", "product_code"}) {
@@ -146,8 +154,9 @@ void submit_form(Simulator::Impl& sim, const httplib::Request& req, httplib::Res
        {"amount", "tax_amount", "product_service_charge", "product_delivery_charge"}) {
     auto value = sima::ParseRupees(field(name));
     if (!value) {
-      return send_error_page(res, "Invalid amount",
-                             std::string(name) + " must be a number of rupees such as 100 or 100.50.");
+      return send_error_page(
+          res, "Invalid amount",
+          std::string(name) + " must be a number of rupees such as 100 or 100.50.");
     }
     parts += *value;
   }
@@ -157,7 +166,8 @@ void submit_form(Simulator::Impl& sim, const httplib::Request& req, httplib::Res
                            "total_amount must equal amount + tax_amount + product_service_charge "
                            "+ product_delivery_charge.");
   }
-  if (*total <= 0) return send_error_page(res, "Invalid total amount", "The total must be positive.");
+  if (*total <= 0)
+    return send_error_page(res, "Invalid total amount", "The total must be positive.");
   if (!is_uuid_text(field("transaction_uuid"))) {
     return send_error_page(res, "Invalid transaction_uuid",
                            "Use letters, digits and hyphens (-) only.");
@@ -199,10 +209,9 @@ bool is_test_esewa_id(const std::string& id) {
 }  // namespace
 
 void install_esewa_form(Simulator::Impl& sim) {
-  sim.server.Post(R"(/api/epay/main/v2/form/?)",
-                  [&sim](const httplib::Request& req, httplib::Response& res) {
-                    submit_form(sim, req, res);
-                  });
+  sim.server.Post(
+      R"(/api/epay/main/v2/form/?)",
+      [&sim](const httplib::Request& req, httplib::Response& res) { submit_form(sim, req, res); });
 
   sim.server.Get(R"(/esewa/pay/?)", [&sim](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(sim.mu);

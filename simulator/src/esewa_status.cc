@@ -1,8 +1,8 @@
 // eSewa status check: GET /api/epay/transaction/status/ (spec §3.6).
 #include "context.h"
 #include "esewa_flow.h"
-#include "sima/money.h"
 #include "responses.h"
+#include "sima/money.h"
 
 namespace sima::sim {
 namespace {
@@ -18,9 +18,9 @@ void status_check(Simulator::Impl& sim, const httplib::Request& req, httplib::Re
   if (sim.faults.esewa_status_reset.take()) return send_reset(res);
   if (sim.faults.esewa_status_http_500.take()) return send_server_error(res);
   if (sim.faults.esewa_status_outage.take()) {
-    return send_json(res, 200,
-                     nlohmann::ordered_json{{"code", 0},
-                                            {"error_message", "Service is currently unavailable"}});
+    return send_json(
+        res, 200,
+        nlohmann::ordered_json{{"code", 0}, {"error_message", "Service is currently unavailable"}});
   }
   const bool malformed = sim.faults.esewa_status_malformed.take();
 
@@ -28,11 +28,11 @@ void status_check(Simulator::Impl& sim, const httplib::Request& req, httplib::Re
   const std::string uuid = req.get_param_value("transaction_uuid");
   std::string total_text = req.get_param_value("total_amount");
   if (product_code.empty() || uuid.empty() || total_text.empty()) {
-    return send_json(res, 400,
-                     nlohmann::ordered_json{
-                         {"code", 0},
-                         {"error_message",
-                          "product_code, total_amount and transaction_uuid are required"}});
+    return send_json(
+        res, 400,
+        nlohmann::ordered_json{
+            {"code", 0},
+            {"error_message", "product_code, total_amount and transaction_uuid are required"}});
   }
   const auto total = sima::ParseRupees(total_text, /*allow_thousands=*/true);
 
@@ -48,7 +48,8 @@ void status_check(Simulator::Impl& sim, const httplib::Request& req, httplib::Re
   } else {
     EsewaPayment& p = it->second;
     esewa_refresh(sim, p);
-    body["total_amount"] = static_cast<double>(p.total_paisa + sim.faults.esewa_amount_delta_paisa) / 100.0;
+    body["total_amount"] =
+        static_cast<double>(p.total_paisa + sim.faults.esewa_amount_delta_paisa) / 100.0;
     body["status"] = p.status;
     body["ref_id"] = p.ref_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.ref_id);
   }

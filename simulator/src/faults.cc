@@ -92,8 +92,9 @@ Binding mode_binding(std::string name, RedirectMode Faults::*field, bool allow_p
             std::optional<RedirectMode> m;
             if (v.is_string()) m = parse_mode(v.get<std::string>(), allow_pending);
             if (!m) {
-              return name + (allow_pending ? ": expected normal, twice, never or pending_then_complete"
-                                           : ": expected normal, twice or never");
+              return name + (allow_pending
+                                 ? ": expected normal, twice, never or pending_then_complete"
+                                 : ": expected normal, twice or never");
             }
             f.*field = *m;
             return std::nullopt;

@@ -84,9 +84,10 @@ std::string render_page(Brand brand, std::string_view title, std::string_view bo
   if (*s.tagline) out += std::string("<span>") + s.tagline + "</span>";
   out += "</header>\n<main>\n<div class=\"card\">\n<h1>" + html_escape(title) + "</h1>\n";
   out += body_html;
-  out += "\n</div>\n<footer>sima gateway simulator: not a real gateway, no money moves. "
-         "All state is kept in memory only and is lost on restart.</footer>\n</main>\n</body>\n"
-         "</html>\n";
+  out +=
+      "\n</div>\n<footer>sima gateway simulator: not a real gateway, no money moves. "
+      "All state is kept in memory only and is lost on restart.</footer>\n</main>\n</body>\n"
+      "</html>\n";
   return out;
 }
 

@@ -31,6 +31,8 @@ std::string new_khalti_id() {
   return random_from("23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz", 22);
 }
 
-std::string new_esewa_code() { return "000" + random_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4); }
+std::string new_esewa_code() {
+  return "000" + random_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4);
+}
 
 }  // namespace sima::sim

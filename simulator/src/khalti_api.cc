@@ -1,13 +1,13 @@
 // Khalti ePayment API: POST /api/v2/epayment/initiate/ and /lookup/ (spec §1.2-§1.6).
+#include <cctype>
+#include <cmath>
+
 #include "context.h"
 #include "ids.h"
 #include "khalti_flow.h"
 #include "responses.h"
 #include "timefmt.h"
 #include "url.h"
-
-#include <cctype>
-#include <cmath>
 
 namespace sima::sim {
 namespace {
@@ -121,7 +121,8 @@ void initiate(Simulator::Impl& sim, const httplib::Request& req, httplib::Respon
   }
   sim.delay(delay_ms);
   if (fail) return send_server_error(res);
-  if (auto error = auth_error(req, sim.options.khalti_secret_key)) return send_json(res, 401, *error);
+  if (auto error = auth_error(req, sim.options.khalti_secret_key))
+    return send_json(res, 401, *error);
   auto parsed = parse_body(req, res);
   if (!parsed) return;
   const json& body = *parsed;
@@ -160,8 +161,10 @@ void initiate(Simulator::Impl& sim, const httplib::Request& req, httplib::Respon
       for (const auto& part : parts) {
         std::optional<long long> a;
         if (part.is_object() && part.contains("amount")) a = parse_integer(part["amount"]);
-        if (!a) ok = false;
-        else sum += *a;
+        if (!a)
+          ok = false;
+        else
+          sum += *a;
       }
     }
     if (!ok || sum != *amount) add("amount", "Amount Breakdown mismatch.");
@@ -246,14 +249,12 @@ void lookup(Simulator::Impl& sim, const httplib::Request& req, httplib::Response
 }  // namespace
 
 void install_khalti_api(Simulator::Impl& sim) {
-  sim.server.Post(R"(/api/v2/epayment/initiate/?)",
-                  [&sim](const httplib::Request& req, httplib::Response& res) {
-                    initiate(sim, req, res);
-                  });
-  sim.server.Post(R"(/api/v2/epayment/lookup/?)",
-                  [&sim](const httplib::Request& req, httplib::Response& res) {
-                    lookup(sim, req, res);
-                  });
+  sim.server.Post(
+      R"(/api/v2/epayment/initiate/?)",
+      [&sim](const httplib::Request& req, httplib::Response& res) { initiate(sim, req, res); });
+  sim.server.Post(
+      R"(/api/v2/epayment/lookup/?)",
+      [&sim](const httplib::Request& req, httplib::Response& res) { lookup(sim, req, res); });
 }
 
 }  // namespace sima::sim

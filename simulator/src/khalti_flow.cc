@@ -1,12 +1,12 @@
 #include "khalti_flow.h"
 
-#include "ids.h"
-#include "timefmt.h"
-#include "url.h"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
+
+#include "ids.h"
+#include "timefmt.h"
+#include "url.h"
 
 namespace sima::sim {
 namespace {
@@ -89,8 +89,8 @@ std::optional<std::string> khalti_cancel(Simulator::Impl& sim, KhaltiPayment& p)
 
 void khalti_force_status(KhaltiPayment& p, const std::string& status) {
   static const std::array<const char*, 7> known = {
-      "Initiated", "Pending", "Completed", "Refunded", "Partially Refunded", "Expired",
-      "User canceled"};
+      "Initiated",          "Pending", "Completed",    "Refunded",
+      "Partially Refunded", "Expired", "User canceled"};
   p.status = status;
   for (const char* k : known) {
     if (lower(k) == lower(status)) p.status = k;
@@ -121,8 +121,8 @@ nlohmann::ordered_json khalti_payment_json(const Simulator::Impl& sim, const Kha
   j["pidx"] = p.pidx;
   j["status"] = p.status;
   j["amount"] = p.amount;
-  j["transaction_id"] =
-      p.transaction_id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.transaction_id);
+  j["transaction_id"] = p.transaction_id.empty() ? nlohmann::ordered_json()
+                                                 : nlohmann::ordered_json(p.transaction_id);
   j["mobile"] = p.mobile.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.mobile);
   j["purchase_order_id"] = p.purchase_order_id;
   j["purchase_order_name"] = p.purchase_order_name;
@@ -133,14 +133,15 @@ nlohmann::ordered_json khalti_payment_json(const Simulator::Impl& sim, const Kha
   j["payment_url"] = sim.public_url + "/khalti/pay/?pidx=" + p.pidx;
   j["created_at"] = format_utc(p.created_at);
   j["expires_at"] = format_npt(p.expires_at);
-  j["completes_at"] = p.complete_at ? nlohmann::ordered_json(format_utc(*p.complete_at))
-                                    : nlohmann::ordered_json();
+  j["completes_at"] =
+      p.complete_at ? nlohmann::ordered_json(format_utc(*p.complete_at)) : nlohmann::ordered_json();
   return j;
 }
 
 std::string mask_mobile(const std::string& mobile) {
   if (mobile.size() < 6) return mobile;
-  return mobile.substr(0, 2) + std::string(mobile.size() - 5, 'X') + mobile.substr(mobile.size() - 3);
+  return mobile.substr(0, 2) + std::string(mobile.size() - 5, 'X') +
+         mobile.substr(mobile.size() - 3);
 }
 
 }  // namespace sima::sim

@@ -2,8 +2,8 @@
 #include "context.h"
 #include "html.h"
 #include "khalti_flow.h"
-#include "sima/money.h"
 #include "responses.h"
+#include "sima/money.h"
 #include "timefmt.h"
 #include "url.h"
 
@@ -34,7 +34,7 @@ std::string summary(const KhaltiPayment& p) {
 }
 
 std::string payment_form(const Simulator::Impl& sim, const KhaltiPayment& p,
-                          const std::string& error, const std::string& khalti_id) {
+                         const std::string& error, const std::string& khalti_id) {
   std::string b = summary(p);
   if (!error.empty()) b += "<p class=\"error\" role=\"alert\">" + html_escape(error) + "</p>\n";
   b += "<p class=\"hint\">Sandbox: use <code>9800000001</code> / <code>1111</code> / "

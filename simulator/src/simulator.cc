@@ -1,11 +1,11 @@
 #include "sima/sim/simulator.h"
 
+#include <thread>
+
 #include "context.h"
 #include "esewa_flow.h"
 #include "khalti_flow.h"
 #include "responses.h"
-
-#include <thread>
 
 namespace sima::sim {
 
@@ -27,16 +27,17 @@ Simulator::Simulator(Options options) : impl_(std::make_unique<Impl>(std::move(o
   sim.server.set_keep_alive_timeout(2);
   sim.server.set_keep_alive_max_count(100);
   sim.server.set_payload_max_length(1 << 20);
-  sim.server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const char* detail = res.status == 404   ? "Not found."
-                         : res.status == 405 ? "Method not allowed."
-                         : res.status == 400 ? "Bad request (a POST needs a body or Content-Length: 0)."
-                                             : "Error.";
-    send_json(res, res.status, nlohmann::json{{"detail", detail}});
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  sim.server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const char* detail = res.status == 404   ? "Not found."
+                             : res.status == 405 ? "Method not allowed."
+                             : res.status == 400
+                                 ? "Bad request (a POST needs a body or Content-Length: 0)."
+                                 : "Error.";
+        send_json(res, res.status, nlohmann::json{{"detail", detail}});
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   if (sim.options.log) {
     sim.server.set_logger([&sim](const httplib::Request& req, const httplib::Response& res) {
       sim.options.log(req.method + " " + req.path + " -> " + std::to_string(res.status));

@@ -6,8 +6,8 @@
 namespace sima::sim {
 namespace {
 
-std::string format(std::chrono::system_clock::time_point t, std::chrono::seconds offset,
-                   bool micro, const char* suffix) {
+std::string format(std::chrono::system_clock::time_point t, std::chrono::seconds offset, bool micro,
+                   const char* suffix) {
   using namespace std::chrono;
   const auto shifted = t + offset;
   const auto secs = floor<seconds>(shifted);

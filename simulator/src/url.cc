@@ -1,8 +1,8 @@
 #include "url.h"
 
-#include "sima/crypto.h"
-
 #include <cctype>
+
+#include "sima/crypto.h"
 
 namespace sima::sim {
 
@@ -33,7 +33,8 @@ std::string append_query(std::string_view url, std::string_view query) {
 namespace {
 
 bool is_host_label(std::string_view label) {
-  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+    return false;
   for (char ch : label) {
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') return false;
   }
@@ -63,7 +64,8 @@ bool is_host(std::string_view host) {
 bool is_valid_url(std::string_view url) {
   if (url.size() > 2048) return false;
   for (char ch : url) {
-    if (std::isspace(static_cast<unsigned char>(ch)) || std::iscntrl(static_cast<unsigned char>(ch))) {
+    if (std::isspace(static_cast<unsigned char>(ch)) ||
+        std::iscntrl(static_cast<unsigned char>(ch))) {
       return false;
     }
   }

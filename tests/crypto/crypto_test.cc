@@ -67,14 +67,14 @@ TEST(Crypto, ConstantTimeEqualsComparesWholeTexts) {
 }
 
 TEST(EsewaSignature, SignsTheDocumentedFormExample) {
-  const auto message = EsewaSigningMessage(
-      SplitSignedFieldNames("total_amount,transaction_uuid,product_code"),
-      [](std::string_view name) -> std::optional<std::string> {
-        if (name == "total_amount") return "110";
-        if (name == "transaction_uuid") return "241028";
-        if (name == "product_code") return "EPAYTEST";
-        return std::nullopt;
-      });
+  const auto message =
+      EsewaSigningMessage(SplitSignedFieldNames("total_amount,transaction_uuid,product_code"),
+                          [](std::string_view name) -> std::optional<std::string> {
+                            if (name == "total_amount") return "110";
+                            if (name == "transaction_uuid") return "241028";
+                            if (name == "product_code") return "EPAYTEST";
+                            return std::nullopt;
+                          });
   ASSERT_TRUE(message);
   EXPECT_EQ(*message, "total_amount=110,transaction_uuid=241028,product_code=EPAYTEST");
   EXPECT_EQ(EsewaSign(kEsewaUatKey, *message), "i94zsd3oXF6ZsSr/kGqT4sSzYQzjj1W/waxjWyRwaME=");

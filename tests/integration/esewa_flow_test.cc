@@ -17,8 +17,7 @@ constexpr const char* kResponseNames =
 
 // Success data as eSewa would send it, signed with `key` over `names`.
 std::string MakeData(const std::string& uuid, const std::string& total, const std::string& status,
-                     const std::string& names = kResponseNames,
-                     const std::string& key = kEsewaKey,
+                     const std::string& names = kResponseNames, const std::string& key = kEsewaKey,
                      const std::string& product = "EPAYTEST") {
   ordered_json j;
   j["transaction_code"] = "000TEST";
@@ -92,10 +91,10 @@ TEST_F(IntegrationEsewa, UpgradeThroughTheSignedFormPayAndCallbackOnce) {
             "http://127.0.0.1:" + std::to_string(sim_port_) + "/api/epay/main/v2/form");
   const int64_t id = init.body["payment_id"];
   const Json& f = init.body["fields"];
-  for (const char* name : {"amount", "tax_amount", "product_service_charge",
-                           "product_delivery_charge", "total_amount", "transaction_uuid",
-                           "product_code", "success_url", "failure_url", "signed_field_names",
-                           "signature"}) {
+  for (const char* name :
+       {"amount", "tax_amount", "product_service_charge", "product_delivery_charge", "total_amount",
+        "transaction_uuid", "product_code", "success_url", "failure_url", "signed_field_names",
+        "signature"}) {
     ASSERT_TRUE(f.contains(name) && f[name].is_string()) << name << " in " << f.dump();
   }
   EXPECT_EQ(f.size(), 11u);
@@ -134,8 +133,8 @@ TEST_F(IntegrationEsewa, UpgradeThroughTheSignedFormPayAndCallbackOnce) {
   ASSERT_EQ(redirect.rfind(Self() + "/billing/esewa/callback/?data=", 0), 0u) << redirect;
   Response cb = FollowToServer(redirect);
   EXPECT_EQ(cb.status, 302);
-  const std::string success = Page("success.html", "payment_id=" + std::to_string(id) +
-                                                       "&status=SUCCESS");
+  const std::string success =
+      Page("success.html", "payment_id=" + std::to_string(id) + "&status=SUCCESS");
   EXPECT_EQ(cb.header("Location"), success);
   EXPECT_EQ(Plan(key), "PRO");
   Response v = EsewaVerify(key, id);
@@ -148,11 +147,11 @@ TEST_F(IntegrationEsewa, UpgradeThroughTheSignedFormPayAndCallbackOnce) {
   EXPECT_EQ(FollowToServer(redirect).header("Location"), success);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM payment_events"), events);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM plan_changes"), 1);
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM payment_events WHERE payment_id = " +
-                      std::to_string(id) +
-                      " AND from_status = 'PENDING' AND to_status = 'SUCCESS' AND "
-                      "cause = 'callback'"),
-            1);
+  EXPECT_EQ(
+      CountRows("SELECT COUNT(*) FROM payment_events WHERE payment_id = " + std::to_string(id) +
+                " AND from_status = 'PENDING' AND to_status = 'SUCCESS' AND "
+                "cause = 'callback'"),
+      1);
   EXPECT_TRUE(WaitFor([&] { return MailCount() == 1; }, 5000));
 }
 
@@ -177,8 +176,8 @@ TEST_F(IntegrationEsewa, TamperedDataActivatesNothingEvenForAPaidPayment) {
     t["status"] = "COMPLETE";
     forged.emplace_back("changed status", crypto::Base64Encode(t.dump()));
   }
-  forged.emplace_back("wrong key", MakeData(a.uuid, "3900.0", "COMPLETE", kResponseNames,
-                                            "not-the-merchant-key"));
+  forged.emplace_back(
+      "wrong key", MakeData(a.uuid, "3900.0", "COMPLETE", kResponseNames, "not-the-merchant-key"));
   forged.emplace_back("status not signed",
                       MakeData(a.uuid, "3900.0", "COMPLETE",
                                "transaction_code,total_amount,transaction_uuid,product_code,"
@@ -231,8 +230,7 @@ TEST_F(IntegrationEsewa, DataOfAnotherPaymentDecidesOnlyThatOne) {
   EXPECT_EQ(Status(key, b.id), "SUCCESS");
   // A's own failure target asks the status API about A: still pending there.
   EXPECT_EQ(FollowToServer(a.fields["failure_url"]).header("Location"),
-            Page("failure.html",
-                 "payment_id=" + std::to_string(a.id) + "&status=PENDING&reason="));
+            Page("failure.html", "payment_id=" + std::to_string(a.id) + "&status=PENDING&reason="));
   EXPECT_EQ(Status(key, a.id), "PENDING");
   // Data signed for a uuid we never issued routes nowhere.
   EXPECT_EQ(Callback(MakeData("999-0000", "3900.0", "COMPLETE")).header("Location"),
@@ -291,8 +289,8 @@ TEST_F(IntegrationEsewa, OutageAndBrokenAnswersKeepItPendingUntilTheReconcilerDe
   Response v = EsewaVerify(key, p.id);
   EXPECT_EQ(v.status, 202) << v.raw;
   EXPECT_EQ(v.body["status"], "PENDING");
-  for (const char* fault : {"esewa_status_http_500", "esewa_status_malformed",
-                            "esewa_status_reset"}) {
+  for (const char* fault :
+       {"esewa_status_http_500", "esewa_status_malformed", "esewa_status_reset"}) {
     SetFaults({{"esewa_status_outage", false}, {fault, true}});
     Response broken = EsewaVerify(key, p.id);
     EXPECT_TRUE(broken.status == 502 || broken.status == 504) << fault << ": " << broken.raw;
@@ -358,8 +356,8 @@ TEST_F(IntegrationEsewa, ThousandsSeparatorAndRawBase64AreAccepted) {
   const Started p = Begin(key);
   const std::string redirect = EsewaPay(p.uuid);
   const std::string data = DataOf(redirect);
-  EXPECT_NE(crypto::Base64Decode(httplib::detail::decode_url(
-                                     redirect.substr(redirect.find("data=") + 5), false))
+  EXPECT_NE(crypto::Base64Decode(
+                httplib::detail::decode_url(redirect.substr(redirect.find("data=") + 5), false))
                 .value_or("")
                 .find("3,900.0"),
             std::string::npos)

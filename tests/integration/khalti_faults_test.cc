@@ -48,7 +48,9 @@ TEST_F(IntegrationKhaltiFaults, LookupFaultsLeaveThePaymentPending) {
     EXPECT_EQ(v.body["retry_after"], 5);
     EXPECT_EQ(GetPayment(key, id).body["status"], "PENDING");
     EXPECT_EQ(Plan(key), "FREE");
-    SetFaults({{"lookup_delay_ms", 0}, {"lookup_reset", false}, {"lookup_http_500", false},
+    SetFaults({{"lookup_delay_ms", 0},
+               {"lookup_reset", false},
+               {"lookup_http_500", false},
                {"lookup_malformed", false}});
     EXPECT_EQ(Verify(key, id).status, 200);
     EXPECT_EQ(Plan(key), "PRO");
@@ -111,9 +113,11 @@ TEST_F(IntegrationKhaltiFaults, RedirectTwiceActivatesOnce) {
   const std::string redirect = Pay(pidx);
   // The simulator itself delivers the duplicate; this is the browser's.
   EXPECT_EQ(FollowToServer(redirect).status, 302);
-  EXPECT_TRUE(WaitFor([&] {
-    return CountRows("SELECT COUNT(*) FROM payment_events WHERE cause = 'callback'") >= 1;
-  }, 3000));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return CountRows("SELECT COUNT(*) FROM payment_events WHERE cause = 'callback'") >= 1;
+      },
+      3000));
   EXPECT_EQ(Plan(key), "PRO");
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM plan_changes"), 1);
   EXPECT_TRUE(WaitFor([&] { return MailCount() == 1; }, 5000));

@@ -101,8 +101,8 @@ TEST_F(IntegrationKhalti, SeedChecklistFreeLimitPayVerifyProResetAndThreeThousan
 TEST_F(IntegrationKhalti, InvalidTokenChangesNothingAndCancelFailsAndStaysFree) {
   const std::string key = NewOrg();
   auto [id, pidx] = Start(key);
-  Response bad = Call("POST", "/billing/khalti/verify/", key,
-                      {{"payment_id", id}, {"token", "not-the-pidx"}});
+  Response bad =
+      Call("POST", "/billing/khalti/verify/", key, {{"payment_id", id}, {"token", "not-the-pidx"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.code(), "validation_error");
   EXPECT_EQ(GetPayment(key, id).body["status"], "PENDING");
@@ -130,10 +130,10 @@ TEST_F(IntegrationKhalti, EachKhaltiStatusMapsToItsDecision) {
     bool attention;
   };
   const std::vector<Case> cases = {
-      {"Initiated", 202, "PENDING", false},         {"Pending", 202, "PENDING", false},
-      {"Completed", 200, "SUCCESS", false},         {"Refunded", 400, "FAILED", false},
-      {"Partially Refunded", 400, "FAILED", true},  {"Expired", 400, "FAILED", false},
-      {"User canceled", 400, "FAILED", false},      {"Something New", 202, "PENDING", true},
+      {"Initiated", 202, "PENDING", false},        {"Pending", 202, "PENDING", false},
+      {"Completed", 200, "SUCCESS", false},        {"Refunded", 400, "FAILED", false},
+      {"Partially Refunded", 400, "FAILED", true}, {"Expired", 400, "FAILED", false},
+      {"User canceled", 400, "FAILED", false},     {"Something New", 202, "PENDING", true},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.status);
@@ -161,7 +161,8 @@ TEST_F(IntegrationKhalti, ForgedCallbackActivatesNothing) {
   const std::string forged = "http://127.0.0.1:" + std::to_string(server_port_) +
                              "/billing/khalti/callback/?pidx=" + pidx +
                              "&status=Completed&transaction_id=FAKE&amount=390000"
-                             "&total_amount=390000&purchase_order_id=" + po;
+                             "&total_amount=390000&purchase_order_id=" +
+                             po;
   Response cb = FollowToServer(forged);
   EXPECT_EQ(cb.status, 302);
   EXPECT_EQ(cb.header("Location"), "http://app.test/demo/success.html?payment_id=" +
@@ -251,11 +252,12 @@ TEST_F(IntegrationKhalti, SessionTokenAndCorsForTheBrowser) {
   Response got = Call("GET", "/billing/payments/" + std::to_string(id) + "/", st, nullptr, origin);
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(got.header("Access-Control-Allow-Origin"), "http://127.0.0.1:5173");
-  Response pre = Call("OPTIONS", "/billing/khalti/verify/", "", nullptr,
-                      {{"Origin", "http://other.test"}});
+  Response pre =
+      Call("OPTIONS", "/billing/khalti/verify/", "", nullptr, {{"Origin", "http://other.test"}});
   EXPECT_EQ(pre.status, 204);
   EXPECT_EQ(pre.header("Access-Control-Allow-Origin"), "http://other.test");
-  Response foreign = Call("GET", "/billing/payments/", st, nullptr, {{"Origin", "http://evil.test"}});
+  Response foreign =
+      Call("GET", "/billing/payments/", st, nullptr, {{"Origin", "http://evil.test"}});
   EXPECT_EQ(foreign.header("Access-Control-Allow-Origin"), "");
   Pay(pidx);
   EXPECT_EQ(Verify(st, id).status, 200);

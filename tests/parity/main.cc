@@ -58,8 +58,8 @@ sima::Json Run(const sima::Json& c) {
   }
   const std::string op = c.value("op", "");
   if (op == "check") {
-    const auto d = sima::Check(*catalog, snapshot->plan, snapshot->usage,
-                               c.value("feature", ""), c.value("n", int64_t{1}));
+    const auto d = sima::Check(*catalog, snapshot->plan, snapshot->usage, c.value("feature", ""),
+                               c.value("n", int64_t{1}));
     if (!d) return Error(d.status());
     return {{"ok", true}, {"result", sima::DecisionToJson(*d)}};
   }
@@ -82,7 +82,8 @@ sima::Json Run(const sima::Json& c) {
 }  // namespace
 
 int main() {
-  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  const std::string input{std::istreambuf_iterator<char>(std::cin),
+                          std::istreambuf_iterator<char>()};
   const sima::Json cases = sima::Json::parse(input, nullptr, false);
   if (cases.is_discarded() || !cases.is_array()) {
     std::cerr << "sima-parity: stdin must be a JSON array of cases\n";

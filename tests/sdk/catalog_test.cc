@@ -6,7 +6,8 @@ namespace sima {
 namespace {
 
 std::vector<Feature> TwoFeatures() {
-  return {{"invoices", "Invoices", Enforcement::kHard}, {"api_calls", "API calls", Enforcement::kSoft}};
+  return {{"invoices", "Invoices", Enforcement::kHard},
+          {"api_calls", "API calls", Enforcement::kSoft}};
 }
 
 Plan MakePlan(std::string code, int64_t price, std::vector<Limit> limits) {
@@ -29,7 +30,8 @@ TEST(Catalog, DefaultMatchesTheSpecTable) {
   EXPECT_EQ(free->price_paisa, 0);
   EXPECT_EQ(basic->price_rupees(), 1900);
   EXPECT_EQ(pro->price_paisa, 390000);
-  EXPECT_EQ(free->limits, (std::vector<Limit>{Limit::Of(10), Limit::Of(5), Limit::Of(1), Limit::Of(100)}));
+  EXPECT_EQ(free->limits,
+            (std::vector<Limit>{Limit::Of(10), Limit::Of(5), Limit::Of(1), Limit::Of(100)}));
   EXPECT_EQ(basic->limits,
             (std::vector<Limit>{Limit::Of(1000), Limit::Of(50), Limit::Of(3), Limit::Of(10000)}));
   EXPECT_EQ(pro->limits, (std::vector<Limit>{Limit::Unlimited(), Limit::Unlimited(), Limit::Of(10),
@@ -67,7 +69,10 @@ struct BadCatalog {
 TEST(Catalog, RefusesEachBadCatalogNamingTheProblem) {
   const Limit one = Limit::Of(1);
   const std::vector<BadCatalog> cases = {
-      {"no FREE plan", [&] { return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("PRO", 100, {one, one})}); },
+      {"no FREE plan",
+       [&] {
+         return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("PRO", 100, {one, one})});
+       },
        "no FREE plan"},
       {"negative price",
        [&] {
@@ -75,7 +80,10 @@ TEST(Catalog, RefusesEachBadCatalogNamingTheProblem) {
                                 {MakePlan("FREE", 0, {one, one}), MakePlan("PRO", -5, {one, one})});
        },
        "\"PRO\" has a negative price"},
-      {"priced FREE", [&] { return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("FREE", 10, {one, one})}); },
+      {"priced FREE",
+       [&] {
+         return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("FREE", 10, {one, one})});
+       },
        "FREE plan must cost 0"},
       {"duplicate plan",
        [&] {
@@ -86,13 +94,18 @@ TEST(Catalog, RefusesEachBadCatalogNamingTheProblem) {
        "duplicate plan \"PRO\""},
       {"duplicate feature",
        [&] {
-         return Catalog::Create("NPR", 30, {{"a", "A", Enforcement::kHard}, {"a", "A", Enforcement::kHard}},
+         return Catalog::Create("NPR", 30,
+                                {{"a", "A", Enforcement::kHard}, {"a", "A", Enforcement::kHard}},
                                 {MakePlan("FREE", 0, {one, one})});
        },
        "duplicate feature \"a\""},
-      {"missing limit", [&] { return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("FREE", 0, {one})}); },
+      {"missing limit",
+       [&] { return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("FREE", 0, {one})}); },
        "has 1 limits for 2 features"},
-      {"zero period", [&] { return Catalog::Create("NPR", 0, TwoFeatures(), {MakePlan("FREE", 0, {one, one})}); },
+      {"zero period",
+       [&] {
+         return Catalog::Create("NPR", 0, TwoFeatures(), {MakePlan("FREE", 0, {one, one})});
+       },
        "period_days must be at least 1"},
       {"no features", [&] { return Catalog::Create("NPR", 30, {}, {MakePlan("FREE", 0, {})}); },
        "at least one feature"},
@@ -102,7 +115,10 @@ TEST(Catalog, RefusesEachBadCatalogNamingTheProblem) {
                                 {MakePlan("FREE", 0, {one, one}), MakePlan("GIFT", 0, {one, one})});
        },
        "\"GIFT\" is paid but has price 0"},
-      {"empty code", [&] { return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("", 0, {one, one})}); },
+      {"empty code",
+       [&] {
+         return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("", 0, {one, one})});
+       },
        "empty code"},
   };
   for (const auto& c : cases) {

@@ -1,8 +1,8 @@
 #include "sima/decision.h"
 
-#include <vector>
-
 #include <gtest/gtest.h>
+
+#include <vector>
 
 #include "test_clock.h"
 

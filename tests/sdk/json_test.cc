@@ -13,7 +13,8 @@ TEST(Json, CatalogMatchesTheSpecShape) {
   const Json j = CatalogToJson(Catalog::Default());
   EXPECT_EQ(j["currency"], "NPR");
   EXPECT_EQ(j["period_days"], 30);
-  EXPECT_EQ(j["features"][0], Json::parse(R"({"key":"invoices","label":"Invoices","enforcement":"hard"})"));
+  EXPECT_EQ(j["features"][0],
+            Json::parse(R"({"key":"invoices","label":"Invoices","enforcement":"hard"})"));
   EXPECT_EQ(j["features"][3]["enforcement"], "soft");
   EXPECT_EQ(j["plans"][0], Json::parse(R"({"code":"FREE","name":"Free","price":0,"price_paisa":0,
       "limits":{"invoices":10,"customers":5,"team_members":1,"api_calls":100}})"));
@@ -38,7 +39,8 @@ TEST(Json, CatalogAcceptsRupeePrices) {
 }
 
 TEST(Json, RefusesEachBadCatalogNamingTheProblem) {
-  const std::string features = R"("features":[{"key":"invoices","label":"Invoices","enforcement":"hard"}])";
+  const std::string features =
+      R"("features":[{"key":"invoices","label":"Invoices","enforcement":"hard"}])";
   struct Case {
     std::string text;
     Code code;
@@ -58,7 +60,8 @@ TEST(Json, RefusesEachBadCatalogNamingTheProblem) {
       {"{" + features + R"(,"plans":[{"code":"FREE","price_paisa":0,"limits":{"invoices":1}},
           {"code":"FREE","price_paisa":0,"limits":{"invoices":2}}]})",
        Code::kInvalidCatalog, "duplicate plan \"FREE\""},
-      {"{" + features + R"(,"plans":[{"code":"FREE","price_paisa":0,"limits":{"invoices":1,"widgets":3}}]})",
+      {"{" + features +
+           R"(,"plans":[{"code":"FREE","price_paisa":0,"limits":{"invoices":1,"widgets":3}}]})",
        Code::kInvalidCatalog, "plan \"FREE\" has a limit for unknown feature \"widgets\""},
       {"{" + features + R"(,"plans":[{"code":"FREE","price_paisa":0,"limits":{}}]})",
        Code::kInvalidCatalog, "plan \"FREE\" has no limit for feature \"invoices\""},
@@ -73,7 +76,8 @@ TEST(Json, RefusesEachBadCatalogNamingTheProblem) {
       {R"({"features":{},"plans":[]})", Code::kInvalidCatalog, "features must be an array"},
       {R"({"period_days":0,"features":[],"plans":[]})", Code::kInvalidCatalog,
        "period_days must be an integer from 1 to 3660"},
-      {"{" + features + R"(,"plans":[{"code":"FREE","price_paisa":18446744073709551615,"limits":{"invoices":1}}]})",
+      {"{" + features +
+           R"(,"plans":[{"code":"FREE","price_paisa":18446744073709551615,"limits":{"invoices":1}}]})",
        Code::kInvalidCatalog, "plan \"FREE\" price_paisa must be an integer"},
   };
   for (const Case& c : cases) {

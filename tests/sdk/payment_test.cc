@@ -91,8 +91,9 @@ TEST(PaymentMachine, PendingMovesToSuccessAndActivatesOnce) {
 }
 
 TEST(PaymentMachine, PendingStaysPendingWhileUndecided) {
-  for (const Outcome& o : {FromKhaltiLookup("Initiated", 0, kPro), GatewayUnreachable("gateway_timeout"),
-                           FromEsewaStatus(std::nullopt, 0, kPro)}) {
+  for (const Outcome& o :
+       {FromKhaltiLookup("Initiated", 0, kPro), GatewayUnreachable("gateway_timeout"),
+        FromEsewaStatus(std::nullopt, 0, kPro)}) {
     const auto t = Apply(PaymentStatus::kPending, o);
     ASSERT_TRUE(t.ok());
     EXPECT_FALSE(t->changed);

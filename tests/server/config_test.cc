@@ -1,10 +1,10 @@
+#include "config.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 #include <map>
-
-#include "config.h"
 
 namespace sima::server {
 namespace {
@@ -50,9 +50,9 @@ TEST(ServerConfig, PaymentAndMailSettings) {
 }
 
 TEST(ServerConfig, FlagsWinOverEnvironment) {
-  auto c = LoadConfig({"--listen=0.0.0.0:9000", "--db", "x.db", "--khalti-secret-key=k"},
-                      Env({{"SIMA_LISTEN", "1.2.3.4:1"}, {"SIMA_ADMIN_TOKEN", "t"},
-                           {"SIMA_SESSION_TTL", "120"}}));
+  auto c = LoadConfig(
+      {"--listen=0.0.0.0:9000", "--db", "x.db", "--khalti-secret-key=k"},
+      Env({{"SIMA_LISTEN", "1.2.3.4:1"}, {"SIMA_ADMIN_TOKEN", "t"}, {"SIMA_SESSION_TTL", "120"}}));
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->config.port, 9000);
   EXPECT_EQ(c->config.db, "x.db");
@@ -92,10 +92,11 @@ TEST(ServerConfig, HelpListsEveryVariableAndNoSecret) {
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->help);
   const std::string help = HelpText();
-  for (const char* v : {"SIMA_LISTEN", "SIMA_DB", "SIMA_PUBLIC_URL", "SIMA_APP_URL",
-                        "SIMA_ADMIN_TOKEN", "SIMA_CATALOG", "KHALTI_BASE_URL", "KHALTI_SECRET_KEY",
-                        "ESEWA_FORM_URL", "ESEWA_STATUS_URL", "ESEWA_PRODUCT_CODE",
-                        "ESEWA_SECRET_KEY", "SMTP_URL", "MAIL_FROM", "--listen", "127.0.0.1:8080"}) {
+  for (const char* v :
+       {"SIMA_LISTEN", "SIMA_DB", "SIMA_PUBLIC_URL", "SIMA_APP_URL", "SIMA_ADMIN_TOKEN",
+        "SIMA_CATALOG", "KHALTI_BASE_URL", "KHALTI_SECRET_KEY", "ESEWA_FORM_URL",
+        "ESEWA_STATUS_URL", "ESEWA_PRODUCT_CODE", "ESEWA_SECRET_KEY", "SMTP_URL", "MAIL_FROM",
+        "--listen", "127.0.0.1:8080"}) {
     EXPECT_NE(help.find(v), std::string::npos) << v;
   }
   EXPECT_NE(help.find("a secret, never printed"), std::string::npos);

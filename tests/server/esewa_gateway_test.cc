@@ -1,12 +1,10 @@
-#include "gateway/esewa.h"
-
 #include <gtest/gtest.h>
-
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "gateway/esewa.h"
 #include "sima/crypto.h"
 
 namespace sima::server {
@@ -33,9 +31,9 @@ std::string SuccessData(const std::string& shown_total, const std::string& signe
                         const std::string& names = kResponseNames,
                         const std::string& key = "8gBm/:&EnhH.1/q",
                         const std::string& product = "EPAYTEST") {
-  const std::string message = "transaction_code=000AWEO,status=COMPLETE,total_amount=" +
-                              signed_total + ",transaction_uuid=pay-7,product_code=" + product +
-                              ",signed_field_names=" + names;
+  const std::string message =
+      "transaction_code=000AWEO,status=COMPLETE,total_amount=" + signed_total +
+      ",transaction_uuid=pay-7,product_code=" + product + ",signed_field_names=" + names;
   ordered_json j;
   j["transaction_code"] = "000AWEO";
   j["status"] = "COMPLETE";
@@ -93,14 +91,16 @@ TEST(ServerEsewaGateway, RefusesTamperedOrIncompleteData) {
       {"not base64!", "data is not Base64"},
       {crypto::Base64Encode("[1,2]"), "data is not a JSON object"},
       {SuccessData("1330.0", "133.0"), "the signature does not match"},  // amount changed
-      {SuccessData("133.0", "133.0", kResponseNames, "another key"), "the signature does not match"},
+      {SuccessData("133.0", "133.0", kResponseNames, "another key"),
+       "the signature does not match"},
       {SuccessData("133.0", "133.0", "transaction_code,total_amount,transaction_uuid,product_code"),
        "signed_field_names does not cover status"},
       {SuccessData("133.0", "133.0", "status,total_amount,product_code"),
        "signed_field_names does not cover transaction_uuid"},
       {SuccessData("133.0", "133.0", kResponseNames, "8gBm/:&EnhH.1/q", "OTHERSHOP"),
        "product_code is not ours"},
-      {crypto::Base64Encode(R"({"status":"COMPLETE"})"), "data has no signed_field_names or signature"},
+      {crypto::Base64Encode(R"({"status":"COMPLETE"})"),
+       "data has no signed_field_names or signature"},
   };
   for (const Case& c : cases) {
     const auto checked = CheckEsewaSuccess(kUat, c.data);
@@ -154,9 +154,10 @@ TEST(ServerEsewaGateway, TheOutageBodyIsAnAnswerWithoutStatus) {
 }
 
 TEST(ServerEsewaGateway, AStatusAnswerAboutAnotherPaymentDecidesNothing) {
-  for (const char* body :
-       {R"({"product_code":"EPAYTEST","transaction_uuid":"pay-8","total_amount":133.0,"status":"COMPLETE"})",
-        R"({"product_code":"OTHERSHOP","transaction_uuid":"pay-7","total_amount":133.0,"status":"COMPLETE"})"}) {
+  for (
+      const char* body :
+      {R"({"product_code":"EPAYTEST","transaction_uuid":"pay-8","total_amount":133.0,"status":"COMPLETE"})",
+       R"({"product_code":"OTHERSHOP","transaction_uuid":"pay-7","total_amount":133.0,"status":"COMPLETE"})"}) {
     FakeStatusApi api(body);
     const auto r = CheckEsewaStatus(api.Config(), {}, 13300, "pay-7");
     EXPECT_FALSE(r.ok()) << body;

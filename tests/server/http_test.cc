@@ -99,8 +99,8 @@ TEST_F(ServerHttp, OrganizationRoutesNeedACredential) {
     EXPECT_EQ(missing.status, 401) << path;
     EXPECT_EQ(missing.code(), "unauthorized");
     EXPECT_EQ(Get(path, "sk_" + std::string(48, '0')).status, 401) << path;  // unknown
-    EXPECT_EQ(Get(path, "sk_short").status, 401) << path;                     // malformed
-    EXPECT_EQ(Get(path, kAdminToken).code(), "forbidden") << path;            // wrong kind
+    EXPECT_EQ(Get(path, "sk_short").status, 401) << path;                    // malformed
+    EXPECT_EQ(Get(path, kAdminToken).code(), "forbidden") << path;           // wrong kind
   }
   EXPECT_EQ(Send("GET", "/invoices/", "", "", "", {{"Authorization", "Basic dXNlcjpwYXNz"}}).status,
             401);
@@ -140,7 +140,8 @@ TEST_F(ServerHttp, RevokedKeyIsRefusedOnceForgotten) {
 
 TEST_F(ServerHttp, UsageViewHasEveryFeature) {
   const std::string key = NewKey();
-  for (int i = 0; i < 8; ++i) ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 100}}).status, 201);
+  for (int i = 0; i < 8; ++i)
+    ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 100}}).status, 201);
   Response r = Get("/billing/usage/", key);
   ASSERT_EQ(r.status, 200);
   EXPECT_TRUE(HasIdShape(r.body["org_id"].get<std::string>(), "org"));
@@ -188,7 +189,8 @@ TEST_F(ServerHttp, InvoiceLifecycle) {
 
 TEST_F(ServerHttp, InvoiceWithUnknownCustomerIsValidationError) {
   const std::string key = NewKey();
-  Response r = Post("/invoices/", key, {{"amount_paisa", 1}, {"customer_id", "cus_00000000000000000000"}});
+  Response r =
+      Post("/invoices/", key, {{"amount_paisa", 1}, {"customer_id", "cus_00000000000000000000"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["field"], "customer_id");
   EXPECT_EQ(Used(key, "invoices"), 0);
@@ -210,7 +212,8 @@ TEST_F(ServerHttp, AnotherOrganizationsObjectsAreNotFound) {
 
 TEST_F(ServerHttp, LimitReachedBodyOffersTheUpgrade) {
   const std::string key = NewKey();
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 1}}).status, 201);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 1}}).status, 201);
   Response r = Post("/invoices/", key, {{"amount_paisa", 1}});
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.body, Json::parse(R"({"error":"Limit reached","code":"limit_reached",
@@ -263,12 +266,14 @@ TEST_F(ServerHttp, ContentTypeMustBeJson) {
   Response r = Send("POST", "/invoices/", key, R"({"amount_paisa":1})", "text/plain");
   EXPECT_EQ(r.status, 415);
   EXPECT_EQ(r.code(), "unsupported_media_type");
-  EXPECT_EQ(Send("POST", "/invoices/", key, R"({"amount_paisa":1})",
-                 "application/json; charset=UTF-8").status,
-            201);
-  EXPECT_EQ(Send("POST", "/invoices/", key, R"({"amount_paisa":1})",
-                 "application/json; charset=latin1").status,
-            415);
+  EXPECT_EQ(
+      Send("POST", "/invoices/", key, R"({"amount_paisa":1})", "application/json; charset=UTF-8")
+          .status,
+      201);
+  EXPECT_EQ(
+      Send("POST", "/invoices/", key, R"({"amount_paisa":1})", "application/json; charset=latin1")
+          .status,
+      415);
 }
 
 TEST_F(ServerHttp, BodyOverTheLimitIs413) {

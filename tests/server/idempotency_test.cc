@@ -45,7 +45,8 @@ TEST_F(ServerIdempotency, SameKeyForAnotherRequestIsConflict) {
   Response r = Post("/usage/invoices/", key, {{"quantity", 2}, {"idempotency_key", "k"}});
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.body["field"], "idempotency_key");
-  EXPECT_EQ(Post("/usage/customers/", key, {{"quantity", 1}, {"idempotency_key", "k"}}).status, 409);
+  EXPECT_EQ(Post("/usage/customers/", key, {{"quantity", 1}, {"idempotency_key", "k"}}).status,
+            409);
   EXPECT_EQ(Used(key, "invoices"), 1);
 }
 
@@ -55,7 +56,8 @@ TEST_F(ServerIdempotency, ConcurrentRepeatsCountOnce) {
   std::atomic<int> ok{0};
   for (int i = 0; i < 30; ++i) {
     threads.emplace_back([&] {
-      if (Post("/usage/invoices/", key, {{"quantity", 5}, {"idempotency_key", "same"}}).status == 200) {
+      if (Post("/usage/invoices/", key, {{"quantity", 5}, {"idempotency_key", "same"}}).status ==
+          200) {
         ++ok;
       }
     });
@@ -71,7 +73,8 @@ TEST_F(ServerIdempotency, RefusalIsNotRememberedSoARetryAfterUpgradeCanPass) {
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.body["current"], 0);
   EXPECT_EQ(r.body["upgrade"]["plan"], "BASIC");
-  EXPECT_EQ(Post("/usage/invoices/", key, {{"quantity", 10}, {"idempotency_key", "big"}}).status, 200);
+  EXPECT_EQ(Post("/usage/invoices/", key, {{"quantity", 10}, {"idempotency_key", "big"}}).status,
+            200);
 }
 
 TEST_F(ServerIdempotency, SoftFeatureGoesOver) {

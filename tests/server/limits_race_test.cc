@@ -33,8 +33,9 @@ std::vector<int> Race(int port, int n, const std::string& path, const std::strin
 
 TEST_F(ServerLimitRace, TwoHundredInvoicesAtOnceMakeExactlyTenOnFree) {
   const std::string key = NewKey();
-  auto status = Race(port_, 200, "/invoices/", key,
-                     [](int i) { return Json({{"amount_paisa", i}}).dump(); });
+  auto status = Race(port_, 200, "/invoices/", key, [](int i) {
+    return Json({{"amount_paisa", i}}).dump();
+  });
   EXPECT_EQ(std::count(status.begin(), status.end(), 201), 10);
   EXPECT_EQ(std::count(status.begin(), status.end(), 403), 190);
   EXPECT_EQ(Get("/invoices/?limit=1000", key).body["items"].size(), 10u);
@@ -66,16 +67,18 @@ TEST_F(ServerLimitRace, CustomersAndTeamMembersHoldToo) {
 
 TEST_F(ServerLimitRace, SameEmailAtOnceJoinsOnce) {
   const std::string key = NewKey("PRO");
-  auto status = Race(port_, 40, "/team-members/", key,
-                     [](int) { return Json({{"email", "same@x.np"}}).dump(); });
+  auto status = Race(port_, 40, "/team-members/", key, [](int) {
+    return Json({{"email", "same@x.np"}}).dump();
+  });
   EXPECT_EQ(std::count(status.begin(), status.end(), 201), 1);
   EXPECT_EQ(std::count(status.begin(), status.end(), 409), 39);
 }
 
 TEST_F(ServerLimitRace, CounterEqualsRowsOnProUnderLoad) {
   const std::string key = NewKey("PRO");
-  auto status = Race(port_, 150, "/invoices/", key,
-                     [](int i) { return Json({{"amount_paisa", i}}).dump(); });
+  auto status = Race(port_, 150, "/invoices/", key, [](int i) {
+    return Json({{"amount_paisa", i}}).dump();
+  });
   EXPECT_EQ(std::count(status.begin(), status.end(), 201), 150);
   EXPECT_EQ(Used(key, "invoices"), 150);
   EXPECT_EQ(Get("/invoices/?limit=1000", key).body["items"].size(), 150u);

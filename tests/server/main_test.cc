@@ -1,8 +1,8 @@
 // The sima-server executable: --help, bad configuration, serving, and a graceful SIGTERM.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,7 +34,8 @@ struct Child {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (posix_spawn(&c.pid, SIMA_SERVER_BINARY, &fa, nullptr, argv.data(), environ) != 0) c.pid = -1;
+    if (posix_spawn(&c.pid, SIMA_SERVER_BINARY, &fa, nullptr, argv.data(), environ) != 0)
+      c.pid = -1;
     posix_spawn_file_actions_destroy(&fa);
     return c;
   }
@@ -152,9 +153,9 @@ TEST(ServerMain, SighupReopensTheAccessLogAndFilesAreOwnerOnly) {
     std::ofstream token(dir.path() + "/admin-token");
     token << kAdminToken << "\n";
   }
-  Child c = Child::Spawn(dir, {"--listen=127.0.0.1:0", "--db=" + dir.path() + "/s.db",
-                               "--access-log=" + log,
-                               "--admin-token-file=" + dir.path() + "/admin-token"});
+  Child c = Child::Spawn(
+      dir, {"--listen=127.0.0.1:0", "--db=" + dir.path() + "/s.db", "--access-log=" + log,
+            "--admin-token-file=" + dir.path() + "/admin-token"});
   ASSERT_GT(c.pid, 0);
   const int port = PortOf(c);
   ASSERT_GT(port, 0) << Child::Read(c.err);

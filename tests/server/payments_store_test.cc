@@ -74,8 +74,8 @@ TEST_F(ServerPayments, CreateTakesTheAmountFromTheCatalogAndRefusesWhatCannotBeB
 
 TEST_F(ServerPayments, CompletedActivatesOnceResetsUsageAndQueuesOneEmail) {
   const std::string org = NewOrgId();
-  ASSERT_TRUE(store_->CreateInvoice(org, {NewId("inv").value(), 1, std::nullopt, "", now_}, now_)
-                  .ok());
+  ASSERT_TRUE(
+      store_->CreateInvoice(org, {NewId("inv").value(), 1, std::nullopt, "", now_}, now_).ok());
   Payment p = NewPayment(org);
   const Time later = now_ + std::chrono::hours{1};
   auto first = store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
@@ -88,8 +88,9 @@ TEST_F(ServerPayments, CompletedActivatesOnceResetsUsageAndQueuesOneEmail) {
   EXPECT_EQ(first->state.subscription.plan, "PRO");
   EXPECT_EQ(first->state.subscription.start, later);
   EXPECT_EQ(first->state.subscription.end, later + Days{30});
-  auto again = store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
-                                           PaymentCause::kCallback, later + std::chrono::seconds{1});
+  auto again =
+      store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000), PaymentCause::kCallback,
+                                  later + std::chrono::seconds{1});
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->changed);
   EXPECT_FALSE(again->activated);
@@ -100,8 +101,9 @@ TEST_F(ServerPayments, CompletedActivatesOnceResetsUsageAndQueuesOneEmail) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM outbox"), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_events WHERE to_status = 'SUCCESS'"), 1);
   // Another org cannot apply it.
-  EXPECT_EQ(store_->ApplyPaymentOutcome(p.id, NewOrgId(), Said("Completed", 390000),
-                                        PaymentCause::kVerify, later)
+  EXPECT_EQ(store_
+                ->ApplyPaymentOutcome(p.id, NewOrgId(), Said("Completed", 390000),
+                                      PaymentCause::kVerify, later)
                 .error()
                 .kind,
             ErrorKind::kNotFound);
@@ -134,9 +136,10 @@ TEST_F(ServerPayments, ConcurrentOutcomesActivateExactlyOnce) {
 TEST_F(ServerPayments, CompletedAfterFailedActivatesOnceAndNeedsAttention) {
   const std::string org = NewOrgId();
   Payment p = NewPayment(org);
-  ASSERT_TRUE(store_->ApplyPaymentOutcome(p.id, org, Said("Expired", 390000),
-                                          PaymentCause::kReconciler, now_)
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->ApplyPaymentOutcome(p.id, org, Said("Expired", 390000), PaymentCause::kReconciler, now_)
+          .ok());
   auto late = store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
                                           PaymentCause::kCallback, now_);
   ASSERT_TRUE(late.ok());
@@ -178,9 +181,10 @@ TEST_F(ServerPayments, ALowerPlanPaidWhileAHigherBecameActiveIsSuccessWithRefund
   const std::string org = NewOrgId();
   Payment basic = NewPayment(org, "BASIC");
   Payment pro = NewPayment(org, "PRO");
-  ASSERT_TRUE(store_->ApplyPaymentOutcome(pro.id, org, Said("Completed", 390000),
-                                          PaymentCause::kVerify, now_)
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->ApplyPaymentOutcome(pro.id, org, Said("Completed", 390000), PaymentCause::kVerify, now_)
+          .ok());
   auto r = store_->ApplyPaymentOutcome(
       basic.id, org, {FromKhaltiLookup("Completed", 190000, 190000), "k", std::nullopt},
       PaymentCause::kCallback, now_);
@@ -197,11 +201,11 @@ TEST_F(ServerPayments, ALowerPlanPaidWhileAHigherBecameActiveIsSuccessWithRefund
 
 TEST_F(ServerPayments, BuyingTheActivePlanExtendsAndKeepsUsage) {
   const std::string org = NewOrgId("PRO");
-  ASSERT_TRUE(store_->CreateInvoice(org, {NewId("inv").value(), 1, std::nullopt, "", now_}, now_)
-                  .ok());
+  ASSERT_TRUE(
+      store_->CreateInvoice(org, {NewId("inv").value(), 1, std::nullopt, "", now_}, now_).ok());
   Payment p = NewPayment(org, "PRO");
-  auto r = store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
-                                       PaymentCause::kVerify, now_ + Days{2});
+  auto r = store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000), PaymentCause::kVerify,
+                                       now_ + Days{2});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->state.subscription.start, now_);
   EXPECT_EQ(r->state.subscription.end, now_ + Days{60});
@@ -212,9 +216,9 @@ TEST_F(ServerPayments, BuyingTheActivePlanExtendsAndKeepsUsage) {
 TEST_F(ServerPayments, NoBillingEmailMeansNoMailButAnAuditedNote) {
   const std::string org = NewOrgId("FREE", std::nullopt);
   Payment p = NewPayment(org);
-  ASSERT_TRUE(store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
-                                          PaymentCause::kVerify, now_)
-                  .ok());
+  ASSERT_TRUE(
+      store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000), PaymentCause::kVerify, now_)
+          .ok());
   EXPECT_EQ(Count("SELECT COUNT(*) FROM outbox"), 0);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_events WHERE detail LIKE 'no confirmation%'"), 1);
 }
@@ -232,9 +236,9 @@ class FailingMailer final : public Mailer {
 TEST_F(ServerPayments, MailFailuresAreRetriedWithBackoffAndNeverTouchThePayment) {
   const std::string org = NewOrgId();
   Payment p = NewPayment(org);
-  ASSERT_TRUE(store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000),
-                                          PaymentCause::kVerify, now_)
-                  .ok());
+  ASSERT_TRUE(
+      store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000), PaymentCause::kVerify, now_)
+          .ok());
   FakeClock clock(now_);
   auto mailer = std::make_unique<FailingMailer>();
   FailingMailer* m = mailer.get();

@@ -8,7 +8,8 @@ using ServerPeriod = ServerTest;
 
 TEST_F(ServerPeriod, CountersResetAtTheThirtyDayBoundary) {
   const std::string key = NewKey();
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 1}}).status, 201);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 1}}).status, 201);
   clock_.Advance(Days{30} - std::chrono::seconds{1});
   EXPECT_EQ(Post("/invoices/", key, {{"amount_paisa", 1}}).status, 403);
   clock_.Advance(std::chrono::seconds{1});
@@ -32,12 +33,14 @@ TEST_F(ServerPeriod, SeveralPeriodsLaterStillAnchoredAtTheStart) {
 
 TEST_F(ServerPeriod, PaidPlanEndsAndFreeLimitsApply) {
   const std::string key = NewKey("BASIC");
-  for (int i = 0; i < 12; ++i) ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 1}}).status, 201);
+  for (int i = 0; i < 12; ++i)
+    ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 1}}).status, 201);
   clock_.Advance(Days{30});
   Response usage = Get("/billing/usage/", key);
   EXPECT_EQ(usage.body["plan"], "FREE");
   EXPECT_EQ(usage.body["subscription"]["is_active"], false);
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 1}}).status, 201);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(Post("/invoices/", key, {{"amount_paisa", 1}}).status, 201);
   Response r = Post("/invoices/", key, {{"amount_paisa", 1}});
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.body["plan"], "FREE");

@@ -145,14 +145,14 @@ TEST_F(ServerStore, ConcurrentWritesShareCommitsButFailAlone) {
   std::atomic<int> ok{0}, failed{0};
   for (int i = 0; i < 64; ++i) {
     threads.emplace_back([&, i] {
-      auto r = store_->Write<Done>(SqliteStore::Durability::kNormal,
-                                   [&](sqlite::Db& db) -> ExpectedDone {
-        auto state = store_->LoadUsage(db, org, now_);
-        if (!state) return state.error();
-        if (auto c = store_->Count(db, org, state.value(), "customers", 1); !c) return c;
-        if (i % 2 == 1) return Error::Conflict("odd ones change their mind");
-        return Done{};
-      });
+      auto r = store_->Write<Done>(
+          SqliteStore::Durability::kNormal, [&](sqlite::Db& db) -> ExpectedDone {
+            auto state = store_->LoadUsage(db, org, now_);
+            if (!state) return state.error();
+            if (auto c = store_->Count(db, org, state.value(), "customers", 1); !c) return c;
+            if (i % 2 == 1) return Error::Conflict("odd ones change their mind");
+            return Done{};
+          });
       (r.ok() ? ok : failed)++;
     });
   }

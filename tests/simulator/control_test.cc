@@ -11,7 +11,8 @@ TEST_F(SimControl, FaultsCanBeReadAndPatched) {
   auto res = c.Get("/_sim/faults");
   ASSERT_TRUE(res);
   EXPECT_EQ(json::parse(res->body), to_json(Faults{}));
-  res = c.Put("/_sim/faults", R"({"lookup_http_500":2,"redirect_mode":"twice"})", "application/json");
+  res =
+      c.Put("/_sim/faults", R"({"lookup_http_500":2,"redirect_mode":"twice"})", "application/json");
   ASSERT_EQ(res->status, 200);
   EXPECT_EQ(json::parse(res->body)["lookup_http_500"], 2);
   EXPECT_EQ(json::parse(res->body)["redirect_mode"], "twice");

@@ -24,10 +24,10 @@ class SimEsewa : public SimTest {
   }
   static std::string response_message(const json& d) {
     return "transaction_code=" + d["transaction_code"].get<std::string>() +
-           ",status=" + d["status"].get<std::string>() + ",total_amount=" +
-           d["total_amount"].get<std::string>() + ",transaction_uuid=" +
-           d["transaction_uuid"].get<std::string>() + ",product_code=" +
-           d["product_code"].get<std::string>() +
+           ",status=" + d["status"].get<std::string>() +
+           ",total_amount=" + d["total_amount"].get<std::string>() +
+           ",transaction_uuid=" + d["transaction_uuid"].get<std::string>() +
+           ",product_code=" + d["product_code"].get<std::string>() +
            ",signed_field_names=" + d["signed_field_names"].get<std::string>();
   }
   static void expect_rejected(const httplib::Result& res, const std::string& text) {
@@ -121,13 +121,15 @@ TEST_F(SimEsewa, PayRedirectsToSuccessUrlWithSignedData) {
                                             "transaction_uuid", "product_code",
                                             "signed_field_names", "signature"}));
   const json d = json::parse(text);
-  EXPECT_TRUE(made_of(d["transaction_code"].get<std::string>(), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 7));
+  EXPECT_TRUE(
+      made_of(d["transaction_code"].get<std::string>(), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 7));
   EXPECT_EQ(d["status"], "COMPLETE");
   EXPECT_EQ(d["total_amount"], "133.0");
   EXPECT_EQ(d["transaction_uuid"], "1234567890");
   EXPECT_EQ(d["product_code"], "EPAYTEST");
-  EXPECT_EQ(d["signed_field_names"],
-            "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names");
+  EXPECT_EQ(
+      d["signed_field_names"],
+      "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names");
   EXPECT_EQ(d["signature"], sima::crypto::HmacSha256Base64(kEsewaKey, response_message(d)));
   EXPECT_EQ(json::parse(client().Get("/_sim/esewa/1234567890")->body)["ref_id"],
             d["transaction_code"]);
@@ -143,18 +145,22 @@ TEST_F(SimEsewa, SuccessDataIsAppendedWithAmpersandToAQuery) {
   const std::string url = body["redirect_url"];
   EXPECT_EQ(url.rfind("http://shop.example.com/esewa/success/?payment_id=9&data=", 0), 0U) << url;
   EXPECT_EQ(parse_location(url).param("data"), body["data"]);
-  EXPECT_EQ(json::parse(*sima::crypto::Base64Decode(body["data"].get<std::string>()))["total_amount"], "110.0");
+  EXPECT_EQ(
+      json::parse(*sima::crypto::Base64Decode(body["data"].get<std::string>()))["total_amount"],
+      "110.0");
 }
 
 TEST_F(SimEsewa, ThousandsSeparatorFaultSignsTheValueWithoutTheComma) {
   ASSERT_EQ(form(esewa_fields("k-1", "2700", "0", "2700"))->status, 200);
   set_faults({{"esewa_thousands_separator", true}});
   auto res = control("/_sim/esewa/k-1/pay");
-  const json d = json::parse(*sima::crypto::Base64Decode(json::parse(res->body)["data"].get<std::string>()));
+  const json d =
+      json::parse(*sima::crypto::Base64Decode(json::parse(res->body)["data"].get<std::string>()));
   EXPECT_EQ(d["total_amount"], "2,700.0");
   json unseparated = d;
   unseparated["total_amount"] = "2700.0";
-  EXPECT_EQ(d["signature"], sima::crypto::HmacSha256Base64(kEsewaKey, response_message(unseparated)));
+  EXPECT_EQ(d["signature"],
+            sima::crypto::HmacSha256Base64(kEsewaKey, response_message(unseparated)));
   EXPECT_NE(d["signature"], sima::crypto::HmacSha256Base64(kEsewaKey, response_message(d)));
 }
 
@@ -163,7 +169,8 @@ TEST_F(SimEsewa, CancelRedirectsToFailureUrlWithNothingAdded) {
   auto res = pay("f-1", "cancel", "");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 302);
-  EXPECT_EQ(res->get_header_value("Location"), "http://shop.example.com/esewa/failure/?payment_id=7");
+  EXPECT_EQ(res->get_header_value("Location"),
+            "http://shop.example.com/esewa/failure/?payment_id=7");
   EXPECT_EQ(json::parse(client().Get("/_sim/esewa/f-1")->body)["status"], "CANCELED");
 }
 

@@ -23,9 +23,11 @@ TEST_F(SimEsewaStatus, ReportsEveryStatus) {
   auto res = status();
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(res->body, R"({"product_code":"EPAYTEST","transaction_uuid":"s-1","total_amount":100.0,"status":"PENDING","ref_id":null})");
-  for (const char* s :
-       {"COMPLETE", "FULL_REFUND", "PARTIAL_REFUND", "AMBIGUOUS", "CANCELED", "NOT_FOUND", "PENDING"}) {
+  EXPECT_EQ(
+      res->body,
+      R"({"product_code":"EPAYTEST","transaction_uuid":"s-1","total_amount":100.0,"status":"PENDING","ref_id":null})");
+  for (const char* s : {"COMPLETE", "FULL_REFUND", "PARTIAL_REFUND", "AMBIGUOUS", "CANCELED",
+                        "NOT_FOUND", "PENDING"}) {
     ASSERT_EQ(control("/_sim/esewa/s-1/status", {{"status", s}})->status, 200);
     res = status();
     ASSERT_TRUE(res);
@@ -41,7 +43,8 @@ TEST_F(SimEsewaStatus, ReportsEveryStatus) {
 
 TEST_F(SimEsewaStatus, PaidPaymentCarriesItsTransactionCode) {
   auto paid = control("/_sim/esewa/s-1/pay");
-  const json d = json::parse(*sima::crypto::Base64Decode(json::parse(paid->body)["data"].get<std::string>()));
+  const json d =
+      json::parse(*sima::crypto::Base64Decode(json::parse(paid->body)["data"].get<std::string>()));
   const json body = json::parse(status("s-1", "100.0")->body);
   EXPECT_EQ(body["status"], "COMPLETE");
   EXPECT_EQ(body["ref_id"], d["transaction_code"]);

@@ -21,7 +21,8 @@ TEST_F(SimKhalti, RejectsInitiateWithoutKeyPrefix) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
   EXPECT_EQ(json::parse(res->body), kNotProvided);
-  res = post_json("/api/v2/epayment/initiate/", initiate_body(), std::string("Bearer ") + kKhaltiKey);
+  res =
+      post_json("/api/v2/epayment/initiate/", initiate_body(), std::string("Bearer ") + kKhaltiKey);
   ASSERT_TRUE(res);
   EXPECT_EQ(json::parse(res->body), kNotProvided);
 }
@@ -37,7 +38,8 @@ TEST_F(SimKhalti, RejectsAWrongKeyAsInvalidToken) {
 }
 
 TEST_F(SimKhalti, AcceptsTheLowercaseKeyPrefixOfTheDocSamples) {
-  auto res = post_json("/api/v2/epayment/initiate/", initiate_body(), std::string("key ") + kKhaltiKey);
+  auto res =
+      post_json("/api/v2/epayment/initiate/", initiate_body(), std::string("key ") + kKhaltiKey);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
 }
@@ -114,8 +116,8 @@ TEST_F(SimKhalti, ChecksTheAmountBreakdownSum) {
   auto res = post_json("/api/v2/epayment/initiate/", body);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
-  EXPECT_EQ(json::parse(res->body), (json{{"amount", {"Amount Breakdown mismatch."}},
-                                          {"error_key", "validation_error"}}));
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"amount", {"Amount Breakdown mismatch."}}, {"error_key", "validation_error"}}));
   body["amount_breakdown"][1]["amount"] = 90000;
   EXPECT_FALSE(initiate(body).empty());
 }
@@ -165,11 +167,11 @@ TEST_F(SimKhalti, LookupAnswersEachStatusWithItsHttpCode) {
     bool has_transaction;
     bool refunded;
   };
-  for (const Case& c : {Case{"Initiated", 200, false, false}, Case{"Pending", 200, false, false},
-                        Case{"Completed", 200, true, false}, Case{"Refunded", 200, true, true},
-                        Case{"Partially Refunded", 200, true, true},
-                        Case{"Expired", 400, false, false},
-                        Case{"User canceled", 400, false, false}}) {
+  for (const Case& c :
+       {Case{"Initiated", 200, false, false}, Case{"Pending", 200, false, false},
+        Case{"Completed", 200, true, false}, Case{"Refunded", 200, true, true},
+        Case{"Partially Refunded", 200, true, true}, Case{"Expired", 400, false, false},
+        Case{"User canceled", 400, false, false}}) {
     const std::string pidx = initiate();
     auto forced = control("/_sim/khalti/" + pidx + "/status", {{"status", c.status}});
     ASSERT_TRUE(forced);

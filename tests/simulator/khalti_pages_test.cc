@@ -9,9 +9,9 @@ class SimKhaltiPage : public SimTest {
   httplib::Result submit(const std::string& pidx, const std::string& action,
                          const std::string& id = "9800000904" /* not a test ID */,
                          const std::string& mpin = "1111", const std::string& otp = "987654") {
-    return post_form("/khalti/pay/",
-                     {{"pidx", pidx}, {"khalti_id", id}, {"mpin", mpin}, {"otp", otp},
-                      {"action", action}});
+    return post_form(
+        "/khalti/pay/",
+        {{"pidx", pidx}, {"khalti_id", id}, {"mpin", mpin}, {"otp", otp}, {"action", action}});
   }
   std::string status_of(const std::string& pidx) {
     return json::parse(lookup(pidx)->body)["status"];
@@ -52,9 +52,9 @@ TEST_F(SimKhaltiPage, UnknownPidxShowsNotFound) {
 
 TEST_F(SimKhaltiPage, WrongCredentialsShowThePageAgainWithAnError) {
   const std::string pidx = initiate();
-  for (auto [id, mpin, otp] : {std::tuple{"9800000006", "1111", "987654"},
-                               std::tuple{"9800000001", "2222", "987654"},
-                               std::tuple{"9800000001", "1111", "123456"}}) {
+  for (auto [id, mpin, otp] :
+       {std::tuple{"9800000006", "1111", "987654"}, std::tuple{"9800000001", "2222", "987654"},
+        std::tuple{"9800000001", "1111", "123456"}}) {
     auto res = submit(pidx, "pay", id, mpin, otp);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400);
@@ -83,10 +83,9 @@ TEST_F(SimKhaltiPage, PayRedirectsWithTheDocumentedParameters) {
   const Location loc = parse_location(location);
   std::vector<std::string> names;
   for (const auto& [k, v] : loc.params) names.push_back(k);
-  EXPECT_EQ(names, (std::vector<std::string>{"payment_id", "pidx", "txnId", "amount",
-                                             "total_amount", "status", "mobile", "tidx",
-                                             "purchase_order_id", "purchase_order_name",
-                                             "transaction_id"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "payment_id", "pidx", "txnId", "amount", "total_amount", "status", "mobile",
+                       "tidx", "purchase_order_id", "purchase_order_name", "transaction_id"}));
   const std::string txn = loc.param("transaction_id");
   EXPECT_EQ(loc.param("payment_id"), "42");
   EXPECT_EQ(loc.param("pidx"), pidx);
@@ -114,8 +113,8 @@ TEST_F(SimKhaltiPage, AReturnUrlWithoutQueryGetsAQuestionMark) {
   const std::string pidx = initiate();
   auto res = submit(pidx, "pay", "9800000001");
   ASSERT_EQ(res->status, 302);
-  EXPECT_EQ(res->get_header_value("Location").rfind(
-                "http://shop.example.com/khalti/callback/?pidx=" + pidx + "&txnId=", 0),
+  EXPECT_EQ(res->get_header_value("Location")
+                .rfind("http://shop.example.com/khalti/callback/?pidx=" + pidx + "&txnId=", 0),
             0U);
 }
 
@@ -150,8 +149,11 @@ TEST_F(SimKhaltiPage, RedirectsAreExactlyEncoded) {
   const std::string txn = parse_location(url).param("transaction_id");
   EXPECT_EQ(url, "http://shop.example.com/khalti/callback/?pidx=" + paid + "&txnId=" + txn +
                      "&amount=390000&total_amount=390000&status=Completed&mobile=98XXXXX001"
-                     "&tidx=" + txn + "&purchase_order_id=pay-42&purchase_order_name=PRO%20plan"
-                     "&transaction_id=" + txn);
+                     "&tidx=" +
+                     txn +
+                     "&purchase_order_id=pay-42&purchase_order_name=PRO%20plan"
+                     "&transaction_id=" +
+                     txn);
 }
 
 TEST_F(SimKhaltiPage, ControlPayAnswersTheRedirectWithoutFollowingIt) {

@@ -2,21 +2,21 @@
 // helpers to talk to it the way a merchant server and a browser would.
 #pragma once
 
-#include "sima/crypto.h"
-#include "sima/sim/simulator.h"
-
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "sima/crypto.h"
+#include "sima/sim/simulator.h"
 
 namespace sima::sim::testing {
 
@@ -49,7 +49,8 @@ inline std::string percent_decode(const std::string& s) {
 inline bool made_of(const std::string& s, std::string_view alphabet, std::size_t length) {
   return s.size() == length && s.find_first_not_of(alphabet) == std::string::npos;
 }
-inline constexpr std::string_view kBase57 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+inline constexpr std::string_view kBase57 =
+    "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 // "http://x/cb?a=1&b=c%20d" -> base "http://x/cb", params [(a,1),(b,c d)] in order.
 struct Location {
@@ -177,9 +178,9 @@ class SimTest : public ::testing::Test {
                 {"success_url", "http://shop.example.com/esewa/success/"},
                 {"failure_url", "http://shop.example.com/esewa/failure/?payment_id=7"},
                 {"signed_field_names", "total_amount,transaction_uuid,product_code"}};
-    f.emplace_back("signature",
-                   sima::crypto::HmacSha256Base64(kEsewaKey, "total_amount=" + total + ",transaction_uuid=" +
-                                                     uuid + ",product_code=EPAYTEST"));
+    f.emplace_back("signature", sima::crypto::HmacSha256Base64(
+                                    kEsewaKey, "total_amount=" + total + ",transaction_uuid=" +
+                                                   uuid + ",product_code=EPAYTEST"));
     return f;
   }
 

@@ -14,6 +14,8 @@
 //   setCatalog() for every answer on that catalog and does not move until the next
 //   setCatalog(). The layouts are below; src/core.js mirrors them.
 // - Only parsing uses nlohmann/json: its serializer is not linked into the wasm.
+#include <emscripten/bind.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -21,8 +23,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <emscripten/bind.h>
 
 #include "sima/catalog.h"
 #include "sima/decision.h"
@@ -113,7 +113,8 @@ class RawCore {
   // Replaces the plan and the counts (the JSON of GET /billing/usage/).
   bool setUsage(const std::string& text) {
     const Json json = Json::parse(text.begin(), text.end(), nullptr, false);
-    if (json.is_discarded()) return Fail(Status::InvalidJson("the usage snapshot is not valid JSON"));
+    if (json.is_discarded())
+      return Fail(Status::InvalidJson("the usage snapshot is not valid JSON"));
     auto snapshot = UsageSnapshotFromJson(json);
     if (!snapshot) return Fail(snapshot.status());
     if (!HasPlan(snapshot->plan)) return false;
@@ -133,8 +134,8 @@ class RawCore {
     if (!KnownFeature(feature)) return false;
     const auto n = WholeCount(used);
     if (!n || *n < 0) {
-      return Fail(Status::InvalidArgument("used must be a whole number of 0 or more, got " +
-                                          Number(used)));
+      return Fail(
+          Status::InvalidArgument("used must be a whole number of 0 or more, got " + Number(used)));
     }
     usage_.insert_or_assign(feature, *n);
     return true;

@@ -30,9 +30,9 @@ struct Upgrade {
 struct Decision {
   bool allowed = false;
   std::string feature;
-  std::string plan;        // the plan the decision was made on
-  int64_t current = 0;     // used before the action
-  int64_t requested = 0;   // n
+  std::string plan;       // the plan the decision was made on
+  int64_t current = 0;    // used before the action
+  int64_t requested = 0;  // n
   Limit limit = Limit::Unlimited();
   std::optional<int64_t> remaining;  // before the action, never negative; nullopt = unlimited
   bool over = false;  // soft feature only: allowed, but the action takes usage past the limit

@@ -2,10 +2,9 @@
 // only here. Parsing never throws: bad input is a Status naming the field.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sima/catalog.h"
 #include "sima/decision.h"

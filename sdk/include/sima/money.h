@@ -3,9 +3,9 @@
 // exact amount of paisa or it is refused.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <algorithm>
 #include <string>
 #include <string_view>
 

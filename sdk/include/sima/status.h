@@ -37,7 +37,9 @@ class Status {
   static Status UnknownFeature(std::string m) { return {Code::kUnknownFeature, std::move(m)}; }
   static Status InvalidPlan(std::string m) { return {Code::kInvalidPlan, std::move(m)}; }
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
-  static Status IllegalTransition(std::string m) { return {Code::kIllegalTransition, std::move(m)}; }
+  static Status IllegalTransition(std::string m) {
+    return {Code::kIllegalTransition, std::move(m)};
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -55,8 +57,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}                 // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}          // NOLINT: REQUIRES !status.ok()
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: REQUIRES !status.ok()
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   explicit operator bool() const { return ok(); }

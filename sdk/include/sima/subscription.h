@@ -14,8 +14,8 @@ namespace sima {
 
 struct Subscription {
   std::string plan{kFreePlan};
-  Time start{};              // anchors the usage periods
-  std::optional<Time> end;   // nullopt: never ends (FREE)
+  Time start{};             // anchors the usage periods
+  std::optional<Time> end;  // nullopt: never ends (FREE)
 
   // True when a paid plan is in force at `now` (start <= now < end).
   bool is_active(Time now) const;

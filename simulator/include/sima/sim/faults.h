@@ -3,7 +3,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,10 +43,10 @@ struct Faults {
   // Khalti
   Switch initiate_http_500;
   int initiate_delay_ms = 0;
-  int lookup_delay_ms = 0;      // lookup answers only after this delay
-  Switch lookup_http_500;       // lookup answers 500 with an HTML body
-  Switch lookup_malformed;      // lookup answers 200 with a truncated JSON body
-  Switch lookup_reset;          // lookup closes the connection before any body byte
+  int lookup_delay_ms = 0;           // lookup answers only after this delay
+  Switch lookup_http_500;            // lookup answers 500 with an HTML body
+  Switch lookup_malformed;           // lookup answers 200 with a truncated JSON body
+  Switch lookup_reset;               // lookup closes the connection before any body byte
   long long amount_delta_paisa = 0;  // lookup reports total_amount + delta
   RedirectMode redirect_mode = RedirectMode::kNormal;
   int pending_complete_ms = 2000;

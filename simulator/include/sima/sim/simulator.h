@@ -11,15 +11,14 @@
 //   sim.stop(); t.join();
 #pragma once
 
-#include "sima/sim/faults.h"
-
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+
+#include "sima/sim/faults.h"
 
 namespace sima::sim {
 

@@ -1,5 +1,5 @@
 // sima-server's configuration: environment variables, each also a command-line flag
-// (--listen=ADDR or --listen ADDR); a flag wins over the variable. See spec/api.md.
+// (--listen=ADDR or --listen ADDR); a flag wins over the variable. See docs/api.md.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The server's error vocabulary: one kind per `code` of spec/api.md, plus the storage failures
+// The server's error vocabulary: one kind per `code` of docs/api.md, plus the storage failures
 // no client input can cause. An Error renders as the one JSON error shape.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The handlers of spec/api.md: plain functions over the store and sdk/. Each takes the
+// The handlers of docs/api.md: plain functions over the store and sdk/. Each takes the
 // parsed, authenticated Call and returns the Reply or the Error; routes.cc binds them.
 #pragma once
 

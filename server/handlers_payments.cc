@@ -1,5 +1,5 @@
 // Payments: Khalti and eSewa init, verify and redirect targets, and reading payments
-// (spec/api.md, "Payments — Khalti", "Payments — eSewa"). Only init and the reading of a
+// (docs/api.md, "Payments — Khalti", "Payments — eSewa"). Only init and the reading of a
 // redirect are gateway-specific; verify, the redirect answers and the reconciler share
 // ConfirmPayment (payment_flow.h) over a gateway adapter (gateway_adapters.h); every decision
 // is sdk/'s, applied by the store in one durable transaction.

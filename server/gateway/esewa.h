@@ -1,4 +1,4 @@
-// eSewa ePay v2 (spec/gateways.md §3): the signed form the browser posts, the signed success
+// eSewa ePay v2 (its published docs): the signed form the browser posts, the signed success
 // data eSewa redirects back with, and the status check API. The secret key signs and checks
 // on the server only; it never appears in a form field, a log or an answer.
 #pragma once

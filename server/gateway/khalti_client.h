@@ -1,4 +1,4 @@
-// Khalti ePayment (KPG-2) over HTTP(S): initiate and lookup, as spec/gateways.md §1 documents.
+// Khalti ePayment (KPG-2) over HTTP(S): initiate and lookup, as Khalti documents them.
 // The secret key goes only into the Authorization header; it is never logged or returned.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The eSewa payment state machine, success data and redirects (spec/gateways.md §3.4-§3.6).
+// The eSewa payment state machine, success data and redirects (eSewa ePay v2 docs).
 // Every function here REQUIRES sim.mu held.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The Khalti payment state machine and its redirects (spec/gateways.md §1.5, §1.6).
+// The Khalti payment state machine and its redirects (Khalti ePayment docs).
 // Every function here REQUIRES sim.mu held.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Every endpoint, credential case and error code of spec/api.md over real HTTP.
+// Every endpoint, credential case and error code of docs/api.md over real HTTP.
 #include <fstream>
 
 #include "server_fixture.h"

@@ -1,4 +1,4 @@
-// eSewa status check (spec/gateways.md §3.6) and its faults.
+// eSewa status check (eSewa ePay v2 docs) and its faults.
 #include "sim_fixture.h"
 
 namespace sima::sim::testing {

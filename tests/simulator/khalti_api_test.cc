@@ -1,4 +1,4 @@
-// Khalti initiate and lookup as spec/gateways.md §1.2-§1.6 documents them.
+// Khalti initiate and lookup as Khalti's ePayment docs describe them.
 #include "sim_fixture.h"
 
 namespace sima::sim::testing {

@@ -1,4 +1,4 @@
-// eSewa ePay v2 signatures (spec/gateways.md §3.3-3.4): HMAC-SHA256, standard Base64, over
+// eSewa ePay v2 signatures (eSewa's ePay v2 docs): HMAC-SHA256, standard Base64, over
 // "name=value" pairs for the names listed in signed_field_names, in that order, joined by
 // commas. The same rule signs the request form and the success response.
 #pragma once

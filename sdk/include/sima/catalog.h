@@ -60,7 +60,7 @@ struct Plan {
 
 class Catalog {
  public:
-  // The catalog of spec/api.md: FREE 0 / BASIC 1900 / PRO 3900 NPR per 30 days.
+  // The catalog of docs/api.md: FREE 0 / BASIC 1900 / PRO 3900 NPR per 30 days.
   static const Catalog& Default();
 
   // Checks and builds a catalog. Refused (kInvalidCatalog, naming the problem): no FREE plan,

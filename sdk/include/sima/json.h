@@ -1,4 +1,4 @@
-// All JSON of sima's core in one place, matching spec/api.md. -1 means unlimited here and
+// All JSON of sima's core in one place, matching docs/api.md. -1 means unlimited here and
 // only here. Parsing never throws: bad input is a Status naming the field.
 #pragma once
 
@@ -33,7 +33,7 @@ Json UpgradeToJson(const std::optional<Upgrade>& upgrade);
 // The decision with every field: allowed, feature, plan, current, requested, limit,
 // remaining (null = unlimited), over, upgrade.
 Json DecisionToJson(const Decision& decision);
-// The 403 limit_reached body of spec/api.md.
+// The 403 limit_reached body of docs/api.md.
 Json LimitReachedBody(const Decision& decision);
 
 // {"used","limit","percent","status","label","text","enforcement"}.

@@ -10,7 +10,7 @@
 namespace sima {
 
 // The machine-readable kind of an error. The names on the wire (code_name) match the
-// `code` field of spec/api.md where the two meet.
+// `code` field of docs/api.md where the two meet.
 enum class Code {
   kOk,
   kInvalidArgument,    // "validation_error": a value is missing, of the wrong type or out of range

@@ -1,5 +1,5 @@
 // sima::sim::Simulator: an in-memory Khalti ePayment (KPG-2) and eSewa ePay v2
-// gateway that follows spec/gateways.md, with hosted payment pages a person can
+// gateway that follows the vendors' docs, with hosted payment pages a person can
 // click through and fault switches. All state lives in memory only.
 //
 // Typical in-process use (tests):

@@ -56,19 +56,24 @@ Payment ReadPayment(const sqlite::Stmt& s) {
   return p;
 }
 
+// Every row of `q` (which selects kPaymentColumns) as a Payment.
+Expected<std::vector<Payment>> ReadPayments(sqlite::Stmt& q) {
+  std::vector<Payment> out;
+  for (;;) {
+    auto row = q.Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(ReadPayment(q));
+  }
+  return out;
+}
+
 template <typename Bind>
 Expected<std::vector<Payment>> QueryPayments(Db& db, const std::string& where, Bind bind) {
   auto q = db.Prepare(std::string("SELECT ") + kPaymentColumns + " FROM payments " + where);
   if (!q) return q.error();
   bind(**q);
-  std::vector<Payment> out;
-  for (;;) {
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(ReadPayment(**q));
-  }
-  return out;
+  return ReadPayments(**q);
 }
 
 ExpectedDone InsertEvent(Db& db, const Payment& p, Time now, PaymentCause cause,
@@ -428,14 +433,7 @@ Expected<std::vector<Payment>> SqliteStore::DuePendingPayments(Time now, int64_t
       "next_check_at <= ?) WHERE turn <= ? ORDER BY turn, next_check_at, id LIMIT ?");
   if (!q) return q.error();
   (*q)->Bind(1, Secs(now)).Bind(2, per_org).Bind(3, limit);
-  std::vector<Payment> out;
-  for (;;) {
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(ReadPayment(**q));
-  }
-  return out;
+  return ReadPayments(**q);
 }
 
 Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Provider provider,

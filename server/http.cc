@@ -272,11 +272,27 @@ class Dispatcher {
                            true,
                            {},
                            {},
-                           NewRequestId(),
+                           RequestIdOf(req),
                            ClientOf(req.remote_addr, req.get_header_value("X-Real-IP"),
                                     req.get_header_value("X-Forwarded-For")),
                            {}};
     t_prepared.reset();
+  }
+
+  // The X-Request-Id a trusted proxy sent (1..64 of [A-Za-z0-9_-]), so its log and ours name a
+  // request alike; otherwise a new one. Nobody else chooses the id that lands in our log.
+  std::string RequestIdOf(const httplib::Request& req) const {
+    if (std::find(trusted_.begin(), trusted_.end(), req.remote_addr) == trusted_.end() ||
+        req.get_header_value_count("X-Request-Id") != 1) {
+      return NewRequestId();
+    }
+    const std::string given = req.get_header_value("X-Request-Id");
+    const bool sane =
+        !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '-';
+        });
+    return sane ? given : NewRequestId();
   }
 
   static std::vector<std::string> SplitList(std::string_view list) {

@@ -557,6 +557,23 @@ TEST_F(ServerProxied, TheLogNamesTheClientATrustedProxyReports) {
   EXPECT_EQ(remotes, (std::vector<std::string>{"127.0.0.1", "203.0.113.7", "203.0.113.9"}));
 }
 
+TEST_F(ServerProxied, TheRequestIdATrustedProxySentIsKept) {
+  const auto id = [&](const std::string& given) {
+    const auto r = Send("GET", "/healthz", "", "", "", {{"X-Request-Id", given}});
+    const auto it = r.headers.find("X-Request-Id");
+    return it == r.headers.end() ? std::string() : it->second;
+  };
+  EXPECT_EQ(id("0f9c2d4e8a1b3c5d7e9f"), "0f9c2d4e8a1b3c5d7e9f");
+  EXPECT_EQ(id("bad id\"").rfind("req_", 0), 0u);            // not [A-Za-z0-9_-]: a new one
+  EXPECT_EQ(id(std::string(65, 'a')).rfind("req_", 0), 0u);  // too long: a new one
+}
+
+TEST_F(ServerHardening, AnUntrustedPeerCannotChooseTheRequestId) {
+  const auto r = Send("GET", "/healthz", "", "", "", {{"X-Request-Id", "chosen-by-client"}});
+  ASSERT_NE(r.headers.find("X-Request-Id"), r.headers.end());
+  EXPECT_EQ(r.headers.find("X-Request-Id")->second.rfind("req_", 0), 0u);
+}
+
 TEST_F(ServerHardening, AnUntrustedPeerCannotNameItsOwnAddress) {
   NewKey();
   Send("GET", "/healthz", "", "", "", {{"X-Real-IP", "203.0.113.7"}});

@@ -528,20 +528,25 @@ Expected<Payment> SqliteStore::FindPaymentByRef(const std::string& ref) {
   return rows->front();
 }
 
+Expected<bool> SqliteStore::StampedSince(const std::string& column, int64_t payment_id,
+                                         int64_t since) {
+  std::lock_guard lock(write_mu_);
+  auto q = db_->Prepare("SELECT " + column + " FROM payments WHERE id = ?");
+  if (!q) return q.error();
+  (*q)->Bind(1, payment_id);
+  auto row = (*q)->Step();
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("no payment with this id");
+  return !(*q)->IsNull(0) && (*q)->Int(0) > since;
+}
+
 Expected<bool> SqliteStore::ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
                                         bool late) {
   const int64_t since = Secs(now) - window.count();
   const std::string column = late ? "last_late_check_at" : "last_checked_at";
-  {
-    // Most repeats stop here, without joining the write queue.
-    std::lock_guard lock(write_mu_);
-    auto q = db_->Prepare("SELECT " + column + " FROM payments WHERE id = ?");
-    if (!q) return q.error();
-    (*q)->Bind(1, payment_id);
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) return Error::NotFound("no payment with this id");
-    if (!(*q)->IsNull(0) && (*q)->Int(0) > since) return false;
+  // Most repeats stop here, without joining the write queue.
+  if (auto recent = StampedSince(column, payment_id, since); !recent || *recent) {
+    return recent ? Expected<bool>(false) : Expected<bool>(recent.error());
   }
   return Write<bool>(Durability::kNormal, [&](Db& db) -> Expected<bool> {
     auto q = db.Prepare("UPDATE payments SET " + column + " = ? WHERE id = ? AND (" + column +
@@ -557,15 +562,8 @@ Expected<bool> SqliteStore::AuditPaymentOnce(int64_t payment_id, PaymentCause ca
                                              const std::string& detail, bool needs_attention,
                                              std::chrono::seconds window, Time now) {
   const int64_t since = Secs(now) - window.count();
-  {
-    std::lock_guard lock(write_mu_);
-    auto q = db_->Prepare("SELECT last_audit_at FROM payments WHERE id = ?");
-    if (!q) return q.error();
-    (*q)->Bind(1, payment_id);
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) return Error::NotFound("no payment with this id");
-    if (!(*q)->IsNull(0) && (*q)->Int(0) > since) return false;
+  if (auto recent = StampedSince("last_audit_at", payment_id, since); !recent || *recent) {
+    return recent ? Expected<bool>(false) : Expected<bool>(recent.error());
   }
   return Write<bool>(Durability::kFull, [&](Db& db) -> Expected<bool> {
     auto p = LoadPayment(db, payment_id);

@@ -12,28 +12,13 @@ namespace {
 
 using nlohmann::ordered_json;
 
-constexpr const char* kResponseNames =
-    "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names";
+constexpr const char* kResponseNames = kEsewaResponseNames;
 
 // Success data as eSewa would send it, signed with `key` over `names`.
 std::string MakeData(const std::string& uuid, const std::string& total, const std::string& status,
                      const std::string& names = kResponseNames, const std::string& key = kEsewaKey,
                      const std::string& product = "EPAYTEST") {
-  ordered_json j;
-  j["transaction_code"] = "000TEST";
-  j["status"] = status;
-  j["total_amount"] = total;
-  j["transaction_uuid"] = uuid;
-  j["product_code"] = product;
-  j["signed_field_names"] = names;
-  const auto message = crypto::EsewaSigningMessage(
-      crypto::SplitSignedFieldNames(names), [&](std::string_view n) -> std::optional<std::string> {
-        const auto it = j.find(std::string(n));
-        if (it == j.end()) return std::nullopt;
-        return it->get<std::string>();
-      });
-  j["signature"] = crypto::EsewaSign(key, message.value_or(""));
-  return crypto::Base64Encode(j.dump());
+  return SignedEsewaData(uuid, total, status, names, key, product);
 }
 
 // The data of a gateway redirect URL, as the server will see it after URL decoding.

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "sima/crypto.h"
+#include "sima/esewa_signature.h"
 #include "sqlite.h"
 
 extern char** environ;
@@ -304,6 +306,26 @@ void IntegrationTest::ExpectActivatedOnce(const std::string& key, const std::str
   EXPECT_TRUE(WaitFor([&] { return MailCount() == 1; }, 5000));
   std::this_thread::sleep_for(std::chrono::milliseconds{300});  // a second e-mail would show now
   EXPECT_EQ(MailCount(), 1);
+}
+
+std::string SignedEsewaData(const std::string& uuid, const std::string& total,
+                            const std::string& status, const std::string& names,
+                            const std::string& key, const std::string& product) {
+  nlohmann::ordered_json j;
+  j["transaction_code"] = "000TEST";
+  j["status"] = status;
+  j["total_amount"] = total;
+  j["transaction_uuid"] = uuid;
+  j["product_code"] = product;
+  j["signed_field_names"] = names;
+  const auto message = crypto::EsewaSigningMessage(
+      crypto::SplitSignedFieldNames(names), [&](std::string_view n) -> std::optional<std::string> {
+        const auto it = j.find(std::string(n));
+        if (it == j.end()) return std::nullopt;
+        return it->get<std::string>();
+      });
+  j["signature"] = crypto::EsewaSign(key, message.value_or(""));
+  return crypto::Base64Encode(j.dump());
 }
 
 }  // namespace sima::integration

@@ -20,6 +20,17 @@ inline constexpr const char* kAdminToken = "integration-admin-token-0123456789";
 inline constexpr const char* kKhaltiKey = "live_secret_key_68791341fdd94846a146f0457ff7b455";
 inline constexpr const char* kEsewaKey = "8gBm/:&EnhH.1/q";  // the UAT key the simulator uses
 
+inline constexpr const char* kEsewaResponseNames =
+    "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names";
+
+// eSewa success data (Base64 JSON, the keys in eSewa's order) signed with `key` over `names`:
+// what eSewa puts in `?data=` after a payment.
+std::string SignedEsewaData(const std::string& uuid, const std::string& total,
+                            const std::string& status,
+                            const std::string& names = kEsewaResponseNames,
+                            const std::string& key = kEsewaKey,
+                            const std::string& product = "EPAYTEST");
+
 struct Response {
   int status = 0;  // 0: no answer
   Json body;

@@ -17,28 +17,10 @@
 namespace sima::integration {
 namespace {
 
-using nlohmann::ordered_json;
-
-// eSewa success data signed with the merchant key (what eSewa sends after a payment).
+// eSewa success data signed with `key` (the merchant's unless a test forges it).
 std::string SignedData(const std::string& uuid, const std::string& total, const std::string& status,
                        const std::string& key = kEsewaKey) {
-  const std::string names =
-      "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names";
-  ordered_json j;
-  j["transaction_code"] = "000LATE";
-  j["status"] = status;
-  j["total_amount"] = total;
-  j["transaction_uuid"] = uuid;
-  j["product_code"] = "EPAYTEST";
-  j["signed_field_names"] = names;
-  const auto message = crypto::EsewaSigningMessage(
-      crypto::SplitSignedFieldNames(names), [&](std::string_view n) -> std::optional<std::string> {
-        const auto it = j.find(std::string(n));
-        if (it == j.end()) return std::nullopt;
-        return it->get<std::string>();
-      });
-  j["signature"] = crypto::EsewaSign(key, message.value_or(""));
-  return crypto::Base64Encode(j.dump());
+  return SignedEsewaData(uuid, total, status, kEsewaResponseNames, key);
 }
 
 class IntegrationPaymentSafety : public IntegrationTest {

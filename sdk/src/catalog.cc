@@ -87,4 +87,8 @@ const Plan* Catalog::FindPlan(std::string_view code) const {
   return nullptr;
 }
 
+std::string_view to_string(Enforcement enforcement) {
+  return enforcement == Enforcement::kSoft ? "soft" : "hard";
+}
+
 }  // namespace sima

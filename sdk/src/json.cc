@@ -116,9 +116,8 @@ Result<Limit> LimitFromWire(int64_t value) {
 Json CatalogToJson(const Catalog& catalog) {
   Json features = Json::array();
   for (const Feature& f : catalog.features()) {
-    features.push_back({{"key", f.key},
-                        {"label", f.label},
-                        {"enforcement", f.enforcement == Enforcement::kHard ? "hard" : "soft"}});
+    features.push_back(
+        {{"key", f.key}, {"label", f.label}, {"enforcement", to_string(f.enforcement)}});
   }
   Json plans = Json::array();
   for (const Plan& p : catalog.plans()) {
@@ -213,7 +212,7 @@ Json UsageRowToJson(const UsageRow& row) {
           {"status", to_string(row.status)},
           {"label", row.label},
           {"text", row.text},
-          {"enforcement", row.enforcement == Enforcement::kHard ? "hard" : "soft"}};
+          {"enforcement", to_string(row.enforcement)}};
 }
 
 Json UsageRowsToJson(const std::vector<UsageRow>& rows) {
@@ -243,7 +242,9 @@ Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json) {
   if (usage == nullptr || !usage->is_object()) {
     return Status::InvalidArgument("usage snapshot: \"usage\" must be an object");
   }
-  UsageSnapshot snap{plan->get<std::string>(), {}};
+  UsageSnapshot snap;
+  snap.plan = plan->get<std::string>();
+  snap.subscription.plan = snap.plan;
   for (const auto& [key, value] : usage->items()) {
     const Json* used = value.is_object() ? Field(value, "used") : &value;
     const auto n = used == nullptr ? std::nullopt : Int(*used);
@@ -253,7 +254,35 @@ Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json) {
     }
     snap.usage.emplace(key, *n);
   }
+  if (const Json* sub = Field(json, "subscription"); sub != nullptr && !sub->is_null()) {
+    auto parsed = SubscriptionFromJson(*sub);
+    if (!parsed) {
+      return Status::InvalidArgument("usage snapshot: " + parsed.status().message());
+    }
+    snap.subscription = std::move(parsed).value();
+  }
   return snap;
+}
+
+Result<Subscription> SubscriptionFromJson(const Json& json) {
+  if (!json.is_object()) return Status::InvalidArgument("subscription must be an object");
+  const Json* plan = Field(json, "plan");
+  if (plan == nullptr || !plan->is_string() || plan->get_ref<const std::string&>().empty()) {
+    return Status::InvalidArgument("subscription.plan must be a non-empty string");
+  }
+  const Json* start = Field(json, "start_date");
+  const auto start_time = start != nullptr && start->is_string()
+                              ? ParseTime(start->get_ref<const std::string&>())
+                              : std::nullopt;
+  if (!start_time)
+    return Status::InvalidArgument("subscription.start_date must be an RFC 3339 time");
+  Subscription sub{plan->get<std::string>(), *start_time, std::nullopt};
+  if (const Json* end = Field(json, "end_date"); end != nullptr && !end->is_null()) {
+    sub.end = end->is_string() ? ParseTime(end->get_ref<const std::string&>()) : std::nullopt;
+    if (!sub.end)
+      return Status::InvalidArgument("subscription.end_date must be an RFC 3339 time or null");
+  }
+  return sub;
 }
 
 }  // namespace sima

@@ -31,9 +31,11 @@ Status CanBuy(const Catalog& catalog, const Subscription& sub, std::string_view 
   }
   const Plan* current = catalog.FindPlan(EffectivePlan(sub, now));
   if (current != nullptr && current->price_paisa > wanted->price_paisa) {
-    return Status::Conflict("plan " + current->code + " is active until " + FormatTime(*sub.end) +
-                            "; the lower plan " + wanted->code +
-                            " cannot be bought while it lasts");
+    // A paid subscription always has an end; one read without it (a browser snapshot that
+    // lacks the dates) is still refused, without a date.
+    const std::string until = sub.end ? " until " + FormatTime(*sub.end) : "";
+    return Status::Conflict("plan " + current->code + " is active" + until + "; the lower plan " +
+                            wanted->code + " cannot be bought while it lasts");
   }
   return Status::Ok();
 }

@@ -3,8 +3,10 @@
 // package and compares the two.
 //
 // A case: {"catalog": <catalog JSON or null for the default>, "usage": <GET /billing/usage/
-// body>, "op": "check" | "usage" | "afterUpgrade" | "upgradeOptions", "feature", "n", "plan"}.
-// An answer: {"ok": true, "result": ...} or {"ok": false, "code": "...", "message": "..."}.
+// body>, "op": "check" | "usage" | "afterUpgrade" | "upgradeOptions" | "canBuy", "feature",
+// "n", "plan", "at" (canBuy's time, RFC 3339)}.
+// An answer: {"ok": true, "result": ...} or {"ok": false, "code": "...", "message": "..."};
+// canBuy's result is the package's {ok, plan, code, message, renew, end_date}.
 #include <iostream>
 #include <iterator>
 #include <string>
@@ -13,6 +15,8 @@
 #include "sima/catalog.h"
 #include "sima/decision.h"
 #include "sima/json.h"
+#include "sima/subscription.h"
+#include "sima/time.h"
 #include "sima/usage.h"
 
 namespace {
@@ -45,6 +49,27 @@ sima::Json Options(const std::vector<sima::UpgradeOption>& options) {
   return out;
 }
 
+// What buying `plan` at `at` would do, as core.canBuy() answers it.
+sima::Json Buy(const sima::Catalog& catalog, const sima::Subscription& sub, const std::string& plan,
+               const std::string& at) {
+  const auto now = sima::ParseTime(at);
+  if (!now) return Error(sima::Status::InvalidArgument("\"at\" must be an RFC 3339 time"));
+  const auto a = sima::Activate(catalog, sub, plan, *now);
+  sima::Json result = {{"ok", a.ok()},
+                       {"plan", plan},
+                       {"code", nullptr},
+                       {"message", nullptr},
+                       {"renew", a.ok() && a->kind == sima::ActivationKind::kExtended},
+                       {"end_date", nullptr}};
+  if (a.ok()) {
+    result["end_date"] = sima::FormatTime(*a->subscription.end);
+  } else {
+    result["code"] = sima::code_name(a.status().code());
+    result["message"] = a.status().message();
+  }
+  return {{"ok", true}, {"result", std::move(result)}};
+}
+
 sima::Json Run(const sima::Json& c) {
   if (!c.is_object()) return Error(sima::Status::InvalidJson("a case must be an object"));
   const auto catalog = c.contains("catalog") && !c["catalog"].is_null()
@@ -68,6 +93,9 @@ sima::Json Run(const sima::Json& c) {
                                               c.value("feature", ""), c.value("n", int64_t{1}));
     if (!options) return Error(options.status());
     return {{"ok", true}, {"result", Options(*options)}};
+  }
+  if (op == "canBuy") {
+    return Buy(*catalog, snapshot->subscription, c.value("plan", ""), c.value("at", ""));
   }
   if (op == "usage" || op == "afterUpgrade") {
     const auto rows = op == "usage"

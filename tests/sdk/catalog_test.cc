@@ -137,5 +137,10 @@ TEST(Catalog, FindsFeaturesAndPlansByName) {
   EXPECT_EQ(c.FindPlan("ENTERPRISE"), nullptr);
 }
 
+TEST(Catalog, NamesEnforcementAsTheJsonDoes) {
+  EXPECT_EQ(to_string(Enforcement::kHard), "hard");
+  EXPECT_EQ(to_string(Enforcement::kSoft), "soft");
+}
+
 }  // namespace
 }  // namespace sima

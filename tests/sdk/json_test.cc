@@ -144,6 +144,46 @@ TEST(Json, ReadsAUsageSnapshotFromTheUsageAnswer) {
   EXPECT_EQ(snap->plan, "FREE");
   EXPECT_EQ(snap->usage.at("invoices"), 8);
   EXPECT_EQ(snap->usage.at("api_calls"), 450);
+  // No subscription in the answer: the plan, with no known dates.
+  EXPECT_EQ(snap->subscription, (Subscription{"FREE", Time{}, std::nullopt}));
+}
+
+TEST(Json, ReadsTheSubscriptionOfAUsageSnapshot) {
+  const Subscription pro{"PRO", At("2026-11-01T00:00:00Z"), At("2026-12-01T00:00:00Z")};
+  Json body = Json::parse(R"({"plan":"PRO","usage":{}})");
+  body["subscription"] = SubscriptionToJson(pro, At("2026-11-10T00:00:00Z"));
+  const auto snap = UsageSnapshotFromJson(body);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(snap->subscription, pro);
+  const Subscription free{"FREE", At("2026-01-01T00:00:00Z"), std::nullopt};
+  EXPECT_EQ(SubscriptionFromJson(SubscriptionToJson(free, At("2026-02-01T00:00:00Z"))).value(),
+            free);
+}
+
+TEST(Json, RefusesABadSubscription) {
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"([])", "subscription must be an object"},
+      {R"({"start_date":"2026-11-01T00:00:00Z"})", "subscription.plan must be a non-empty string"},
+      {R"({"plan":"PRO"})", "subscription.start_date must be an RFC 3339 time"},
+      {R"({"plan":"PRO","start_date":"yesterday"})",
+       "subscription.start_date must be an RFC 3339 time"},
+      {R"({"plan":"PRO","start_date":"2026-11-01T00:00:00Z","end_date":5})",
+       "subscription.end_date must be an RFC 3339 time or null"},
+  };
+  for (const Case& c : cases) {
+    const auto sub = SubscriptionFromJson(Json::parse(c.text));
+    ASSERT_FALSE(sub.ok()) << c.text;
+    EXPECT_EQ(sub.status().message(), c.message) << c.text;
+    Json body = Json::parse(R"({"plan":"PRO","usage":{}})");
+    body["subscription"] = Json::parse(c.text);
+    EXPECT_EQ(UsageSnapshotFromJson(body).status().message(),
+              std::string("usage snapshot: ") + c.message)
+        << c.text;
+  }
 }
 
 TEST(Json, RefusesABadUsageSnapshot) {

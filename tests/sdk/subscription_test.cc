@@ -111,5 +111,14 @@ TEST(Subscription, RefusesFreeAndUnknownPlans) {
   EXPECT_TRUE(CanBuy(C(), s, "BASIC", now).ok());
 }
 
+TEST(Subscription, RefusesALowerPlanOverAPaidOneWithoutAKnownEnd) {
+  // The browser core may hold a paid plan without its dates (a snapshot without them).
+  const Subscription pro{"PRO", At("2026-11-01T00:00:00Z"), std::nullopt};
+  const Status s = CanBuy(C(), pro, "BASIC", At("2026-11-10T00:00:00Z"));
+  EXPECT_EQ(s.code(), Code::kConflict);
+  EXPECT_EQ(s.message(),
+            "plan PRO is active; the lower plan BASIC cannot be bought while it lasts");
+}
+
 }  // namespace
 }  // namespace sima

@@ -39,7 +39,7 @@ const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
 console.log(`init in Node (median of ${runs.length} fresh processes): ${median(runs.map((r) => r.init)).toFixed(1)} ms  (target < 20)`);
 console.log(`  + first createCore(): ${median(runs.map((r) => r.core)).toFixed(2)} ms\n`);
 
-const { createCore } = await import('../src/index.js');
+const { createCore, formatRupees } = await import('../src/index.js');
 const { catalog, snapshot } = await import('../test/fixtures.mjs');
 const core = await createCore(catalog, snapshot('FREE', { invoices: 8, api_calls: 450 }));
 
@@ -64,4 +64,6 @@ ns('usage()  (repeated: answered from the cache)', () => { sink = core.usage(); 
 ns('usage() after record()  (recomputed in wasm)', () => { core.record('api_calls'); sink = core.usage(); }, 2e4);
 ns("usageAfterUpgrade('PRO')  (always in wasm)", () => { sink = core.usageAfterUpgrade('PRO'); }, 2e4);
 ns("upgradeOptions('invoices')", () => { sink = core.upgradeOptions('invoices'); }, 2e4);
+ns("canBuy('PRO')  (always in wasm)", () => { sink = core.canBuy('PRO'); }, 2e4);
+ns('formatRupees(paisa)', (i) => { sink = formatRupees(190000 + i); }, 1e5);
 void sink;

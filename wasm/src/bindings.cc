@@ -1,6 +1,7 @@
 // The embind bindings of sima's core: free functions over a RawCore (a catalog and a usage
-// snapshot) that answer through sima::Check, sima::UsageView and sima::UpgradeOptions. These
-// names are private to the package; src/index.js is the public API.
+// snapshot) that answer through sima::Check, sima::UsageView, sima::UpgradeOptions and
+// sima::Activate, and sima::FormatRupees. These names are private to the package;
+// src/index.js is the public API.
 //
 // Contract with src/core.js:
 // - A core is a handle (its address) from create(), freed by destroy(). REQUIRES: every other
@@ -12,7 +13,8 @@
 // - Answers that are numbers are written into an array of doubles at out() (read through
 //   HEAPF64), so no JSON is written and no JS object is made here. out() is sized by
 //   setCatalog() for every answer on that catalog and does not move until the next
-//   setCatalog(). The layouts are below; src/core.js mirrors them.
+//   setCatalog(). The layouts are below, bound as constants (CHECK_ALLOWED, ROW_SIZE, ...)
+//   that src/core.js reads; the names of enum values come from the sdk's to_string.
 // - Only parsing uses nlohmann/json: its serializer is not linked into the wasm.
 #include <emscripten/bind.h>
 
@@ -27,13 +29,17 @@
 #include "sima/catalog.h"
 #include "sima/decision.h"
 #include "sima/json.h"
+#include "sima/money.h"
 #include "sima/status.h"
+#include "sima/subscription.h"
+#include "sima/time.h"
 #include "sima/usage.h"
 
 namespace sima::wasm {
 namespace {
 
 constexpr double kMaxCount = 9007199254740992.0;  // 2^53: the largest count JS holds exactly
+constexpr double kMaxSeconds = 253402300799.0;    // 9999-12-31T23:59:59Z: FormatTime's last
 
 // check(): out[0..kSlotCount).
 enum Slot {
@@ -68,10 +74,25 @@ enum OptionField {
   kOptSuggested,  // 0 or 1
   kOptionSize,
 };
-// catalogNumbers(): period_days, F features, P plans, F enforcements, then per plan (in the
-// catalog's order, cheapest first) price, price_paisa and F limits.
+// canBuy(): out[kBuyRenew].
+enum BuyField {
+  kBuyRenew,  // 0 or 1: buying extends the active plan (sima::ActivationKind::kExtended)
+};
+// catalogNumbers(): a header, F enforcements, then per plan (in the catalog's order, cheapest
+// first) kPlanHeader numbers and F limits.
+enum CatalogField {
+  kCatalogPeriodDays,
+  kCatalogFeatures,  // F
+  kCatalogPlans,     // P
+  kCatalogHeader,
+};
+enum PlanField {
+  kPlanPrice,  // whole rupees
+  kPlanPaisa,  //
+  kPlanHeader,
+};
 constexpr size_t CatalogSize(size_t features, size_t plans) {
-  return 3 + features + plans * (2 + features);
+  return kCatalogHeader + features + plans * (kPlanHeader + features);
 }
 // catalogText(kind, i).
 enum TextKind { kCurrency, kFeatureKey, kFeatureLabel, kPlanCode, kPlanName };
@@ -120,11 +141,14 @@ class RawCore {
     if (!HasPlan(snapshot->plan)) return false;
     plan_ = std::move(snapshot.value().plan);
     usage_ = std::move(snapshot.value().usage);
+    sub_ = std::move(snapshot.value().subscription);
     return true;
   }
 
+  // Another plan (the server's, from a 403 body): its dates are not known.
   bool setPlan(const std::string& plan) {
     if (!HasPlan(plan)) return false;
+    if (plan != plan_) sub_ = Subscription{plan, Time{}, std::nullopt};
     plan_ = plan;
     return true;
   }
@@ -166,13 +190,15 @@ class RawCore {
     if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
     double* o = out_.data();
     const auto& features = catalog_->features();
-    *o++ = catalog_->period_days();
-    *o++ = static_cast<double>(features.size());
-    *o++ = static_cast<double>(catalog_->plans().size());
+    o[kCatalogPeriodDays] = catalog_->period_days();
+    o[kCatalogFeatures] = static_cast<double>(features.size());
+    o[kCatalogPlans] = static_cast<double>(catalog_->plans().size());
+    o += kCatalogHeader;
     for (const Feature& f : features) *o++ = static_cast<double>(f.enforcement);
     for (const Plan& p : catalog_->plans()) {
-      *o++ = static_cast<double>(p.price_rupees());
-      *o++ = static_cast<double>(p.price_paisa);
+      o[kPlanPrice] = static_cast<double>(p.price_rupees());
+      o[kPlanPaisa] = static_cast<double>(p.price_paisa);
+      o += kPlanHeader;
       for (const Limit limit : p.limits) *o++ = Wire(limit);
     }
     return true;
@@ -252,6 +278,22 @@ class RawCore {
     return static_cast<int>(options->size());
   }
 
+  // sima::Activate of `plan` at `now` (Unix seconds) on the subscription: what buying it would
+  // do. Returns the end date it would give (FormatTime) with out[kBuyRenew], or "" with why
+  // not in error() (kInvalidPlan, kConflict, or a bad `now`).
+  std::string canBuy(const std::string& plan, double now) {
+    if (!catalog_) return FailText(Status::InvalidCatalog("no catalog loaded"));
+    const auto seconds = WholeCount(now);
+    if (!seconds || *seconds < 0 || now > kMaxSeconds) {
+      return FailText(Status::InvalidArgument(
+          "now must be a time between 1970 and 9999 in whole seconds, got " + Number(now)));
+    }
+    const auto activation = Activate(*catalog_, sub_, plan, Time{std::chrono::seconds{*seconds}});
+    if (!activation) return FailText(activation.status());
+    out_[kBuyRenew] = activation->kind == ActivationKind::kExtended ? 1 : 0;
+    return FormatTime(*activation->subscription.end);
+  }
+
   std::string error() const {
     std::string out(code_name(error_.code()));
     out += '\n';
@@ -329,6 +371,7 @@ class RawCore {
   std::optional<Catalog> catalog_;
   std::string plan_{kFreePlan};
   Usage usage_;
+  Subscription sub_;
   Status error_;
   std::vector<double> out_ = std::vector<double>(kSlotCount);
 };
@@ -351,7 +394,28 @@ int CheckAt(uintptr_t h, int index, double n) { return Core(h).check(index, n); 
 int CheckByName(uintptr_t h, const std::string& f, double n) { return Core(h).checkByName(f, n); }
 std::string UsageOf(uintptr_t h, const std::string& plan) { return Core(h).usage(plan); }
 int Options(uintptr_t h, const std::string& f, double n) { return Core(h).upgradeOptions(f, n); }
+std::string BuyOf(uintptr_t h, const std::string& plan, double now) {
+  return Core(h).canBuy(plan, now);
+}
 std::string ErrorOf(uintptr_t h) { return Core(h).error(); }
+
+// sima::FormatRupees; "" when `paisa` is not a whole number within 2^53 or `min_decimals` is
+// not 0, 1 or 2 (src/core.js refuses those first).
+std::string Rupees(double paisa, bool thousands, int min_decimals) {
+  const auto n = WholeCount(paisa);
+  if (!n || min_decimals < 0 || min_decimals > 2) return "";
+  return FormatRupees(*n, RupeeFormat{thousands, min_decimals});
+}
+
+// The names of enum values, as the sdk spells them; "" past the last.
+std::string UsageStatusName(int i) {
+  if (i < 0 || i > static_cast<int>(UsageStatus::kOver)) return "";
+  return std::string(to_string(static_cast<UsageStatus>(i)));
+}
+std::string EnforcementName(int i) {
+  if (i < 0 || i > static_cast<int>(Enforcement::kSoft)) return "";
+  return std::string(to_string(static_cast<Enforcement>(i)));
+}
 
 }  // namespace
 }  // namespace sima::wasm
@@ -374,5 +438,48 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   function("checkByName", &w::CheckByName);
   function("usage", &w::UsageOf);
   function("upgradeOptions", &w::Options);
+  function("canBuy", &w::BuyOf);
   function("error", &w::ErrorOf);
+  function("formatRupees", &w::Rupees);
+  function("usageStatusName", &w::UsageStatusName);
+  function("enforcementName", &w::EnforcementName);
+
+  // The layouts of out() (see the top of this file).
+  using emscripten::constant;
+  constant("CHECK_ALLOWED", int{w::kAllowed});
+  constant("CHECK_CURRENT", int{w::kCurrent});
+  constant("CHECK_REQUESTED", int{w::kRequested});
+  constant("CHECK_LIMIT", int{w::kLimit});
+  constant("CHECK_REMAINING", int{w::kRemaining});
+  constant("CHECK_OVER", int{w::kOver});
+  constant("CHECK_UPGRADE_PLAN", int{w::kUpgradePlan});
+  constant("CHECK_UPGRADE_LIMIT", int{w::kUpgradeLimit});
+  constant("CHECK_UPGRADE_PRICE", int{w::kUpgradePrice});
+  constant("CHECK_UPGRADE_PAISA", int{w::kUpgradePaisa});
+  constant("ROW_USED", int{w::kRowUsed});
+  constant("ROW_LIMIT", int{w::kRowLimit});
+  constant("ROW_PERCENT", int{w::kRowPercent});
+  constant("ROW_STATUS", int{w::kRowStatus});
+  constant("ROW_ENFORCEMENT", int{w::kRowEnforcement});
+  constant("ROW_SIZE", int{w::kRowSize});
+  constant("OPTION_PLAN", int{w::kOptPlan});
+  constant("OPTION_LIMIT", int{w::kOptLimit});
+  constant("OPTION_PRICE", int{w::kOptPrice});
+  constant("OPTION_PAISA", int{w::kOptPaisa});
+  constant("OPTION_ALLOWS", int{w::kOptAllows});
+  constant("OPTION_SUGGESTED", int{w::kOptSuggested});
+  constant("OPTION_SIZE", int{w::kOptionSize});
+  constant("BUY_RENEW", int{w::kBuyRenew});
+  constant("CATALOG_PERIOD_DAYS", int{w::kCatalogPeriodDays});
+  constant("CATALOG_FEATURES", int{w::kCatalogFeatures});
+  constant("CATALOG_PLANS", int{w::kCatalogPlans});
+  constant("CATALOG_HEADER", int{w::kCatalogHeader});
+  constant("PLAN_PRICE", int{w::kPlanPrice});
+  constant("PLAN_PAISA", int{w::kPlanPaisa});
+  constant("PLAN_HEADER", int{w::kPlanHeader});
+  constant("TEXT_CURRENCY", int{w::kCurrency});
+  constant("TEXT_FEATURE_KEY", int{w::kFeatureKey});
+  constant("TEXT_FEATURE_LABEL", int{w::kFeatureLabel});
+  constant("TEXT_PLAN_CODE", int{w::kPlanCode});
+  constant("TEXT_PLAN_NAME", int{w::kPlanName});
 }

@@ -92,6 +92,10 @@ export class SimaClient {
     return this.#coreOrThrow().upgradeOptions(feature, n);
   }
 
+  canBuy(plan, now) {
+    return this.#coreOrThrow().canBuy(plan, now);
+  }
+
   /** Counts locally (optimistic) and tells listeners. */
   record(feature, n = 1) {
     this.#coreOrThrow().record(feature, n);

@@ -6,17 +6,17 @@ import { SimaError, invalid } from './errors.js';
 const WASM_FILE = 'sima_core.wasm';
 const DIST_URL = new URL('../dist/', import.meta.url);
 
-// Layouts of the doubles the core writes at out() (wasm/src/bindings.cc: Slot, RowField,
-// OptionField, catalogNumbers), and the names of its enum values.
-const ALLOWED = 0, CURRENT = 1, REQUESTED = 2, LIMIT = 3, REMAINING = 4, OVER = 5,
-  UP_PLAN = 6, UP_LIMIT = 7, UP_PRICE = 8, UP_PAISA = 9;
-const ROW = 5, OPTION = 6;
-const STATUS = ['ok', 'warning', 'full', 'over']; // sima::UsageStatus
-const ENFORCEMENT = ['hard', 'soft']; // sima::Enforcement
-const CURRENCY = 0, FEATURE_KEY = 1, FEATURE_LABEL = 2, PLAN_CODE = 3, PLAN_NAME = 4; // TextKind
-
 let ready = null; // the Emscripten module
 let initialized = null; // what init() returns
+let loaded = null; // the module once it is ready, for the synchronous formatRupees()
+let L = null; // the layouts and enum names of the loaded module (see load())
+
+// The names of an enum's values as the core spells them (sdk to_string), by value.
+function names(nameOf) {
+  const out = [];
+  for (let name; (name = nameOf(out.length)) !== '';) out.push(name);
+  return Object.freeze(out);
+}
 
 /**
  * Loads the WebAssembly core once; every later call returns the same promise (options of
@@ -40,7 +40,20 @@ function loadModule(options = {}) {
   return ready;
 }
 
-async function load({ locateFile, wasmBinary } = {}) {
+async function load(options) {
+  const module = await instantiate(options);
+  // The layouts of the doubles the core writes at out() are constants bound by
+  // wasm/src/bindings.cc (CHECK_ALLOWED, ROW_SIZE, ...), copied into one plain object for
+  // quick reads; the enum names come from the sdk's to_string.
+  const layout = Object.fromEntries(Object.entries(module).filter(([k, v]) => /^[A-Z][A-Z_]+$/.test(k) && typeof v === 'number'));
+  layout.STATUS = names(module.usageStatusName); // sima::UsageStatus
+  layout.ENFORCEMENT = names(module.enforcementName); // sima::Enforcement
+  L = Object.freeze(layout);
+  loaded = module;
+  return module;
+}
+
+async function instantiate({ locateFile, wasmBinary } = {}) {
   const settings = {};
   if (locateFile) settings.locateFile = locateFile;
   if (wasmBinary) {
@@ -156,21 +169,22 @@ export class Core {
     }
     const s = m.HEAPF64;
     const o = this.#out;
-    const up = s[o + UP_PLAN];
+    const up = s[o + L.CHECK_UPGRADE_PLAN];
+    const remaining = s[o + L.CHECK_REMAINING];
     const decision = {
-      allowed: s[o + ALLOWED] !== 0,
+      allowed: s[o + L.CHECK_ALLOWED] !== 0,
       feature,
       plan: this.#plan,
-      current: s[o + CURRENT],
-      requested: s[o + REQUESTED],
-      limit: s[o + LIMIT],
-      remaining: s[o + REMAINING] < 0 ? null : s[o + REMAINING],
-      over: s[o + OVER] !== 0,
+      current: s[o + L.CHECK_CURRENT],
+      requested: s[o + L.CHECK_REQUESTED],
+      limit: s[o + L.CHECK_LIMIT],
+      remaining: remaining < 0 ? null : remaining,
+      over: s[o + L.CHECK_OVER] !== 0,
       upgrade: up < 0 ? null : {
         plan: this.#catalog.plans[up].code,
-        limit: s[o + UP_LIMIT],
-        price: s[o + UP_PRICE],
-        price_paisa: s[o + UP_PAISA],
+        limit: s[o + L.CHECK_UPGRADE_LIMIT],
+        price: s[o + L.CHECK_UPGRADE_PRICE],
+        price_paisa: s[o + L.CHECK_UPGRADE_PAISA],
       },
     };
     if (index !== undefined) this.#checks[index] = { ...decision, upgrade: decision.upgrade && { ...decision.upgrade } };
@@ -197,19 +211,42 @@ export class Core {
     const s = m.HEAPF64;
     const plans = this.#catalog.plans;
     const options = [];
-    for (let i = 0, o = this.#out; i < count; i++, o += OPTION) {
-      const plan = plans[s[o]];
+    for (let i = 0, o = this.#out; i < count; i++, o += L.OPTION_SIZE) {
+      const plan = plans[s[o + L.OPTION_PLAN]];
       options.push({
         plan: plan.code,
         name: plan.name,
-        limit: s[o + 1],
-        price: s[o + 2],
-        price_paisa: s[o + 3],
-        allows: s[o + 4] !== 0,
-        suggested: s[o + 5] !== 0,
+        limit: s[o + L.OPTION_LIMIT],
+        price: s[o + L.OPTION_PRICE],
+        price_paisa: s[o + L.OPTION_PAISA],
+        allows: s[o + L.OPTION_ALLOWS] !== 0,
+        suggested: s[o + L.OPTION_SUGGESTED] !== 0,
       });
     }
     return options;
+  }
+
+  /**
+   * May `plan` be bought now, and what would it do? The core's CanBuy/Activate on the
+   * subscription of the last usage snapshot, as sima-server decides POST /billing/.../init/.
+   * Never throws for a refusal: see `ok`, `code` ('invalid_plan', 'conflict') and `message`.
+   * `renew` is true when buying extends the active plan (usage kept) rather than starting a
+   * new period; `end_date` is when the plan would end.
+   */
+  canBuy(plan, now = Date.now()) {
+    if (typeof plan !== 'string') throw invalid(`plan must be a string, got ${describe(plan)}`);
+    const ms = now instanceof Date ? now.getTime() : now;
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+      throw invalid(`now must be a Date or milliseconds since 1970, got ${describe(now)}`);
+    }
+    const m = this.#module;
+    const end = m.canBuy(this.#raw, plan, Math.floor(ms / 1000));
+    if (end === '') {
+      const [code, message] = this.#error();
+      if (code === 'validation_error') throw new SimaError(code, message);
+      return { ok: false, plan, code, message, renew: false, end_date: null };
+    }
+    return { ok: true, plan, code: null, message: null, renew: m.HEAPF64[this.#out + L.BUY_RENEW] !== 0, end_date: end };
   }
 
   /** Counts `n` more of `feature` locally, after the server accepted a create. */
@@ -259,16 +296,17 @@ export class Core {
     const s = m.HEAPF64;
     const features = this.#catalog.features;
     const rows = [];
-    for (let i = 0, o = this.#out; i < features.length; i++, o += ROW) {
+    for (let i = 0, o = this.#out; i < features.length; i++, o += L.ROW_SIZE) {
+      const percent = s[o + L.ROW_PERCENT];
       rows.push({
         feature: features[i].key,
         label: features[i].label,
-        used: s[o],
-        limit: s[o + 1],
-        percent: s[o + 2] < 0 ? null : s[o + 2],
-        status: STATUS[s[o + 3]],
+        used: s[o + L.ROW_USED],
+        limit: s[o + L.ROW_LIMIT],
+        percent: percent < 0 ? null : percent,
+        status: L.STATUS[s[o + L.ROW_STATUS]],
         text: texts[i],
-        enforcement: ENFORCEMENT[s[o + 4]],
+        enforcement: L.ENFORCEMENT[s[o + L.ROW_ENFORCEMENT]],
       });
     }
     return rows;
@@ -281,28 +319,34 @@ export class Core {
     this.#ok(m.catalogNumbers(raw));
     // Copied out first: a string from the core may grow the wasm memory and detach HEAPF64.
     const o = this.#out;
-    const featureCount = m.HEAPF64[o + 1], planCount = m.HEAPF64[o + 2];
-    const n = m.HEAPF64.slice(o, o + 3 + featureCount + planCount * (2 + featureCount));
-    let at = 3;
+    const featureCount = m.HEAPF64[o + L.CATALOG_FEATURES], planCount = m.HEAPF64[o + L.CATALOG_PLANS];
+    const n = m.HEAPF64.slice(o, o + L.CATALOG_HEADER + featureCount + planCount * (L.PLAN_HEADER + featureCount));
+    let at = L.CATALOG_HEADER;
     const features = [];
     for (let i = 0; i < featureCount; i++) {
       features.push({
-        key: m.catalogText(raw, FEATURE_KEY, i),
-        label: m.catalogText(raw, FEATURE_LABEL, i),
-        enforcement: ENFORCEMENT[n[at++]],
+        key: m.catalogText(raw, L.TEXT_FEATURE_KEY, i),
+        label: m.catalogText(raw, L.TEXT_FEATURE_LABEL, i),
+        enforcement: L.ENFORCEMENT[n[at++]],
       });
     }
     const plans = [];
-    for (let i = 0; i < planCount; i++) {
+    for (let i = 0; i < planCount; i++, at += L.PLAN_HEADER + featureCount) {
+      const limits = n.subarray(at + L.PLAN_HEADER);
       plans.push({
-        code: m.catalogText(raw, PLAN_CODE, i),
-        name: m.catalogText(raw, PLAN_NAME, i),
-        price: n[at++],
-        price_paisa: n[at++],
-        limits: Object.fromEntries(features.map((f) => [f.key, n[at++]])),
+        code: m.catalogText(raw, L.TEXT_PLAN_CODE, i),
+        name: m.catalogText(raw, L.TEXT_PLAN_NAME, i),
+        price: n[at + L.PLAN_PRICE],
+        price_paisa: n[at + L.PLAN_PAISA],
+        limits: Object.fromEntries(features.map((f, j) => [f.key, limits[j]])),
       });
     }
-    return { currency: m.catalogText(raw, CURRENCY, 0), period_days: n[0], features, plans };
+    return {
+      currency: m.catalogText(raw, L.TEXT_CURRENCY, 0),
+      period_days: n[L.CATALOG_PERIOD_DAYS],
+      features,
+      plans,
+    };
   }
 
   #ok(done) {
@@ -310,10 +354,29 @@ export class Core {
   }
 
   #fail() {
+    throw new SimaError(...this.#error());
+  }
+
+  // [code, message] of the core's last error.
+  #error() {
     const error = this.#module.error(this.#raw);
     const cut = error.indexOf('\n');
-    throw new SimaError(error.slice(0, cut), error.slice(cut + 1));
+    return [error.slice(0, cut), error.slice(cut + 1)];
   }
+}
+
+/**
+ * Money as text, by the core's sima::FormatRupees: 190000 paisa -> "1,900" (thousands: true,
+ * minDecimals: 0, the defaults here), 13350 -> "133.5"; never more decimals than needed
+ * beyond `minDecimals`. Synchronous: the core must be loaded (await init() or createCore()
+ * or createClient() first), else a SimaError "not_loaded".
+ */
+export function formatRupees(paisa, { thousands = true, minDecimals = 0 } = {}) {
+  if (!loaded) throw new SimaError('not_loaded', 'sima: the core is not loaded yet: await init() first');
+  countArg(paisa, 'paisa', 'paisa must be a whole number');
+  if (!Number.isSafeInteger(paisa)) throw invalid(`paisa must be a whole number within 2^53, got ${paisa}`);
+  if (![0, 1, 2].includes(minDecimals)) throw invalid(`minDecimals must be 0, 1 or 2, got ${minDecimals}`);
+  return loaded.formatRupees(paisa, thousands === true, minDecimals);
 }
 
 function deepFreeze(value) {

@@ -105,6 +105,37 @@ export interface UpgradeOption {
   suggested: boolean;
 }
 
+/**
+ * What buying a plan now would do: the core's CanBuy / Activate on the subscription of the
+ * last usage snapshot, as sima-server decides POST /billing/{provider}/init/.
+ */
+export interface BuyDecision {
+  /** The plan may be bought now. */
+  ok: boolean;
+  plan: string;
+  /** Why not: 'invalid_plan' (unknown or free plan) or 'conflict' (a pricier plan is active); null when ok. */
+  code: 'invalid_plan' | 'conflict' | (string & {}) | null;
+  /** The core's reason, e.g. "plan PRO is active until 2026-12-01T00:00:00Z; the lower plan BASIC cannot be bought while it lasts"; null when ok. */
+  message: string | null;
+  /** Buying renews the active plan: its end moves `period_days` on and usage is kept. False: a new period starts now and usage resets. */
+  renew: boolean;
+  /** When the plan would end after buying it (RFC 3339, UTC); null when refused. */
+  end_date: string | null;
+}
+
+export interface RupeeFormatOptions {
+  /** "2,700" rather than "2700". Default true. */
+  thousands?: boolean;
+  /** Decimals always shown: 0 ("1,900"), 1 ("1,900.0"), 2 ("1,900.00"). Default 0; paisa are never dropped. */
+  minDecimals?: 0 | 1 | 2;
+}
+
+/**
+ * Paisa as rupee text by the core's sima::FormatRupees: 190000 → "1,900", 13350 → "133.5".
+ * Synchronous: the core must be loaded (await init(), createCore() or createClient() first).
+ */
+export function formatRupees(paisa: number, options?: RupeeFormatOptions): string;
+
 /** The 403 limit_reached body of sima-server. */
 export interface LimitReachedBody {
   error?: string;
@@ -141,6 +172,8 @@ export class Core {
   usageAfterUpgrade(plan: string): UsageRow[];
   /** Every plan pricier than the current one, cheapest first. */
   upgradeOptions(feature: string, n?: number): UpgradeOption[];
+  /** May `plan` be bought at `now` (default: the clock)? A refusal is `ok: false`, not an error. */
+  canBuy(plan: string, now?: Date | number): BuyDecision;
   /** Counts `n` (default 1) more locally, after the server accepted. */
   record(feature: string, n?: number): void;
   /** Replaces plan and counts with a GET /billing/usage/ answer. */
@@ -235,6 +268,7 @@ export class SimaClient {
   usage(): UsageRow[];
   usageAfterUpgrade(plan: string): UsageRow[];
   upgradeOptions(feature: string, n?: number): UpgradeOption[];
+  canBuy(plan: string, now?: Date | number): BuyDecision;
   record(feature: string, n?: number): void;
   /** Refuses locally (LimitReachedError, status null) or POSTs and counts on success. */
   create<T = unknown>(feature: string, path: string, body: unknown): Promise<T>;

@@ -22,7 +22,7 @@ export function snapshot(plan, used = {}) {
   return {
     org_id: 'org_test',
     plan,
-    subscription: { plan, is_active: plan !== 'FREE', start_date: '2026-11-01T00:00:00Z', end_date: null },
+    subscription: { plan, is_active: plan !== 'FREE', start_date: '2026-11-01T00:00:00Z', end_date: plan === 'FREE' ? null : '2026-12-01T00:00:00Z' },
     period: { start: '2026-11-01T00:00:00Z', end: '2026-12-01T00:00:00Z' },
     usage,
   };

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,9 @@ test('npm pack → install in an empty folder → import sima works', async (t) 
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   npm(['install', tarball, '--offline'], app);
   writeFileSync(join(app, 'main.js'), `
-    import { createCore, SimaError } from 'sima';
+    import { createCore, formatRupees, SimaError } from 'sima';
+    let early;
+    try { formatRupees(100); } catch (e) { early = e instanceof SimaError && e.code; }
     const catalog = ${JSON.stringify({
       features: [{ key: 'invoices', label: 'Invoices' }],
       plans: [{ code: 'FREE', price: 0, limits: { invoices: 10 } }, { code: 'BASIC', price: 1900, limits: { invoices: 1000 } }],
@@ -32,10 +34,18 @@ test('npm pack → install in an empty folder → import sima works', async (t) 
     const d = core.check('invoices');
     let code;
     try { core.check('nope'); } catch (e) { code = e instanceof SimaError && e.code; }
-    console.log(JSON.stringify({ allowed: d.allowed, upgrade: d.upgrade.plan, text: core.usage()[0].text, code }));
+    const buy = core.canBuy('BASIC', 0);
+    console.log(JSON.stringify({ allowed: d.allowed, upgrade: d.upgrade.plan, text: core.usage()[0].text, code,
+      early, price: formatRupees(190000), buy: [buy.ok, buy.renew, buy.end_date] }));
   `);
   const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8' }));
-  assert.deepEqual(out, { allowed: false, upgrade: 'BASIC', text: '10/10 (100%)', code: 'unknown_feature' });
+  assert.deepEqual(out, { allowed: false, upgrade: 'BASIC', text: '10/10 (100%)', code: 'unknown_feature',
+    early: 'not_loaded', price: '1,900', buy: [true, false, '1970-01-31T00:00:00Z'] });
+  // The README ships in the tarball and is shown on npm, where a relative link (e.g. to the
+  // repository's docs/) leads nowhere: only absolute links and anchors.
+  const readme = readFileSync(join(app, 'node_modules', 'sima', 'README.md'), 'utf8');
+  const relative = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((l) => !/^(https?:|mailto:|#)/.test(l));
+  assert.deepEqual(relative, [], 'relative links in the README');
   // Only the public entry point is exported.
   assert.throws(() => execFileSync(process.execPath, ['-e', "import('sima/src/core.js').then(() => process.exit(0), () => process.exit(3))"], { cwd: app, stdio: 'ignore' }));
 });

@@ -1,6 +1,6 @@
 // Parity: one table of cases through the native core (tests/parity/sima-parity) and through
-// this package (check, usage, usageAfterUpgrade, upgradeOptions); every answer must be the
-// same, field by field, errors included.
+// this package (check, usage, usageAfterUpgrade, upgradeOptions, canBuy); every answer must be
+// the same, field by field, errors included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -56,6 +56,26 @@ function cases() {
       out.push({ catalog: zeroLimits, usage: u, op: 'upgradeOptions', feature: 'events', n: 5 });
     }
   }
+  // canBuy: every plan (and an unknown one) from every plan, during, at the end of and after
+  // the subscription, and on subscriptions without an end.
+  const subscriptions = {
+    none: undefined,
+    active: (plan) => ({ plan, is_active: plan !== 'FREE', start_date: '2026-11-01T00:00:00Z', end_date: plan === 'FREE' ? null : '2026-12-01T00:00:00Z' }),
+    endless: (plan) => ({ plan, is_active: false, start_date: '2026-11-01T00:00:00Z', end_date: null }),
+  };
+  for (const [kind, sub] of Object.entries(subscriptions)) {
+    for (const plan of ['FREE', 'BASIC', 'PRO']) {
+      const u = { ...snapshot(plan), subscription: sub?.(plan) };
+      if (kind === 'none') delete u.subscription;
+      for (const at of ['2026-10-01T00:00:00Z', '2026-11-10T12:34:56Z', '2026-11-30T23:59:59Z', '2026-12-01T00:00:00Z', '2027-03-01T00:00:00Z']) {
+        for (const target of ['FREE', 'BASIC', 'PRO', 'GOLD', '']) out.push({ usage: u, op: 'canBuy', plan: target, at });
+      }
+    }
+  }
+  for (const plan of ['FREE', 'TEAM', 'BIG']) {
+    const u = { plan, usage: {}, subscription: { plan, start_date: '2026-11-01T00:00:00Z', end_date: plan === 'FREE' ? null : '2026-12-01T00:00:00Z' } };
+    for (const target of ['FREE', 'TEAM', 'BIG']) out.push({ catalog: zeroLimits, usage: u, op: 'canBuy', plan: target, at: '2026-11-15T00:00:00Z' });
+  }
   return out.map((c) => ({ catalog: c.catalog ?? catalog, ...c }));
 }
 
@@ -65,6 +85,7 @@ async function viaJs(c) {
     if (c.op === 'check') return { ok: true, result: core.check(c.feature, c.n) };
     if (c.op === 'usage') return { ok: true, result: core.usage() };
     if (c.op === 'upgradeOptions') return { ok: true, result: core.upgradeOptions(c.feature, c.n) };
+    if (c.op === 'canBuy') return { ok: true, result: core.canBuy(c.plan, Date.parse(c.at)) };
     return { ok: true, result: core.usageAfterUpgrade(c.plan) };
   } catch (e) {
     if (!(e instanceof SimaError)) throw e;
@@ -87,4 +108,5 @@ test('the wasm package answers every case exactly as the native core', async (t)
   }
   t.diagnostic(`${compared} cases compared`);
   assert.ok(compared > 700);
+  assert.ok(table.filter((c) => c.op === 'canBuy').length > 200);
 });

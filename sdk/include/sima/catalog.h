@@ -90,4 +90,7 @@ class Catalog {
   std::vector<Plan> plans_;
 };
 
+// "hard" or "soft", as the catalog's JSON spells it.
+std::string_view to_string(Enforcement enforcement);
+
 }  // namespace sima

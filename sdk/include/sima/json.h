@@ -45,12 +45,20 @@ Json UsageRowsToJson(const std::vector<UsageRow>& rows);
 Json SubscriptionToJson(const Subscription& sub, Time now);
 Json PeriodToJson(const Period& period);
 
-// What the browser core needs from GET /billing/usage/: the plan in force and the counts.
+// What the browser core needs from GET /billing/usage/: the plan in force, the counts, and
+// the subscription (what buying a plan would do: sima::CanBuy, sima::Activate).
 struct UsageSnapshot {
   std::string plan;
   Usage usage;
+  // From "subscription" ({"plan","start_date","end_date"}; is_active is derived, not read).
+  // Without one: `plan` with no known start or end.
+  Subscription subscription;
 };
 // Accepts the body of GET /billing/usage/. Errors name the field that is wrong.
 Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json);
+
+// The inverse of SubscriptionToJson: {"plan","start_date","end_date"} (end_date null or
+// missing = never ends). Errors: kInvalidArgument naming the field ("subscription.end_date").
+Result<Subscription> SubscriptionFromJson(const Json& json);
 
 }  // namespace sima

@@ -1,7 +1,7 @@
 // Must compile with `tsc --noEmit -p test/types`: the package's types as a user sees them.
 import {
-  createClient, createCore, init, LimitReachedError, SimaError,
-  type Catalog, type ChangeEvent, type Core, type Decision, type SimaClient, type UsageRow, type UpgradeOption,
+  createClient, createCore, formatRupees, init, LimitReachedError, SimaError,
+  type BuyDecision, type Catalog, type ChangeEvent, type Core, type Decision, type SimaClient, type UsageRow, type UpgradeOption,
 } from '../../src/index.js';
 
 async function offline(catalog: Catalog): Promise<void> {
@@ -18,11 +18,20 @@ async function offline(catalog: Catalog): Promise<void> {
   core.setUsed('invoices', 3);
   core.setUsage('{"plan":"FREE","usage":{}}');
   const plan: string = core.plan;
+  const buy: BuyDecision = core.canBuy('PRO');
+  const renew: boolean = core.canBuy('PRO', new Date()).renew;
+  const why: string | null = core.canBuy('BASIC', Date.now()).message;
+  const until: string | null = buy.end_date;
+  const price: string = formatRupees(190000, { minDecimals: 2 });
+  // @ts-expect-error minDecimals is 0, 1 or 2
+  formatRupees(100, { minDecimals: 3 });
+  // @ts-expect-error now is a Date or milliseconds
+  core.canBuy('PRO', '2026-11-10');
   // @ts-expect-error n must be a number
   core.check('invoices', '2');
   // @ts-expect-error the catalog is read-only
   core.catalog.currency = 'USD';
-  void [n, upgradeTo, status, preview, options, plan];
+  void [n, upgradeTo, status, preview, options, plan, renew, why, until, price];
 }
 
 async function online(): Promise<void> {
@@ -48,6 +57,8 @@ async function online(): Promise<void> {
   const ps: 'PENDING' | 'SUCCESS' | 'FAILED' | 'REFUNDED' = payment.status;
   const v = await client.verifyPayment(khalti.payment_id, { pidx: khalti.pidx });
   const rows: UsageRow[] = await client.refresh();
+  const renewable: boolean = client.canBuy(client.plan).renew;
+  void renewable;
   const ended: Promise<void> = client.endSession();
   await ended;
   off();

@@ -1,7 +1,7 @@
 // What every page of the demo shares: the session, the sima client, and the pieces of UI
 // (usage bars, plan badge, upgrade prompt, toasts). Every rule comes from the `sima` package:
 // this file only formats what the core answers.
-import { createClient, LimitReachedError, SimaError } from 'sima';
+import { createClient, formatRupees, LimitReachedError, SimaError } from 'sima';
 
 export { LimitReachedError, SimaError };
 
@@ -48,8 +48,8 @@ export async function connect() {
 // --- formatting ---------------------------------------------------------------------------------
 
 const number = new Intl.NumberFormat('en-US');
-export const npr = (rupees) => `NPR ${number.format(rupees)}`;
-export const fmtPaisa = (paisa) => `NPR ${new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(paisa / 100)}`;
+/** "NPR 1,900": the catalog's currency and the core's rupee formatter, from paisa. */
+export const money = (client, paisa, options) => `${client.catalog.currency} ${formatRupees(paisa, options)}`;
 export const fmtDate = (iso) => (iso ? new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' }) : '—');
 
 /** "1,000 invoices", "unlimited customers", "3 team members" from a catalog feature label. */
@@ -65,6 +65,14 @@ export function lower(label) {
 function singular(noun) {
   return noun.replace(/ies$/, 'y').replace(/s$/, '').replace(/s( \w+)$/, '$1');
 }
+
+/** The gateways by the client's provider names ('khalti', 'esewa'), for people. */
+export const PROVIDERS = { khalti: 'Khalti', esewa: 'eSewa' };
+/** "Khalti" for a payment's provider ("KHALTI"). */
+export const providerName = (provider) => PROVIDERS[String(provider).toLowerCase()] ?? provider;
+
+/** Where the plans page notes that a payment renews the active plan, for the success page. */
+export const renewalKey = (paymentId) => `sima-demo-renewal-${paymentId}`;
 
 export function planName(client, code) {
   return client.catalog.plans.find((p) => p.code === code)?.name ?? code;
@@ -147,7 +155,7 @@ export function renderUsage(list, rows, { compact = false } = {}) {
 /**
  * Shows the upgrade prompt for a refusal: a Decision from client.check() (source 'local') or a
  * LimitReachedError from the server's 403 (source 'server'). Both carry feature, current,
- * limit, plan and upgrade ({plan, limit, price} or null).
+ * limit, plan and upgrade ({plan, limit, price, price_paisa} or null).
  */
 export function showUpgradePrompt(client, refusal, source) {
   const dialog = document.getElementById('upgrade-prompt');
@@ -161,7 +169,7 @@ export function showUpgradePrompt(client, refusal, source) {
   const offer = dialog.querySelector('[data-prompt-offer]');
   const go = dialog.querySelector('[data-prompt-go]');
   if (up) {
-    offer.textContent = `Upgrade to ${up.plan} — ${quantity(up.limit, label)} for ${npr(up.price)} / ${client.catalog.period_days} days`;
+    offer.textContent = `Upgrade to ${up.plan} — ${quantity(up.limit, label)} for ${money(client, up.price_paisa)} / ${client.catalog.period_days} days`;
     go.hidden = false;
     go.textContent = `See ${planName(client, up.plan)} plan`;
     go.href = `plans.html?plan=${encodeURIComponent(up.plan)}&feature=${encodeURIComponent(refusal.feature)}`;

@@ -1,7 +1,7 @@
 // The dashboard: plan badge, usage bars, and the create buttons with the instant upgrade prompt.
 import {
   connect, renderHeader, renderUsage, showUpgradePrompt, wirePrompt, toast, explain, showFatal,
-  planName, fmtPaisa, fmtDate, el, LimitReachedError,
+  planName, money, fmtDate, el, LimitReachedError,
 } from './app.js';
 
 const FEATURE_ACTIONS = {
@@ -42,7 +42,7 @@ async function loadRecent() {
       ? [el('li', { class: 'empty', text: 'No invoices yet.' })]
       : items.map((inv) => el('li', {},
         el('span', {}, el('strong', { text: inv.description || `Invoice ${inv.id}` }), ' · ', fmtDate(inv.created_at)),
-        el('span', { class: 'amount', text: fmtPaisa(inv.amount_paisa) })))));
+        el('span', { class: 'amount', text: money(client, inv.amount_paisa, { minDecimals: 2 }) })))));
   } catch (e) {
     recentList.replaceChildren(el('li', { class: 'empty', text: `Could not load invoices: ${explain(e)}` }));
   }

@@ -1,15 +1,14 @@
 // Where sima-server sends the browser when a payment failed or was cancelled:
 // failure.html?payment_id=ID&status=FAILED&reason=... The server's record of the payment is
 // shown; nothing was charged and the plan is unchanged.
-import { connect, renderHeader, showFatal, explain, planName, npr, el } from './app.js';
+import { connect, renderHeader, showFatal, explain, planName, money, providerName, el } from './app.js';
 
 const params = new URLSearchParams(location.search);
 const id = params.get('payment_id');
-const PROVIDER = { KHALTI: 'Khalti', ESEWA: 'eSewa' };
 
 function why(reason, provider) {
   const r = (reason ?? '').toLowerCase();
-  const name = PROVIDER[provider] ?? 'the payment page';
+  const name = provider ? providerName(provider) : 'the payment page';
   if (r.includes('cancel')) return `You cancelled the payment on ${name}.`;
   if (r.includes('expire')) return 'The payment session expired before it was completed.';
   if (r.includes('amount')) return 'The amount the gateway reported did not match the plan price, so the payment was not accepted.';
@@ -42,7 +41,7 @@ try {
       payment?.status === 'PENDING'
         ? el('p', { class: 'card-note', text: 'If money did leave your account, the payment is confirmed automatically within minutes and your plan changes then.' })
         : null,
-      el('p', { text: `${payment?.status === 'PENDING' ? '' : 'No money was taken. '}You are still on the ${planName(client, client.plan)} plan${plan ? `; ${planName(client, plan)} is ${npr(client.catalog.plans.find((p) => p.code === plan)?.price ?? 0)} whenever you are ready` : ''}.` }),
+      el('p', { text: `${payment?.status === 'PENDING' ? '' : 'No money was taken. '}You are still on the ${planName(client, client.plan)} plan${plan ? `; ${planName(client, plan)} is ${money(client, client.catalog.plans.find((p) => p.code === plan)?.price_paisa ?? 0)} whenever you are ready` : ''}.` }),
       el('div', { class: 'buttons' },
         el('a', { class: 'btn', href: plan ? `plans.html?plan=${encodeURIComponent(plan)}` : 'plans.html', text: 'Try again' }),
         el('a', { class: 'btn secondary', href: 'index.html', text: 'Back to dashboard' })));

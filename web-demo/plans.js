@@ -1,17 +1,32 @@
 // The plans page: every plan of the catalog with its limits, the usage it would give ("after
-// upgrade", computed by the core), and the Khalti / eSewa upgrade buttons.
-import { connect, renderHeader, renderUsage, explain, showFatal, planName, quantity, npr, el } from './app.js';
+// upgrade", computed by the core), and the Khalti / eSewa buttons where the core says the plan
+// may be bought (client.canBuy): an upgrade, or a renewal of the active plan. A plan that may
+// not be bought shows the core's reason instead.
+import {
+  connect, renderHeader, renderUsage, explain, showFatal, planName, quantity, money, fmtDate, renewalKey, PROVIDERS, el,
+} from './app.js';
 
-const PROVIDERS = { khalti: 'Khalti', esewa: 'eSewa' };
 const params = new URLSearchParams(location.search);
 let client;
 let session;
 
+function buyButtons(plan, offer) {
+  const days = client.catalog.period_days;
+  const verb = offer.renew ? 'Renew' : 'Upgrade to';
+  return el('div', { class: 'plan-buy', 'data-renew': offer.renew },
+    offer.renew ? el('p', { class: 'plan-note', 'data-buy-note': '',
+      text: `Renewing adds ${days} days: ${plan.name} until ${fmtDate(offer.end_date)}. Your usage is kept.` }) : null,
+    Object.entries(PROVIDERS).map(([provider, name]) => el('button', {
+      class: `btn block ${provider === 'khalti' ? 'khalti' : 'esewa'}`, type: 'button',
+      'data-buy': plan.code, 'data-provider': provider,
+      onclick: (e) => buy(e.currentTarget, plan.code, provider, offer.renew),
+    }, `${verb} ${plan.code} with ${name}`)));
+}
+
 function card(plan) {
   const current = plan.code === client.plan;
-  const currentPrice = client.catalog.plans.find((p) => p.code === client.plan)?.price ?? 0;
   const suggested = params.get('plan') === plan.code;
-  const buyable = plan.price > currentPrice;
+  const offer = client.canBuy(plan.code);
   const usageList = el('ul', { class: 'usage', 'aria-label': current ? 'Your usage now' : `Your usage on ${plan.name}` });
   renderUsage(usageList, current ? client.usage() : client.usageAfterUpgrade(plan.code), { compact: true });
   const days = client.catalog.period_days;
@@ -20,22 +35,23 @@ function card(plan) {
   el('div', { class: 'plan-name' },
     el('h2', { id: `plan-${plan.code}`, text: plan.name }),
     current ? el('span', { class: 'tag', text: 'Current plan' }) : suggested ? el('span', { class: 'tag suggested', text: 'Suggested' }) : null),
-  el('p', { class: 'plan-price' }, plan.price === 0 ? 'Free' : npr(plan.price), plan.price === 0 ? null : el('small', { text: ` / ${days} days` })),
+  el('p', { class: 'plan-price' }, plan.price_paisa === 0 ? 'Free' : money(client, plan.price_paisa), plan.price_paisa === 0 ? null : el('small', { text: ` / ${days} days` })),
   el('ul', { class: 'plan-limits', 'aria-label': `${plan.name} includes` },
     client.catalog.features.map((f) => el('li', { text: quantity(plan.limits[f.key], f.label) + (f.enforcement === 'soft' ? ' (soft limit)' : '') }))),
-  el('h3', { text: current ? 'Your usage now' : 'Your usage after upgrade' }),
+  el('h3', { text: current ? 'Your usage now' : offer.ok ? 'Your usage after upgrade' : `Your usage on ${plan.name}` }),
   usageList,
-  buyable ? el('div', { class: 'plan-buy' },
-    Object.entries(PROVIDERS).map(([provider, name]) => el('button', {
-      class: `btn block ${provider === 'khalti' ? 'khalti' : 'esewa'}`, type: 'button',
-      'data-buy': plan.code, 'data-provider': provider,
-      onclick: (e) => buy(e.currentTarget, plan.code, provider),
-    }, `Upgrade to ${plan.code} with ${name}`))) : null);
+  offer.ok ? buyButtons(plan, offer)
+    // Why not, in the core's words (the FREE plan one is on needs none).
+    : current ? null : el('p', { class: 'plan-note refused', 'data-refused': offer.code, text: `Not available: ${offer.message}.` }));
 }
 
 function render() {
   renderHeader(client, session);
-  const top = client.catalog.plans.at(-1)?.code === client.plan;
+  // Largest: no plan the core would sell is an upgrade (at most a renewal).
+  const top = !client.catalog.plans.some((p) => {
+    const offer = client.canBuy(p.code);
+    return offer.ok && !offer.renew;
+  });
   document.querySelector('[data-subtitle]').textContent = top
     ? `You are on ${planName(client, client.plan)}, our largest plan.`
     : `You are on the ${planName(client, client.plan)} plan. An upgrade starts right away and resets this period's usage.`;
@@ -46,7 +62,7 @@ function setBusy(busy) {
   for (const b of document.querySelectorAll('[data-buy]')) b.disabled = busy;
 }
 
-async function buy(button, plan, provider) {
+async function buy(button, plan, provider, renew) {
   const error = document.querySelector('[data-error]');
   error.hidden = true;
   setBusy(true);
@@ -54,6 +70,8 @@ async function buy(button, plan, provider) {
   button.textContent = `Connecting to ${PROVIDERS[provider]}…`;
   try {
     const answer = await client.startUpgrade(plan, { provider });
+    // The success page words a renewal as one (usage kept) rather than as a new plan.
+    if (renew) sessionStorage.setItem(renewalKey(answer.payment_id), 'true');
     if (provider === 'khalti') {
       location.assign(answer.payment_url);
     } else {

@@ -1,13 +1,12 @@
 // The page the payment gateway's redirect ends on (through sima-server's callback):
 // success.html?payment_id=ID&status=SUCCESS|PENDING. The query is only a hint: the page asks
 // sima-server for the payment, and while it is PENDING says so and polls until it is decided.
-import { connect, renderHeader, renderUsage, showFatal, explain, planName, npr, fmtDate, el } from './app.js';
+import { connect, renderHeader, renderUsage, showFatal, explain, planName, money, fmtDate, renewalKey, providerName, el } from './app.js';
 
 const params = new URLSearchParams(location.search);
 const id = params.get('payment_id');
 const POLL_MS = 1000;
 const GIVE_UP_MS = 3 * 60 * 1000;
-const PROVIDER = { KHALTI: 'Khalti', ESEWA: 'eSewa' };
 let client;
 let session;
 
@@ -27,26 +26,31 @@ function renderPending(p, waitedMs) {
     el('div', { class: 'result-icon wait' }, el('div', { class: 'spinner', role: 'img', 'aria-label': 'Waiting' })),
     el('h1', { text: 'Confirming your payment…' }),
     el('p', { text: waitedMs > GIVE_UP_MS
-      ? `${PROVIDER[p.provider] ?? p.provider} has not confirmed the payment yet. You can close this page: your plan changes as soon as it is confirmed, and we will e-mail you.`
-      : `${PROVIDER[p.provider] ?? p.provider} has received your payment for ${planName(client, p.plan)} and is confirming it. This usually takes a few seconds — please keep this page open.` }),
-    el('p', { class: 'card-note', text: `Payment #${p.payment_id} · ${npr(p.amount)}` }));
+      ? `${providerName(p.provider)} has not confirmed the payment yet. You can close this page: your plan changes as soon as it is confirmed, and we will e-mail you.`
+      : `${providerName(p.provider)} has received your payment for ${planName(client, p.plan)} and is confirming it. This usually takes a few seconds — please keep this page open.` }),
+    el('p', { class: 'card-note', text: `Payment #${p.payment_id} · ${money(client, p.amount_paisa)}` }));
 }
 
 function renderSuccess(p) {
-  document.title = `You're on ${p.plan} · Himalayan Invoices`;
-  const usage = el('ul', { class: 'usage', 'aria-label': 'Usage on your new plan' });
+  const renewed = sessionStorage.getItem(renewalKey(p.payment_id)) === 'true';
+  const name = planName(client, p.plan);
+  document.title = `${renewed ? `${p.plan} renewed` : `You're on ${p.plan}`} · Himalayan Invoices`;
+  const usage = el('ul', { class: 'usage', 'aria-label': renewed ? 'Your usage' : 'Usage on your new plan' });
   renderUsage(usage, client.usage());
   const sub = client.snapshot?.subscription;
+  const paid = `Payment of ${money(client, p.amount_paisa)} received with ${providerName(p.provider)}.`;
   setState('success',
     el('div', { class: 'result-icon ok', 'aria-hidden': 'true', text: '✓' }),
-    el('h1', { text: `You're on ${planName(client, p.plan)} now` }),
-    el('p', { text: `Payment of ${npr(p.amount)} received with ${PROVIDER[p.provider] ?? p.provider}. Your new limits apply right away and this period's usage starts again from zero.` }),
+    el('h1', { text: renewed ? `${name} renewed` : `You're on ${name} now` }),
+    el('p', { 'data-success-text': '', text: renewed
+      ? `${paid} ${name} now runs until ${fmtDate(sub?.end_date)}; your usage this period is kept.`
+      : `${paid} Your new limits apply right away and this period's usage starts again from zero.` }),
     el('section', { class: 'card', 'aria-labelledby': 'receipt-title' },
       el('h2', { id: 'receipt-title', text: 'Receipt' }),
       el('dl', { class: 'receipt' },
         el('dt', { text: 'Plan' }), el('dd', { 'data-receipt-plan': '', text: p.plan }),
-        el('dt', { text: 'Amount' }), el('dd', { text: npr(p.amount) }),
-        el('dt', { text: 'Paid with' }), el('dd', { text: PROVIDER[p.provider] ?? p.provider }),
+        el('dt', { text: 'Amount' }), el('dd', { text: money(client, p.amount_paisa) }),
+        el('dt', { text: 'Paid with' }), el('dd', { text: providerName(p.provider) }),
         el('dt', { text: 'Reference' }), el('dd', { text: p.reference_id ?? `#${p.payment_id}` }),
         sub?.end_date ? [el('dt', { text: 'Valid until' }), el('dd', { text: fmtDate(sub.end_date) })] : null)),
     el('section', { class: 'card', 'aria-labelledby': 'newusage-title' },

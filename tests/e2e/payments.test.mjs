@@ -6,59 +6,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startDemo, launchBrowser, newPage, shot, openDashboard, usageText, paymentsAvailable, simFaults,
+  launchBrowser, shot, openDashboard, usageText, simFaults, journey, openPlans, payOnKhalti, payOnEsewa, expectSuccess,
 } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-/** Runs `fn(demo, page)` against a fresh demo, or skips when the provider is not served yet. */
-async function journey(t, provider, fn, pageOptions = {}) {
-  const demo = await startDemo();
-  try {
-    if (!(await paymentsAvailable(demo, provider))) {
-      t.skip(`sima-server has no POST /billing/${provider}/init/ yet (404 no such route): payments not landed`);
-      return;
-    }
-    const page = await newPage(browser, pageOptions);
-    await fn(demo, page);
-    page.assertClean();
-    await page.context().close();
-  } finally {
-    await demo.stop();
-  }
-}
-
-async function openPlans(page, demo) {
-  await page.goto(`${demo.web}/plans.html`);
-  await page.waitForSelector('body[data-ready="true"]');
-}
-
-async function payOnKhalti(page) {
-  await page.waitForURL(/\/khalti\/pay\//);
-  await page.locator('#khalti_id').fill('9800000001');
-  await page.locator('#mpin').fill('1111');
-  await page.locator('#otp').fill('987654');
-}
-
-async function payOnEsewa(page) {
-  await page.waitForURL(/\/api\/epay\/main\/v2\/form|\/esewa\/pay\//);
-  await page.locator('#esewa_id').fill('9806800001');
-  await page.locator('#password').fill('Nepal@123');
-  await page.locator('#token').fill('123456');
-}
-
-async function expectSuccess(page, plan) {
-  await page.waitForURL(/\/success\.html\?/, { timeout: 15_000 });
-  await page.waitForSelector('[data-result][data-state="success"]', { timeout: 20_000 });
-  assert.equal((await page.locator('[data-receipt-plan]').textContent()).trim(), plan);
-  assert.equal((await page.locator('[data-plan-badge]').textContent()).trim(), `${plan} plan`);
-  assert.match(await page.locator('h1').textContent(), new RegExp(`You're on ${plan === 'PRO' ? 'Pro' : 'Basic'} now`));
-}
-
 test('Khalti: create until the prompt, upgrade to PRO, pay, success, create more', async (t) => {
-  await journey(t, 'khalti', async (demo, page) => {
+  await journey(browser, t, 'khalti', async (demo, page) => {
     await openDashboard(page, demo);
     for (const expected of ['9/10 (90%)', '10/10 (100%)']) {
       await page.getByRole('button', { name: 'New invoice' }).click();
@@ -99,7 +55,7 @@ test('Khalti: create until the prompt, upgrade to PRO, pay, success, create more
 });
 
 test('Khalti: cancelling on the payment page leads to the failure page and back', async (t) => {
-  await journey(t, 'khalti', async (demo, page) => {
+  await journey(browser, t, 'khalti', async (demo, page) => {
     await openPlans(page, demo);
     await page.getByRole('button', { name: 'Upgrade to PRO with Khalti' }).click();
     await page.waitForURL(/\/khalti\/pay\//);
@@ -118,7 +74,7 @@ test('Khalti: cancelling on the payment page leads to the failure page and back'
 });
 
 test('Khalti: a payment still pending is shown as such and followed until it succeeds', async (t) => {
-  await journey(t, 'khalti', async (demo, page) => {
+  await journey(browser, t, 'khalti', async (demo, page) => {
     await simFaults(demo, { redirect_mode: 'pending_then_complete', pending_complete_ms: 3000 });
     await openPlans(page, demo);
     await page.getByRole('button', { name: 'Upgrade to BASIC with Khalti' }).click();
@@ -135,7 +91,7 @@ test('Khalti: a payment still pending is shown as such and followed until it suc
 });
 
 test('eSewa: the browser posts the signed form, pays, success', async (t) => {
-  await journey(t, 'esewa', async (demo, page) => {
+  await journey(browser, t, 'esewa', async (demo, page) => {
     await openPlans(page, demo);
     await page.getByRole('button', { name: 'Upgrade to PRO with eSewa' }).click();
     await payOnEsewa(page);
@@ -148,7 +104,7 @@ test('eSewa: the browser posts the signed form, pays, success', async (t) => {
 });
 
 test('eSewa: cancelling leads to the failure page', async (t) => {
-  await journey(t, 'esewa', async (demo, page) => {
+  await journey(browser, t, 'esewa', async (demo, page) => {
     await openPlans(page, demo);
     await page.getByRole('button', { name: 'Upgrade to PRO with eSewa' }).click();
     await page.waitForURL(/\/api\/epay\/main\/v2\/form|\/esewa\/pay\//);

@@ -8,10 +8,10 @@ const DIST_URL = new URL('../dist/', import.meta.url);
 
 let ready = null; // the Emscripten module
 let initialized = null; // what init() returns
-let loaded = null; // the module once it is ready, for the synchronous formatRupees()
-let L = null; // the layouts and enum names of the loaded module (see load())
+let loaded = null; // the module once ready (formatRupees is synchronous)
+let L = null; // its layouts and enum names (see load())
 
-// The names of an enum's values as the core spells them (sdk to_string), by value.
+// The names of an enum's values, by value.
 function names(nameOf) {
   const out = [];
   for (let name; (name = nameOf(out.length)) !== '';) out.push(name);
@@ -42,9 +42,8 @@ function loadModule(options = {}) {
 
 async function load(options) {
   const module = await instantiate(options);
-  // The layouts of the doubles the core writes at out() are constants bound by
-  // wasm/src/bindings.cc (CHECK_ALLOWED, ROW_SIZE, ...), copied into one plain object for
-  // quick reads; the enum names come from the sdk's to_string.
+  // The layouts of out() are constants bound by src/bindings.cc (CHECK_ALLOWED, ...), copied
+  // into a plain object for quick reads; the enum names are the sdk's to_string.
   const layout = Object.fromEntries(Object.entries(module).filter(([k, v]) => /^[A-Z][A-Z_]+$/.test(k) && typeof v === 'number'));
   layout.STATUS = names(module.usageStatusName); // sima::UsageStatus
   layout.ENFORCEMENT = names(module.enforcementName); // sima::Enforcement
@@ -226,13 +225,7 @@ export class Core {
     return options;
   }
 
-  /**
-   * May `plan` be bought now, and what would it do? The core's CanBuy/Activate on the
-   * subscription of the last usage snapshot, as sima-server decides POST /billing/.../init/.
-   * Never throws for a refusal: see `ok`, `code` ('invalid_plan', 'conflict') and `message`.
-   * `renew` is true when buying extends the active plan (usage kept) rather than starting a
-   * new period; `end_date` is when the plan would end.
-   */
+  /** May `plan` be bought at `now` (sima::Activate)? A refusal is `ok: false`, not an error. */
   canBuy(plan, now = Date.now()) {
     if (typeof plan !== 'string') throw invalid(`plan must be a string, got ${describe(plan)}`);
     const ms = now instanceof Date ? now.getTime() : now;
@@ -365,12 +358,7 @@ export class Core {
   }
 }
 
-/**
- * Money as text, by the core's sima::FormatRupees: 190000 paisa -> "1,900" (thousands: true,
- * minDecimals: 0, the defaults here), 13350 -> "133.5"; never more decimals than needed
- * beyond `minDecimals`. Synchronous: the core must be loaded (await init() or createCore()
- * or createClient() first), else a SimaError "not_loaded".
- */
+/** Paisa as rupee text by sima::FormatRupees (190000 -> "1,900"), once the core is loaded. */
 export function formatRupees(paisa, { thousands = true, minDecimals = 0 } = {}) {
   if (!loaded) throw new SimaError('not_loaded', 'sima: the core is not loaded yet: await init() first');
   countArg(paisa, 'paisa', 'paisa must be a whole number');

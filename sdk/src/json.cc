@@ -21,17 +21,29 @@ const Json* Field(const Json& obj, std::string_view key) {
   return it == obj.end() ? nullptr : &*it;
 }
 
+// The string at `key` when it is one and not empty, else nullptr.
+const std::string* NonEmptyText(const Json& obj, std::string_view key) {
+  const Json* v = Field(obj, key);
+  if (v == nullptr || !v->is_string() || v->get_ref<const std::string&>().empty()) return nullptr;
+  return &v->get_ref<const std::string&>();
+}
+
+// The RFC 3339 time at `key`; nullopt when missing, not a string or not a time.
+std::optional<Time> TimeAt(const Json& obj, std::string_view key) {
+  const Json* v = Field(obj, key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return ParseTime(v->get_ref<const std::string&>());
+}
+
 Status Wrong(const std::string& where, std::string_view what) {
   return Status::InvalidCatalog(where + " " + std::string(what));
 }
 
 Result<std::string> NonEmptyString(const Json& obj, std::string_view key,
                                    const std::string& where) {
-  const Json* v = Field(obj, key);
-  if (v == nullptr || !v->is_string() || v->get_ref<const std::string&>().empty()) {
-    return Wrong(where + "." + std::string(key), "must be a non-empty string");
-  }
-  return v->get<std::string>();
+  const std::string* v = NonEmptyText(obj, key);
+  if (v == nullptr) return Wrong(where + "." + std::string(key), "must be a non-empty string");
+  return *v;
 }
 
 Result<Feature> FeatureFromJson(const Json& j, const std::string& where) {
@@ -234,8 +246,8 @@ Json PeriodToJson(const Period& period) {
 
 Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json) {
   if (!json.is_object()) return Status::InvalidJson("the usage snapshot must be a JSON object");
-  const Json* plan = Field(json, "plan");
-  if (plan == nullptr || !plan->is_string() || plan->get_ref<const std::string&>().empty()) {
+  const std::string* plan = NonEmptyText(json, "plan");
+  if (plan == nullptr) {
     return Status::InvalidArgument("usage snapshot: \"plan\" must be a non-empty string");
   }
   const Json* usage = Field(json, "usage");
@@ -243,7 +255,7 @@ Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json) {
     return Status::InvalidArgument("usage snapshot: \"usage\" must be an object");
   }
   UsageSnapshot snap;
-  snap.plan = plan->get<std::string>();
+  snap.plan = *plan;
   snap.subscription.plan = snap.plan;
   for (const auto& [key, value] : usage->items()) {
     const Json* used = value.is_object() ? Field(value, "used") : &value;
@@ -266,21 +278,17 @@ Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json) {
 
 Result<Subscription> SubscriptionFromJson(const Json& json) {
   if (!json.is_object()) return Status::InvalidArgument("subscription must be an object");
-  const Json* plan = Field(json, "plan");
-  if (plan == nullptr || !plan->is_string() || plan->get_ref<const std::string&>().empty()) {
+  const std::string* plan = NonEmptyText(json, "plan");
+  if (plan == nullptr)
     return Status::InvalidArgument("subscription.plan must be a non-empty string");
-  }
-  const Json* start = Field(json, "start_date");
-  const auto start_time = start != nullptr && start->is_string()
-                              ? ParseTime(start->get_ref<const std::string&>())
-                              : std::nullopt;
-  if (!start_time)
-    return Status::InvalidArgument("subscription.start_date must be an RFC 3339 time");
-  Subscription sub{plan->get<std::string>(), *start_time, std::nullopt};
+  const auto start = TimeAt(json, "start_date");
+  if (!start) return Status::InvalidArgument("subscription.start_date must be an RFC 3339 time");
+  Subscription sub{*plan, *start, std::nullopt};
   if (const Json* end = Field(json, "end_date"); end != nullptr && !end->is_null()) {
-    sub.end = end->is_string() ? ParseTime(end->get_ref<const std::string&>()) : std::nullopt;
-    if (!sub.end)
+    sub.end = TimeAt(json, "end_date");
+    if (!sub.end) {
       return Status::InvalidArgument("subscription.end_date must be an RFC 3339 time or null");
+    }
   }
   return sub;
 }

@@ -29,7 +29,8 @@ enum class ErrorKind {
   kGatewayError,          // 502 gateway_error: the gateway answered with an error we cannot act on
   kGatewayTimeout,        // 504 gateway_timeout: the gateway did not answer; nothing was decided
   kInternal,              // 500 internal_error: a storage failure, never caused by input
-  kUnavailable,           // 503 unavailable: the store is busy or shutting down
+  kUnavailable,           // 503 unavailable: the store is busy or shutting down; an I/O failure
+                          // (a file, a port, the mail server) that trying later may fix
   kRateLimited,           // 429 rate_limited (+ "retry_after" seconds; Retry-After header)
   kRequestTimeout,        // 408 request_timeout: the request did not arrive in time
   kHeaderTooLarge,        // 431 header_too_large: the request head is over SIMA_MAX_HEADER_BYTES

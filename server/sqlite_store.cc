@@ -9,6 +9,7 @@
 
 #include "migrations.h"
 #include "sima/json.h"
+#include "sima/text.h"
 
 namespace sima::server {
 namespace {
@@ -17,14 +18,6 @@ using sqlite::Db;
 
 int64_t Secs(Time t) { return t.time_since_epoch().count(); }
 Time FromSecs(int64_t s) { return Time{std::chrono::seconds{s}}; }
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Settings of every connection. busy_timeout covers other processes (a backup, the sqlite3
 // shell); within this process writes are serialized before they reach SQLite.

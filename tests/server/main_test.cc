@@ -85,6 +85,32 @@ TEST(ServerMain, BadConfigurationExitsWithAMessage) {
   EXPECT_NE(Child::Read(catalog.err).find("catalog"), std::string::npos);
 }
 
+TEST(ServerMain, WhatItCannotOpenIsUnavailableAndABadValueIsAValidationError) {
+  TempDir dir;
+  Child value = Child::Spawn(dir, {"--threads=none"});
+  EXPECT_EQ(value.Wait(std::chrono::seconds{10}), 2);
+  EXPECT_NE(Child::Read(value.err).find("sima-server: validation_error: SIMA_THREADS must be"),
+            std::string::npos)
+      << Child::Read(value.err);
+  Child secret = Child::Spawn(dir, {"--admin-token-file=" + dir.path() + "/missing"});
+  EXPECT_EQ(secret.Wait(std::chrono::seconds{10}), 2);
+  EXPECT_NE(Child::Read(secret.err).find("sima-server: unavailable: SIMA_ADMIN_TOKEN_FILE: cannot"),
+            std::string::npos)
+      << Child::Read(secret.err);
+  Child catalog = Child::Spawn(dir, {"--catalog", dir.path() + "/missing.json", "--db",
+                                     dir.path() + "/x.db", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(catalog.Wait(std::chrono::seconds{10}), 1);
+  EXPECT_NE(Child::Read(catalog.err).find("sima-server: unavailable: cannot read the catalog file"),
+            std::string::npos)
+      << Child::Read(catalog.err);
+  Child log = Child::Spawn(dir, {"--db", dir.path() + "/y.db", "--listen", "127.0.0.1:0",
+                                 "--access-log", dir.path() + "/no/such/dir/access.log"});
+  EXPECT_EQ(log.Wait(std::chrono::seconds{10}), 1);
+  EXPECT_NE(Child::Read(log.err).find("sima-server: unavailable: cannot open the access log"),
+            std::string::npos)
+      << Child::Read(log.err);
+}
+
 TEST(ServerMain, ServesAndStopsCleanlyOnSigterm) {
   TempDir dir;
   Child c = Child::Spawn(dir, {"--listen=127.0.0.1:0", "--db=" + dir.path() + "/s.db",

@@ -202,12 +202,14 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(int64_t payment_id,
         return r.error();
       }
       if (db.changes() != 1) return Error::Internal("the payment changed under its transaction");
-    } else if (auto r = db.Run(  // flagged or illegal: nothing moves, a human must look
-                   "UPDATE payments SET needs_attention = 1, updated_at = ? "
-                   "WHERE id = ? AND status = ?",
-                   now, payment.id, to_string(s.from));
-               !r) {
-      return r.error();
+    } else {
+      // Flagged or illegal: nothing moves, a human must look.
+      if (auto r = db.Run(
+              "UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ? AND status = ?",
+              now, payment.id, to_string(s.from));
+          !r) {
+        return r.error();
+      }
     }
     for (const AuditEvent& e : s.audit) {
       if (auto r = InsertEvent(db, payment, now, cause, e.from, e.to, e.detail); !r) {

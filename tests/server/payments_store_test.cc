@@ -361,5 +361,32 @@ TEST_F(ServerPayments, OpenPaymentOffersTheOpenOneAgainAndLimitsEachOrganization
   EXPECT_GE(third.error().extra.value("retry_after", 0), 1);
 }
 
+// The store never composes mail: it queues what the renderer it was given returns.
+TEST_F(ServerPayments, TheConfirmationIsWhatTheGivenRendererSays) {
+  SqliteStore::Options options{dir_.path() + "/r.db"};
+  options.confirmation = [](const std::string& org_name, const Payment& payment,
+                            const Subscription& subscription) {
+    return ConfirmationText{org_name + " bought " + payment.plan,
+                            "until " + FormatTime(*subscription.end)};
+  };
+  auto opened = SqliteStore::Open(options, Catalog::Default());
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  store_ = std::move(opened).value();
+  path_ = options.path;
+  const std::string org = NewOrgId();
+  const Payment p = NewPayment(org);
+  ASSERT_TRUE(
+      store_->ApplyPaymentOutcome(p.id, org, Said("Completed", 390000), PaymentCause::kVerify, now_)
+          .ok());
+  auto db = sqlite::Db::Open(path_, true);
+  ASSERT_TRUE(db.ok());
+  auto mail = (*db)->One("SELECT message_id, to_addr, subject, body FROM outbox");
+  ASSERT_TRUE(mail.ok() && mail->has_value());
+  EXPECT_EQ((*mail)->Text(0), "payment-" + std::to_string(p.id) + "-confirmation");
+  EXPECT_EQ((*mail)->Text(1), "owner@acme.test");
+  EXPECT_EQ((*mail)->Text(2), "Acme bought PRO");
+  EXPECT_EQ((*mail)->Text(3), "until 2026-01-31T00:00:00Z");
+}
+
 }  // namespace
 }  // namespace sima::server::testing

@@ -34,6 +34,7 @@ admin=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 pids+=($!)
 SIMA_LISTEN=127.0.0.1:$port SIMA_DB=$tmp/bench.db SIMA_ADMIN_TOKEN=$admin \
 SIMA_ACCESS_LOG=$tmp/access.log SIMA_MAIL_DIR=$tmp/mail SIMA_PUBLIC_URL=$api \
+SIMA_INIT_PER_MINUTE=100000 \
 KHALTI_BASE_URL=$sim/api/v2/ KHALTI_SECRET_KEY=live_secret_key_68791341fdd94846a146f0457ff7b455 \
   "$server_bin" 2>"$tmp/server.err" &
 pids+=($!)

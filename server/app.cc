@@ -10,7 +10,6 @@
 
 #include "access_log.h"
 #include "connection.h"
-#include "gateway/khalti_client.h"
 #include "gateway_adapters.h"
 #include "handlers.h"
 #include "mail/mailer.h"
@@ -60,34 +59,14 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   if (!store) return store.error();
   app->store_ = std::move(store).value();
   app->auth_ = std::make_unique<Authenticator>(*app->store_, app->options_.now);
-  if (!SplitGatewayUrl(config.khalti_base_url)) {
-    return Error::Validation("KHALTI_BASE_URL", "KHALTI_BASE_URL must be an http(s) URL");
-  }
-  const std::chrono::milliseconds read_timeout{config.khalti_timeout_ms};
-  app->khalti_ = std::make_unique<KhaltiClient>(
-      config.khalti_base_url, config.khalti_secret_key,
-      GatewayTimeouts{std::min(read_timeout, std::chrono::milliseconds{3000}), read_timeout});
-  app->khalti_gateway_ = std::make_unique<KhaltiGateway>(*app->khalti_);
-  // Without its secret key eSewa stays off: data signed with an empty key proves nothing.
-  if (!config.esewa_secret_key.empty()) {
-    if (!SplitGatewayUrl(config.esewa_status_url)) {
-      return Error::Validation("ESEWA_STATUS_URL", "ESEWA_STATUS_URL must be an http(s) URL");
-    }
-    if (!SplitGatewayUrl(config.esewa_form_url)) {
-      return Error::Validation("ESEWA_FORM_URL", "ESEWA_FORM_URL must be an http(s) URL");
-    }
-    app->esewa_gateway_ = std::make_unique<EsewaGateway>(
-        EsewaConfig{config.esewa_form_url, config.esewa_status_url, config.esewa_product_code,
-                    config.esewa_secret_key},
-        GatewayTimeouts{std::min(read_timeout, std::chrono::milliseconds{3000}), read_timeout},
-        std::chrono::minutes{config.esewa_session_minutes});
-  }
-  app->services_ = std::make_unique<Services>(
-      Services{*app->store_, app->catalog_, config, *app->auth_, app->options_.now,
-               app->khalti_gateway_.get(), app->esewa_gateway_.get()});
-  app->reconciler_ = std::make_unique<Reconciler>(
-      *app->store_, PaymentGateways{app->khalti_gateway_.get(), app->esewa_gateway_.get()},
-      app->options_.now);
+  const PaymentTiming timing = PaymentTimingOf(config);
+  auto gateways = OpenGateways(config, timing);
+  if (!gateways) return gateways.error();
+  app->services_ =
+      std::make_unique<Services>(Services{*app->store_, app->catalog_, config, *app->auth_,
+                                          app->options_.now, gateways.value(), timing});
+  app->reconciler_ =
+      std::make_unique<Reconciler>(*app->store_, gateways.value(), app->options_.now, timing);
   app->outbox_ = std::make_unique<OutboxSender>(
       *app->store_,
       config.smtp_url.empty() ? MakeFolderMailer(MailDir(config)) : MakeSmtpMailer(config.smtp_url),

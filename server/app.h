@@ -27,9 +27,6 @@ namespace sima::server {
 
 class AccessLogWriter;
 class HttpServer;
-class KhaltiClient;
-class KhaltiGateway;
-class EsewaGateway;
 class OutboxSender;
 class Reconciler;
 
@@ -81,9 +78,6 @@ class App {
   Catalog catalog_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<KhaltiClient> khalti_;
-  std::unique_ptr<KhaltiGateway> khalti_gateway_;
-  std::unique_ptr<EsewaGateway> esewa_gateway_;  // null: ESEWA_SECRET_KEY unset (eSewa off)
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<OutboxSender> outbox_;
   std::unique_ptr<Periodic> pruner_;

@@ -45,6 +45,8 @@ const std::vector<Option>& Options() {
       {"ESEWA_STATUS_URL", "eSewa status check URL", false, &Config::esewa_status_url},
       {"ESEWA_PRODUCT_CODE", "eSewa merchant product code", false, &Config::esewa_product_code},
       {"ESEWA_SECRET_KEY", "eSewa HMAC secret key", true, &Config::esewa_secret_key},
+      {"ESEWA_TIMEOUT_MS", "how long to wait for eSewa's status answer, milliseconds", false,
+       nullptr, &Config::esewa_timeout_ms, 100, 120000},
       {"SMTP_URL", "SMTP server (smtp://host:port); unset = .eml files in SIMA_MAIL_DIR", true,
        &Config::smtp_url},
       {"MAIL_FROM", "sender of e-mails", false, &Config::mail_from},
@@ -207,6 +209,12 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
   }
   if (auto done = ParseListen(out.config); !done) return done.error();
   return out;
+}
+
+PaymentTiming PaymentTimingOf(const Config& config) {
+  PaymentTiming timing;
+  timing.esewa_session = std::chrono::minutes{config.esewa_session_minutes};
+  return timing;
 }
 
 std::string MailDir(const Config& config) {

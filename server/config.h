@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "error.h"
+#include "sima/payment_timing.h"
 
 namespace sima::server {
 
@@ -26,12 +27,13 @@ struct Config {
   std::string access_log = "stderr";                  // SIMA_ACCESS_LOG: stderr, off or a file
   std::string khalti_base_url = "http://127.0.0.1:9090/api/v2/";
   std::string khalti_secret_key;
-  int64_t khalti_timeout_ms = 10000;  // KHALTI_TIMEOUT_MS: read timeout
+  int64_t khalti_timeout_ms = 10000;  // KHALTI_TIMEOUT_MS: read timeout of Khalti's calls
   std::string esewa_form_url = "http://127.0.0.1:9090/api/epay/main/v2/form";
   std::string esewa_status_url = "http://127.0.0.1:9090/api/epay/transaction/status/";
   std::string esewa_product_code = "EPAYTEST";
   std::string esewa_secret_key;
-  std::string smtp_url;  // empty = write .eml files to mail_dir
+  int64_t esewa_timeout_ms = 10000;  // ESEWA_TIMEOUT_MS: read timeout of the status check
+  std::string smtp_url;              // empty = write .eml files to mail_dir
   std::string mail_from = "sima <billing@sima.local>";
   std::string mail_dir;                  // SIMA_MAIL_DIR (alias SIMA_OUTBOX_DIR);
                                          // empty = "mail" beside the database
@@ -50,6 +52,10 @@ struct Config {
   int64_t max_header_bytes = 16384;     // SIMA_MAX_HEADER_BYTES: request line + headers
   std::string trusted_proxies;          // SIMA_TRUSTED_PROXIES: peers whose X-Real-IP counts
 };
+
+// The payment timing policy with the configured values filled in (ESEWA_SESSION_MINUTES);
+// everything else keeps sima::PaymentTiming's defaults.
+PaymentTiming PaymentTimingOf(const Config& config);
 
 // The folder .eml files go to: mail_dir, or "mail" beside the database file.
 std::string MailDir(const Config& config);

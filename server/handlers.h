@@ -33,14 +33,12 @@ Expected<Reply> ListTeamMembersHandler(const Services& s, const Call& call);
 Expected<Reply> GetTeamMemberHandler(const Services& s, const Call& call);
 Expected<Reply> RecordUsageHandler(const Services& s, const Call& call);
 
-// Payments (handlers_payments.cc).
-Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call);
-Expected<Reply> KhaltiVerifyHandler(const Services& s, const Call& call);
-Expected<Reply> KhaltiCallbackHandler(const Services& s, const Call& call);
-Expected<Reply> EsewaInitHandler(const Services& s, const Call& call);
-Expected<Reply> EsewaVerifyHandler(const Services& s, const Call& call);
-Expected<Reply> EsewaCallbackHandler(const Services& s, const Call& call);
-Expected<Reply> EsewaFailureHandler(const Services& s, const Call& call);
+// Payments (handlers_payments.cc): one handler per step serves every gateway; a route binds
+// it to its provider (/billing/{slug}/init/, verify/, callback/, failure/).
+HandlerFn PaymentInitHandler(Provider provider);
+HandlerFn PaymentVerifyHandler(Provider provider);
+HandlerFn PaymentReturnHandler(Provider provider);   // the gateway's redirect back
+HandlerFn PaymentFailureHandler(Provider provider);  // a failure target naming ?ref=
 Expected<Reply> GetPaymentHandler(const Services& s, const Call& call);
 Expected<Reply> ListPaymentsHandler(const Services& s, const Call& call);
 

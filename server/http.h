@@ -15,15 +15,13 @@
 #include "clock.h"
 #include "config.h"
 #include "error.h"
+#include "gateway_adapters.h"
 #include "sima/catalog.h"
 #include "store.h"
 
 namespace sima::server {
 
 class HttpServer;
-
-class KhaltiGateway;
-class EsewaGateway;
 
 // What handlers work with. Outlives every request.
 struct Services {
@@ -32,9 +30,10 @@ struct Services {
   const Config& config;
   Authenticator& auth;
   NowFn now;
-  // The payment gateways' adapters (gateway_adapters.h); null = that gateway is off.
-  const KhaltiGateway* khalti = nullptr;
-  const EsewaGateway* esewa = nullptr;
+  // The payment gateways' adapters (gateway_adapters.h); a missing one is a gateway that is off.
+  PaymentGateways gateways;
+  // The payment timing policy (sima/payment_timing.h, settings filled in).
+  PaymentTiming timing;
 };
 
 // One request, as a handler sees it.

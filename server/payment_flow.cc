@@ -1,7 +1,5 @@
 #include "payment_flow.h"
 
-#include <algorithm>
-
 namespace sima::server {
 
 Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gateway,
@@ -18,8 +16,8 @@ Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gatewa
     return out;
   }
   // The gateway call happens outside any transaction: the write lock is never held meanwhile.
-  const GatewayLookup lookup = gateway.Lookup(payment, now);
-  if (!lookup.answer) {
+  const GatewayResult<GatewayAnswer> lookup = gateway.Lookup(payment, now);
+  if (!lookup.ok()) {
     // Another request may have decided the payment meanwhile: then that decision is the answer.
     if (auto fresh = store.FindPayment(payment.id); fresh && fresh->status != payment.status) {
       auto same = store.ApplyPaymentOutcome(
@@ -35,7 +33,7 @@ Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gatewa
     out.detail = lookup.detail;
     return out;
   }
-  auto applied = store.ApplyPaymentOutcome(payment.id, std::nullopt, *lookup.answer, cause, now);
+  auto applied = store.ApplyPaymentOutcome(payment.id, std::nullopt, *lookup.value, cause, now);
   if (!applied) return applied.error();
   out.state = std::move(applied).value().state;
   return out;
@@ -48,9 +46,40 @@ GatewayAnswer InitiateFailed(std::string reason, std::string detail) {
   return a;
 }
 
-std::chrono::seconds RecheckBackoff(int64_t attempts) {
-  const int64_t shift = std::clamp<int64_t>(attempts, 0, 10);
-  return std::chrono::seconds{std::min<int64_t>(int64_t{5} << shift, 600)};
+Expected<Payment> ConfirmForRedirect(Store& store, const PaymentGateway* gateway,
+                                     const PaymentTiming& timing, const Payment& payment, Time now,
+                                     bool paid_claim, PaymentCause cause) {
+  const bool late = paid_claim && payment.status == PaymentStatus::kFailed;
+  if ((payment.status != PaymentStatus::kPending && !late) || gateway == nullptr) return payment;
+  // A FAILED payment the gateway could not confirm now: flagged, and not answered as FAILED.
+  const auto shown_pending = [&](const Payment& p, const std::string& why) -> Expected<Payment> {
+    auto audited = store.AuditPaymentOnce(p.id, PaymentCause::kCallback,
+                                          "paid redirect for a FAILED payment; " + why, true,
+                                          timing.rejected_audit_window, now);
+    if (!audited) return audited.error();
+    Payment shown = p;
+    shown.status = PaymentStatus::kPending;
+    return shown;
+  };
+  auto claimed = store.ClaimLookup(payment.id, timing.anonymous_lookup_window, now, late);
+  if (!claimed) return claimed.error();
+  if (!claimed.value()) {
+    if (!late) return payment;
+    // Another paid redirect for it asked the gateway moments ago: its answer, if stored, wins.
+    if (auto fresh = store.FindPayment(payment.id);
+        fresh && fresh->status != PaymentStatus::kFailed) {
+      return fresh.value();
+    }
+    return shown_pending(payment, "the gateway was asked moments ago, look again");
+  }
+  auto confirmed = ConfirmPayment(store, *gateway, payment, cause, now, paid_claim);
+  if (!confirmed) return confirmed.error();
+  if (late && confirmed->failure != CallFailure::kNone &&
+      confirmed->state.payment.status == PaymentStatus::kFailed) {
+    return shown_pending(confirmed->state.payment,
+                         "the gateway could not be asked: " + confirmed->detail);
+  }
+  return confirmed->state.payment;
 }
 
 }  // namespace sima::server

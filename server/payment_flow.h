@@ -1,10 +1,10 @@
 // The one path every confirmation takes, whatever the gateway (verify, callback, failure
-// redirect, reconciler): the gateway's adapter (gateway_adapters.h) looks the payment up
-// outside any transaction and maps the answer with the sdk; Store::ApplyPaymentOutcome then
-// moves the payment (and activates the plan) exactly once.
+// redirect, init offering a payment again, reconciler): the gateway's adapter
+// (gateway_adapters.h) looks the payment up outside any transaction and maps the answer with
+// the sdk; Store::ApplyPaymentOutcome then moves the payment (and activates the plan) exactly
+// once.
 #pragma once
 
-#include <chrono>
 #include <string>
 
 #include "gateway_adapters.h"
@@ -32,8 +32,20 @@ Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gatewa
 // reached anyone), so it fails with `reason`.
 GatewayAnswer InitiateFailed(std::string reason, std::string detail);
 
-// The reconciler's delay before the next look-up after `attempts` inconclusive ones:
-// 5 s doubling, at most 10 minutes.
-std::chrono::seconds RecheckBackoff(int64_t attempts);
+// The shared end of a redirect target (a gateway's callback, the failure target) and of an
+// init offering an open payment again: a PENDING payment is confirmed through `gateway` with
+// `cause`; a gateway failure leaves it PENDING. `paid_claim`: the caller says it was paid
+// (eSewa's signed COMPLETE, Khalti's status=Completed), so a FAILED payment is asked about
+// again too and never answered from the stored FAILED. Anonymous callers share one look-up per
+// payment per timing.anonymous_lookup_window; within it the stored payment answers. Paid claims
+// for a FAILED payment share their own window (a failure-target hit moments before cannot keep
+// them unasked); a repeat within it that finds the payment still FAILED is flagged and audited
+// (once per timing.rejected_audit_window) and shown as PENDING, as is a FAILED payment the
+// gateway could not be asked about. `gateway` null (off): the payment as stored. Returns the
+// payment as stored, or as it must be shown. Errors: storage failures only.
+Expected<Payment> ConfirmForRedirect(Store& store, const PaymentGateway* gateway,
+                                     const PaymentTiming& timing, const Payment& payment, Time now,
+                                     bool paid_claim = false,
+                                     PaymentCause cause = PaymentCause::kCallback);
 
 }  // namespace sima::server

@@ -7,17 +7,14 @@
 namespace sima::server {
 namespace {
 
-// How long past its expiry a payment is still looked up before a human is asked.
-constexpr std::chrono::hours kGiveUpAfterExpiry{24};
-
 void Log(const Json& line) {
   std::cerr << line.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
 }
 
 }  // namespace
 
-Reconciler::Reconciler(Store& store, PaymentGateways gateways, NowFn now)
-    : store_(store), gateways_(gateways), now_(std::move(now)) {}
+Reconciler::Reconciler(Store& store, PaymentGateways gateways, NowFn now, PaymentTiming timing)
+    : store_(store), gateways_(std::move(gateways)), now_(std::move(now)), timing_(timing) {}
 
 void Reconciler::Start(std::chrono::milliseconds interval) {
   worker_.Start(interval, [this] { RunOnce(); });
@@ -53,7 +50,7 @@ int Reconciler::RunOnce() {
     const PaymentGateway* gateway = gateways_.For(p.provider);
     if (gateway == nullptr) {
       // That gateway is off (not configured): look again later.
-      (void)store_.ScheduleRecheck(p.id, now + RecheckBackoff(p.check_attempts), now);
+      (void)store_.ScheduleRecheck(p.id, now + timing_.RecheckBackoff(p.check_attempts), now);
       continue;
     }
     auto confirmed = ConfirmPayment(store_, *gateway, p, PaymentCause::kReconciler, now);
@@ -70,9 +67,9 @@ int Reconciler::RunOnce() {
            {"status", to_string(after.status)}});
       continue;
     }
-    std::optional<Time> next = now + RecheckBackoff(p.check_attempts);
-    if (p.expires_at && now > *p.expires_at + kGiveUpAfterExpiry) next = std::nullopt;
-    if (auto r = store_.ScheduleRecheck(p.id, next, now); !r) {
+    if (auto r = store_.ScheduleRecheck(
+            p.id, timing_.NextCheck(p.check_attempts, p.expires_at, now), now);
+        !r) {
       Log({{"msg", "reconciler: cannot reschedule"}, {"payment_id", p.id}});
     }
   }

@@ -14,18 +14,19 @@ namespace sima::server {
 
 class Reconciler {
  public:
-  // A null adapter in `gateways` is a gateway that is off: its payments are looked at later.
-  // The store and the adapters must outlive the reconciler.
-  Reconciler(Store& store, PaymentGateways gateways, NowFn now);
+  // A gateway missing from `gateways` is off: its payments are looked at later. `timing`:
+  // when to look again and when to give up. The store must outlive the reconciler.
+  Reconciler(Store& store, PaymentGateways gateways, NowFn now, PaymentTiming timing = {});
   ~Reconciler() { Stop(); }
 
   // One pass over the payments due now, at most kBatch, fair across organizations: round-robin
   // with at most kPerOrg of one organization (Store::DuePendingPayments), so one
   // organization's backlog never delays another's payment. Each is looked up and applied with
-  // cause "reconciler"; one still pending is rescheduled (RecheckBackoff). A pass that looked
-  // at payments logs which, per organization. A payment that never got
-  // a gateway reference (the server stopped during initiate) is failed: nobody can pay it.
-  // One still pending a day after it expired is no longer looked at and needs attention.
+  // cause "reconciler"; one still pending is rescheduled (PaymentTiming::NextCheck). A pass
+  // that looked at payments logs which, per organization. A payment that never got a gateway
+  // reference (the server stopped during initiate) is failed: nobody can pay it. One still
+  // pending give_up_after_expiry (a day) past its expiry is no longer looked at and needs
+  // attention.
   // Returns how many payments were looked at.
   int RunOnce();
 
@@ -39,6 +40,7 @@ class Reconciler {
   Store& store_;
   PaymentGateways gateways_;
   NowFn now_;
+  PaymentTiming timing_;
   Periodic worker_;
 };
 

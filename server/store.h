@@ -27,6 +27,7 @@
 #include "error.h"
 #include "sima/decision.h"
 #include "sima/payment.h"
+#include "sima/payment_timing.h"
 #include "sima/subscription.h"
 #include "sima/time.h"
 
@@ -188,9 +189,10 @@ struct Payment {
 struct PaymentLimits {
   int64_t open_max = 5;     // open PENDING payments at once
   int64_t per_minute = 10;  // payments created in any 60 s
-  std::chrono::seconds esewa_session{3600};
+  // sima::PaymentTiming's (the server passes its configured timing).
+  std::chrono::seconds esewa_session = PaymentTiming{}.esewa_session;
   // An open payment is offered again only with at least this long left to pay it.
-  std::chrono::seconds reuse_margin{300};
+  std::chrono::seconds reuse_margin = PaymentTiming{}.reuse_margin;
 };
 
 // OpenPayment's result: a new payment, or an open one offered again (`reused`).

@@ -28,6 +28,10 @@ bool LooksLikeEmail(std::string_view s) {
 }  // namespace
 
 ExpectedDone OnlyFields(const Json& body, std::initializer_list<std::string_view> allowed) {
+  return OnlyFields(body, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+}
+
+ExpectedDone OnlyFields(const Json& body, std::span<const std::string_view> allowed) {
   for (const auto& [key, value] : body.items()) {
     bool known = false;
     for (std::string_view a : allowed) known = known || key == a;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,7 @@ enum class TextKind {
 
 // kValidation for the first key of `body` not in `allowed`.
 ExpectedDone OnlyFields(const Json& body, std::initializer_list<std::string_view> allowed);
+ExpectedDone OnlyFields(const Json& body, std::span<const std::string_view> allowed);
 
 // An integer in [min, max]; `fallback` when the field is absent (kValidation when absent and
 // there is no fallback). Floats, strings, booleans and numbers out of range are refused.

@@ -50,6 +50,10 @@ EsewaSuccessCheck CheckEsewaSuccess(const EsewaConfig& config, std::string data)
     out.error = "data is not a JSON object";
     return out;
   }
+  if (const auto uuid = j.find("transaction_uuid"); uuid != j.end() && uuid->is_string()) {
+    const std::string& claimed = uuid->get_ref<const std::string&>();
+    if (!claimed.empty() && claimed.size() <= 200) out.claimed_uuid = claimed;
+  }
   const auto text = [&j](std::string_view name) -> std::optional<std::string> {
     const auto it = j.find(name);
     if (it == j.end()) return std::nullopt;
@@ -110,9 +114,10 @@ EsewaSuccessCheck CheckEsewaSuccess(const EsewaConfig& config, std::string data)
   return out;
 }
 
-EsewaStatusResult CheckEsewaStatus(const EsewaConfig& config, GatewayTimeouts timeouts,
-                                   int64_t total_paisa, const std::string& transaction_uuid) {
-  EsewaStatusResult out;
+GatewayResult<EsewaStatusAnswer> CheckEsewaStatus(const EsewaConfig& config,
+                                                  GatewayTimeouts timeouts, int64_t total_paisa,
+                                                  const std::string& transaction_uuid) {
+  GatewayResult<EsewaStatusAnswer> out;
   const auto url = SplitGatewayUrl(config.status_url);
   if (!url) {
     out.failure = CallFailure::kUnreachable;
@@ -132,6 +137,7 @@ EsewaStatusResult CheckEsewaStatus(const EsewaConfig& config, GatewayTimeouts ti
     out.detail = "eSewa did not answer: " + httplib::to_string(err);
     return out;
   }
+  out.http_status = res->status;
   if (res->status >= 500) {
     out.failure = CallFailure::kServerError;
     out.detail = "eSewa answered HTTP " + std::to_string(res->status);

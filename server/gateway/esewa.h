@@ -46,6 +46,9 @@ struct EsewaSuccess {
 struct EsewaSuccessCheck {
   std::optional<EsewaSuccess> value;
   std::string error;
+  // The transaction_uuid the data names, also when the check fails: unproven, only to put a
+  // rejected attempt on the record of the payment it claims to be for.
+  std::optional<std::string> claimed_uuid;
 };
 EsewaSuccessCheck CheckEsewaSuccess(const EsewaConfig& config, std::string data);
 
@@ -56,15 +59,9 @@ struct EsewaStatusAnswer {
   std::optional<std::string> ref_id;
 };
 
-struct EsewaStatusResult {
-  std::optional<EsewaStatusAnswer> value;
-  CallFailure failure = CallFailure::kNone;
-  std::string detail;
-  bool ok() const { return value.has_value(); }
-};
-
 // GET status_url?product_code=&total_amount=&transaction_uuid= (total in rupee text).
-EsewaStatusResult CheckEsewaStatus(const EsewaConfig& config, GatewayTimeouts timeouts,
-                                   int64_t total_paisa, const std::string& transaction_uuid);
+GatewayResult<EsewaStatusAnswer> CheckEsewaStatus(const EsewaConfig& config,
+                                                  GatewayTimeouts timeouts, int64_t total_paisa,
+                                                  const std::string& transaction_uuid);
 
 }  // namespace sima::server

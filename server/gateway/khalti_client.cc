@@ -91,7 +91,7 @@ KhaltiClient::Raw KhaltiClient::Post(const std::string& path, const json& body) 
   return raw;
 }
 
-KhaltiResult<KhaltiInitiated> KhaltiClient::Initiate(const KhaltiInitiateRequest& r) const {
+GatewayResult<KhaltiInitiated> KhaltiClient::Initiate(const KhaltiInitiateRequest& r) const {
   json body = {{"return_url", r.return_url},
                {"website_url", r.website_url},
                {"amount", r.amount_paisa},
@@ -99,7 +99,7 @@ KhaltiResult<KhaltiInitiated> KhaltiClient::Initiate(const KhaltiInitiateRequest
                {"purchase_order_name", r.purchase_order_name}};
   if (r.customer_info) body["customer_info"] = *r.customer_info;
   Raw raw = Post("epayment/initiate/", body);
-  KhaltiResult<KhaltiInitiated> out{std::nullopt, raw.failure, raw.status, raw.detail};
+  GatewayResult<KhaltiInitiated> out{std::nullopt, raw.failure, raw.status, raw.detail};
   if (raw.failure != CallFailure::kNone) return out;
   if (raw.status != 200) {
     out.failure = CallFailure::kRejected;
@@ -123,9 +123,9 @@ KhaltiResult<KhaltiInitiated> KhaltiClient::Initiate(const KhaltiInitiateRequest
   return out;
 }
 
-KhaltiResult<KhaltiLookup> KhaltiClient::Lookup(const std::string& pidx) const {
+GatewayResult<KhaltiLookup> KhaltiClient::Lookup(const std::string& pidx) const {
   Raw raw = Post("epayment/lookup/", json{{"pidx", pidx}});
-  KhaltiResult<KhaltiLookup> out{std::nullopt, raw.failure, raw.status, raw.detail};
+  GatewayResult<KhaltiLookup> out{std::nullopt, raw.failure, raw.status, raw.detail};
   if (raw.failure != CallFailure::kNone) return out;
   const auto status = raw.body.find("status");
   // Expired and User canceled come with HTTP 400 and the usual body: an answer.

@@ -35,17 +35,6 @@ struct KhaltiLookup {
   bool refunded = false;
 };
 
-// One call's result: `value` when the gateway gave a usable answer, else `failure` with a
-// short `detail` safe to log and show (never the key, never the raw body).
-template <typename T>
-struct KhaltiResult {
-  std::optional<T> value;
-  CallFailure failure = CallFailure::kNone;
-  int http_status = 0;
-  std::string detail;
-  bool ok() const { return value.has_value(); }
-};
-
 class KhaltiClient {
  public:
   // `base_url` like "https://dev.khalti.com/api/v2/". REQUIRES: SplitGatewayUrl(base_url).
@@ -53,10 +42,10 @@ class KhaltiClient {
   ~KhaltiClient();
 
   // POST {base}epayment/initiate/. A 4xx (validation, auth) is kRejected with Khalti's message.
-  KhaltiResult<KhaltiInitiated> Initiate(const KhaltiInitiateRequest& request) const;
+  GatewayResult<KhaltiInitiated> Initiate(const KhaltiInitiateRequest& request) const;
   // POST {base}epayment/lookup/. HTTP 400 with a status body ("Expired", "User canceled") is an
   // answer, not a failure; an unknown pidx is kRejected.
-  KhaltiResult<KhaltiLookup> Lookup(const std::string& pidx) const;
+  GatewayResult<KhaltiLookup> Lookup(const std::string& pidx) const;
 
  private:
   struct Raw;

@@ -352,5 +352,42 @@ TEST_F(IntegrationEsewa, ThousandsSeparatorAndRawBase64AreAccepted) {
   EXPECT_EQ(Plan(key), "PRO");
 }
 
+// Each gateway waits for its own timeout: eSewa's status check for ESEWA_TIMEOUT_MS, however
+// long KHALTI_TIMEOUT_MS is, and Khalti for KHALTI_TIMEOUT_MS.
+class IntegrationGatewayTimeouts : public IntegrationTest {
+ protected:
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    if (HasFatalFailure()) return;
+    server_env_["KHALTI_TIMEOUT_MS"] = "20000";
+    server_env_["ESEWA_TIMEOUT_MS"] = "300";
+    StartServer();
+  }
+};
+
+TEST_F(IntegrationGatewayTimeouts, EsewaWaitsOnlyForItsOwnTimeout) {
+  const std::string key = NewOrg();
+  Response esewa = EsewaInit(key);
+  ASSERT_EQ(esewa.status, 201) << esewa.raw;
+  ASSERT_EQ(EsewaPostForm(esewa.body["fields"]), 200);
+  const int64_t esewa_id = esewa.body.value("payment_id", int64_t{0});
+  Response khalti = Init(key);
+  ASSERT_EQ(khalti.status, 201) << khalti.raw;
+  const int64_t khalti_id = khalti.body.value("payment_id", int64_t{0});
+
+  // Both gateways answer after 1.5 s: longer than eSewa's 300 ms, shorter than Khalti's 20 s.
+  SetFaults({{"esewa_status_delay_ms", 1500}, {"lookup_delay_ms", 1500}});
+  Response slow = EsewaVerify(key, esewa_id);
+  EXPECT_EQ(slow.status, 504) << slow.raw;
+  EXPECT_EQ(slow.code(), "gateway_timeout");
+  EXPECT_EQ(slow.body["status"], "PENDING");
+  // Khalti's answer is waited for: the payment is simply not paid yet.
+  Response waited = Verify(key, khalti_id);
+  EXPECT_EQ(waited.status, 202) << waited.raw;
+  EXPECT_EQ(waited.body["status"], "PENDING");
+  SetFaults({{"esewa_status_delay_ms", 0}, {"lookup_delay_ms", 0}});
+  EXPECT_EQ(GetPayment(key, esewa_id).body["status"], "PENDING");
+}
+
 }  // namespace
 }  // namespace sima::integration

@@ -148,6 +148,7 @@ void IntegrationTest::StartServer() {
        "http://127.0.0.1:" + std::to_string(sim_port_) + "/api/epay/transaction/status/"},
       {"ESEWA_PRODUCT_CODE", "EPAYTEST"},
       {"ESEWA_SECRET_KEY", kEsewaKey},
+      {"ESEWA_TIMEOUT_MS", "1000"},
   };
   for (const auto& [k, v] : server_env_) env[k] = v;
   ++server_starts_;

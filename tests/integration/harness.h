@@ -144,6 +144,7 @@ class RaceTest : public IntegrationTest {
     IntegrationTest::SetUp();
     if (HasFatalFailure()) return;
     server_env_["KHALTI_TIMEOUT_MS"] = "5000";
+    server_env_["ESEWA_TIMEOUT_MS"] = "5000";
     StartServer();
   }
 };

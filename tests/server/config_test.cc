@@ -85,6 +85,25 @@ TEST(ServerConfig, PaymentTimingAndLimits) {
   EXPECT_EQ(c->config.esewa_session_minutes, 90);
   EXPECT_EQ(c->config.init_per_minute, 3);
   EXPECT_EQ(c->config.open_payments_max, 7);
+  // The configured ones fill the timing policy; the rest keep sima::PaymentTiming's defaults.
+  EXPECT_EQ(PaymentTimingOf(c->config).esewa_session, std::chrono::minutes{90});
+  EXPECT_EQ(PaymentTimingOf(c->config).retry_after, PaymentTiming{}.retry_after);
+}
+
+TEST(ServerConfig, EachGatewayHasItsOwnTimeout) {
+  auto d = LoadConfig({}, Env({}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->config.khalti_timeout_ms, 10000);
+  EXPECT_EQ(d->config.esewa_timeout_ms, 10000);
+  auto c = LoadConfig({"--esewa-timeout-ms=700"}, Env({{"KHALTI_TIMEOUT_MS", "30000"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->config.khalti_timeout_ms, 30000);
+  EXPECT_EQ(c->config.esewa_timeout_ms, 700);
+  auto e = LoadConfig({}, Env({{"ESEWA_TIMEOUT_MS", "2500"}}));
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->config.esewa_timeout_ms, 2500);
+  EXPECT_EQ(e->config.khalti_timeout_ms, 10000);
+  EXPECT_FALSE(LoadConfig({}, Env({{"ESEWA_TIMEOUT_MS", "0"}})).ok());
 }
 
 TEST(ServerConfig, HelpListsEveryVariableAndNoSecret) {
@@ -95,8 +114,8 @@ TEST(ServerConfig, HelpListsEveryVariableAndNoSecret) {
   for (const char* v :
        {"SIMA_LISTEN", "SIMA_DB", "SIMA_PUBLIC_URL", "SIMA_APP_URL", "SIMA_ADMIN_TOKEN",
         "SIMA_CATALOG", "KHALTI_BASE_URL", "KHALTI_SECRET_KEY", "ESEWA_FORM_URL",
-        "ESEWA_STATUS_URL", "ESEWA_PRODUCT_CODE", "ESEWA_SECRET_KEY", "SMTP_URL", "MAIL_FROM",
-        "--listen", "127.0.0.1:8080"}) {
+        "ESEWA_STATUS_URL", "ESEWA_PRODUCT_CODE", "ESEWA_SECRET_KEY", "ESEWA_TIMEOUT_MS",
+        "KHALTI_TIMEOUT_MS", "SMTP_URL", "MAIL_FROM", "--listen", "127.0.0.1:8080"}) {
     EXPECT_NE(help.find(v), std::string::npos) << v;
   }
   EXPECT_NE(help.find("a secret, never printed"), std::string::npos);

@@ -4,7 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "config.h"
 #include "gateway/esewa.h"
+#include "gateway_adapters.h"
 #include "sima/crypto.h"
 
 namespace sima::server {
@@ -107,6 +109,34 @@ TEST(ServerEsewaGateway, RefusesTamperedOrIncompleteData) {
     EXPECT_FALSE(checked.value) << c.error;
     EXPECT_EQ(checked.error, c.error);
   }
+}
+
+// The adapter's reading of eSewa's success redirect: signed data names the payment and its
+// amount; unsigned or tampered data proves nothing but still names the payment it claims, so
+// the attempt can go on that payment's audit trail.
+TEST(ServerEsewaGateway, TheAdapterBelievesOnlySignedData) {
+  Config config;
+  config.esewa_secret_key = kUat.secret_key;
+  auto gateways = OpenGateways(config, PaymentTiming{});
+  ASSERT_TRUE(gateways.ok()) << gateways.error().message;
+  const PaymentGateway& esewa = *gateways->For(Provider::kEsewa);
+
+  const ReturnVisit paid = esewa.ReadReturn({{"data", SuccessData("133.0", "133.0")}});
+  EXPECT_TRUE(paid.rejected.empty()) << paid.why;
+  EXPECT_EQ(paid.reference, "pay-7");
+  EXPECT_TRUE(paid.paid_claim);
+  EXPECT_EQ(paid.claimed_paisa, 13300);
+
+  const ReturnVisit forged = esewa.ReadReturn({{"data", SuccessData("1330.0", "133.0")}});
+  EXPECT_EQ(forged.rejected, "invalid_signature");
+  EXPECT_EQ(forged.why, "the signature does not match");
+  EXPECT_TRUE(forged.reference.empty());
+  EXPECT_EQ(forged.claimed_reference, "pay-7");
+
+  const ReturnVisit none = esewa.ReadReturn({{"pidx", "x"}});
+  EXPECT_EQ(none.rejected, "invalid_signature");
+  EXPECT_EQ(none.claimed_reference, std::nullopt);
+  EXPECT_EQ(esewa.ReadReturn({{"data", std::string(8193, 'A')}}).rejected, "invalid_signature");
 }
 
 // A status endpoint that answers `body` to every check.

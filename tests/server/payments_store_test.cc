@@ -273,12 +273,8 @@ TEST_F(ServerPayments, ReconcilerFailsAPaymentThatNeverGotAReferenceAfterTheGrac
   EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_events WHERE cause = 'reconciler'"), 1);
 }
 
-TEST_F(ServerPayments, RecheckBackoffDoublesToTenMinutesAndGivingUpFlagsAttention) {
-  EXPECT_EQ(RecheckBackoff(0), std::chrono::seconds{5});
-  EXPECT_EQ(RecheckBackoff(1), std::chrono::seconds{10});
-  EXPECT_EQ(RecheckBackoff(6), std::chrono::seconds{320});
-  EXPECT_EQ(RecheckBackoff(7), std::chrono::seconds{600});
-  EXPECT_EQ(RecheckBackoff(100), std::chrono::seconds{600});
+// The backoff itself is sima::PaymentTiming's (tests/sdk/payment_timing_test.cc).
+TEST_F(ServerPayments, ARescheduledPaymentWaitsAndGivingUpFlagsAttention) {
   const std::string org = NewOrgId();
   Payment p = NewPayment(org);
   EXPECT_EQ(store_->DuePendingPayments(now_, 10)->size(), 0u);

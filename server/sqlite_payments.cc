@@ -7,7 +7,9 @@
 #include <chrono>
 
 #include "mail/confirmation.h"
+#include "settlement_input.h"
 #include "sima/crypto.h"
+#include "sima/settlement.h"
 #include "sqlite_store.h"
 
 namespace sima::server {
@@ -91,12 +93,6 @@ ExpectedDone InsertEvent(Db& db, const Payment& p, Time now, PaymentCause cause,
   }
   (*q)->Bind(6, to_string(to)).Bind(7, detail);
   return (*q)->Run();
-}
-
-std::string Join(const std::string& a, const std::string& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  return a + "; " + b;
 }
 
 }  // namespace
@@ -213,158 +209,100 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(int64_t payment_id,
   return Write<AppliedOutcome>(Durability::kFull, [&](Db& db) -> Expected<AppliedOutcome> {
     auto loaded = LoadPayment(db, payment_id);
     if (!loaded) return loaded.error();
-    Payment payment = std::move(loaded).value();
+    const Payment& payment = loaded.value();
     if (org_id && *org_id != payment.org_id) return Error::NotFound("no payment with this id");
     auto usage = LoadUsage(db, payment.org_id, now);
     if (!usage) return usage.error();
-    AppliedOutcome out;
-    out.state.subscription = usage->subscription;
-
-    const std::string gateway = Join(answer.detail, answer.outcome.reason);
-    auto transition = Apply(payment.status, answer.outcome);
-    if (!transition) {
-      // E.g. the gateway says Completed for a payment we already FAILED: money may have been
-      // taken for nothing. Nothing moves; a human must look.
-      auto q = db.Prepare("UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, Secs(now)).Bind(2, payment.id);
-      if (auto r = (*q)->Run(); !r) return r.error();
-      if (auto r = InsertEvent(db, payment, now, cause, payment.status, payment.status,
-                               Join("illegal: " + transition.status().message(), gateway));
-          !r) {
-        return r.error();
-      }
-      payment.needs_attention = true;
-      out.state.payment = std::move(payment);
-      return out;
-    }
-    const Transition& t = transition.value();
-    if (!t.changed) {
-      // Still pending (or a repeat). Only an unknown status is worth flagging and recording,
-      // once; a repeat of a decided outcome changes nothing at all.
-      if (answer.outcome.needs_attention && payment.status == PaymentStatus::kPending &&
-          !payment.needs_attention) {
-        auto q = db.Prepare(
-            "UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ? AND "
-            "status = 'PENDING'");
-        if (!q) return q.error();
-        (*q)->Bind(1, Secs(now)).Bind(2, payment.id);
-        if (auto r = (*q)->Run(); !r) return r.error();
-        if (auto r = InsertEvent(db, payment, now, cause, payment.status, payment.status,
-                                 Join("needs attention", gateway));
-            !r) {
-          return r.error();
-        }
-        payment.needs_attention = true;
-      }
-      out.state.payment = std::move(payment);
-      return out;
-    }
-
-    // The move. The guard on the previous status makes a lost race impossible to miss.
-    // A late payment of a FAILED one (t.needs_attention) activates and asks for review.
-    bool attention = payment.needs_attention || answer.outcome.needs_attention || t.needs_attention;
-    std::string reason = t.reason;
-    std::optional<Activation> activation;
-    if (t.activate) {
-      auto a = Activate(catalog_, usage->subscription, payment.plan, now);
-      if (a) {
-        activation = std::move(a).value();
-      } else {
-        attention = true;
-        reason = "plan_conflict: refund due";
-      }
-    }
+    std::optional<std::string> email;
+    std::string org_name;
     {
-      auto q = db.Prepare(
-          "UPDATE payments SET status = ?, reason = ?, needs_attention = ?, "
-          "transaction_id = COALESCE(?, transaction_id), updated_at = ?, next_check_at = NULL "
-          "WHERE id = ? AND status = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, to_string(t.to)).Bind(2, reason).Bind(3, int64_t{attention ? 1 : 0});
-      (*q)->BindOptional(4, answer.transaction_id).Bind(5, Secs(now)).Bind(6, payment.id);
-      (*q)->Bind(7, to_string(t.from));
-      if (auto r = (*q)->Run(); !r) return r.error();
-      if (db.changes() != 1) return Error::Internal("the payment changed under its transaction");
-    }
-    std::string detail = gateway;
-    if (t.from == PaymentStatus::kFailed && t.to == PaymentStatus::kSuccess) {
-      detail =
-          Join(detail, "paid after it had failed (" +
-                           (payment.reason.empty() ? std::string("no reason") : payment.reason) +
-                           "): activated, needs review");
-    }
-    if (t.activate && !activation) detail = Join(detail, reason + " (a pricier plan is active)");
-    if (auto r = InsertEvent(db, payment, now, cause, t.from, t.to, detail); !r) return r.error();
-    out.changed = true;
-
-    if (activation) {
-      const Subscription& before = usage->subscription;
-      const Subscription& after = activation->subscription;
-      if (auto r = SaveSubscription(db, payment.org_id, after, now); !r) return r.error();
-      if (activation->reset_usage()) {
-        // The new period starts now. Counters already keyed by this start (an organization
-        // created in this same second) belong to the old plan: the reset clears them too.
-        auto q = db.Prepare("DELETE FROM usage_counters WHERE org_id = ? AND period_start = ?");
-        if (!q) return q.error();
-        (*q)->Bind(1, payment.org_id)
-            .Bind(2, Secs(CurrentPeriod(after, catalog_.period_days(), now).start));
-        if (auto r = (*q)->Run(); !r) return r.error();
-      }
-      {
-        auto q = db.Prepare(
-            "INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
-            "start_at, end_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        if (!q) return q.error();
-        (*q)->Bind(1, payment.org_id).Bind(2, Secs(now)).Bind(3, to_string(cause));
-        (*q)->Bind(4, payment.id).Bind(5, std::string(EffectivePlan(before, now)));
-        (*q)->Bind(6, after.plan).Bind(7, Secs(after.start));
-        if (after.end) {
-          (*q)->Bind(8, Secs(*after.end));
-        } else {
-          (*q)->BindNull(8);
-        }
-        (*q)->Bind(9, std::string_view(activation->kind == ActivationKind::kStarted ? "started"
-                                                                                    : "extended"));
-        if (auto r = (*q)->Run(); !r) return r.error();
-      }
-      out.activated = true;
-      out.state.subscription = after;
-    }
-
-    auto stored = LoadPayment(db, payment.id);
-    if (!stored) return stored.error();
-    out.state.payment = std::move(stored).value();
-
-    if (activation) {
-      // One confirmation per payment: outbox.payment_id is UNIQUE.
       auto org = db.Prepare("SELECT name, billing_email FROM organizations WHERE id = ?");
       if (!org) return org.error();
       (*org)->Bind(1, payment.org_id);
       auto row = (*org)->Step();
       if (!row) return row.error();
       if (!*row) return Error::NotFound("no such organization");
-      const std::string name = (*org)->Text(0);
-      const auto email = OptText(**org, 1);
-      if (email) {
-        const ConfirmationText text =
-            ConfirmationEmail(catalog_, name, out.state.payment, out.state.subscription);
-        auto q = db.Prepare(
-            "INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, body, "
-            "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(payment_id) DO NOTHING");
-        if (!q) return q.error();
-        (*q)->Bind(1, payment.org_id).Bind(2, payment.id);
-        (*q)->Bind(3, "payment-" + std::to_string(payment.id) + "-confirmation");
-        (*q)->Bind(4, *email).Bind(5, text.subject).Bind(6, text.body).Bind(7, Secs(now));
-        (*q)->Bind(8, Secs(now));
-        if (auto r = (*q)->Run(); !r) return r.error();
-      } else if (auto r = InsertEvent(db, out.state.payment, now, cause, t.to, t.to,
-                                      "no confirmation e-mail: the organization has no "
-                                      "billing_email");
-                 !r) {
+      org_name = (*org)->Text(0);
+      email = OptText(**org, 1);
+    }
+
+    // The core decides; the rest of this function writes what it said.
+    const Settlement s = Settle(SettleInputFor(payment, answer, usage->subscription,
+                                               email.has_value(), catalog_, cause, now));
+    AppliedOutcome out{{payment, usage->subscription}, s.changed(), s.activated()};
+    if (!s.writes()) return out;
+
+    if (s.changed()) {
+      // Guarded by the previous status: a lost race cannot go unnoticed.
+      auto q = db.Prepare(
+          "UPDATE payments SET status = ?, reason = ?, needs_attention = ?, "
+          "transaction_id = COALESCE(?, transaction_id), updated_at = ?, next_check_at = NULL "
+          "WHERE id = ? AND status = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, to_string(s.to)).Bind(2, s.reason).Bind(3, int64_t{s.needs_attention ? 1 : 0});
+      (*q)->BindOptional(4, s.transaction_id).Bind(5, Secs(now)).Bind(6, payment.id);
+      (*q)->Bind(7, to_string(s.from));
+      if (auto r = (*q)->Run(); !r) return r.error();
+      if (db.changes() != 1) return Error::Internal("the payment changed under its transaction");
+    } else {
+      // Flagged or illegal: nothing moves, a human must look.
+      auto q = db.Prepare(
+          "UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ? AND status = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, Secs(now)).Bind(2, payment.id).Bind(3, to_string(s.from));
+      if (auto r = (*q)->Run(); !r) return r.error();
+    }
+    for (const AuditEvent& e : s.audit) {
+      if (auto r = InsertEvent(db, payment, now, cause, e.from, e.to, e.detail); !r) {
         return r.error();
       }
+    }
+    if (s.activation) {
+      out.state.subscription = s.activation->subscription;
+      if (auto r = SaveSubscription(db, payment.org_id, out.state.subscription, now); !r) {
+        return r.error();
+      }
+    }
+    if (s.reset_usage_from) {
+      auto q = db.Prepare("DELETE FROM usage_counters WHERE org_id = ? AND period_start = ?");
+      if (!q) return q.error();
+      (*q)->Bind(1, payment.org_id).Bind(2, Secs(*s.reset_usage_from));
+      if (auto r = (*q)->Run(); !r) return r.error();
+    }
+    if (s.plan_change) {
+      const PlanChange& c = *s.plan_change;
+      auto q = db.Prepare(
+          "INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
+          "start_at, end_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      if (!q) return q.error();
+      (*q)->Bind(1, payment.org_id).Bind(2, Secs(c.at)).Bind(3, c.cause);
+      (*q)->Bind(4, payment.id).Bind(5, c.from_plan).Bind(6, c.to_plan).Bind(7, Secs(c.start));
+      if (c.end) {
+        (*q)->Bind(8, Secs(*c.end));
+      } else {
+        (*q)->BindNull(8);
+      }
+      (*q)->Bind(9, to_string(c.kind));
+      if (auto r = (*q)->Run(); !r) return r.error();
+    }
+
+    auto stored = LoadPayment(db, payment.id);
+    if (!stored) return stored.error();
+    out.state.payment = std::move(stored).value();
+
+    if (s.notify && email) {
+      // One confirmation per payment: outbox.payment_id is UNIQUE.
+      const ConfirmationText text =
+          options_.confirmation(org_name, out.state.payment, out.state.subscription);
+      auto q = db.Prepare(
+          "INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, body, "
+          "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT(payment_id) DO NOTHING");
+      if (!q) return q.error();
+      (*q)->Bind(1, payment.org_id).Bind(2, payment.id).Bind(3, ConfirmationMessageId(payment.id));
+      (*q)->Bind(4, *email).Bind(5, text.subject).Bind(6, text.body).Bind(7, Secs(now));
+      (*q)->Bind(8, Secs(now));
+      if (auto r = (*q)->Run(); !r) return r.error();
     }
     return out;
   });

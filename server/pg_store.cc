@@ -91,6 +91,7 @@ std::vector<std::string> Hashes(const std::vector<Row>& rows) {
 
 PgStore::PgStore(pg::ConnInfo info, const Catalog& catalog, const Options& options)
     : pool_(std::move(info), options.pool_size), catalog_(catalog), options_(options) {
+  if (!options_.confirmation) options_.confirmation = CatalogConfirmation(catalog_);
   std::random_device rd;
   shard_base_ = static_cast<int>(rd() % kShards);
 }

@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 
+#include "mail/confirmation.h"
 #include "pg.h"
 #include "sima/catalog.h"
 #include "store.h"
@@ -46,6 +47,9 @@ class PgStore final : public Store {
     int64_t sessions_per_key = 1000;
     // How long a claimed pending payment or e-mail stays with the instance that claimed it.
     std::chrono::seconds claim_lease{120};
+    // Renders the confirmation e-mail a settlement asks for (the store only queues it).
+    // Empty: CatalogConfirmation(catalog).
+    ConfirmationRenderer confirmation = {};
     // Tables live in this schema (created if missing) instead of the user's default: tests
     // give each test its own.
     std::string schema = {};

@@ -176,7 +176,7 @@ class SqliteStore final : public Store {
   Expected<Payment> LoadPayment(sqlite::Db& db, int64_t payment_id);
   // Whether the payment's time stamp `column` is later than `since` (read outside Write(), so
   // repeats stop before the write queue). kNotFound for an unknown payment.
-  Expected<bool> StampedSince(const std::string& column, int64_t payment_id, int64_t since);
+  Expected<bool> StampedSince(const std::string& column, int64_t payment_id, Time since);
   // Gate + Count for one api call (see Store).
   ExpectedDone CountCall(sqlite::Db& db, const std::string& org_id, UsageState& state, Time now);
 

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "pg_migrations.h"
+#include "store_rows.h"
 
 namespace sima::server {
 namespace {
@@ -21,19 +22,10 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
-Invoice ReadInvoice(const Row& r) {
-  return {r.Text(0), r.Int(1), r.OptText(2), r.Text(3), r.At(4)};
-}
-Customer ReadCustomer(const Row& r) { return {r.Text(0), r.Text(1), r.Text(2), r.At(3)}; }
-TeamMember ReadTeamMember(const Row& r) { return {r.Text(0), r.Text(1), r.Text(2), r.At(3)}; }
-ApiKeyInfo ReadKeyInfo(const Row& r) {
-  ApiKeyInfo k;
-  k.key_id = r.Text(0);
-  k.prefix = r.OptText(1).value_or("sk_");
-  k.created_at = r.At(2);
-  k.revoked_at = r.OptAt(3);
-  return k;
-}
+Invoice ReadInvoice(const Row& r) { return ReadInvoiceRow(r); }
+Customer ReadCustomer(const Row& r) { return ReadCustomerRow(r); }
+TeamMember ReadTeamMember(const Row& r) { return ReadTeamMemberRow(r); }
+ApiKeyInfo ReadKeyInfo(const Row& r) { return ReadKeyInfoRow(r); }
 
 // One page of an organization's list, newest first by (created_at, seq). `columns` are read
 // by `read`; created_at and seq follow them. Reads one row more than asked to know whether

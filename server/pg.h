@@ -158,6 +158,7 @@ class Conn {
   void Defer(std::string sql, const A&... args) {
     queued_.push_back({std::move(sql), {Param(args)...}});
   }
+  void Defer(Statement statement) { queued_.push_back(std::move(statement)); }
   ExpectedDone Commit();
   void Rollback();
 

@@ -10,6 +10,7 @@ namespace {
 
 using pg::Conn;
 using pg::Row;
+using pg::Statement;
 
 // Counter shards: writers that take no lock spread over this many rows per counter.
 constexpr int kShards = 64;
@@ -156,16 +157,28 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
 }
 
 ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& state,
-                            std::string_view feature, int64_t n) {
-  int64_t& used = state.usage[std::string(feature)];
-  if (used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
+                            const std::vector<std::pair<std::string_view, int64_t>>& adds) {
+  if (adds.empty()) return Done{};
+  Statement statement;
+  statement.sql = "INSERT INTO usage_counters(org_id, period_start, feature, shard, used) VALUES ";
+  statement.params = {org_id, ToUnixSeconds(state.period.start),
+                      (shard_base_ + c.slot()) % kShards};
+  for (const auto& [feature, n] : adds) {
+    const int64_t used = state.usage[std::string(feature)];
+    if (used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
+    const size_t at = statement.params.size();
+    if (at > 3) statement.sql += ", ";
+    statement.sql +=
+        "($1, $2, $" + std::to_string(at + 1) + ", $3, $" + std::to_string(at + 2) + ")";
+    statement.params.emplace_back(feature);
+    statement.params.emplace_back(n);
+  }
+  statement.sql +=
+      " ON CONFLICT (org_id, period_start, feature, shard) "
+      "DO UPDATE SET used = usage_counters.used + excluded.used";
   // Sent with the next statement or the COMMIT: no round trip of its own.
-  c.Defer(
-      "INSERT INTO usage_counters(org_id, period_start, feature, shard, used) "
-      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, period_start, feature, shard) "
-      "DO UPDATE SET used = usage_counters.used + excluded.used",
-      org_id, ToUnixSeconds(state.period.start), feature, (shard_base_ + c.slot()) % kShards, n);
-  used += n;
+  c.Defer(std::move(statement));
+  for (const auto& [feature, n] : adds) state.usage[std::string(feature)] += n;
   return Done{};
 }
 
@@ -202,14 +215,17 @@ Expected<T> PgStore::CreateMetered(const std::string& org_id, std::string_view f
   return Tx<T>([&](Conn& c) -> Expected<T> {
     auto state = LoadUsage(c, org_id, now, {kApiCalls, feature});
     if (!state) return state.error();
-    if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
+    auto call = Gate(*state, kApiCalls, 1, now);
+    if (!call) return call.error();
     auto gate = Gate(*state, feature, 1, now);
     if (!gate) return gate.error();
     auto created = insert(c);
     if (!created) return created;
-    if (gate->has_value()) {
-      if (auto r = Count(c, org_id, state.value(), feature, 1); !r) return r.error();
-    }
+    // This call and the created row, counted in one statement.
+    std::vector<std::pair<std::string_view, int64_t>> adds;
+    if (call->has_value()) adds.emplace_back(kApiCalls, 1);
+    if (gate->has_value()) adds.emplace_back(feature, 1);
+    if (auto r = Count(c, org_id, state.value(), adds); !r) return r.error();
     return created;
   });
 }

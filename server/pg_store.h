@@ -166,8 +166,14 @@ class PgStore final : public Store {
   // first, so the counts stay exact until the commit. kNotFound: no such organization.
   Expected<UsageState> LoadUsage(pg::Conn& c, const std::string& org_id, Time now,
                                  std::initializer_list<std::string_view> adds, bool lock = false);
+  // Adds to counters of the state's period (and to state.usage), in one statement sent with
+  // the transaction's next statement or its COMMIT.
   ExpectedDone Count(pg::Conn& c, const std::string& org_id, UsageState& state,
-                     std::string_view feature, int64_t n);
+                     const std::vector<std::pair<std::string_view, int64_t>>& adds);
+  ExpectedDone Count(pg::Conn& c, const std::string& org_id, UsageState& state,
+                     std::string_view feature, int64_t n) {
+    return Count(c, org_id, state, {{feature, n}});
+  }
   Expected<std::optional<Decision>> Gate(const UsageState& state, std::string_view feature,
                                          int64_t n, Time now) const;
   ExpectedDone CountCall(pg::Conn& c, const std::string& org_id, UsageState& state, Time now);

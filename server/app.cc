@@ -25,8 +25,7 @@ namespace {
 Expected<Catalog> LoadCatalog(const std::string& path) {
   if (path.empty()) return Catalog::Default();
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Error::Validation("SIMA_CATALOG", "cannot read the catalog file \"" + path + "\"");
+  if (!in) return Error::Unavailable("cannot read the catalog file \"" + path + "\"");
   std::stringstream text;
   text << in.rdbuf();
   auto catalog = ParseCatalog(text.str());
@@ -104,7 +103,7 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
     if (to_file) {
       f = std::fopen(config.access_log.c_str(), "a");
       if (f == nullptr) {
-        return Error::Validation("SIMA_ACCESS_LOG", "cannot open \"" + config.access_log + "\"");
+        return Error::Unavailable("cannot open the access log \"" + config.access_log + "\"");
       }
     }
     auto writer = std::make_shared<AccessLogWriter>(f, to_file, to_file ? config.access_log : "");
@@ -161,8 +160,8 @@ Expected<int> App::Bind() {
   const int fd = listen_fd_;
   listen_fd_ = -1;
   if (port == 0) {
-    return Error::Validation("SIMA_LISTEN",
-                             "cannot listen on " + config.host + ":" + std::to_string(config.port));
+    return Error::Unavailable("cannot listen on " + config.host + ":" +
+                              std::to_string(config.port));
   }
   // httplib listens with a backlog of 5: a burst of new connections would wait on SYN
   // retries. Listening again on the bound socket raises the backlog.

@@ -6,21 +6,12 @@
 #include <vector>
 
 #include "sima/crypto.h"
+#include "sima/text.h"
 
 namespace sima::server {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
 constexpr size_t kMaxCached = 100000;
-
-std::string ToHex(const unsigned char* p, size_t n) {
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[p[i] >> 4];
-    out[2 * i + 1] = kHex[p[i] & 0xf];
-  }
-  return out;
-}
 
 Expected<std::string> Prefixed(std::string_view prefix, size_t bytes) {
   auto hex = RandomHex(bytes);
@@ -37,7 +28,7 @@ Expected<std::string> RandomHex(size_t bytes) {
   if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
     return Error::Internal("the random number generator failed");
   }
-  return ToHex(buf.data(), buf.size());
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
 }
 
 Expected<std::string> NewId(std::string_view prefix) { return Prefixed(prefix, 10); }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "pg.h"
+#include "sima/text.h"
 
 namespace sima::server {
 namespace {
@@ -109,40 +110,41 @@ std::string FlagName(std::string_view env) {
   return flag;
 }
 
-Status Set(Config& config, const Option& option, const std::string& value) {
+// A setting given a value it cannot take (validation_error, field "config").
+Error Bad(std::string message) { return Error::Validation("config", std::move(message)); }
+
+ExpectedDone Set(Config& config, const Option& option, const std::string& value) {
   if (option.text != nullptr) {
     config.*option.text = value;
-    return Status::Ok();
+    return Done{};
   }
   int64_t n = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (ec != std::errc() || end != value.data() + value.size() || n < option.min || n > option.max) {
-    return Status::InvalidArgument(std::string(option.env) + " must be an integer from " +
-                                   std::to_string(option.min) + " to " +
-                                   std::to_string(option.max));
+    return Bad(std::string(option.env) + " must be an integer from " + std::to_string(option.min) +
+               " to " + std::to_string(option.max));
   }
   config.*option.number = n;
-  return Status::Ok();
+  return Done{};
 }
 
-// The content of a secret file, without the trailing newline.
-Status ReadSecretFile(Config& config, const Option& option, const std::string& path) {
+// The content of a secret file, without the trailing newline. A file that cannot be read is an
+// I/O failure (unavailable), not a bad value.
+ExpectedDone ReadSecretFile(Config& config, const Option& option, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   if (in) text << in.rdbuf();
   if (!in || in.bad()) {
-    return Status::InvalidArgument(std::string(option.env) + "_FILE: cannot read \"" + path + "\"");
+    return Error::Unavailable(std::string(option.env) + "_FILE: cannot read \"" + path + "\"");
   }
-  std::string value = text.str();
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-  config.*option.text = value;
-  return Status::Ok();
+  config.*option.text = std::string(TrimEnd(text.str(), "\r\n"));
+  return Done{};
 }
 
-Status ParseListen(Config& config) {
+ExpectedDone ParseListen(Config& config) {
   const auto colon = config.listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return Status::InvalidArgument("SIMA_LISTEN must be host:port, got \"" + config.listen + "\"");
+    return Bad("SIMA_LISTEN must be host:port, got \"" + config.listen + "\"");
   }
   std::string host = config.listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
@@ -151,26 +153,25 @@ Status ParseListen(Config& config) {
   int p = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
   if (ec != std::errc() || end != port.data() + port.size() || p < 0 || p > 65535) {
-    return Status::InvalidArgument("SIMA_LISTEN has a bad port: \"" + config.listen + "\"");
+    return Bad("SIMA_LISTEN has a bad port: \"" + config.listen + "\"");
   }
   config.host = host;
   config.port = p;
-  return Status::Ok();
+  return Done{};
 }
 
 }  // namespace
 
 Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const GetEnv& getenv) {
   LoadedConfig out;
-  auto fail = [](const Status& s) { return Error::Validation("config", s.message()); };
   for (const Option& o : Options()) {
     if (const char* v = getenv(o.env); v != nullptr) {
-      if (Status s = Set(out.config, o, v); !s.ok()) return fail(s);
+      if (auto done = Set(out.config, o, v); !done) return done.error();
     }
     if (!o.secret) continue;
     const std::string file_env = std::string(o.env) + "_FILE";
     if (const char* path = getenv(file_env.c_str()); path != nullptr && *path != '\0') {
-      if (Status s = ReadSecretFile(out.config, o, path); !s.ok()) return fail(s);
+      if (auto done = ReadSecretFile(out.config, o, path); !done) return done.error();
     }
   }
   for (size_t i = 0; i < args.size(); ++i) {
@@ -190,18 +191,17 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
         from_file = true;
       }
     }
-    if (match == nullptr)
-      return fail(Status::InvalidArgument("unknown flag \"" + name + "\"; see --help"));
+    if (match == nullptr) return Bad("unknown flag \"" + name + "\"; see --help");
     std::string value;
     if (eq != std::string::npos) {
       value = arg.substr(eq + 1);
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {
-      return fail(Status::InvalidArgument("flag " + name + " needs a value"));
+      return Bad("flag " + name + " needs a value");
     }
     if (from_file) {
-      if (Status s = ReadSecretFile(out.config, *match, value); !s.ok()) return fail(s);
+      if (auto done = ReadSecretFile(out.config, *match, value); !done) return done.error();
       continue;
     }
     if (match->secret) {
@@ -216,9 +216,9 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
                                "environment instead");
       }
     }
-    if (Status s = Set(out.config, *match, value); !s.ok()) return fail(s);
+    if (auto done = Set(out.config, *match, value); !done) return done.error();
   }
-  if (Status s = ParseListen(out.config); !s.ok()) return fail(s);
+  if (auto done = ParseListen(out.config); !done) return done.error();
   // A PostgreSQL URL libpq cannot read is refused now, naming what is wrong, never the
   // password.
   if (pg::IsUrl(out.config.db)) {

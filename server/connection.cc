@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sima/text.h"
+
 namespace sima::server {
 
 using Clock = std::chrono::steady_clock;
@@ -45,22 +47,8 @@ constexpr size_t kLingerMaxBytes = 64u << 20;
 constexpr size_t kMaxChunkLine = 1024;
 constexpr size_t kMaxTrailerBytes = 8192;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  if (IsAsciiAlnum(c)) return true;
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
 }
 
@@ -105,7 +93,7 @@ Refusal LooseFacts(std::string_view head) {
     const std::string_view h = head.substr(at, end == std::string_view::npos ? end : end - at);
     const auto colon = h.find(':');
     if (colon != std::string_view::npos) {
-      const std::string name = Lower(h.substr(0, colon));
+      const std::string name = AsciiLower(h.substr(0, colon));
       const std::string value(Trim(h.substr(colon + 1)).substr(0, 512));
       if (name == "origin") r.origin = value;
       if (name == "x-real-ip" || name == "x-forwarded-for") r.forwarded_for = value;
@@ -211,10 +199,7 @@ BodyRead ReadChunked(Current& cur, size_t limit, std::string& out) {
     }
     uint64_t size = 0;
     for (char ch : size_text) {
-      int d = -1;
-      if (ch >= '0' && ch <= '9') d = ch - '0';
-      if (ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
-      if (ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
+      const int d = HexDigitValue(ch);
       if (d < 0) return BodyRead::kMalformed;
       size = size * 16 + static_cast<uint64_t>(d);
     }
@@ -383,19 +368,18 @@ HeadCheck CheckRequestHead(std::string_view head) {
     for (char ch : h.substr(0, colon)) {
       if (!IsTokenChar(ch)) return Refuse(400, "a header name has a character names cannot have");
     }
-    const std::string name = Lower(h.substr(0, colon));
+    const std::string name = AsciiLower(h.substr(0, colon));
     const std::string_view value = Trim(h.substr(colon + 1));
     if (name == "content-length") {
       ++lengths;
       if (value.empty() || value.size() > 15 ||
-          !std::all_of(value.begin(), value.end(),
-                       [](char ch) { return ch >= '0' && ch <= '9'; })) {
+          !std::all_of(value.begin(), value.end(), IsAsciiDigit)) {
         return Refuse(400, "Content-Length must be a number of bytes");
       }
       out.content_length = std::stoull(std::string(value));
     } else if (name == "transfer-encoding") {
       ++encodings;
-      if (Lower(value) != "chunked") {
+      if (AsciiLower(value) != "chunked") {
         return Refuse(400, "the only Transfer-Encoding accepted is chunked");
       }
       out.chunked = true;

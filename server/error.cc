@@ -83,6 +83,13 @@ Error Error::FromStatus(const Status& status) {
   return {ErrorKind::kInternal, status.ToString()};
 }
 
+std::string Error::ToString() const {
+  std::string out(CodeName(kind));
+  out += ": ";
+  out += message;
+  return out;
+}
+
 Json Error::ToJson() const {
   Json body = {{"error", message}, {"code", CodeName(kind)}};
   if (extra.is_object()) {

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 
+#include "sima/expected.h"
 #include "sima/json.h"
 #include "sima/status.h"
 
@@ -29,7 +29,8 @@ enum class ErrorKind {
   kGatewayError,          // 502 gateway_error: the gateway answered with an error we cannot act on
   kGatewayTimeout,        // 504 gateway_timeout: the gateway did not answer; nothing was decided
   kInternal,              // 500 internal_error: a storage failure, never caused by input
-  kUnavailable,           // 503 unavailable: the store is busy or shutting down
+  kUnavailable,           // 503 unavailable: the store is busy or shutting down; an I/O failure
+                          // (a file, a port, the mail server) that trying later may fix
   kRateLimited,           // 429 rate_limited (+ "retry_after" seconds; Retry-After header)
   kRequestTimeout,        // 408 request_timeout: the request did not arrive in time
   kHeaderTooLarge,        // 431 header_too_large: the request head is over SIMA_MAX_HEADER_BYTES
@@ -48,6 +49,10 @@ struct Error {
   static Error NotFound(std::string message) { return {ErrorKind::kNotFound, std::move(message)}; }
   static Error Conflict(std::string message) { return {ErrorKind::kConflict, std::move(message)}; }
   static Error Internal(std::string message) { return {ErrorKind::kInternal, std::move(message)}; }
+  // An I/O failure: a file, a port, the database or the mail server cannot be used now.
+  static Error Unavailable(std::string message) {
+    return {ErrorKind::kUnavailable, std::move(message)};
+  }
   // The 403 limit_reached of a refused decision (sima::LimitReachedBody).
   static Error LimitReached(const Decision& decision);
   // Maps a core status (validation_error, invalid_plan, conflict...) to its error.
@@ -55,28 +60,14 @@ struct Error {
 
   // {"error": message, "code": ..., ...extra}.
   Json ToJson() const;
+  // "<code>: <message>", e.g. "unavailable: cannot open \"/var/log/sima.log\"".
+  std::string ToString() const;
 };
 
-// A value or the Error that explains why there is none (the server's Result<T>).
+// A value or the Error that explains why there is none (the server's Result<T>, over the one
+// template of sima/expected.h).
 template <typename T>
-class Expected {
- public:
-  Expected(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
-  Expected(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const& { return std::get<0>(v_); }
-  T& value() & { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  const T* operator->() const { return &value(); }
-  const T& operator*() const& { return value(); }
-  // REQUIRES: !ok().
-  const Error& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, Error> v_;
-};
+using Expected = sima::Expected<T, Error>;
 
 // For calls that return nothing but may fail.
 struct Done {};

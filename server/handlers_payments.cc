@@ -16,6 +16,8 @@
 #include "payment_flow.h"
 #include "sima/crypto.h"
 #include "sima/json.h"
+#include "sima/money.h"
+#include "sima/text.h"
 #include "validate.h"
 
 namespace sima::server {
@@ -70,7 +72,7 @@ Json PaymentToJson(const Payment& p) {
           {"ref", p.ref},  // the org may build its own anonymous links with it
           {"provider", to_string(p.provider)},
           {"plan", p.plan},
-          {"amount", p.amount_paisa / 100},
+          {"amount", WholeRupees(p.amount_paisa)},
           {"amount_paisa", p.amount_paisa},
           {"status", to_string(p.status)},
           {"reason", p.reason.empty() ? Json(nullptr) : Json(p.reason)},
@@ -156,14 +158,9 @@ Error GatewayFailure(const PaymentGateway& gateway, const Confirmation& c) {
   return e;
 }
 
-std::string WithoutTrailingSlash(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
-
 // 302 to the web app's success or failure page.
 Reply Redirect(const Services& s, const std::string& page, const std::string& query) {
-  const std::string url = WithoutTrailingSlash(s.config.app_url) + "/" + page + "?" + query;
+  const std::string url = std::string(TrimEnd(s.config.app_url, "/")) + "/" + page + "?" + query;
   return Reply{302, {{"location", url}}, {{"Location", url}}};
 }
 
@@ -175,9 +172,9 @@ Reply RedirectFor(const Services& s, const Payment& p) {
     case PaymentStatus::kFailed:
     case PaymentStatus::kRefunded: break;
   }
-  return Redirect(s, "failure.html",
-                  id + "&status=" + std::string(to_string(p.status)) +
-                      "&reason=" + crypto::PercentEncode(p.reason));
+  return Redirect(
+      s, "failure.html",
+      id + "&status=" + std::string(to_string(p.status)) + "&reason=" + PercentEncode(p.reason));
 }
 
 // The failure page for a payment as stored (the eSewa failure target, which eSewa also uses
@@ -185,9 +182,8 @@ Reply RedirectFor(const Services& s, const Payment& p) {
 Reply FailureRedirectFor(const Services& s, const Payment& p) {
   if (p.status == PaymentStatus::kSuccess) return RedirectFor(s, p);
   return Redirect(s, "failure.html",
-                  "payment_id=" + std::to_string(p.id) +
-                      "&status=" + std::string(to_string(p.status)) +
-                      "&reason=" + crypto::PercentEncode(p.reason));
+                  "payment_id=" + std::to_string(p.id) + "&status=" +
+                      std::string(to_string(p.status)) + "&reason=" + PercentEncode(p.reason));
 }
 
 // The shared verify: the payment of this organization, the same answer again once decided,
@@ -297,7 +293,7 @@ Json KhaltiInitBody(const Payment& p, const std::string& pidx, const std::string
   return {{"payment_id", p.id},
           {"provider", "KHALTI"},
           {"plan", p.plan},
-          {"amount", p.amount_paisa / 100},
+          {"amount", WholeRupees(p.amount_paisa)},
           {"amount_paisa", p.amount_paisa},
           {"status", to_string(p.status)},
           {"pidx", pidx},
@@ -308,7 +304,7 @@ Json KhaltiInitBody(const Payment& p, const std::string& pidx, const std::string
 // The answer to eSewa's init: the signed form for the payment's transaction_uuid, its
 // failure_url naming it by its unguessable ref (never the sequential id).
 Json EsewaInitBody(const Services& s, const Payment& p) {
-  const std::string base = WithoutTrailingSlash(s.config.public_url);
+  const std::string base = std::string(TrimEnd(s.config.public_url, "/"));
   const auto form = EsewaFormFields(s.esewa->config(), p.amount_paisa, p.reference_id.value_or(""),
                                     base + "/billing/esewa/callback/",
                                     base + "/billing/esewa/failure/?ref=" + p.ref);
@@ -317,7 +313,7 @@ Json EsewaInitBody(const Services& s, const Payment& p) {
   return {{"payment_id", p.id},
           {"provider", "ESEWA"},
           {"plan", p.plan},
-          {"amount", p.amount_paisa / 100},
+          {"amount", WholeRupees(p.amount_paisa)},
           {"amount_paisa", p.amount_paisa},
           {"status", to_string(p.status)},
           {"form_url", s.esewa->config().form_url},
@@ -348,7 +344,7 @@ Expected<Reply> KhaltiInitHandler(const Services& s, const Call& call) {
   const Plan* priced = s.catalog.FindPlan(payment.plan);
 
   KhaltiInitiateRequest request;
-  request.return_url = WithoutTrailingSlash(s.config.public_url) + "/billing/khalti/callback/";
+  request.return_url = std::string(TrimEnd(s.config.public_url, "/")) + "/billing/khalti/callback/";
   request.website_url = s.config.app_url;
   request.amount_paisa = payment.amount_paisa;
   request.purchase_order_id = payment.purchase_order_id;

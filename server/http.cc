@@ -9,6 +9,7 @@
 #include <random>
 
 #include "connection.h"
+#include "sima/text.h"
 #include "validate.h"
 
 namespace sima::server {
@@ -45,20 +46,6 @@ struct Prepared {
   std::optional<Principal> principal;
 };
 thread_local std::optional<Prepared> t_prepared;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view TrimSpaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // The JSON error answer. A 500 says only "internal error" and the request id: what went wrong
 // (SQL, file names, library messages) goes to the access log line with that id.
@@ -103,11 +90,11 @@ Error ErrorForStatus(int status) {
 bool IsJsonContentType(const std::string& value) {
   std::string_view v = value;
   const auto semi = v.find(';');
-  if (Lower(TrimSpaces(v.substr(0, semi))) != "application/json") return false;
+  if (AsciiLower(Trim(v.substr(0, semi))) != "application/json") return false;
   while (semi != std::string_view::npos && !v.empty()) {
     v.remove_prefix(v.find(';') + 1);
     const auto next = v.find(';');
-    std::string param = Lower(TrimSpaces(v.substr(0, next)));
+    std::string param = AsciiLower(Trim(v.substr(0, next)));
     if (param.rfind("charset=", 0) == 0) {
       std::string cs = param.substr(8);
       if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"') cs = cs.substr(1, cs.size() - 2);
@@ -142,7 +129,7 @@ std::string OriginOf(const std::string& url) {
 
 // One address as written in X-Forwarded-For / X-Real-IP ("[v6]:port" and "v4:port" lose the port).
 std::string BareAddress(std::string_view v) {
-  v = TrimSpaces(v);
+  v = Trim(v);
   if (!v.empty() && v.front() == '[') {
     const auto close = v.find(']');
     return std::string(v.substr(1, close == std::string_view::npos ? close : close - 1));
@@ -287,11 +274,9 @@ class Dispatcher {
       return NewRequestId();
     }
     const std::string given = req.get_header_value("X-Request-Id");
-    const bool sane =
-        !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '-';
-        });
+    const bool sane = !given.empty() && given.size() <= 64 &&
+                      std::all_of(given.begin(), given.end(),
+                                  [](char c) { return IsAsciiAlnum(c) || c == '_' || c == '-'; });
     return sane ? given : NewRequestId();
   }
 
@@ -299,7 +284,7 @@ class Dispatcher {
     std::vector<std::string> out;
     while (!list.empty()) {
       const auto comma = list.find(',');
-      std::string one(TrimSpaces(list.substr(0, comma)));
+      std::string one(Trim(list.substr(0, comma)));
       if (!one.empty()) out.push_back(std::move(one));
       if (comma == std::string_view::npos) break;
       list.remove_prefix(comma + 1);
@@ -376,7 +361,7 @@ class Dispatcher {
     const bool has_body = framing != nullptr ? framing->has_body() : !req.body.empty();
     if (req.has_header("Content-Encoding")) {
       for (size_t i = 0; i < req.get_header_value_count("Content-Encoding"); ++i) {
-        if (Lower(TrimSpaces(req.get_header_value("Content-Encoding", i))) != "identity") {
+        if (AsciiLower(Trim(req.get_header_value("Content-Encoding", i))) != "identity") {
           e = {ErrorKind::kUnsupportedMediaType,
                "request bodies cannot be compressed: send them without Content-Encoding"};
           return false;
@@ -430,8 +415,8 @@ class Dispatcher {
   static std::optional<std::string> Bearer(const httplib::Request& req) {
     if (req.get_header_value_count("Authorization") != 1) return std::nullopt;
     const std::string value = req.get_header_value("Authorization");
-    if (value.size() < 7 || Lower(value.substr(0, 7)) != "bearer ") return std::nullopt;
-    std::string token(TrimSpaces(std::string_view(value).substr(7)));
+    if (value.size() < 7 || AsciiLower(value.substr(0, 7)) != "bearer ") return std::nullopt;
+    std::string token(Trim(std::string_view(value).substr(7)));
     if (token.empty()) return std::nullopt;
     return token;
   }

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto loaded = LoadConfig(args, [](const char* name) { return std::getenv(name); });
   if (!loaded) {
-    std::cerr << "sima-server: " << loaded.error().message << "\n";
+    std::cerr << "sima-server: " << loaded.error().ToString() << "\n";
     return 2;
   }
   if (loaded->help) {
@@ -49,13 +49,13 @@ int main(int argc, char** argv) {
 
   auto created = App::Create({loaded->config});
   if (!created) {
-    std::cerr << "sima-server: " << created.error().message << "\n";
+    std::cerr << "sima-server: " << created.error().ToString() << "\n";
     return 1;
   }
   std::unique_ptr<App> app = std::move(created).value();
   auto port = app->Bind();
   if (!port) {
-    std::cerr << "sima-server: " << port.error().message << "\n";
+    std::cerr << "sima-server: " << port.error().ToString() << "\n";
     return 1;
   }
   const Config& config = app->config();

@@ -32,19 +32,20 @@ int OutboxSender::RunOnce() {
   int sent = 0;
   for (const OutboxEmail& row : due.value()) {
     Email email{row.message_id, from_, row.to, row.subject, row.body, row.created_at};
-    const Status s = mailer_->Send(email);
+    const ExpectedDone sent_now = mailer_->Send(email);
     const Time after = now_();
-    if (s.ok()) {
+    if (sent_now.ok()) {
       if (store_.MarkEmailSent(row.id, after).ok()) ++sent;
       continue;
     }
     std::cerr << Json{{"msg", "outbox: sending failed, will retry"},
                       {"email_id", row.id},
                       {"attempts", row.attempts + 1},
-                      {"error", s.message()}}
+                      {"error", sent_now.error().message}}
                      .dump(-1, ' ', false, Json::error_handler_t::replace)
               << std::endl;
-    (void)store_.MarkEmailFailed(row.id, s.message(), after + RetryBackoff(row.attempts));
+    (void)store_.MarkEmailFailed(row.id, sent_now.error().message,
+                                 after + RetryBackoff(row.attempts));
   }
   return sent;
 }

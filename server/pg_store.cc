@@ -3,6 +3,7 @@
 #include <random>
 
 #include "pg_migrations.h"
+#include "sima/text.h"
 #include "store_rows.h"
 
 namespace sima::server {
@@ -14,14 +15,6 @@ using pg::Statement;
 
 // Counter shards: writers that take no lock spread over this many rows per counter.
 constexpr int kShards = 64;
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 Invoice ReadInvoice(const Row& r) { return ReadInvoiceRow(r); }
 Customer ReadCustomer(const Row& r) { return ReadCustomerRow(r); }

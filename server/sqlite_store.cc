@@ -9,20 +9,13 @@
 
 #include "migrations.h"
 #include "sima/json.h"
+#include "sima/text.h"
 
 namespace sima::server {
 namespace {
 
 using sqlite::Db;
 using sqlite::Row;
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Settings of every connection. busy_timeout covers other processes (a backup, the sqlite3
 // shell); within this process writes are serialized before they reach SQLite.

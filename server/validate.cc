@@ -1,14 +1,9 @@
 #include "validate.h"
 
+#include "sima/text.h"
+
 namespace sima::server {
 namespace {
-
-std::string Trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return {};
-  const auto e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
 
 bool Allowed(unsigned char c, TextKind kind) {
   if (c == 0x7f) return false;
@@ -75,7 +70,7 @@ Expected<std::optional<std::string>> StringField(const Json& body, std::string_v
   }
   if (!it->is_string()) return Error::Validation(name, name + " must be a string");
   std::string value = it->get<std::string>();
-  if (kind == TextKind::kLine || kind == TextKind::kEmail) value = Trim(value);
+  if (kind == TextKind::kLine || kind == TextKind::kEmail) value = std::string(Trim(value));
   if (value.empty()) {
     if (required) return Error::Validation(name, name + " must not be empty");
     return std::optional<std::string>();

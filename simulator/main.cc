@@ -1,20 +1,23 @@
 // sima-gateway-sim: the Khalti ePayment and eSewa ePay v2 simulator as a program.
 // Flags override environment variables, which override defaults; --help lists them.
+#include <charconv>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
-#include "sima/sim/faults.h"
-#include "sima/sim/simulator.h"
+#include "sima/simulator/faults.h"
+#include "sima/simulator/simulator.h"
 
 namespace {
 
-using sima::sim::Options;
+using sima::simulator::Options;
 
 struct Flag {
   const char* name;
@@ -46,7 +49,7 @@ const std::vector<Flag> kFlags = {
     {"help", "", "", "show this help and exit"},
 };
 
-void print_help() {
+void PrintHelp() {
   std::cout << "sima-gateway-sim: a local Khalti ePayment (KPG-2) and eSewa ePay v2 simulator\n"
                "with hosted payment pages and fault switches. Not a real gateway: no money\n"
                "moves. All state is kept in memory only and is lost on restart.\n\n"
@@ -61,8 +64,8 @@ void print_help() {
   std::cout << "\nFaults (also settable at run time: PUT /_sim/faults). A switch takes no value "
                "(on),\n=true, =false, or =N for the next N uses only. All are off / 0 / normal by "
                "default,\nexcept pending_complete_ms=2000 and duplicate_delay_ms=200.\n";
-  const auto defaults = sima::sim::to_json(sima::sim::Faults{});
-  for (const auto& info : sima::sim::fault_catalog()) {
+  const auto defaults = sima::simulator::FaultsToJson(sima::simulator::Faults{});
+  for (const auto& info : sima::simulator::FaultCatalog()) {
     std::string flag = info.name;
     for (auto& c : flag) c = c == '_' ? '-' : c;
     std::cout << "  --" << flag << (info.kind == "switch" ? "[=true|false|N]" : "=" + info.kind)
@@ -76,31 +79,29 @@ void print_help() {
                "eSewa 9806800001..9806800005, password Nepal@123, token 123456.\n";
 }
 
-nlohmann::json parse_fault_value(const std::string& text) {
+// The whole text as a decimal integer, or nullopt.
+std::optional<int64_t> ParseInteger(std::string_view text) {
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
+nlohmann::json ParseFaultValue(const std::string& text) {
   if (text == "true") return true;
   if (text == "false") return false;
-  try {
-    std::size_t used = 0;
-    const long long n = std::stoll(text, &used);
-    if (used == text.size()) return n;
-  } catch (const std::exception&) {
-  }
+  if (const auto n = ParseInteger(text)) return *n;
   return text;
 }
 
-[[noreturn]] void die(const std::string& message) {
+[[noreturn]] void Die(const std::string& message) {
   std::cerr << "sima-gateway-sim: " << message << " (see --help)\n";
   std::exit(2);
 }
 
-long long parse_count(const std::string& name, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const long long n = std::stoll(text, &used);
-    if (used == text.size() && n > 0) return n;
-  } catch (const std::exception&) {
-  }
-  die("--" + name + " expects a positive integer, got '" + text + "'");
+int64_t ParseCount(const std::string& name, const std::string& text) {
+  if (const auto n = ParseInteger(text); n && *n > 0) return *n;
+  Die("--" + name + " expects a positive integer, got '" + text + "'");
 }
 
 }  // namespace
@@ -119,20 +120,20 @@ int main(int argc, char** argv) {
     else if (name == "khalti-secret-key")
       options.khalti_secret_key = value;
     else if (name == "khalti-expiry-seconds")
-      options.khalti_expiry = std::chrono::seconds(parse_count(name, value));
+      options.khalti_expiry = std::chrono::seconds(ParseCount(name, value));
     else if (name == "esewa-secret-key")
       options.esewa_secret_key = value;
     else if (name == "esewa-product-code")
       options.esewa_product_code = value;
     else if (name == "esewa-session-seconds")
-      options.esewa_session = std::chrono::seconds(parse_count(name, value));
+      options.esewa_session = std::chrono::seconds(ParseCount(name, value));
     else if (name == "threads")
-      options.threads = static_cast<int>(parse_count(name, value));
+      options.threads = static_cast<int>(ParseCount(name, value));
     else if (name == "quiet")
       quiet = value != "0" && value != "false";
     else if (name == "faults") {
       auto j = nlohmann::json::parse(value, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) die("--faults expects a JSON object");
+      if (j.is_discarded() || !j.is_object()) Die("--faults expects a JSON object");
       for (const auto& [k, v] : j.items()) fault_patch[k] = v;
     }
   };
@@ -144,7 +145,7 @@ int main(int argc, char** argv) {
   }
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) die("unexpected argument '" + arg + "'");
+    if (arg.rfind("--", 0) != 0) Die("unexpected argument '" + arg + "'");
     arg = arg.substr(2);
     std::optional<std::string> value;
     if (const auto eq = arg.find('='); eq != std::string::npos) {
@@ -152,7 +153,7 @@ int main(int argc, char** argv) {
       arg = arg.substr(0, eq);
     }
     if (arg == "help") {
-      print_help();
+      PrintHelp();
       return 0;
     }
     if (arg == "quiet") {
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
     for (const auto& f : kFlags) known = known || arg == f.name;
     if (known) {
       if (!value) {
-        if (i + 1 >= argc) die("--" + arg + " needs a value");
+        if (i + 1 >= argc) Die("--" + arg + " needs a value");
         value = argv[++i];
       }
       apply(arg, *value);
@@ -171,27 +172,30 @@ int main(int argc, char** argv) {
     }
     std::string fault = arg;
     for (auto& c : fault) c = c == '-' ? '_' : c;
-    const sima::sim::FaultInfo* info = nullptr;
-    for (const auto& fi : sima::sim::fault_catalog()) {
+    const sima::simulator::FaultInfo* info = nullptr;
+    for (const auto& fi : sima::simulator::FaultCatalog()) {
       if (fi.name == fault) info = &fi;
     }
-    if (!info) die("unknown flag --" + arg);
+    if (!info) Die("unknown flag --" + arg);
     if (!value) {
       if (info->kind == "switch")
         value = "true";
       else if (i + 1 < argc)
         value = argv[++i];
       else
-        die("--" + arg + " needs a value");
+        Die("--" + arg + " needs a value");
     }
-    fault_patch[fault] = parse_fault_value(*value);
+    fault_patch[fault] = ParseFaultValue(*value);
   }
-  if (auto error = sima::sim::apply_patch(options.faults, fault_patch)) die(*error);
+  if (const sima::Status s = sima::simulator::ApplyFaultPatch(options.faults, fault_patch);
+      !s.ok()) {
+    Die(s.message());
+  }
 
   const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) die("--listen expects HOST:PORT");
+  if (colon == std::string::npos) Die("--listen expects HOST:PORT");
   options.host = listen.substr(0, colon);
-  options.port = static_cast<int>(parse_count("listen", listen.substr(colon + 1)));
+  options.port = static_cast<int>(ParseCount("listen", listen.substr(colon + 1)));
 
   static std::mutex log_mu;
   if (!quiet) {
@@ -208,29 +212,29 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  sima::sim::Simulator sim(options);
-  if (!sim.bind()) {
+  sima::simulator::Simulator sim(options);
+  if (!sim.Bind()) {
     std::cerr << "sima-gateway-sim: cannot listen on " << listen << "\n";
     return 1;
   }
   std::thread server([&sim] {
-    if (!sim.listen_after_bind()) std::cerr << "sima-gateway-sim: server stopped with an error\n";
+    if (!sim.Listen()) std::cerr << "sima-gateway-sim: server stopped with an error\n";
     kill(getpid(), SIGTERM);  // wake the main thread if the server ends by itself
   });
-  sim.wait_until_ready();
+  sim.WaitUntilReady();
   const std::string& u = sim.public_url();
   std::cerr << "sima-gateway-sim listening on " << listen << " (public URL " << u << ")\n"
             << "  Khalti API      " << u << "/api/v2/\n"
             << "  eSewa form      " << u << "/api/epay/main/v2/form\n"
             << "  eSewa status    " << u << "/api/epay/transaction/status/\n"
             << "  control API     " << u << "/_sim/\n"
-            << "  state is kept in memory only; faults: " << sima::sim::to_json(sim.faults()).dump()
-            << "\n";
+            << "  state is kept in memory only; faults: "
+            << sima::simulator::FaultsToJson(sim.faults()).dump() << "\n";
 
   int received = 0;
   sigwait(&signals, &received);
   std::cerr << "sima-gateway-sim: stopping\n";
-  sim.stop();
+  sim.Stop();
   server.join();
   return 0;
 }

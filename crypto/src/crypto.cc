@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "sima/text.h"
+
 namespace sima::crypto {
 
 std::string Base64Encode(std::string_view bytes) {
@@ -21,7 +23,7 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    const bool alnum = IsAsciiAlnum(c);
     const bool pad_ok = c == '=' && i + 2 >= text.size();
     if (!alnum && c != '+' && c != '/' && !pad_ok) return std::nullopt;
   }
@@ -39,36 +41,11 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   return std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n) - padding);
 }
 
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string Sha256Hex(std::string_view text) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr) != 1) std::abort();
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
-  }
-  return out;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 std::string HmacSha256Base64(std::string_view key, std::string_view message) {

@@ -180,7 +180,7 @@ Json UpgradeToJson(const std::optional<Upgrade>& upgrade) {
   if (!upgrade) return nullptr;
   return {{"plan", upgrade->plan},
           {"limit", LimitToWire(upgrade->limit)},
-          {"price", upgrade->price_paisa / 100},
+          {"price", WholeRupees(upgrade->price_paisa)},
           {"price_paisa", upgrade->price_paisa}};
 }
 

@@ -1,20 +1,9 @@
 #include "sima/payment.h"
 
-#include <cctype>
+#include "sima/text.h"
 
 namespace sima {
 namespace {
-
-bool SameText(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 Outcome Make(Action action, std::string_view reason, bool attention = false) {
   return Outcome{action, std::string(reason), attention};
@@ -67,16 +56,16 @@ std::optional<Provider> ParseProvider(std::string_view text) {
 }
 
 Outcome FromKhaltiLookup(std::string_view status, int64_t reported_paisa, int64_t expected_paisa) {
-  if (SameText(status, "Completed")) return Paid(reported_paisa, expected_paisa);
-  if (SameText(status, "Pending") || SameText(status, "Initiated")) {
+  if (EqualsIgnoreCase(status, "Completed")) return Paid(reported_paisa, expected_paisa);
+  if (EqualsIgnoreCase(status, "Pending") || EqualsIgnoreCase(status, "Initiated")) {
     return Make(Action::kKeepPending, status);
   }
-  if (SameText(status, "Refunded")) return Make(Action::kRefund, "Refunded");
-  if (SameText(status, "Partially Refunded"))
+  if (EqualsIgnoreCase(status, "Refunded")) return Make(Action::kRefund, "Refunded");
+  if (EqualsIgnoreCase(status, "Partially Refunded"))
     return Make(Action::kRefund, "Partially Refunded", true);
   // K-DOC: "Status Canceled, Expired, Failed must be treated as failed".
   for (std::string_view failed : {"Expired", "User canceled", "Canceled", "Failed"}) {
-    if (SameText(status, failed)) return Make(Action::kFail, failed);
+    if (EqualsIgnoreCase(status, failed)) return Make(Action::kFail, failed);
   }
   // K-DOC: any other status — hold the transaction and contact Khalti.
   return Make(Action::kKeepPending, "unknown_status", true);

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "sima/text.h"
+
 namespace sima {
 namespace {
 
@@ -41,7 +43,7 @@ std::optional<Time> ParseTime(std::string_view s) {
   if (s[pos] == '.') {
     ++pos;
     const size_t first = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+    while (pos < s.size() && IsAsciiDigit(s[pos])) ++pos;
     if (pos == first) return std::nullopt;
   }
   int offset_minutes = 0;

@@ -1,20 +1,9 @@
 #include "mail/confirmation.h"
 
+#include "sima/money.h"
 #include "sima/time.h"
 
 namespace sima::server {
-namespace {
-
-std::string Rupees(int64_t paisa) {
-  std::string text = "NPR " + std::to_string(paisa / 100);
-  if (paisa % 100 != 0) {
-    const int64_t p = paisa % 100;
-    text += (p < 10 ? ".0" : ".") + std::to_string(p);
-  }
-  return text;
-}
-
-}  // namespace
 
 ConfirmationText ConfirmationEmail(const Catalog& catalog, const std::string& org_name,
                                    const Payment& payment, const Subscription& subscription) {
@@ -23,7 +12,8 @@ ConfirmationText ConfirmationEmail(const Catalog& catalog, const std::string& or
   ConfirmationText out;
   out.subject = "Your " + plan_name + " plan is active";
   out.body = "Hello " + org_name + ",\n\n";
-  out.body += "we received your payment of " + Rupees(payment.amount_paisa) + " with " +
+  out.body += "we received your payment of NPR " +
+              FormatRupees(payment.amount_paisa, kRupeesForPeople) + " with " +
               std::string(to_string(payment.provider)) + " (payment #" +
               std::to_string(payment.id) + ", reference " +
               payment.reference_id.value_or(payment.purchase_order_id) + ").\n\n";

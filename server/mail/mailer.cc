@@ -73,22 +73,20 @@ std::string AngleAddress(const std::string& mailbox) {
 class FolderMailer final : public Mailer {
  public:
   explicit FolderMailer(std::string folder) : folder_(std::move(folder)) {}
-  Status Send(const Email& email) override {
+  ExpectedDone Send(const Email& email) override {
     std::error_code ec;
     std::filesystem::create_directories(folder_, ec);
-    if (ec)
-      return Status::InvalidArgument("cannot create mail folder " + folder_ + ": " + ec.message());
+    if (ec) return Error::Internal("cannot create mail folder " + folder_ + ": " + ec.message());
     const auto final_path = std::filesystem::path(folder_) / (email.id + ".eml");
     const auto temp_path = std::filesystem::path(folder_) / ("." + email.id + ".tmp");
     {
       std::ofstream out(temp_path, std::ios::binary | std::ios::trunc);
       out << RenderMessage(email);
-      if (!out.flush()) return Status::InvalidArgument("cannot write " + temp_path.string());
+      if (!out.flush()) return Error::Internal("cannot write " + temp_path.string());
     }
     std::filesystem::rename(temp_path, final_path, ec);
-    if (ec)
-      return Status::InvalidArgument("cannot write " + final_path.string() + ": " + ec.message());
-    return Status::Ok();
+    if (ec) return Error::Internal("cannot write " + final_path.string() + ": " + ec.message());
+    return Done{};
   }
 
  private:
@@ -114,9 +112,9 @@ class SmtpMailer final : public Mailer {
     static const bool once = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
     (void)once;
   }
-  Status Send(const Email& email) override {
+  ExpectedDone Send(const Email& email) override {
     CURL* curl = curl_easy_init();
-    if (curl == nullptr) return Status::InvalidArgument("libcurl could not start");
+    if (curl == nullptr) return Error::Internal("libcurl could not start");
     const std::string text = RenderMessage(email);
     Upload upload{&text};
     const std::string from = AngleAddress(email.from);
@@ -136,9 +134,8 @@ class SmtpMailer final : public Mailer {
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(curl);
     // curl_easy_strerror never includes the URL, so credentials in SMTP_URL stay out of logs.
-    if (rc != CURLE_OK)
-      return Status::InvalidArgument(std::string("SMTP: ") + curl_easy_strerror(rc));
-    return Status::Ok();
+    if (rc != CURLE_OK) return Error::Unavailable(std::string("SMTP: ") + curl_easy_strerror(rc));
+    return Done{};
   }
 
  private:

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "sima/status.h"
+#include "error.h"
 #include "sima/time.h"
 
 namespace sima::server {
@@ -25,9 +25,10 @@ std::string RenderMessage(const Email& email);
 class Mailer {
  public:
   virtual ~Mailer() = default;
-  // Delivers `email`. An error leaves it to the caller to retry later; delivering the same
-  // email twice must be harmless for the reader (same Message-ID).
-  virtual Status Send(const Email& email) = 0;
+  // Delivers `email`. An error leaves it to the caller to retry later: kUnavailable when the
+  // mail server cannot be reached or refuses, kInternal when a file cannot be written.
+  // Delivering the same email twice must be harmless for the reader (same Message-ID).
+  virtual ExpectedDone Send(const Email& email) = 0;
 };
 
 // SMTP through libcurl: `smtp_url` like "smtp://mail.example.com:587" or "smtps://user:pass@host".

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -12,13 +13,14 @@
 #include <string>
 
 #include "courier.h"
-#include "sima/sim/simulator.h"
+#include "sima/simulator/simulator.h"
+#include "sima/time.h"
 
-namespace sima::sim {
+namespace sima::simulator {
 
 struct KhaltiPayment {
   std::string pidx;
-  long long amount = 0;  // paisa
+  int64_t amount_paisa = 0;
   std::string return_url;
   std::string website_url;
   std::string purchase_order_id;
@@ -28,32 +30,40 @@ struct KhaltiPayment {
   std::string status = "Initiated";
   std::string transaction_id;  // set once paid
   std::string mobile;          // the payer's Khalti ID, unmasked
-  TimePoint created_at;
-  TimePoint expires_at;
-  std::optional<TimePoint> complete_at;  // Pending -> Completed (pending_then_complete)
+  Time created_at{};
+  Time expires_at{};
+  std::optional<Time> complete_at;  // Pending -> Completed (pending_then_complete)
 };
 
 struct EsewaPayment {
   std::string transaction_uuid;
   std::string product_code;
-  long long total_paisa = 0;
+  int64_t total_paisa = 0;
   nlohmann::ordered_json form = nlohmann::ordered_json::object();  // the fields as posted
   std::string success_url;
   std::string failure_url;
   std::string status = "PENDING";
   std::string ref_id;  // the transaction_code, set once paid
   std::string payer;   // the eSewa ID used
-  TimePoint created_at;
+  Time created_at{};
 };
 
 struct Simulator::Impl {
   explicit Impl(Options opts);
 
-  TimePoint now() const {
-    return options.clock ? options.clock() : std::chrono::system_clock::now();
+  // Options::now, or the system clock in whole seconds.
+  Time Now() const {
+    return options.now ? options.now() : std::chrono::floor<std::chrono::seconds>(Clock::now());
   }
   // Waits ms, returning early when the simulator stops.
-  void delay(int ms);
+  void Delay(int ms);
+  // Forgets all payments, restores the faults given in Options and zeroes the counts.
+  // REQUIRES: mu not held.
+  void Reset();
+  // Every payment with its state, as GET /_sim/payments. REQUIRES: mu not held.
+  nlohmann::ordered_json PaymentsJson();
+  // Records the bound port and derives public_url from it (or from Options::public_url).
+  void Bound(int bound_port);
 
   Options options;
   std::string public_url;  // without a trailing '/'
@@ -69,8 +79,8 @@ struct Simulator::Impl {
 
   // Calls that reached the lookup APIs (GET /_sim/stats; reset by POST /_sim/reset), so tests
   // and benchmarks can count what a merchant asks.
-  std::atomic<long long> khalti_lookups{0};
-  std::atomic<long long> esewa_status_checks{0};
+  std::atomic<int64_t> khalti_lookups{0};
+  std::atomic<int64_t> esewa_status_checks{0};
 
   std::mutex stop_mu;
   std::condition_variable stop_cv;
@@ -78,10 +88,10 @@ struct Simulator::Impl {
 };
 
 // Route installers, one per file.
-void install_khalti_api(Simulator::Impl& sim);
-void install_khalti_pages(Simulator::Impl& sim);
-void install_esewa_form(Simulator::Impl& sim);
-void install_esewa_status(Simulator::Impl& sim);
-void install_control(Simulator::Impl& sim);
+void InstallKhaltiApi(Simulator::Impl& sim);
+void InstallKhaltiPages(Simulator::Impl& sim);
+void InstallEsewaForm(Simulator::Impl& sim);
+void InstallEsewaStatus(Simulator::Impl& sim);
+void InstallControl(Simulator::Impl& sim);
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

@@ -6,14 +6,14 @@
 
 #include "url.h"
 
-namespace sima::sim {
+namespace sima::simulator {
 
 Courier::Courier(std::function<void(const std::string&)> log)
-    : log_(std::move(log)), worker_([this] { run(); }) {}
+    : log_(std::move(log)), worker_([this] { Run(); }) {}
 
-Courier::~Courier() { stop(); }
+Courier::~Courier() { Stop(); }
 
-void Courier::deliver_later(std::string url, std::chrono::milliseconds delay) {
+void Courier::DeliverLater(std::string url, std::chrono::milliseconds delay) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
@@ -25,7 +25,7 @@ void Courier::deliver_later(std::string url, std::chrono::milliseconds delay) {
   cv_.notify_all();
 }
 
-void Courier::stop() {
+void Courier::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
@@ -35,7 +35,7 @@ void Courier::stop() {
   if (worker_.joinable()) worker_.join();
 }
 
-void Courier::run() {
+void Courier::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     if (stopping_) return;
@@ -51,7 +51,7 @@ void Courier::run() {
     jobs_.pop_front();
     lock.unlock();
     std::string outcome;
-    if (auto parts = split_url(url)) {
+    if (auto parts = SplitUrl(url)) {
       httplib::Client client(parts->origin);
       client.set_connection_timeout(std::chrono::seconds(2));
       client.set_read_timeout(std::chrono::seconds(5));
@@ -65,4 +65,4 @@ void Courier::run() {
   }
 }
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

@@ -9,23 +9,23 @@
 #include <string>
 #include <thread>
 
-namespace sima::sim {
+namespace sima::simulator {
 
 class Courier {
  public:
   // log receives one line per delivery attempt; may be empty.
   explicit Courier(std::function<void(const std::string&)> log);
-  ~Courier();  // stop()
+  ~Courier();  // Stop()
   Courier(const Courier&) = delete;
   Courier& operator=(const Courier&) = delete;
 
   // Queues one GET of url (http or https) after delay. Failures are logged, not retried.
-  void deliver_later(std::string url, std::chrono::milliseconds delay);
+  void DeliverLater(std::string url, std::chrono::milliseconds delay);
   // Drops what is still queued and joins the worker. Safe to call more than once.
-  void stop();
+  void Stop();
 
  private:
-  void run();
+  void Run();
 
   struct Job {
     std::chrono::steady_clock::time_point due;
@@ -39,4 +39,4 @@ class Courier {
   std::thread worker_;
 };
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

@@ -4,19 +4,19 @@
 
 #include "context.h"
 
-namespace sima::sim {
+namespace sima::simulator {
 
 // The six field names the success data signs, in order.
 inline constexpr const char* kEsewaResponseSignedNames =
     "transaction_code,status,total_amount,transaction_uuid,product_code,signed_field_names";
 
 // A PENDING payment left unpaid longer than the session becomes NOT_FOUND.
-void esewa_refresh(const Simulator::Impl& sim, EsewaPayment& p);
+void EsewaRefresh(const Simulator::Impl& sim, EsewaPayment& p);
 
 // The Base64 success data: JSON with keys transaction_code, status, total_amount
 // (a one-decimal string), transaction_uuid, product_code, signed_field_names,
 // signature, honouring esewa_amount_delta_paisa and esewa_thousands_separator.
-std::string esewa_success_data(Simulator::Impl& sim, const EsewaPayment& p);
+std::string EsewaSuccessData(Simulator::Impl& sim, const EsewaPayment& p);
 
 // Result of Pay/Cancel: where the browser goes (nullopt for redirect mode "never").
 struct EsewaOutcome {
@@ -25,14 +25,14 @@ struct EsewaOutcome {
 };
 // The user paid as eSewa ID payer: COMPLETE with a new transaction_code; redirect
 // to success_url with ?data=. REQUIRES: p.status == "PENDING".
-EsewaOutcome esewa_pay(Simulator::Impl& sim, EsewaPayment& p, const std::string& payer);
+EsewaOutcome EsewaPay(Simulator::Impl& sim, EsewaPayment& p, const std::string& payer);
 // The user cancelled: CANCELED; redirect to failure_url with nothing added.
-EsewaOutcome esewa_cancel(Simulator::Impl& sim, EsewaPayment& p);
+EsewaOutcome EsewaCancel(Simulator::Impl& sim, EsewaPayment& p);
 
 // Forces a status (control API), upper-cased; statuses that carry a ref_id get one.
-void esewa_force_status(EsewaPayment& p, const std::string& status);
+void EsewaForceStatus(EsewaPayment& p, const std::string& status);
 
 // Everything about a payment, for the control API.
-nlohmann::ordered_json esewa_payment_json(const EsewaPayment& p);
+nlohmann::ordered_json EsewaPaymentJson(const EsewaPayment& p);
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

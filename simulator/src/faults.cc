@@ -1,17 +1,18 @@
-#include "sima/sim/faults.h"
+#include "sima/simulator/faults.h"
 
 #include <functional>
 #include <limits>
+#include <optional>
 
-namespace sima::sim {
+namespace sima::simulator {
 
-bool Switch::take() {
+bool Switch::Take() {
   if (remaining_ == 0) return false;
   if (remaining_ > 0) --remaining_;
   return true;
 }
 
-nlohmann::json Switch::to_json() const {
+nlohmann::json Switch::ToJson() const {
   if (remaining_ < 0) return true;
   if (remaining_ == 0) return false;
   return remaining_;
@@ -19,7 +20,7 @@ nlohmann::json Switch::to_json() const {
 
 namespace {
 
-const char* mode_name(RedirectMode m) {
+const char* ModeName(RedirectMode m) {
   switch (m) {
     case RedirectMode::kNormal: return "normal";
     case RedirectMode::kTwice: return "twice";
@@ -29,7 +30,7 @@ const char* mode_name(RedirectMode m) {
   return "normal";
 }
 
-std::optional<RedirectMode> parse_mode(const std::string& s, bool allow_pending) {
+std::optional<RedirectMode> ParseMode(const std::string& s, bool allow_pending) {
   if (s == "normal") return RedirectMode::kNormal;
   if (s == "twice") return RedirectMode::kTwice;
   if (s == "never") return RedirectMode::kNever;
@@ -42,139 +43,143 @@ std::optional<RedirectMode> parse_mode(const std::string& s, bool allow_pending)
 struct Binding {
   FaultInfo info;
   std::function<nlohmann::json(const Faults&)> get;
-  std::function<std::optional<std::string>(Faults&, const nlohmann::json&)> set;
+  std::function<Status(Faults&, const nlohmann::json&)> set;
 };
 
-Binding switch_binding(std::string name, Switch Faults::*field, std::string help) {
-  return {{name, "switch", std::move(help)},
-          [field](const Faults& f) { return (f.*field).to_json(); },
-          [field, name](Faults& f, const nlohmann::json& v) -> std::optional<std::string> {
-            if (v.is_boolean()) {
-              f.*field = v.get<bool>() ? Switch::always() : Switch::off();
-            } else if (v.is_number_integer() && v.get<long long>() >= 0 &&
-                       v.get<long long>() <= std::numeric_limits<int>::max()) {
-              f.*field = Switch::times(static_cast<int>(v.get<long long>()));
-            } else {
-              return name + ": expected true, false or a count of uses >= 0";
-            }
-            return std::nullopt;
-          }};
+Binding SwitchBinding(std::string name, Switch Faults::*field, std::string help) {
+  return {
+      {name, "switch", std::move(help)},
+      [field](const Faults& f) { return (f.*field).ToJson(); },
+      [field, name](Faults& f, const nlohmann::json& v) -> Status {
+        if (v.is_boolean()) {
+          f.*field = v.get<bool>() ? Switch::Always() : Switch::Off();
+        } else if (v.is_number_integer() && v.get<int64_t>() >= 0 &&
+                   v.get<int64_t>() <= std::numeric_limits<int>::max()) {
+          f.*field = Switch::Times(static_cast<int>(v.get<int64_t>()));
+        } else {
+          return Status::InvalidArgument(name + ": expected true, false or a count of uses >= 0");
+        }
+        return Status::Ok();
+      }};
 }
 
-Binding ms_binding(std::string name, int Faults::*field, std::string help) {
-  return {{name, "ms", std::move(help)},
-          [field](const Faults& f) { return f.*field; },
-          [field, name](Faults& f, const nlohmann::json& v) -> std::optional<std::string> {
-            if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 3600000) {
-              return name + ": expected milliseconds between 0 and 3600000";
-            }
-            f.*field = static_cast<int>(v.get<long long>());
-            return std::nullopt;
-          }};
+Binding MsBinding(std::string name, int Faults::*field, std::string help) {
+  return {
+      {name, "ms", std::move(help)},
+      [field](const Faults& f) { return f.*field; },
+      [field, name](Faults& f, const nlohmann::json& v) -> Status {
+        if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 3600000) {
+          return Status::InvalidArgument(name + ": expected milliseconds between 0 and 3600000");
+        }
+        f.*field = static_cast<int>(v.get<int64_t>());
+        return Status::Ok();
+      }};
 }
 
-Binding paisa_binding(std::string name, long long Faults::*field, std::string help) {
+Binding PaisaBinding(std::string name, int64_t Faults::*field, std::string help) {
   return {{name, "paisa", std::move(help)},
           [field](const Faults& f) { return f.*field; },
-          [field, name](Faults& f, const nlohmann::json& v) -> std::optional<std::string> {
-            if (!v.is_number_integer()) return name + ": expected an integer number of paisa";
-            f.*field = v.get<long long>();
-            return std::nullopt;
+          [field, name](Faults& f, const nlohmann::json& v) -> Status {
+            if (!v.is_number_integer())
+              return Status::InvalidArgument(name + ": expected an integer number of paisa");
+            f.*field = v.get<int64_t>();
+            return Status::Ok();
           }};
 }
 
-Binding mode_binding(std::string name, RedirectMode Faults::*field, bool allow_pending,
-                     std::string help) {
+Binding ModeBinding(std::string name, RedirectMode Faults::*field, bool allow_pending,
+                    std::string help) {
   return {{name, "mode", std::move(help)},
-          [field](const Faults& f) { return mode_name(f.*field); },
-          [field, name, allow_pending](Faults& f,
-                                       const nlohmann::json& v) -> std::optional<std::string> {
+          [field](const Faults& f) { return ModeName(f.*field); },
+          [field, name, allow_pending](Faults& f, const nlohmann::json& v) -> Status {
             std::optional<RedirectMode> m;
-            if (v.is_string()) m = parse_mode(v.get<std::string>(), allow_pending);
+            if (v.is_string()) m = ParseMode(v.get<std::string>(), allow_pending);
             if (!m) {
-              return name + (allow_pending
-                                 ? ": expected normal, twice, never or pending_then_complete"
-                                 : ": expected normal, twice or never");
+              return Status::InvalidArgument(
+                  name + (allow_pending ? ": expected normal, twice, never or pending_then_complete"
+                                        : ": expected normal, twice or never"));
             }
             f.*field = *m;
-            return std::nullopt;
+            return Status::Ok();
           }};
 }
 
-const std::vector<Binding>& bindings() {
+const std::vector<Binding>& Bindings() {
   static const std::vector<Binding> all = {
-      switch_binding("initiate_http_500", &Faults::initiate_http_500,
-                     "Khalti initiate answers 500 with an HTML body"),
-      ms_binding("initiate_delay_ms", &Faults::initiate_delay_ms,
-                 "Khalti initiate answers only after this many ms"),
-      ms_binding("lookup_delay_ms", &Faults::lookup_delay_ms,
-                 "Khalti lookup answers only after this many ms (client timeouts)"),
-      switch_binding("lookup_http_500", &Faults::lookup_http_500,
-                     "Khalti lookup answers 500 with an HTML body"),
-      switch_binding("lookup_malformed", &Faults::lookup_malformed,
-                     "Khalti lookup answers 200 with a truncated, non-JSON body"),
-      switch_binding("lookup_reset", &Faults::lookup_reset,
-                     "Khalti lookup closes the connection before any body byte"),
-      paisa_binding("amount_delta_paisa", &Faults::amount_delta_paisa,
-                    "Khalti lookup reports total_amount plus this many paisa"),
-      mode_binding("redirect_mode", &Faults::redirect_mode, true,
-                   "Khalti after Pay/Cancel: normal | twice | never | pending_then_complete"),
-      ms_binding("pending_complete_ms", &Faults::pending_complete_ms,
-                 "pending_then_complete: a Pending payment completes after this many ms"),
-      ms_binding("duplicate_delay_ms", &Faults::duplicate_delay_ms,
-                 "redirect mode twice: the duplicate GET follows after this many ms"),
-      switch_binding("esewa_status_outage", &Faults::esewa_status_outage,
-                     "eSewa status answers 200 {\"code\":0,\"error_message\":...}"),
-      switch_binding("esewa_status_http_500", &Faults::esewa_status_http_500,
-                     "eSewa status answers 500 with an HTML body"),
-      ms_binding("esewa_status_delay_ms", &Faults::esewa_status_delay_ms,
-                 "eSewa status answers only after this many ms"),
-      switch_binding("esewa_status_malformed", &Faults::esewa_status_malformed,
-                     "eSewa status answers 200 with a truncated, non-JSON body"),
-      switch_binding("esewa_status_reset", &Faults::esewa_status_reset,
-                     "eSewa status closes the connection before any body byte"),
-      mode_binding("esewa_redirect_mode", &Faults::esewa_redirect_mode, false,
-                   "eSewa after Pay/Cancel: normal | twice | never"),
-      paisa_binding("esewa_amount_delta_paisa", &Faults::esewa_amount_delta_paisa,
-                    "eSewa success data and status report total plus this many paisa"),
-      switch_binding("esewa_thousands_separator", &Faults::esewa_thousands_separator,
-                     "eSewa success data total_amount like \"2,700.0\", signed without the comma"),
-      switch_binding("esewa_data_raw", &Faults::esewa_data_raw,
-                     "eSewa success ?data= is raw Base64 (+ / = not percent-encoded)"),
+      SwitchBinding("initiate_http_500", &Faults::initiate_http_500,
+                    "Khalti initiate answers 500 with an HTML body"),
+      MsBinding("initiate_delay_ms", &Faults::initiate_delay_ms,
+                "Khalti initiate answers only after this many ms"),
+      MsBinding("lookup_delay_ms", &Faults::lookup_delay_ms,
+                "Khalti lookup answers only after this many ms (client timeouts)"),
+      SwitchBinding("lookup_http_500", &Faults::lookup_http_500,
+                    "Khalti lookup answers 500 with an HTML body"),
+      SwitchBinding("lookup_malformed", &Faults::lookup_malformed,
+                    "Khalti lookup answers 200 with a truncated, non-JSON body"),
+      SwitchBinding("lookup_reset", &Faults::lookup_reset,
+                    "Khalti lookup closes the connection before any body byte"),
+      PaisaBinding("amount_delta_paisa", &Faults::amount_delta_paisa,
+                   "Khalti lookup reports total_amount plus this many paisa"),
+      ModeBinding("redirect_mode", &Faults::redirect_mode, true,
+                  "Khalti after Pay/Cancel: normal | twice | never | pending_then_complete"),
+      MsBinding("pending_complete_ms", &Faults::pending_complete_ms,
+                "pending_then_complete: a Pending payment completes after this many ms"),
+      MsBinding("duplicate_delay_ms", &Faults::duplicate_delay_ms,
+                "redirect mode twice: the duplicate GET follows after this many ms"),
+      SwitchBinding("esewa_status_outage", &Faults::esewa_status_outage,
+                    "eSewa status answers 200 {\"code\":0,\"error_message\":...}"),
+      SwitchBinding("esewa_status_http_500", &Faults::esewa_status_http_500,
+                    "eSewa status answers 500 with an HTML body"),
+      MsBinding("esewa_status_delay_ms", &Faults::esewa_status_delay_ms,
+                "eSewa status answers only after this many ms"),
+      SwitchBinding("esewa_status_malformed", &Faults::esewa_status_malformed,
+                    "eSewa status answers 200 with a truncated, non-JSON body"),
+      SwitchBinding("esewa_status_reset", &Faults::esewa_status_reset,
+                    "eSewa status closes the connection before any body byte"),
+      ModeBinding("esewa_redirect_mode", &Faults::esewa_redirect_mode, false,
+                  "eSewa after Pay/Cancel: normal | twice | never"),
+      PaisaBinding("esewa_amount_delta_paisa", &Faults::esewa_amount_delta_paisa,
+                   "eSewa success data and status report total plus this many paisa"),
+      SwitchBinding("esewa_thousands_separator", &Faults::esewa_thousands_separator,
+                    "eSewa success data total_amount like \"2,700.0\", signed without the comma"),
+      SwitchBinding("esewa_data_raw", &Faults::esewa_data_raw,
+                    "eSewa success ?data= is raw Base64 (+ / = not percent-encoded)"),
   };
   return all;
 }
 
 }  // namespace
 
-nlohmann::json to_json(const Faults& faults) {
+nlohmann::json FaultsToJson(const Faults& faults) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& b : bindings()) out[b.info.name] = b.get(faults);
+  for (const auto& b : Bindings()) out[b.info.name] = b.get(faults);
   return out;
 }
 
-std::optional<std::string> apply_patch(Faults& faults, const nlohmann::json& patch) {
-  if (!patch.is_object()) return "expected a JSON object of fault names and values";
+Status ApplyFaultPatch(Faults& faults, const nlohmann::json& patch) {
+  if (!patch.is_object()) {
+    return Status::InvalidArgument("expected a JSON object of fault names and values");
+  }
   Faults updated = faults;
   for (const auto& [key, value] : patch.items()) {
     const Binding* found = nullptr;
-    for (const auto& b : bindings()) {
+    for (const auto& b : Bindings()) {
       if (b.info.name == key) found = &b;
     }
-    if (!found) return "unknown fault '" + key + "'";
-    if (auto error = found->set(updated, value)) return error;
+    if (!found) return Status::InvalidArgument("unknown fault '" + key + "'");
+    if (Status s = found->set(updated, value); !s.ok()) return s;
   }
   faults = updated;
-  return std::nullopt;
+  return Status::Ok();
 }
 
-const std::vector<FaultInfo>& fault_catalog() {
+const std::vector<FaultInfo>& FaultCatalog() {
   static const std::vector<FaultInfo> all = [] {
     std::vector<FaultInfo> v;
-    for (const auto& b : bindings()) v.push_back(b.info);
+    for (const auto& b : Bindings()) v.push_back(b.info);
     return v;
   }();
   return all;
 }
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

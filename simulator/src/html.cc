@@ -1,8 +1,8 @@
 #include "html.h"
 
-namespace sima::sim {
+namespace sima::simulator {
 
-std::string html_escape(std::string_view text) {
+std::string HtmlEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -59,7 +59,7 @@ struct BrandStyle {
   const char* ring;
 };
 
-BrandStyle style_of(Brand brand) {
+BrandStyle StyleOf(Brand brand) {
   switch (brand) {
     case Brand::kKhalti: return {"Khalti", "ePayment sandbox (simulated)", "#5c2d91", "#cdb6ea"};
     case Brand::kEsewa: return {"eSewa", "ePay v2 test (simulated)", "#2e7d1f", "#b9e0ae"};
@@ -70,19 +70,19 @@ BrandStyle style_of(Brand brand) {
 
 }  // namespace
 
-std::string render_page(Brand brand, std::string_view title, std::string_view body_html) {
-  const BrandStyle s = style_of(brand);
+std::string RenderPage(Brand brand, std::string_view title, std::string_view body_html) {
+  const BrandStyle s = StyleOf(brand);
   std::string out;
   out += "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += "<link rel=\"icon\" href=\"data:,\">\n";
-  out += "<title>" + html_escape(title) + " · " + s.name + "</title>\n<style>";
+  out += "<title>" + HtmlEscape(title) + " · " + s.name + "</title>\n<style>";
   out += ":root{--brand:" + std::string(s.color) + ";--ring:" + s.ring + "}";
   out += kCss;
   out += "</style>\n</head>\n<body>\n<header class=\"bar\">";
   out += s.name;
   if (*s.tagline) out += std::string("<span>") + s.tagline + "</span>";
-  out += "</header>\n<main>\n<div class=\"card\">\n<h1>" + html_escape(title) + "</h1>\n";
+  out += "</header>\n<main>\n<div class=\"card\">\n<h1>" + HtmlEscape(title) + "</h1>\n";
   out += body_html;
   out +=
       "\n</div>\n<footer>sima gateway simulator: not a real gateway, no money moves. "
@@ -91,4 +91,4 @@ std::string render_page(Brand brand, std::string_view title, std::string_view bo
   return out;
 }
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

@@ -5,15 +5,15 @@
 #include <string>
 #include <string_view>
 
-namespace sima::sim {
+namespace sima::simulator {
 
 enum class Brand { kKhalti, kEsewa, kSimulator };
 
 // Escapes & < > " ' for element text and quoted attribute values.
-std::string html_escape(std::string_view text);
+std::string HtmlEscape(std::string_view text);
 
 // A full page: brand bar, a card titled title holding body_html (markup the
 // caller has already escaped), and the "simulator, in-memory" footer.
-std::string render_page(Brand brand, std::string_view title, std::string_view body_html);
+std::string RenderPage(Brand brand, std::string_view title, std::string_view body_html);
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

@@ -5,11 +5,11 @@
 #include <random>
 #include <string_view>
 
-namespace sima::sim {
+namespace sima::simulator {
 namespace {
 
 // Uniform pick from alphabet using OpenSSL's CSPRNG (rejection sampling).
-std::string random_from(std::string_view alphabet, std::size_t length) {
+std::string RandomFrom(std::string_view alphabet, std::size_t length) {
   std::string out;
   const auto limit = static_cast<unsigned>(256 - 256 % alphabet.size());
   while (out.size() < length) {
@@ -27,12 +27,10 @@ std::string random_from(std::string_view alphabet, std::size_t length) {
 
 }  // namespace
 
-std::string new_khalti_id() {
-  return random_from("23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz", 22);
+std::string NewKhaltiId() {
+  return RandomFrom("23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz", 22);
 }
 
-std::string new_esewa_code() {
-  return "000" + random_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4);
-}
+std::string NewEsewaCode() { return "000" + RandomFrom("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4); }
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

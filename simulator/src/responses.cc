@@ -1,24 +1,24 @@
 #include "responses.h"
 
-namespace sima::sim {
+namespace sima::simulator {
 
-void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
 }
 
-void send_json(httplib::Response& res, int status, const nlohmann::ordered_json& body) {
+void SendJson(httplib::Response& res, int status, const nlohmann::ordered_json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
 }
 
-void send_html(httplib::Response& res, int status, const std::string& html) {
+void SendHtml(httplib::Response& res, int status, const std::string& html) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
   res.set_content(html, "text/html; charset=utf-8");
 }
 
-void send_server_error(httplib::Response& res) {
+void SendServerError(httplib::Response& res) {
   res.status = 500;
   res.set_content(
       "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n"
@@ -26,13 +26,13 @@ void send_server_error(httplib::Response& res) {
       "text/html; charset=utf-8");
 }
 
-void send_truncated(httplib::Response& res, const std::string& json_text) {
+void SendTruncated(httplib::Response& res, const std::string& json_text) {
   res.status = 200;
   const std::size_t half = json_text.size() / 2;
   res.set_content(half == 0 ? std::string(1, '{') : json_text.substr(0, half), "application/json");
 }
 
-void send_reset(httplib::Response& res) {
+void SendReset(httplib::Response& res) {
   res.status = 200;
   res.set_content_provider(
       64, "application/json",
@@ -41,4 +41,4 @@ void send_reset(httplib::Response& res) {
       });
 }
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

@@ -6,18 +6,18 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace sima::sim {
+namespace sima::simulator {
 
-void send_json(httplib::Response& res, int status, const nlohmann::json& body);
-void send_json(httplib::Response& res, int status, const nlohmann::ordered_json& body);
-void send_html(httplib::Response& res, int status, const std::string& html);
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
+void SendJson(httplib::Response& res, int status, const nlohmann::ordered_json& body);
+void SendHtml(httplib::Response& res, int status, const std::string& html);
 
 // 500 with Django's plain "Server Error (500)" HTML page.
-void send_server_error(httplib::Response& res);
+void SendServerError(httplib::Response& res);
 // 200 application/json whose body is the first half of json_text: not parseable.
-void send_truncated(httplib::Response& res, const std::string& json_text);
+void SendTruncated(httplib::Response& res, const std::string& json_text);
 // Status line and headers promising a body, then the connection is closed
 // without a body byte: clients see a read error, as on a reset connection.
-void send_reset(httplib::Response& res);
+void SendReset(httplib::Response& res);
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

@@ -1,4 +1,4 @@
-#include "sima/sim/simulator.h"
+#include "sima/simulator/simulator.h"
 
 #include <thread>
 
@@ -6,13 +6,14 @@
 #include "esewa_flow.h"
 #include "khalti_flow.h"
 #include "responses.h"
+#include "sima/text.h"
 
-namespace sima::sim {
+namespace sima::simulator {
 
 Simulator::Impl::Impl(Options opts)
     : options(std::move(opts)), faults(options.faults), courier(options.log) {}
 
-void Simulator::Impl::delay(int ms) {
+void Simulator::Impl::Delay(int ms) {
   if (ms <= 0) return;
   std::unique_lock<std::mutex> lock(stop_mu);
   stop_cv.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping; });
@@ -35,7 +36,7 @@ Simulator::Simulator(Options options) : impl_(std::make_unique<Impl>(std::move(o
                              : res.status == 400
                                  ? "Bad request (a POST needs a body or Content-Length: 0)."
                                  : "Error.";
-        send_json(res, res.status, nlohmann::json{{"detail", detail}});
+        SendJson(res, res.status, nlohmann::json{{"detail", detail}});
         return httplib::Server::HandlerResponse::Handled;
       }));
   if (sim.options.log) {
@@ -43,53 +44,47 @@ Simulator::Simulator(Options options) : impl_(std::make_unique<Impl>(std::move(o
       sim.options.log(req.method + " " + req.path + " -> " + std::to_string(res.status));
     });
   }
-  install_khalti_api(sim);
-  install_khalti_pages(sim);
-  install_esewa_form(sim);
-  install_esewa_status(sim);
-  install_control(sim);
+  InstallKhaltiApi(sim);
+  InstallKhaltiPages(sim);
+  InstallEsewaForm(sim);
+  InstallEsewaStatus(sim);
+  InstallControl(sim);
 }
 
-Simulator::~Simulator() { stop(); }
+Simulator::~Simulator() { Stop(); }
 
-namespace {
-std::string strip_slash(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
-}  // namespace
-
-int Simulator::bind_to_any_port() {
-  impl_->port = impl_->server.bind_to_any_port(impl_->options.host);
-  if (impl_->port < 0) return -1;
-  impl_->public_url = impl_->options.public_url.empty()
-                          ? "http://" + impl_->options.host + ":" + std::to_string(impl_->port)
-                          : strip_slash(impl_->options.public_url);
-  return impl_->port;
+void Simulator::Impl::Bound(int bound_port) {
+  port = bound_port;
+  public_url = options.public_url.empty() ? "http://" + options.host + ":" + std::to_string(port)
+                                          : std::string(TrimEnd(options.public_url, "/"));
 }
 
-bool Simulator::bind() {
+int Simulator::BindToAnyPort() {
+  const int port = impl_->server.bind_to_any_port(impl_->options.host);
+  if (port < 0) return -1;
+  impl_->Bound(port);
+  return port;
+}
+
+bool Simulator::Bind() {
   if (!impl_->server.bind_to_port(impl_->options.host, impl_->options.port)) return false;
-  impl_->port = impl_->options.port;
-  impl_->public_url = impl_->options.public_url.empty()
-                          ? "http://" + impl_->options.host + ":" + std::to_string(impl_->port)
-                          : strip_slash(impl_->options.public_url);
+  impl_->Bound(impl_->options.port);
   return true;
 }
 
-bool Simulator::listen_after_bind() { return impl_->server.listen_after_bind(); }
+bool Simulator::Listen() { return impl_->server.listen_after_bind(); }
 
-void Simulator::wait_until_ready() const {
+void Simulator::WaitUntilReady() const {
   while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-void Simulator::stop() {
+void Simulator::Stop() {
   {
     std::lock_guard<std::mutex> lock(impl_->stop_mu);
     impl_->stopping = true;
   }
   impl_->stop_cv.notify_all();
-  impl_->courier.stop();
+  impl_->courier.Stop();
   impl_->server.stop();
 }
 
@@ -106,30 +101,40 @@ void Simulator::set_faults(const Faults& faults) {
   impl_->faults = faults;
 }
 
-std::optional<std::string> Simulator::patch_faults(const nlohmann::json& patch) {
+Status Simulator::PatchFaults(const nlohmann::json& patch) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return apply_patch(impl_->faults, patch);
+  return ApplyFaultPatch(impl_->faults, patch);
 }
 
-void Simulator::reset() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->khalti.clear();
-  impl_->esewa.clear();
-  impl_->faults = impl_->options.faults;
+void Simulator::Impl::Reset() {
+  std::lock_guard<std::mutex> lock(mu);
+  khalti.clear();
+  esewa.clear();
+  faults = options.faults;
+  khalti_lookups = 0;
+  esewa_status_checks = 0;
 }
 
-nlohmann::json Simulator::payments() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  nlohmann::json out = {{"khalti", nlohmann::json::array()}, {"esewa", nlohmann::json::array()}};
-  for (auto& [pidx, p] : impl_->khalti) {
-    khalti_refresh(p, impl_->now());
-    out["khalti"].push_back(nlohmann::json::parse(khalti_payment_json(*impl_, p).dump()));
+void Simulator::Reset() { impl_->Reset(); }
+
+nlohmann::ordered_json Simulator::Impl::PaymentsJson() {
+  std::lock_guard<std::mutex> lock(mu);
+  nlohmann::ordered_json out;
+  out["khalti"] = nlohmann::ordered_json::array();
+  out["esewa"] = nlohmann::ordered_json::array();
+  for (auto& [pidx, p] : khalti) {
+    KhaltiRefresh(p, Now());
+    out["khalti"].push_back(KhaltiPaymentJson(*this, p));
   }
-  for (auto& [uuid, p] : impl_->esewa) {
-    esewa_refresh(*impl_, p);
-    out["esewa"].push_back(nlohmann::json::parse(esewa_payment_json(p).dump()));
+  for (auto& [uuid, p] : esewa) {
+    EsewaRefresh(*this, p);
+    out["esewa"].push_back(EsewaPaymentJson(p));
   }
   return out;
 }
 
-}  // namespace sima::sim
+nlohmann::json Simulator::Payments() const {
+  return nlohmann::json::parse(impl_->PaymentsJson().dump());
+}
+
+}  // namespace sima::simulator

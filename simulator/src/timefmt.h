@@ -1,14 +1,14 @@
-// Timestamps as the gateways print them.
+// Timestamps as the gateways print them. The control API uses sima::FormatTime (RFC 3339 UTC).
 #pragma once
 
-#include <chrono>
 #include <string>
 
-namespace sima::sim {
+#include "sima/time.h"
 
-// Nepal time with microseconds, as Khalti's expires_at: "2023-05-25T16:26:16.471649+05:45".
-std::string format_npt(std::chrono::system_clock::time_point t);
-// RFC 3339 UTC with milliseconds, for the control API: "2026-11-23T10:00:00.000Z".
-std::string format_utc(std::chrono::system_clock::time_point t);
+namespace sima::simulator {
 
-}  // namespace sima::sim
+// Nepal time as Khalti's expires_at, with its six fraction digits (always zero here: times are
+// whole seconds): "2023-05-25T16:26:16.000000+05:45".
+std::string FormatNepalTime(Time t);
+
+}  // namespace sima::simulator

@@ -2,49 +2,25 @@
 
 #include <cctype>
 
-#include "sima/crypto.h"
+#include "sima/text.h"
 
-namespace sima::sim {
-
-std::string build_query(const std::vector<std::pair<std::string, std::string>>& params) {
-  std::string out;
-  for (const auto& [name, value] : params) {
-    if (!out.empty()) out.push_back('&');
-    out += sima::crypto::PercentEncode(name) + "=" + sima::crypto::PercentEncode(value);
-  }
-  return out;
-}
-
-std::string append_query(std::string_view url, std::string_view query) {
-  const auto hash = url.find('#');
-  const std::string_view base = url.substr(0, hash);
-  const std::string_view fragment = hash == std::string_view::npos ? "" : url.substr(hash);
-  std::string out(base);
-  if (base.find('?') == std::string_view::npos) {
-    out.push_back('?');
-  } else if (!base.empty() && base.back() != '?' && base.back() != '&') {
-    out.push_back('&');
-  }
-  out += query;
-  out += fragment;
-  return out;
-}
+namespace sima::simulator {
 
 namespace {
 
-bool is_host_label(std::string_view label) {
+bool IsHostLabel(std::string_view label) {
   if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
     return false;
   for (char ch : label) {
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') return false;
+    if (!IsAsciiAlnum(ch) && ch != '-') return false;
   }
   return true;
 }
 
-bool is_host(std::string_view host) {
+bool IsHost(std::string_view host) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     for (char ch : host.substr(1, host.size() - 2)) {
-      if (!std::isxdigit(static_cast<unsigned char>(ch)) && ch != ':' && ch != '.') return false;
+      if (HexDigitValue(ch) < 0 && ch != ':' && ch != '.') return false;
     }
     return true;
   }
@@ -53,7 +29,7 @@ bool is_host(std::string_view host) {
   std::size_t start = 0;
   while (true) {
     const auto dot = host.find('.', start);
-    if (!is_host_label(host.substr(start, dot - start))) return false;
+    if (!IsHostLabel(host.substr(start, dot - start))) return false;
     if (dot == std::string_view::npos) return true;
     start = dot + 1;
   }
@@ -61,7 +37,7 @@ bool is_host(std::string_view host) {
 
 }  // namespace
 
-bool is_valid_url(std::string_view url) {
+bool IsValidUrl(std::string_view url) {
   if (url.size() > 2048) return false;
   for (char ch : url) {
     if (std::isspace(static_cast<unsigned char>(ch)) ||
@@ -84,20 +60,20 @@ bool is_valid_url(std::string_view url) {
     const std::string_view port = authority.substr(colon + 1);
     if (port.empty() || port.size() > 5) return false;
     for (char ch : port) {
-      if (!std::isdigit(static_cast<unsigned char>(ch))) return false;
+      if (!IsAsciiDigit(ch)) return false;
     }
     host = authority.substr(0, colon);
   }
-  return is_host(host);
+  return IsHost(host);
 }
 
-std::optional<SplitUrl> split_url(std::string_view url) {
+std::optional<UrlParts> SplitUrl(std::string_view url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return std::nullopt;
   const std::string_view scheme = url.substr(0, scheme_end);
   if (scheme != "http" && scheme != "https") return std::nullopt;
   const auto path_start = url.find_first_of("/?#", scheme_end + 3);
-  SplitUrl out;
+  UrlParts out;
   out.origin = std::string(url.substr(0, path_start));
   std::string rest =
       path_start == std::string_view::npos ? "" : std::string(url.substr(path_start));
@@ -107,4 +83,4 @@ std::optional<SplitUrl> split_url(std::string_view url) {
   return out;
 }
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

@@ -39,14 +39,6 @@ TEST(Crypto, Base64RejectsWhatIsNotBase64) {
   }
 }
 
-TEST(Crypto, PercentEncodesAllButTheUnreservedCharacters) {
-  EXPECT_EQ(PercentEncode("User canceled"), "User%20canceled");
-  EXPECT_EQ(PercentEncode("a+b/c=d&e"), "a%2Bb%2Fc%3Dd%26e");
-  EXPECT_EQ(PercentEncode("AZaz09-._~"), "AZaz09-._~");
-  EXPECT_EQ(PercentEncode("\xc3\xa9"), "%C3%A9");  // UTF-8 bytes, upper-case hex
-  EXPECT_EQ(PercentEncode(""), "");
-}
-
 TEST(Crypto, RandomTokensHaveTheLengthAndAlphabetAndDiffer) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {

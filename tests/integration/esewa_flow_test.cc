@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "sima/crypto.h"
 #include "sima/esewa_signature.h"
+#include "sima/text.h"
 
 namespace sima::integration {
 namespace {
@@ -25,7 +26,7 @@ std::string MakeData(const std::string& uuid, const std::string& total, const st
 std::string DataOf(const std::string& url) {
   const auto at = url.find("data=");
   if (at == std::string::npos) return "";
-  return httplib::detail::decode_url(url.substr(at + 5), true);
+  return PercentDecode(url.substr(at + 5), /*plus_is_space=*/true);
 }
 
 class IntegrationEsewa : public IntegrationTest {
@@ -52,7 +53,7 @@ class IntegrationEsewa : public IntegrationTest {
     return s;
   }
   Response Callback(const std::string& data) {
-    return FollowToServer(Self() + "/billing/esewa/callback/?data=" + crypto::PercentEncode(data));
+    return FollowToServer(Self() + "/billing/esewa/callback/?data=" + PercentEncode(data));
   }
   std::string Status(const std::string& key, int64_t id) {
     return GetPayment(key, id).body.value("status", "");
@@ -341,8 +342,7 @@ TEST_F(IntegrationEsewa, ThousandsSeparatorAndRawBase64AreAccepted) {
   const Started p = Begin(key);
   const std::string redirect = EsewaPay(p.uuid);
   const std::string data = DataOf(redirect);
-  EXPECT_NE(crypto::Base64Decode(
-                httplib::detail::decode_url(redirect.substr(redirect.find("data=") + 5), false))
+  EXPECT_NE(crypto::Base64Decode(PercentDecode(redirect.substr(redirect.find("data=") + 5)))
                 .value_or("")
                 .find("3,900.0"),
             std::string::npos)

@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "sima/crypto.h"
 #include "sima/esewa_signature.h"
+#include "sima/text.h"
 
 namespace sima::integration {
 namespace {
@@ -41,7 +42,7 @@ class IntegrationPaymentSafety : public IntegrationTest {
     return SimCall("GET", "/_sim/stats").body.value("esewa_status_checks", -1);
   }
   Response EsewaCallback(const std::string& data) {
-    return FollowToServer(Self() + "/billing/esewa/callback/?data=" + crypto::PercentEncode(data));
+    return FollowToServer(Self() + "/billing/esewa/callback/?data=" + PercentEncode(data));
   }
   // Runs SQL against the server's database from outside (setting up a backlog).
   void Exec(const std::string& sql) {

@@ -37,7 +37,7 @@ sima::Json Options(const std::vector<sima::UpgradeOption>& options) {
     out.push_back({{"plan", o.plan},
                    {"name", o.name},
                    {"limit", sima::LimitToWire(o.limit)},
-                   {"price", o.price_paisa / 100},
+                   {"price", sima::WholeRupees(o.price_paisa)},
                    {"price_paisa", o.price_paisa},
                    {"allows", o.allows},
                    {"suggested", o.suggested}});

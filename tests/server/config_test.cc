@@ -124,6 +124,7 @@ TEST(ServerConfig, SecretsComeFromFilesAndFlagsAreWarnedAbout) {
   auto missing = LoadConfig({"--admin-token-file=/nonexistent/token"}, Env({}));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("SIMA_ADMIN_TOKEN_FILE"), std::string::npos);
+  EXPECT_EQ(missing.error().kind, ErrorKind::kUnavailable);  // a file it cannot read, not a value
   EXPECT_NE(HelpText().find("--admin-token-file"), std::string::npos);
   std::remove(path.c_str());
 }

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "server_fixture.h"
+#include "sima/text.h"
 #include "sqlite.h"
 
 namespace sima::server::testing {
@@ -117,9 +118,7 @@ class Raw {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       const auto colon = line.find(':');
       if (colon == std::string::npos) continue;
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      a.headers[name] = line.substr(colon + 2);
+      a.headers[AsciiLower(line.substr(0, colon))] = line.substr(colon + 2);
     }
     const size_t len =
         std::stoul(a.header("content-length").empty() ? "0" : a.header("content-length"));

@@ -101,11 +101,38 @@ TEST(ServerMain, AnUnreachableDatabaseIsAClearStartupErrorWithoutThePassword) {
   ::unsetenv("SIMA_DB");
   EXPECT_EQ(pg.Wait(std::chrono::seconds{20}), 1);
   const std::string err = Child::Read(pg.err);
-  EXPECT_NE(err.find("sima-server: cannot connect to PostgreSQL at postgresql://sima@127.0.0.1:" +
+  EXPECT_NE(err.find("sima-server: unavailable: cannot connect to PostgreSQL at "
+                     "postgresql://sima@127.0.0.1:" +
                      std::to_string(port) + "/sima: "),
             std::string::npos)
       << err;
   EXPECT_EQ(err.find("s3cret"), std::string::npos);
+}
+
+TEST(ServerMain, WhatItCannotOpenIsUnavailableAndABadValueIsAValidationError) {
+  TempDir dir;
+  Child value = Child::Spawn(dir, {"--threads=none"});
+  EXPECT_EQ(value.Wait(std::chrono::seconds{10}), 2);
+  EXPECT_NE(Child::Read(value.err).find("sima-server: validation_error: SIMA_THREADS must be"),
+            std::string::npos)
+      << Child::Read(value.err);
+  Child secret = Child::Spawn(dir, {"--admin-token-file=" + dir.path() + "/missing"});
+  EXPECT_EQ(secret.Wait(std::chrono::seconds{10}), 2);
+  EXPECT_NE(Child::Read(secret.err).find("sima-server: unavailable: SIMA_ADMIN_TOKEN_FILE: cannot"),
+            std::string::npos)
+      << Child::Read(secret.err);
+  Child catalog = Child::Spawn(dir, {"--catalog", dir.path() + "/missing.json", "--db",
+                                     dir.path() + "/x.db", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(catalog.Wait(std::chrono::seconds{10}), 1);
+  EXPECT_NE(Child::Read(catalog.err).find("sima-server: unavailable: cannot read the catalog file"),
+            std::string::npos)
+      << Child::Read(catalog.err);
+  Child log = Child::Spawn(dir, {"--db", dir.path() + "/y.db", "--listen", "127.0.0.1:0",
+                                 "--access-log", dir.path() + "/no/such/dir/access.log"});
+  EXPECT_EQ(log.Wait(std::chrono::seconds{10}), 1);
+  EXPECT_NE(Child::Read(log.err).find("sima-server: unavailable: cannot open the access log"),
+            std::string::npos)
+      << Child::Read(log.err);
 }
 
 TEST(ServerMain, ServesAndStopsCleanlyOnSigterm) {

@@ -187,9 +187,10 @@ TEST_P(StorePayments, NoBillingEmailMeansNoMailButAnAuditedNote) {
 
 class FailingMailer final : public Mailer {
  public:
-  Status Send(const Email&) override {
+  ExpectedDone Send(const Email&) override {
     ++calls;
-    return fail ? Status::InvalidArgument("SMTP: connection refused") : Status::Ok();
+    if (fail) return Error::Unavailable("SMTP: connection refused");
+    return Done{};
   }
   bool fail = true;
   int calls = 0;

@@ -1,7 +1,7 @@
 // Khalti initiate and lookup as Khalti's ePayment docs describe them.
 #include "sim_fixture.h"
 
-namespace sima::sim::testing {
+namespace sima::simulator::testing {
 namespace {
 
 class SimKhalti : public SimTest {};
@@ -10,43 +10,42 @@ const json kNotProvided = {{"detail", "Authentication credentials were not provi
                            {"status_code", 401}};
 
 TEST_F(SimKhalti, RejectsInitiateWithoutAuthorization) {
-  auto res = post_json("/api/v2/epayment/initiate/", initiate_body(), "");
+  auto res = PostJson("/api/v2/epayment/initiate/", InitiateBody(), "");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
   EXPECT_EQ(json::parse(res->body), kNotProvided);
 }
 
 TEST_F(SimKhalti, RejectsInitiateWithoutKeyPrefix) {
-  auto res = post_json("/api/v2/epayment/initiate/", initiate_body(), kKhaltiKey);
+  auto res = PostJson("/api/v2/epayment/initiate/", InitiateBody(), kKhaltiKey);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
   EXPECT_EQ(json::parse(res->body), kNotProvided);
-  res =
-      post_json("/api/v2/epayment/initiate/", initiate_body(), std::string("Bearer ") + kKhaltiKey);
+  res = PostJson("/api/v2/epayment/initiate/", InitiateBody(), std::string("Bearer ") + kKhaltiKey);
   ASSERT_TRUE(res);
   EXPECT_EQ(json::parse(res->body), kNotProvided);
 }
 
 TEST_F(SimKhalti, RejectsAWrongKeyAsInvalidToken) {
-  auto res = post_json("/api/v2/epayment/initiate/", initiate_body(), "Key live_secret_key_wrong");
+  auto res = PostJson("/api/v2/epayment/initiate/", InitiateBody(), "Key live_secret_key_wrong");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
   EXPECT_EQ(json::parse(res->body), (json{{"detail", "Invalid token."}, {"status_code", 401}}));
-  res = lookup("whatever");  // the right key still works for lookup
+  res = Lookup("whatever");  // the right key still works for lookup
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
 }
 
 TEST_F(SimKhalti, AcceptsTheLowercaseKeyPrefixOfTheDocSamples) {
   auto res =
-      post_json("/api/v2/epayment/initiate/", initiate_body(), std::string("key ") + kKhaltiKey);
+      PostJson("/api/v2/epayment/initiate/", InitiateBody(), std::string("key ") + kKhaltiKey);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
 }
 
 TEST_F(SimKhalti, ReportsEveryBlankFieldInOneBody) {
-  auto res = post_json("/api/v2/epayment/initiate/",
-                       {{"return_url", ""}, {"website_url", "  "}, {"amount", 1000}});
+  auto res = PostJson("/api/v2/epayment/initiate/",
+                      {{"return_url", ""}, {"website_url", "  "}, {"amount", 1000}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   const json blank = {"This field may not be blank."};
@@ -58,10 +57,10 @@ TEST_F(SimKhalti, ReportsEveryBlankFieldInOneBody) {
 }
 
 TEST_F(SimKhalti, RejectsInvalidUrls) {
-  json body = initiate_body();
+  json body = InitiateBody();
   body["return_url"] = "not a url";
   body["website_url"] = "shop.example.com";
-  auto res = post_json("/api/v2/epayment/initiate/", body);
+  auto res = PostJson("/api/v2/epayment/initiate/", body);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   EXPECT_EQ(json::parse(res->body), (json{{"return_url", {"Enter a valid URL."}},
@@ -70,17 +69,17 @@ TEST_F(SimKhalti, RejectsInvalidUrls) {
 }
 
 TEST_F(SimKhalti, AcceptsLocalhostAndPortsInUrls) {
-  json body = initiate_body();
+  json body = InitiateBody();
   body["return_url"] = "http://localhost:8080/billing/khalti/callback/?org=1";
   body["website_url"] = "http://127.0.0.1:8080";
-  EXPECT_FALSE(initiate(body).empty());
+  EXPECT_FALSE(Initiate(body).empty());
 }
 
 TEST_F(SimKhalti, RejectsANonIntegerAmount) {
   for (json amount : {json("ten"), json(1000.5), json("1000.5"), json::array()}) {
-    json body = initiate_body();
+    json body = InitiateBody();
     body["amount"] = amount;
-    auto res = post_json("/api/v2/epayment/initiate/", body);
+    auto res = PostJson("/api/v2/epayment/initiate/", body);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400);
     EXPECT_EQ(json::parse(res->body), (json{{"amount", {"A valid integer is required."}},
@@ -90,9 +89,9 @@ TEST_F(SimKhalti, RejectsANonIntegerAmount) {
 }
 
 TEST_F(SimKhalti, RejectsAnAmountBelowTenRupees) {
-  json body = initiate_body();
+  json body = InitiateBody();
   body["amount"] = 999;
-  auto res = post_json("/api/v2/epayment/initiate/", body);
+  auto res = PostJson("/api/v2/epayment/initiate/", body);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   EXPECT_EQ(json::parse(res->body),
@@ -101,29 +100,29 @@ TEST_F(SimKhalti, RejectsAnAmountBelowTenRupees) {
 }
 
 TEST_F(SimKhalti, AcceptsANumericStringAmount) {
-  json body = initiate_body();
+  json body = InitiateBody();
   body["amount"] = "1000";
-  const std::string pidx = initiate(body);
-  auto res = lookup(pidx);
+  const std::string pidx = Initiate(body);
+  auto res = Lookup(pidx);
   ASSERT_TRUE(res);
   EXPECT_EQ(json::parse(res->body)["total_amount"], 1000);
 }
 
 TEST_F(SimKhalti, ChecksTheAmountBreakdownSum) {
-  json body = initiate_body();
+  json body = InitiateBody();
   body["amount_breakdown"] = {{{"label", "Mark Price"}, {"amount", 300000}},
                               {{"label", "VAT"}, {"amount", 80000}}};
-  auto res = post_json("/api/v2/epayment/initiate/", body);
+  auto res = PostJson("/api/v2/epayment/initiate/", body);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   EXPECT_EQ(json::parse(res->body),
             (json{{"amount", {"Amount Breakdown mismatch."}}, {"error_key", "validation_error"}}));
   body["amount_breakdown"][1]["amount"] = 90000;
-  EXPECT_FALSE(initiate(body).empty());
+  EXPECT_FALSE(Initiate(body).empty());
 }
 
 TEST_F(SimKhalti, RejectsABodyThatIsNotJson) {
-  auto c = client();
+  auto c = HttpClient();
   auto res = c.Post("/api/v2/epayment/initiate/",
                     httplib::Headers{{"Authorization", std::string("Key ") + kKhaltiKey}},
                     "amount=1000", "application/json");
@@ -134,12 +133,12 @@ TEST_F(SimKhalti, RejectsABodyThatIsNotJson) {
 }
 
 TEST_F(SimKhalti, InitiateAnswersPidxPaymentUrlAndExpiry) {
-  auto res = post_json("/api/v2/epayment/initiate/", initiate_body());
+  auto res = PostJson("/api/v2/epayment/initiate/", InitiateBody());
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   const json body = json::parse(res->body);
   const std::string pidx = body["pidx"];
-  EXPECT_TRUE(made_of(pidx, kBase57, 22)) << pidx;
+  EXPECT_TRUE(MadeOf(pidx, kBase57, 22)) << pidx;
   EXPECT_EQ(body["payment_url"], sim_->public_url() + "/khalti/pay/?pidx=" + pidx);
   // The fake clock says 15:45:00 Nepal time; the lifetime is 1800 s.
   EXPECT_EQ(body["expires_at"], "2026-11-23T16:15:00.000000+05:45");
@@ -151,8 +150,8 @@ TEST_F(SimKhalti, InitiateAnswersPidxPaymentUrlAndExpiry) {
 }
 
 TEST_F(SimKhalti, LookupOfANewPaymentSaysInitiated) {
-  const std::string pidx = initiate();
-  auto res = lookup(pidx);
+  const std::string pidx = Initiate();
+  auto res = Lookup(pidx);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body, "{\"pidx\":\"" + pidx +
@@ -172,11 +171,11 @@ TEST_F(SimKhalti, LookupAnswersEachStatusWithItsHttpCode) {
         Case{"Completed", 200, true, false}, Case{"Refunded", 200, true, true},
         Case{"Partially Refunded", 200, true, true}, Case{"Expired", 400, false, false},
         Case{"User canceled", 400, false, false}}) {
-    const std::string pidx = initiate();
-    auto forced = control("/_sim/khalti/" + pidx + "/status", {{"status", c.status}});
+    const std::string pidx = Initiate();
+    auto forced = Control("/_sim/khalti/" + pidx + "/status", {{"status", c.status}});
     ASSERT_TRUE(forced);
     ASSERT_EQ(forced->status, 200) << forced->body;
-    auto res = lookup(pidx);
+    auto res = Lookup(pidx);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, c.http) << c.status;
     const json body = json::parse(res->body);
@@ -188,7 +187,7 @@ TEST_F(SimKhalti, LookupAnswersEachStatusWithItsHttpCode) {
 }
 
 TEST_F(SimKhalti, LookupOfAnUnknownPidxIsNotFound) {
-  auto res = lookup("bZQLD9wRVWo4CdESSfuSsB");
+  auto res = Lookup("bZQLD9wRVWo4CdESSfuSsB");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
   EXPECT_EQ(json::parse(res->body),
@@ -196,30 +195,30 @@ TEST_F(SimKhalti, LookupOfAnUnknownPidxIsNotFound) {
 }
 
 TEST_F(SimKhalti, AnUnpaidPaymentExpiresAfterItsLifetime) {
-  const std::string pidx = initiate();
-  advance(std::chrono::seconds(1799));
-  EXPECT_EQ(json::parse(lookup(pidx)->body)["status"], "Initiated");
-  advance(std::chrono::seconds(1));
-  auto res = lookup(pidx);
+  const std::string pidx = Initiate();
+  Advance(std::chrono::seconds(1799));
+  EXPECT_EQ(json::parse(Lookup(pidx)->body)["status"], "Initiated");
+  Advance(std::chrono::seconds(1));
+  auto res = Lookup(pidx);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   EXPECT_EQ(json::parse(res->body)["status"], "Expired");
-  auto page = client().Get("/khalti/pay/?pidx=" + pidx);
+  auto page = HttpClient().Get("/khalti/pay/?pidx=" + pidx);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 410);
   EXPECT_NE(page->body.find("expired"), std::string::npos);
 }
 
 class SimKhaltiShortLife : public SimTest {
-  void configure(Options& o) override { o.khalti_expiry = std::chrono::seconds(60); }
+  void Configure(Options& o) override { o.khalti_expiry = std::chrono::seconds(60); }
 };
 
 TEST_F(SimKhaltiShortLife, HonoursAConfiguredLifetime) {
-  auto res = post_json("/api/v2/epayment/initiate/", initiate_body());
+  auto res = PostJson("/api/v2/epayment/initiate/", InitiateBody());
   ASSERT_TRUE(res);
   EXPECT_EQ(json::parse(res->body)["expires_in"], 60);
   EXPECT_EQ(json::parse(res->body)["expires_at"], "2026-11-23T15:46:00.000000+05:45");
 }
 
 }  // namespace
-}  // namespace sima::sim::testing
+}  // namespace sima::simulator::testing

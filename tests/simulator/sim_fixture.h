@@ -16,37 +16,25 @@
 #include <vector>
 
 #include "sima/crypto.h"
-#include "sima/sim/simulator.h"
+#include "sima/simulator/simulator.h"
+#include "sima/text.h"
 
-namespace sima::sim::testing {
+namespace sima::simulator::testing {
 
 using json = nlohmann::json;
-using Params = std::vector<std::pair<std::string, std::string>>;
+using Params = QueryParams;
 
 inline constexpr const char* kKhaltiKey = "live_secret_key_68791341fdd94846a146f0457ff7b455";
 inline constexpr const char* kEsewaKey = "8gBm/:&EnhH.1/q";
 
 // 2026-11-23T10:00:00Z, i.e. 15:45:00 in Nepal.
-inline TimePoint fixed_start() {
+inline Time FixedStart() {
   using namespace std::chrono;
   return sys_days{year{2026} / November / 23} + hours{10};
 }
 
-inline std::string percent_decode(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 // True if s has exactly length characters, all from alphabet.
-inline bool made_of(const std::string& s, std::string_view alphabet, std::size_t length) {
+inline bool MadeOf(const std::string& s, std::string_view alphabet, std::size_t length) {
   return s.size() == length && s.find_first_not_of(alphabet) == std::string::npos;
 }
 inline constexpr std::string_view kBase57 =
@@ -56,73 +44,66 @@ inline constexpr std::string_view kBase57 =
 struct Location {
   std::string base;
   Params params;
-  std::string param(const std::string& name) const {
+  std::string Param(const std::string& name) const {
     for (const auto& [k, v] : params) {
       if (k == name) return v;
     }
     return "<absent>";
   }
-  bool has(const std::string& name) const { return param(name) != "<absent>"; }
+  bool Has(const std::string& name) const { return Param(name) != "<absent>"; }
 };
 
-inline Location parse_location(const std::string& url) {
+inline Location ParseLocation(const std::string& url) {
   Location loc;
   const auto q = url.find('?');
   loc.base = url.substr(0, q);
-  if (q == std::string::npos) return loc;
-  std::string rest = url.substr(q + 1);
-  std::size_t start = 0;
-  while (start <= rest.size()) {
-    auto amp = rest.find('&', start);
-    if (amp == std::string::npos) amp = rest.size();
-    const std::string pair = rest.substr(start, amp - start);
-    const auto eq = pair.find('=');
-    loc.params.emplace_back(percent_decode(pair.substr(0, eq)),
-                            eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1)));
-    start = amp + 1;
-  }
+  if (q != std::string::npos) loc.params = ParseQuery(url.substr(q + 1));
   return loc;
 }
 
 class SimTest : public ::testing::Test {
  protected:
   // Override to adjust options before the simulator starts.
-  virtual void configure(Options& /*options*/) {}
+  virtual void Configure(Options& /*options*/) {}
 
   void SetUp() override {
     Options options;
-    options.clock = [this] { return fixed_start() + std::chrono::milliseconds(offset_ms_.load()); };
+    // Whole seconds, as sima::Time: Advance(4999ms) is still the 4th second.
+    options.now = [this] {
+      return FixedStart() +
+             std::chrono::floor<std::chrono::seconds>(std::chrono::milliseconds(offset_ms_.load()));
+    };
     options.threads = 8;
-    configure(options);
+    Configure(options);
     sim_ = std::make_unique<Simulator>(options);
-    port_ = sim_->bind_to_any_port();
+    port_ = sim_->BindToAnyPort();
     ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { sim_->listen_after_bind(); });
-    sim_->wait_until_ready();
+    thread_ = std::thread([this] { sim_->Listen(); });
+    sim_->WaitUntilReady();
   }
 
   void TearDown() override {
-    sim_->stop();
+    sim_->Stop();
     thread_.join();
   }
 
-  void advance(std::chrono::milliseconds by) { offset_ms_ += by.count(); }
+  void Advance(std::chrono::milliseconds by) { offset_ms_ += by.count(); }
 
-  httplib::Client client(int read_timeout_ms = 5000) const {
+  httplib::Client HttpClient(int read_timeout_ms = 5000) const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(std::chrono::milliseconds(read_timeout_ms));
     return c;
   }
 
-  httplib::Result post_json(const std::string& path, const json& body,
-                            const std::string& auth = std::string("Key ") + kKhaltiKey) {
-    auto c = client();
+  httplib::Result PostJson(const std::string& path, const json& body,
+                           const std::string& auth = std::string("Key ") + kKhaltiKey) {
+    auto c = HttpClient();
     httplib::Headers headers;
     if (!auth.empty()) headers.emplace("Authorization", auth);
     return c.Post(path, headers, body.dump(), "application/json");
   }
 
-  static json initiate_body() {
+  static json InitiateBody() {
     return {{"return_url", "http://shop.example.com/khalti/callback/"},
             {"website_url", "http://shop.example.com"},
             {"amount", 390000},
@@ -131,43 +112,43 @@ class SimTest : public ::testing::Test {
   }
 
   // Initiates a payment and returns its pidx.
-  std::string initiate(json body = initiate_body()) {
-    auto res = post_json("/api/v2/epayment/initiate/", body);
+  std::string Initiate(json body = InitiateBody()) {
+    auto res = PostJson("/api/v2/epayment/initiate/", body);
     EXPECT_TRUE(res);
     if (!res) return "";
     EXPECT_EQ(res->status, 200) << res->body;
     return json::parse(res->body).value("pidx", "");
   }
 
-  httplib::Result lookup(const std::string& pidx, int read_timeout_ms = 5000) {
-    auto c = client(read_timeout_ms);
+  httplib::Result Lookup(const std::string& pidx, int read_timeout_ms = 5000) {
+    auto c = HttpClient(read_timeout_ms);
     httplib::Headers headers{{"Authorization", std::string("Key ") + kKhaltiKey}};
     return c.Post("/api/v2/epayment/lookup/", headers, json{{"pidx", pidx}}.dump(),
                   "application/json");
   }
 
-  httplib::Result post_form(const std::string& path, const Params& fields) {
-    auto c = client();
+  httplib::Result PostForm(const std::string& path, const Params& fields) {
+    auto c = HttpClient();
     httplib::Params params;
     for (const auto& [k, v] : fields) params.emplace(k, v);
     return c.Post(path, params);
   }
 
-  httplib::Result control(const std::string& path, const json& body = json::object()) {
-    auto c = client();
+  httplib::Result Control(const std::string& path, const json& body = json::object()) {
+    auto c = HttpClient();
     return c.Post(path, body.dump(), "application/json");
   }
 
-  void set_faults(const json& patch) {
-    auto c = client();
+  void SetFaults(const json& patch) {
+    auto c = HttpClient();
     auto res = c.Put("/_sim/faults", patch.dump(), "application/json");
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 200) << res->body;
   }
 
   // eSewa form fields for a total of amount rupees, signed with the UAT key.
-  static Params esewa_fields(const std::string& uuid, const std::string& amount = "100",
-                             const std::string& tax = "10", const std::string& total = "110") {
+  static Params EsewaFields(const std::string& uuid, const std::string& amount = "100",
+                            const std::string& tax = "10", const std::string& total = "110") {
     Params f = {{"amount", amount},
                 {"tax_amount", tax},
                 {"total_amount", total},
@@ -184,7 +165,7 @@ class SimTest : public ::testing::Test {
     return f;
   }
 
-  static void set_field(Params& fields, const std::string& name, const std::string& value) {
+  static void SetField(Params& fields, const std::string& name, const std::string& value) {
     for (auto& [k, v] : fields) {
       if (k == name) v = value;
     }
@@ -193,7 +174,7 @@ class SimTest : public ::testing::Test {
   std::unique_ptr<Simulator> sim_;
   int port_ = -1;
   std::thread thread_;
-  std::atomic<long long> offset_ms_{0};
+  std::atomic<int64_t> offset_ms_{0};
 };
 
 // A merchant endpoint that counts the GETs it receives (for duplicate redirects).
@@ -212,18 +193,18 @@ class CountingServer {
     server_.stop();
     thread_.join();
   }
-  std::string url(const std::string& path) const {
+  std::string Url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
   // Waits (up to 5 s) until at least n GETs arrived; returns the count.
-  int wait_for(int n) const {
+  int WaitFor(int n) const {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (hits_.load() < n && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return hits_.load();
   }
-  int hits() const { return hits_.load(); }
+  int Hits() const { return hits_.load(); }
 
  private:
   httplib::Server server_;
@@ -232,4 +213,4 @@ class CountingServer {
   std::atomic<int> hits_{0};
 };
 
-}  // namespace sima::sim::testing
+}  // namespace sima::simulator::testing

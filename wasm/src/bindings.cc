@@ -243,7 +243,7 @@ class RawCore {
     for (const UpgradeOption& option : options.value()) {
       o[kOptPlan] = PlanIndex(option.plan);
       o[kOptLimit] = Wire(option.limit);
-      o[kOptPrice] = static_cast<double>(option.price_paisa / 100);
+      o[kOptPrice] = static_cast<double>(WholeRupees(option.price_paisa));
       o[kOptPaisa] = static_cast<double>(option.price_paisa);
       o[kOptAllows] = option.allows ? 1 : 0;
       o[kOptSuggested] = option.suggested ? 1 : 0;
@@ -320,7 +320,7 @@ class RawCore {
     if (d->upgrade) {
       slots[kUpgradePlan] = PlanIndex(d->upgrade->plan);
       slots[kUpgradeLimit] = Wire(d->upgrade->limit);
-      slots[kUpgradePrice] = static_cast<double>(d->upgrade->price_paisa / 100);
+      slots[kUpgradePrice] = static_cast<double>(WholeRupees(d->upgrade->price_paisa));
       slots[kUpgradePaisa] = static_cast<double>(d->upgrade->price_paisa);
     }
     return 0;

@@ -1,6 +1,6 @@
 // The few cryptographic primitives and encodings sima's programs share, over OpenSSL: Base64,
-// percent-encoding, SHA-256,
-// HMAC-SHA256, random tokens and a constant-time comparison. Native only (not in the wasm).
+// SHA-256, HMAC-SHA256, random tokens and a constant-time comparison. Native only (not in the
+// wasm). Text and URL encodings (hex, percent-encoding) are in sima/text.h.
 #pragma once
 
 #include <cstddef>
@@ -14,10 +14,6 @@ namespace sima::crypto {
 std::string Base64Encode(std::string_view bytes);
 // Decodes standard Base64 (padding required); nullopt if the text is not valid Base64.
 std::optional<std::string> Base64Decode(std::string_view text);
-
-// Percent-encodes everything but A-Z a-z 0-9 - . _ ~ (RFC 3986 unreserved; space is %20), for
-// query values in redirects and gateway URLs.
-std::string PercentEncode(std::string_view text);
 
 // SHA-256 of `text` as 64 lowercase hex digits.
 std::string Sha256Hex(std::string_view text);

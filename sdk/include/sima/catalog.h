@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sima/money.h"
 #include "sima/status.h"
 
 namespace sima {
@@ -54,7 +55,7 @@ struct Plan {
   std::vector<Limit> limits;
 
   // Whole rupees, as the seed's `price`/`amount` fields show them.
-  int64_t price_rupees() const { return price_paisa / 100; }
+  int64_t price_rupees() const { return WholeRupees(price_paisa); }
   bool is_free() const { return price_paisa == 0; }
 };
 

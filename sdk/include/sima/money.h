@@ -16,6 +16,13 @@ struct RupeeFormat {
   int min_decimals = 1;    // 0: "133", 1: "133.0" (eSewa's answers), 2: "133.00"
 };
 
+// Amounts shown to people (payment pages, e-mails): "3,900.00".
+inline constexpr RupeeFormat kRupeesForPeople{.thousands = true, .min_decimals = 2};
+
+// Whole rupees of an amount, the fraction dropped (13350 -> 133): the `price` and `amount`
+// fields of the API and the catalog. Money stays paisa everywhere else.
+constexpr int64_t WholeRupees(int64_t paisa) { return paisa / 100; }
+
 // 13300 -> "133.0", 13350 -> "133.5", 13325 -> "133.25" with the default format; never more
 // decimals than needed beyond min_decimals. Negative amounts get a leading '-'.
 std::string FormatRupees(int64_t paisa, RupeeFormat format = {});

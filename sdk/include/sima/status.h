@@ -5,7 +5,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
+
+#include "sima/expected.h"
 
 namespace sima {
 
@@ -52,25 +53,9 @@ class Status {
   std::string message_;
 };
 
-// A value or the Status that explains why there is none.
+// A value or the Status that explains why there is none (sima/expected.h).
 // REQUIRES: value() only when ok(); status() is OK when ok().
 template <typename T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}  // NOLINT: REQUIRES !status.ok()
-
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  explicit operator bool() const { return ok(); }
-  const T& value() const& { return std::get<T>(v_); }
-  T& value() & { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  const T& operator*() const& { return value(); }
-  const T* operator->() const { return &value(); }
-  Status status() const { return ok() ? Status::Ok() : std::get<Status>(v_); }
-
- private:
-  std::variant<T, Status> v_;
-};
+using Result = Expected<T, Status>;
 
 }  // namespace sima

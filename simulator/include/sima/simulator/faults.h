@@ -2,28 +2,30 @@
 // and eSewa misbehave the way real gateways and networks do.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <vector>
 
-namespace sima::sim {
+#include "sima/status.h"
+
+namespace sima::simulator {
 
 // A fault that is off, on until turned off, or on for the next N uses only.
 // JSON form: false / true / N (N > 0 means "the next N uses"; 0 means off).
 class Switch {
  public:
   Switch() = default;
-  static Switch off() { return Switch(0); }
-  static Switch always() { return Switch(-1); }
-  static Switch times(int n) { return Switch(n < 0 ? 0 : n); }
+  static Switch Off() { return Switch(0); }
+  static Switch Always() { return Switch(-1); }
+  static Switch Times(int n) { return Switch(n < 0 ? 0 : n); }
 
   // True while the fault is armed.
   bool armed() const { return remaining_ != 0; }
   // Uses the fault once: returns true if it fires now, and counts a limited
   // switch down (it turns off after its last use).
-  bool take();
-  nlohmann::json to_json() const;
+  bool Take();
+  nlohmann::json ToJson() const;
 
  private:
   explicit Switch(int remaining) : remaining_(remaining) {}
@@ -43,11 +45,11 @@ struct Faults {
   // Khalti
   Switch initiate_http_500;
   int initiate_delay_ms = 0;
-  int lookup_delay_ms = 0;           // lookup answers only after this delay
-  Switch lookup_http_500;            // lookup answers 500 with an HTML body
-  Switch lookup_malformed;           // lookup answers 200 with a truncated JSON body
-  Switch lookup_reset;               // lookup closes the connection before any body byte
-  long long amount_delta_paisa = 0;  // lookup reports total_amount + delta
+  int lookup_delay_ms = 0;         // lookup answers only after this delay
+  Switch lookup_http_500;          // lookup answers 500 with an HTML body
+  Switch lookup_malformed;         // lookup answers 200 with a truncated JSON body
+  Switch lookup_reset;             // lookup closes the connection before any body byte
+  int64_t amount_delta_paisa = 0;  // lookup reports total_amount + delta
   RedirectMode redirect_mode = RedirectMode::kNormal;
   int pending_complete_ms = 2000;
   // Shared: delay before the duplicate delivery of redirect_mode "twice".
@@ -59,17 +61,17 @@ struct Faults {
   Switch esewa_status_malformed;
   Switch esewa_status_reset;
   RedirectMode esewa_redirect_mode = RedirectMode::kNormal;  // normal | twice | never
-  long long esewa_amount_delta_paisa = 0;  // success data and status report total + delta
+  int64_t esewa_amount_delta_paisa = 0;  // success data and status report total + delta
   Switch esewa_thousands_separator;  // success data total_amount "2,700.0", signed without comma
   Switch esewa_data_raw;  // success ?data= carries raw Base64 instead of percent-encoding it
 };
 
-nlohmann::json to_json(const Faults& faults);
+nlohmann::json FaultsToJson(const Faults& faults);
 
 // Applies a partial update such as {"lookup_http_500": 2, "redirect_mode": "twice"}.
-// Returns an error message (and changes nothing) if the patch is not an object,
+// Returns an invalid_argument Status (and changes nothing) if the patch is not an object,
 // names an unknown fault or holds a value of the wrong kind.
-std::optional<std::string> apply_patch(Faults& faults, const nlohmann::json& patch);
+Status ApplyFaultPatch(Faults& faults, const nlohmann::json& patch);
 
 // One line of documentation per fault, in declaration order: for --help and README.
 struct FaultInfo {
@@ -77,6 +79,6 @@ struct FaultInfo {
   std::string kind;  // "switch", "ms", "paisa", "mode"
   std::string help;
 };
-const std::vector<FaultInfo>& fault_catalog();
+const std::vector<FaultInfo>& FaultCatalog();
 
-}  // namespace sima::sim
+}  // namespace sima::simulator

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "pg_test_cluster.h"
 #include "server_fixture.h"
 
 extern char** environ;
@@ -83,6 +84,29 @@ TEST(ServerMain, BadConfigurationExitsWithAMessage) {
                                      dir.path() + "/x.db", "--listen", "127.0.0.1:0"});
   EXPECT_EQ(catalog.Wait(std::chrono::seconds{10}), 1);
   EXPECT_NE(Child::Read(catalog.err).find("catalog"), std::string::npos);
+}
+
+// An unreachable PostgreSQL at start: a clear message, a non-zero exit, no password.
+TEST(ServerMain, AnUnreachableDatabaseIsAClearStartupErrorWithoutThePassword) {
+  TempDir dir;
+  // A port nothing listens on: bound, then released.
+  int port = 0;
+  {
+    httplib::Server probe;
+    port = probe.bind_to_any_port("127.0.0.1");
+  }
+  const std::string url = "postgresql://sima:s3cret-pw@127.0.0.1:" + std::to_string(port) + "/sima";
+  ::setenv("SIMA_DB", url.c_str(), 1);
+  Child pg = Child::Spawn(dir, {"--listen=127.0.0.1:0"});
+  ::unsetenv("SIMA_DB");
+  EXPECT_EQ(pg.Wait(std::chrono::seconds{20}), 1);
+  const std::string err = Child::Read(pg.err);
+  EXPECT_NE(err.find("sima-server: unavailable: cannot connect to PostgreSQL at "
+                     "postgresql://sima@127.0.0.1:" +
+                     std::to_string(port) + "/sima: "),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("s3cret"), std::string::npos);
 }
 
 TEST(ServerMain, WhatItCannotOpenIsUnavailableAndABadValueIsAValidationError) {
@@ -228,6 +252,24 @@ TEST(ServerMain, ASecretGivenAsAFlagIsWarnedAboutAndNeverPrinted) {
       << err;
   EXPECT_NE(err.find("KHALTI_SECRET_KEY_FILE"), std::string::npos);
   EXPECT_EQ(err.find(secret), std::string::npos);
+}
+
+// On PostgreSQL the start-up line names the database without its password.
+TEST(ServerMain, LogsThePostgresUrlWithoutItsPassword) {
+  TempDir dir;
+  const std::string url = TestPgUrl();
+  ASSERT_FALSE(url.empty());
+  const std::string password =
+      url.substr(url.find(':', 14) + 1, url.find('@') - url.find(':', 14) - 1);
+  ::setenv("SIMA_DB", url.c_str(), 1);
+  Child c = Child::Spawn(dir, {"--listen=127.0.0.1:0", "--db-pool=2"});
+  ::unsetenv("SIMA_DB");
+  ASSERT_TRUE(Eventually(c.err, "\"msg\":\"listening\"")) << Child::Read(c.err);
+  ::kill(c.pid, SIGTERM);
+  EXPECT_EQ(c.Wait(std::chrono::seconds{20}), 0);
+  const std::string err = Child::Read(c.err);
+  EXPECT_NE(err.find("\"db\":\"postgresql://sima@127.0.0.1:"), std::string::npos) << err;
+  EXPECT_EQ(err.find(password), std::string::npos);
 }
 
 }  // namespace

@@ -25,6 +25,18 @@ extern char** environ;
 namespace sima::integration {
 namespace {
 
+Response FromResult(const httplib::Result& res) {
+  Response out;
+  if (!res) return out;
+  out.status = res->status;
+  out.headers = res->headers;
+  out.raw = res->body;
+  out.body = Json::parse(res->body, nullptr, false);
+  return out;
+}
+
+}  // namespace
+
 int FreePort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -39,24 +51,12 @@ int FreePort() {
   return port;
 }
 
-Response FromResult(const httplib::Result& res) {
-  Response out;
-  if (!res) return out;
-  out.status = res->status;
-  out.headers = res->headers;
-  out.raw = res->body;
-  out.body = Json::parse(res->body, nullptr, false);
-  return out;
-}
-
 bool Healthy(int port, const std::string& path) {
   httplib::Client cli("127.0.0.1", port);
   cli.set_connection_timeout(std::chrono::milliseconds{200});
   auto res = cli.Get(path);
   return res && res->status == 200;
 }
-
-}  // namespace
 
 bool Child::Start(const std::string& binary, const std::vector<std::string>& args,
                   const std::map<std::string, std::string>& env, const std::string& log_prefix) {
@@ -127,9 +127,16 @@ void IntegrationTest::StartSim() {
 
 void IntegrationTest::StartServer() {
   if (server_port_ == 0) server_port_ = FreePort();
-  const std::string self = "http://127.0.0.1:" + std::to_string(server_port_);
+  ++server_starts_;
+  ASSERT_TRUE(server_.Start(SIMA_SERVER_BINARY, {}, ServerEnv(server_port_), dir_ + "/server"));
+  ASSERT_TRUE(WaitFor([&] { return Healthy(server_port_, "/healthz"); }, 15000))
+      << "sima-server did not start: " << ReadFile(server_stderr_);
+}
+
+std::map<std::string, std::string> IntegrationTest::ServerEnv(int port) const {
+  const std::string self = "http://127.0.0.1:" + std::to_string(port);
   std::map<std::string, std::string> env = {
-      {"SIMA_LISTEN", "127.0.0.1:" + std::to_string(server_port_)},
+      {"SIMA_LISTEN", "127.0.0.1:" + std::to_string(port)},
       {"SIMA_DB", db_path_},
       {"SIMA_PUBLIC_URL", self},
       {"SIMA_APP_URL", "http://app.test/demo"},
@@ -150,16 +157,13 @@ void IntegrationTest::StartServer() {
       {"ESEWA_SECRET_KEY", kEsewaKey},
   };
   for (const auto& [k, v] : server_env_) env[k] = v;
-  ++server_starts_;
-  ASSERT_TRUE(server_.Start(SIMA_SERVER_BINARY, {}, env, dir_ + "/server"));
-  ASSERT_TRUE(WaitFor([&] { return Healthy(server_port_, "/healthz"); }, 15000))
-      << "sima-server did not start: " << ReadFile(server_stderr_);
+  return env;
 }
 
-Response IntegrationTest::Call(const std::string& method, const std::string& path,
-                               const std::string& token, const Json& body,
-                               const httplib::Headers& headers) {
-  httplib::Client cli("127.0.0.1", server_port_);
+Response IntegrationTest::CallAt(int port, const std::string& method, const std::string& path,
+                                 const std::string& token, const Json& body,
+                                 const httplib::Headers& headers) {
+  httplib::Client cli("127.0.0.1", port);
   cli.set_read_timeout(std::chrono::seconds{30});
   httplib::Headers h = headers;
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
@@ -280,13 +284,15 @@ std::string IntegrationTest::ReadFile(const std::string& path) {
   return s.str();
 }
 
-void IntegrationTest::RunAtOnce(const std::vector<std::function<void(httplib::Client&)>>& calls) {
+void IntegrationTest::RunAtOnce(const std::vector<std::function<void(httplib::Client&)>>& calls,
+                                const std::vector<int>& ports) {
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;
   threads.reserve(calls.size());
-  for (const auto& call : calls) {
-    threads.emplace_back([&, call] {
-      httplib::Client cli("127.0.0.1", server_port_);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const int port = ports.empty() ? server_port_ : ports[i % ports.size()];
+    threads.emplace_back([&, port, call = calls[i]] {
+      httplib::Client cli("127.0.0.1", port);
       cli.set_read_timeout(std::chrono::seconds{30});
       while (!go) std::this_thread::yield();
       call(cli);

@@ -38,6 +38,10 @@ Status CanBuy(const Catalog& catalog, const Subscription& sub, std::string_view 
   return Status::Ok();
 }
 
+std::string_view to_string(ActivationKind kind) {
+  return kind == ActivationKind::kStarted ? "started" : "extended";
+}
+
 Result<Activation> Activate(const Catalog& catalog, const Subscription& sub, std::string_view plan,
                             Time now) {
   if (Status s = CanBuy(catalog, sub, plan, now); !s.ok()) return s;

@@ -49,6 +49,8 @@ enum class ActivationKind {
   kExtended,  // the plan already active: end_date moves 30 days on, usage kept
 };
 
+std::string_view to_string(ActivationKind kind);  // "started", "extended"
+
 struct Activation {
   Subscription subscription;
   ActivationKind kind = ActivationKind::kStarted;

@@ -169,6 +169,7 @@ Response IntegrationTest::CallAt(int port, const std::string& method, const std:
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
   if (method == "GET") return FromResult(cli.Get(path, h));
   if (method == "OPTIONS") return FromResult(cli.Options(path, h));
+  if (method == "DELETE") return FromResult(cli.Delete(path, h));
   return FromResult(cli.Post(path, h, body.is_null() ? "" : body.dump(), "application/json"));
 }
 

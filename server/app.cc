@@ -17,6 +17,7 @@
 #include "outbox_sender.h"
 #include "reconciler.h"
 #include "sima/json.h"
+#include "store_factory.h"
 
 namespace sima::server {
 namespace {
@@ -53,11 +54,7 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   std::unique_ptr<App> app(new App(std::move(options), std::move(catalog)));
   const Config& config = app->options_.config;
 
-  SqliteStore::Options store_options{config.db};
-  store_options.idempotency_ttl = std::chrono::seconds{config.idempotency_ttl_seconds};
-  store_options.sessions_per_key = config.sessions_per_key;
-  store_options.wal_limit = config.wal_limit_bytes;
-  auto store = SqliteStore::Open(store_options, app->catalog_);
+  auto store = OpenStore(config, app->catalog_);
   if (!store) return store.error();
   app->store_ = std::move(store).value();
   app->auth_ = std::make_unique<Authenticator>(*app->store_, app->options_.now);

@@ -21,7 +21,7 @@
 #include "http.h"
 #include "periodic.h"
 #include "sima/catalog.h"
-#include "sqlite_store.h"
+#include "store.h"
 
 namespace sima::server {
 
@@ -62,7 +62,7 @@ class App {
 
   const Config& config() const { return options_.config; }
   const Catalog& catalog() const { return catalog_; }
-  SqliteStore& store() { return *store_; }
+  Store& store() { return *store_; }
   Authenticator& auth() { return *auth_; }
   Reconciler& reconciler() { return *reconciler_; }
   OutboxSender& outbox() { return *outbox_; }
@@ -79,7 +79,7 @@ class App {
   App(Options options, Catalog catalog);
   Options options_;
   Catalog catalog_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<KhaltiClient> khalti_;
   std::unique_ptr<KhaltiGateway> khalti_gateway_;

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "pg.h"
+
 namespace sima::server {
 namespace {
 
@@ -20,7 +22,12 @@ struct Option {
 const std::vector<Option>& Options() {
   static const std::vector<Option> options = {
       {"SIMA_LISTEN", "address:port to listen on", false, &Config::listen},
-      {"SIMA_DB", "SQLite database file (created if missing)", false, &Config::db},
+      {"SIMA_DB",
+       "SQLite database file (created if missing), or a PostgreSQL database as "
+       "postgresql://user:password@host:port/db (several instances may share it)",
+       false, &Config::db},
+      {"SIMA_DB_POOL", "PostgreSQL connections this instance opens at most", false, nullptr,
+       &Config::db_pool, 1, 1000},
       {"SIMA_PUBLIC_URL", "where browsers reach this server (callbacks, redirects)", false,
        &Config::public_url},
       {"SIMA_APP_URL", "where the web app's success/failure pages live", false, &Config::app_url},
@@ -202,14 +209,27 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
                              "this machine can read it; use " + std::string(match->env) +
                              "_FILE (" + name + "-file) or the environment instead");
     }
+    if (std::string_view(match->env) == "SIMA_DB" && pg::IsUrl(value)) {
+      if (auto info = pg::ConnInfo::Parse(value); info && info->has_password()) {
+        out.warnings.push_back(name + " puts a database password on the command line, where " +
+                               "other users of this machine can read it; use SIMA_DB in the " +
+                               "environment instead");
+      }
+    }
     if (Status s = Set(out.config, *match, value); !s.ok()) return fail(s);
   }
   if (Status s = ParseListen(out.config); !s.ok()) return fail(s);
+  // A PostgreSQL URL libpq cannot read is refused now, naming what is wrong, never the
+  // password.
+  if (pg::IsUrl(out.config.db)) {
+    if (auto info = pg::ConnInfo::Parse(out.config.db); !info) return info.error();
+  }
   return out;
 }
 
 std::string MailDir(const Config& config) {
   if (!config.mail_dir.empty()) return config.mail_dir;
+  if (pg::IsUrl(config.db)) return "mail";  // no folder beside a database server
   const auto slash = config.db.rfind('/');
   return slash == std::string::npos ? "mail" : config.db.substr(0, slash + 1) + "mail";
 }

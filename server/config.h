@@ -15,7 +15,8 @@ struct Config {
   std::string listen = "127.0.0.1:8080";  // SIMA_LISTEN
   std::string host = "127.0.0.1";         // parsed from listen
   int port = 8080;
-  std::string db = "sima.db";                         // SIMA_DB
+  std::string db = "sima.db";  // SIMA_DB: a SQLite file, or a postgresql:// URL
+  int64_t db_pool = 16;        // SIMA_DB_POOL: PostgreSQL connections per instance
   std::string public_url = "http://127.0.0.1:8080";   // SIMA_PUBLIC_URL
   std::string app_url = "http://127.0.0.1:8080/app";  // SIMA_APP_URL
   std::string admin_token;                            // SIMA_ADMIN_TOKEN; empty = admin API off

@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "http.h"
+#include "store_factory.h"
 
 namespace {
 
@@ -60,7 +61,7 @@ int main(int argc, char** argv) {
   const Config& config = app->config();
   Log({{"msg", "listening"},
        {"addr", config.host + ":" + std::to_string(*port)},
-       {"db", config.db},
+       {"db", DisplayDb(config.db)},
        {"admin_api", !config.admin_token.empty()}});
 
   App* server = app.get();

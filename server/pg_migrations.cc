@@ -1,0 +1,254 @@
+#include "pg_migrations.h"
+
+#include <string>
+
+namespace sima::server {
+namespace {
+
+// As in migrations.cc: times are whole seconds since the Unix epoch (BIGINT), ids are text
+// with a type prefix. `seq` gives rows the order SQLite's rowid gives them (page cursors).
+// Tables written by every request (counters, resources, sessions) reference their
+// organization without a foreign key: an organization is never deleted, every write checks
+// it exists in the same transaction, and a foreign key would make each insert lock the
+// organization's row (FOR KEY SHARE), a hot row under load.
+constexpr std::string_view kCore = R"sql(
+CREATE TABLE organizations (
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE api_keys (
+  key_hash   TEXT PRIMARY KEY,               -- SHA-256 hex; the key is shown once, never stored
+  org_id     TEXT NOT NULL REFERENCES organizations(id),
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX api_keys_org ON api_keys(org_id);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  org_id     TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX sessions_expiry ON sessions(expires_at);
+CREATE TABLE subscriptions (                  -- one row per organization: also its lock
+  org_id     TEXT PRIMARY KEY REFERENCES organizations(id),
+  plan       TEXT NOT NULL,
+  start_at   BIGINT NOT NULL,                 -- anchors the 30-day usage periods
+  end_at     BIGINT,                          -- NULL: never ends (FREE)
+  updated_at BIGINT NOT NULL
+);
+-- A counter is the sum of its shards: writers that need no lock add to their own shard.
+CREATE TABLE usage_counters (
+  org_id       TEXT NOT NULL,
+  period_start BIGINT NOT NULL,
+  feature      TEXT NOT NULL,
+  shard        INTEGER NOT NULL,
+  used         BIGINT NOT NULL CHECK (used >= 0),
+  PRIMARY KEY (org_id, period_start, feature, shard)
+);
+CREATE TABLE usage_events (
+  org_id          TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  feature         TEXT NOT NULL,
+  quantity        BIGINT NOT NULL,
+  plan            TEXT NOT NULL,
+  used            BIGINT NOT NULL,           -- the answer given the first time
+  limit_wire      BIGINT NOT NULL,
+  over            BOOLEAN NOT NULL,
+  created_at      BIGINT NOT NULL,
+  PRIMARY KEY (org_id, idempotency_key)
+);
+CREATE TABLE customers (
+  id         TEXT PRIMARY KEY,
+  org_id     TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  email      TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX customers_org ON customers(org_id, created_at, seq);
+CREATE TABLE invoices (
+  id           TEXT PRIMARY KEY,
+  org_id       TEXT NOT NULL,
+  amount_paisa BIGINT NOT NULL CHECK (amount_paisa >= 0),
+  customer_id  TEXT REFERENCES customers(id),
+  description  TEXT NOT NULL,
+  created_at   BIGINT NOT NULL,
+  seq          BIGINT GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX invoices_org ON invoices(org_id, created_at, seq);
+CREATE TABLE team_members (
+  id         TEXT PRIMARY KEY,
+  org_id     TEXT NOT NULL,
+  email      TEXT NOT NULL,
+  email_key  TEXT NOT NULL,                   -- e-mail with ASCII letters lowered
+  name       TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY,
+  UNIQUE (org_id, email_key)
+);
+CREATE INDEX team_members_org ON team_members(org_id, created_at, seq);
+-- GET /healthz writes here.
+CREATE TABLE health (
+  id         INTEGER PRIMARY KEY,
+  checked_at TIMESTAMPTZ NOT NULL
+);
+)sql";
+
+constexpr std::string_view kPayments = R"sql(
+ALTER TABLE organizations ADD COLUMN billing_email TEXT;
+CREATE TABLE payments (
+  id                BIGSERIAL PRIMARY KEY,
+  org_id            TEXT NOT NULL REFERENCES organizations(id),
+  provider          TEXT NOT NULL,            -- KHALTI, ESEWA
+  plan              TEXT NOT NULL,
+  amount_paisa      BIGINT NOT NULL CHECK (amount_paisa > 0),
+  status            TEXT NOT NULL,            -- PENDING, SUCCESS, FAILED, REFUNDED
+  reason            TEXT NOT NULL DEFAULT '',
+  reference_id      TEXT,                     -- the gateway's id (Khalti pidx)
+  purchase_order_id TEXT NOT NULL UNIQUE,     -- ours, sent to the gateway
+  transaction_id    TEXT,                     -- the gateway's transaction, once paid
+  needs_attention   BOOLEAN NOT NULL DEFAULT false,
+  expires_at        BIGINT,
+  created_at        BIGINT NOT NULL,
+  updated_at        BIGINT NOT NULL,
+  next_check_at     BIGINT,                   -- the reconciler's next lookup; NULL = none
+  check_attempts    BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX payments_org ON payments(org_id, id);
+CREATE UNIQUE INDEX payments_reference ON payments(provider, reference_id)
+  WHERE reference_id IS NOT NULL;
+CREATE INDEX payments_due ON payments(next_check_at) WHERE status = 'PENDING';
+CREATE TABLE payment_events (
+  id          BIGSERIAL PRIMARY KEY,
+  payment_id  BIGINT NOT NULL REFERENCES payments(id),
+  org_id      TEXT NOT NULL REFERENCES organizations(id),
+  at          BIGINT NOT NULL,
+  cause       TEXT NOT NULL,                  -- init, callback, verify, reconciler
+  from_status TEXT,                           -- NULL when the payment was created
+  to_status   TEXT NOT NULL,
+  detail      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX payment_events_payment ON payment_events(payment_id, id);
+CREATE TABLE plan_changes (
+  id         BIGSERIAL PRIMARY KEY,
+  org_id     TEXT NOT NULL REFERENCES organizations(id),
+  at         BIGINT NOT NULL,
+  cause      TEXT NOT NULL,
+  payment_id BIGINT REFERENCES payments(id),
+  from_plan  TEXT NOT NULL,
+  to_plan    TEXT NOT NULL,
+  start_at   BIGINT NOT NULL,
+  end_at     BIGINT,
+  kind       TEXT NOT NULL                    -- started, extended
+);
+CREATE INDEX plan_changes_org ON plan_changes(org_id, id);
+CREATE TABLE outbox (
+  id              BIGSERIAL PRIMARY KEY,
+  org_id          TEXT NOT NULL REFERENCES organizations(id),
+  payment_id      BIGINT UNIQUE REFERENCES payments(id),  -- one confirmation per payment
+  message_id      TEXT NOT NULL UNIQUE,       -- stable across retries
+  to_addr         TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  created_at      BIGINT NOT NULL,
+  attempts        BIGINT NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL,
+  sent_at         BIGINT,
+  last_error      TEXT
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
+)sql";
+
+constexpr std::string_view kPaymentRefs = R"sql(
+ALTER TABLE payments ADD COLUMN ref TEXT;
+ALTER TABLE payments ADD COLUMN payment_url TEXT;
+ALTER TABLE payments ADD COLUMN last_checked_at BIGINT;
+ALTER TABLE payments ADD COLUMN last_audit_at BIGINT;
+ALTER TABLE payments ADD COLUMN last_late_check_at BIGINT;
+UPDATE payments SET ref = 'pay_' || md5(random()::text || id::text) WHERE ref IS NULL;
+CREATE UNIQUE INDEX payments_ref ON payments(ref) WHERE ref IS NOT NULL;
+CREATE INDEX payments_open ON payments(org_id, status, provider, plan);
+CREATE INDEX payments_org_created ON payments(org_id, created_at);
+)sql";
+
+constexpr std::string_view kKeysAndBounds = R"sql(
+ALTER TABLE api_keys ADD COLUMN key_id TEXT;
+ALTER TABLE api_keys ADD COLUMN prefix TEXT;
+UPDATE api_keys SET key_id = 'key_' || substr(md5(random()::text || key_hash), 1, 20)
+  WHERE key_id IS NULL;
+CREATE UNIQUE INDEX api_keys_key_id ON api_keys(key_id);
+ALTER TABLE sessions ADD COLUMN key_id TEXT;
+CREATE INDEX sessions_key ON sessions(key_id, created_at, seq);
+CREATE INDEX usage_events_created ON usage_events(created_at);
+)sql";
+
+constexpr Migration kPgMigrations[] = {
+    {1, "core", kCore},
+    {2, "payments", kPayments},
+    {3, "payment_refs", kPaymentRefs},
+    {4, "keys_and_bounds", kKeysAndBounds},
+};
+
+// pg_advisory_xact_lock's key for migrations: "sima" in ASCII.
+constexpr int64_t kMigrationLock = 0x73696d61;
+
+}  // namespace
+
+std::span<const Migration> PgMigrations() { return kPgMigrations; }
+
+ExpectedDone MigratePg(pg::Conn& conn, const std::string& schema, std::span<const Migration> list) {
+  if (auto r = conn.Script("BEGIN"); !r) return r;
+  auto fail = [&](Error e) {
+    (void)conn.Script("ROLLBACK");
+    return e;
+  };
+  if (auto r = conn.Run("SELECT pg_advisory_xact_lock($1)", kMigrationLock); !r) {
+    return fail(r.error());
+  }
+  if (!schema.empty()) {
+    auto quoted = conn.One("SELECT quote_ident($1)", schema);
+    if (!quoted) return fail(quoted.error());
+    if (auto r = conn.Script("CREATE SCHEMA IF NOT EXISTS " + (*quoted)->Text(0)); !r) {
+      return fail(r.error());
+    }
+  }
+  if (auto r =
+          conn.Script("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+                      "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+      !r) {
+    return fail(r.error());
+  }
+  auto applied = conn.All("SELECT version FROM schema_migrations");
+  if (!applied) return fail(applied.error());
+  std::vector<int64_t> have;
+  for (const pg::Row& row : *applied) have.push_back(row.Int(0));
+  const int64_t known = list.empty() ? 0 : list.back().version;
+  for (int64_t v : have) {
+    if (v > known) {
+      return fail(Error::Internal("the database has schema version " + std::to_string(v) +
+                                  " but this server knows only up to " + std::to_string(known) +
+                                  "; run a newer sima-server"));
+    }
+  }
+  for (const Migration& m : list) {
+    if (std::find(have.begin(), have.end(), m.version) != have.end()) continue;
+    if (auto r = conn.Script(std::string(m.sql)); !r) {
+      Error e = r.error();
+      e.message = "migration " + std::to_string(m.version) + " (" + std::string(m.name) +
+                  ") failed: " + e.message;
+      return fail(e);
+    }
+    if (auto r = conn.Run("INSERT INTO schema_migrations(version, name) VALUES ($1, $2)",
+                          int64_t{m.version}, m.name);
+        !r) {
+      return fail(r.error());
+    }
+  }
+  return conn.Script("COMMIT");
+}
+
+}  // namespace sima::server

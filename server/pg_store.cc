@@ -1,0 +1,587 @@
+#include "pg_store.h"
+
+#include <random>
+
+#include "pg_migrations.h"
+
+namespace sima::server {
+namespace {
+
+using pg::Conn;
+using pg::Row;
+
+int64_t Secs(Time t) { return t.time_since_epoch().count(); }
+Time FromSecs(int64_t s) { return Time{std::chrono::seconds{s}}; }
+std::optional<int64_t> OptSecs(const std::optional<Time>& t) {
+  if (!t) return std::nullopt;
+  return Secs(*t);
+}
+
+// Counter shards: writers that take no lock spread over this many rows per counter.
+constexpr int kShards = 64;
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+Invoice ReadInvoice(const Row& r) {
+  return {r.Text(0), r.Int(1), r.OptText(2), r.Text(3), FromSecs(r.Int(4))};
+}
+Customer ReadCustomer(const Row& r) {
+  return {r.Text(0), r.Text(1), r.Text(2), FromSecs(r.Int(3))};
+}
+TeamMember ReadTeamMember(const Row& r) {
+  return {r.Text(0), r.Text(1), r.Text(2), FromSecs(r.Int(3))};
+}
+ApiKeyInfo ReadKeyInfo(const Row& r) {
+  ApiKeyInfo k;
+  k.key_id = r.Text(0);
+  k.prefix = r.OptText(1).value_or("sk_");
+  k.created_at = FromSecs(r.Int(2));
+  if (auto at = r.OptInt(3)) k.revoked_at = FromSecs(*at);
+  return k;
+}
+
+// One page of an organization's list, newest first by (created_at, seq). `columns` are read
+// by `read`; created_at and seq follow them. Reads one row more than asked to know whether
+// another page exists.
+template <typename T, typename R>
+Expected<Page<T>> ReadPage(Conn& c, std::string_view columns, std::string_view table,
+                           const std::string& org_id, const PageRequest& page, R read) {
+  const std::string head = "SELECT " + std::string(columns) + ", created_at, seq FROM " +
+                           std::string(table) + " WHERE org_id = $1";
+  const std::string order = " ORDER BY created_at DESC, seq DESC LIMIT ";
+  auto rows = page.after ? c.All(head + " AND (created_at, seq) < ($2, $3)" + order + "$4", org_id,
+                                 page.after->at, page.after->row, page.limit + 1)
+                         : c.All(head + order + "$2", org_id, page.limit + 1);
+  if (!rows) return rows.error();
+  Page<T> out;
+  const int n = static_cast<int>(std::count(columns.begin(), columns.end(), ',')) + 1;
+  for (const Row& r : *rows) {
+    if (static_cast<int64_t>(out.items.size()) == page.limit) {
+      const Row& last = (*rows)[out.items.size() - 1];
+      out.next = PageKey{last.Int(n), last.Int(n + 1)};
+      break;
+    }
+    out.items.push_back(read(r));
+  }
+  return out;
+}
+
+template <typename T, typename R>
+Expected<T> ReadOne(Conn& c, const std::string& sql, const std::string& org_id,
+                    const std::string& id, std::string_view what, R read) {
+  auto row = c.One(sql, id, org_id);
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("no " + std::string(what) + " with this id");
+  return read(**row);
+}
+
+std::vector<std::string> Hashes(const std::vector<Row>& rows) {
+  std::vector<std::string> out;
+  for (const Row& r : rows) out.push_back(r.Text(0));
+  return out;
+}
+
+}  // namespace
+
+PgStore::PgStore(pg::ConnInfo info, const Catalog& catalog, const Options& options)
+    : pool_(std::move(info), options.pool_size), catalog_(catalog), options_(options) {
+  std::random_device rd;
+  shard_base_ = static_cast<int>(rd() % kShards);
+}
+
+PgStore::~PgStore() = default;
+
+Expected<std::unique_ptr<PgStore>> PgStore::Open(const Options& options, const Catalog& catalog) {
+  if (options.pool_size < 1) return Error::Validation("SIMA_DB_POOL", "must be at least 1");
+  auto info = pg::ConnInfo::Parse(options.url);
+  if (!info) return info.error();
+  info.value().set_schema(options.schema);
+  std::unique_ptr<PgStore> store(new PgStore(std::move(info).value(), catalog, options));
+  auto lease = store->pool_.Acquire();
+  if (!lease) return lease.error();
+  if (auto r = MigratePg(**lease, options.schema); !r) {
+    Error e = r.error();
+    if (e.kind == ErrorKind::kUnavailable) {
+      e.message = "cannot connect to PostgreSQL at " + store->display() + ": " + e.message;
+    }
+    return e;
+  }
+  return store;
+}
+
+// --- building blocks ---
+
+Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time now,
+                                        std::initializer_list<std::string_view> adds, bool lock) {
+  constexpr const char* kSub = "SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = $1";
+  auto read = [&](const std::string& sql) -> Expected<Subscription> {
+    auto row = c.One(sql, org_id);
+    if (!row) return row.error();
+    if (!*row) return Error::NotFound("no such organization");
+    Subscription sub;
+    sub.plan = (*row)->Text(0);
+    sub.start = FromSecs((*row)->Int(1));
+    if (auto end = (*row)->OptInt(2)) sub.end = FromSecs(*end);
+    return sub;
+  };
+  auto sub = read(kSub);
+  if (!sub) return sub.error();
+  if (!lock) {
+    const Plan* plan = catalog_.FindPlan(EffectivePlan(*sub, now));
+    for (std::string_view feature : adds) {
+      const auto index = catalog_.FeatureIndex(feature);
+      if (!index || plan == nullptr) continue;
+      if (catalog_.features()[*index].enforcement == Enforcement::kHard &&
+          !plan->limits[*index].unlimited()) {
+        lock = true;
+      }
+    }
+  }
+  if (lock) {
+    // The organization's lock: held to the commit. Reads its subscription as committed now.
+    sub = read(std::string(kSub) + " FOR NO KEY UPDATE");
+    if (!sub) return sub.error();
+  }
+  UsageState state;
+  state.subscription = std::move(sub).value();
+  state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
+  auto rows = c.All(
+      "SELECT feature, SUM(used)::bigint FROM usage_counters WHERE org_id = $1 AND "
+      "period_start = $2 GROUP BY feature",
+      org_id, Secs(state.period.start));
+  if (!rows) return rows.error();
+  for (const Row& r : *rows) state.usage[r.Text(0)] = r.Int(1);
+  return state;
+}
+
+ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& state,
+                            std::string_view feature, int64_t n) {
+  int64_t& used = state.usage[std::string(feature)];
+  if (used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
+  const int shard = (shard_base_ + c.slot()) % kShards;
+  auto r = c.Run(
+      "INSERT INTO usage_counters(org_id, period_start, feature, shard, used) "
+      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, period_start, feature, shard) "
+      "DO UPDATE SET used = usage_counters.used + excluded.used",
+      org_id, Secs(state.period.start), feature, shard, n);
+  if (!r) return r.error();
+  used += n;
+  return Done{};
+}
+
+Expected<std::optional<Decision>> PgStore::Gate(const UsageState& state, std::string_view feature,
+                                                int64_t n, Time now) const {
+  if (!catalog_.FeatureIndex(feature)) return std::optional<Decision>();
+  auto d = Check(catalog_, state.subscription, now, state.usage, feature, n);
+  if (!d) return Error::FromStatus(d.status());
+  if (!d->allowed) return Error::LimitReached(*d);
+  return std::optional<Decision>(d.value());
+}
+
+ExpectedDone PgStore::CountCall(Conn& c, const std::string& org_id, UsageState& state, Time now) {
+  auto gate = Gate(state, kApiCalls, 1, now);
+  if (!gate) return gate.error();
+  if (!gate->has_value()) return Done{};
+  return Count(c, org_id, state, kApiCalls, 1);
+}
+
+ExpectedDone PgStore::SaveSubscription(Conn& c, const std::string& org_id, const Subscription& sub,
+                                       Time now) {
+  auto r = c.Run(
+      "UPDATE subscriptions SET plan = $1, start_at = $2, end_at = $3, updated_at = $4 "
+      "WHERE org_id = $5",
+      sub.plan, Secs(sub.start), OptSecs(sub.end), Secs(now), org_id);
+  if (!r) return r.error();
+  if (*r == 0) return Error::NotFound("no such organization");
+  return Done{};
+}
+
+template <typename T, typename F>
+Expected<T> PgStore::CreateMetered(const std::string& org_id, std::string_view feature, Time now,
+                                   F&& insert) {
+  return Tx<T>([&](Conn& c) -> Expected<T> {
+    auto state = LoadUsage(c, org_id, now, {kApiCalls, feature});
+    if (!state) return state.error();
+    if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
+    auto gate = Gate(*state, feature, 1, now);
+    if (!gate) return gate.error();
+    auto created = insert(c);
+    if (!created) return created;
+    if (gate->has_value()) {
+      if (auto r = Count(c, org_id, state.value(), feature, 1); !r) return r.error();
+    }
+    return created;
+  });
+}
+
+// --- organizations and credentials ---
+
+Expected<Org> PgStore::CreateOrg(const NewOrg& org) {
+  return Tx<Org>([&](Conn& c) -> Expected<Org> {
+    if (auto r = c.Run("INSERT INTO organizations(id, name, created_at, billing_email) VALUES ($1, "
+                       "$2, $3, $4)",
+                       org.id, org.name, Secs(org.now), org.billing_email);
+        !r) {
+      return r.error();
+    }
+    if (auto r = c.Run("INSERT INTO subscriptions(org_id, plan, start_at, end_at, updated_at) "
+                       "VALUES ($1, $2, $3, $4, $5)",
+                       org.id, org.subscription.plan, Secs(org.subscription.start),
+                       OptSecs(org.subscription.end), Secs(org.now));
+        !r) {
+      return r.error();
+    }
+    if (auto r = c.Run(
+            "INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) VALUES ($1, $2, "
+            "$3, COALESCE(NULLIF($4, ''), 'key_' || substr(md5(random()::text), 1, 20)), "
+            "NULLIF($5, ''))",
+            org.key_hash, org.id, Secs(org.now), org.key_id, org.key_prefix);
+        !r) {
+      return r.error();
+    }
+    return Org{org.id, org.name, org.now};
+  });
+}
+
+Expected<Credential> PgStore::FindSecretKey(const std::string& key_hash) {
+  return Read<Credential>([&](Conn& c) -> Expected<Credential> {
+    auto row = c.One(
+        "SELECT org_id, key_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL", key_hash);
+    if (!row) return row.error();
+    if (!*row) return Error{ErrorKind::kUnauthorized, "unknown or revoked secret key"};
+    return Credential{(*row)->Text(0), std::nullopt, (*row)->Text(1)};
+  });
+}
+
+Expected<ApiKeyInfo> PgStore::CreateSecretKey(const std::string& org_id, const std::string& key_id,
+                                              const std::string& key_hash,
+                                              const std::string& prefix, Time now) {
+  return Tx<ApiKeyInfo>([&](Conn& c) -> Expected<ApiKeyInfo> {
+    auto org = c.One("SELECT 1 FROM organizations WHERE id = $1", org_id);
+    if (!org) return org.error();
+    if (!*org) return Error::NotFound("no such organization");
+    if (auto r = c.Run("INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) "
+                       "VALUES ($1, $2, $3, $4, $5)",
+                       key_hash, org_id, Secs(now), key_id, prefix);
+        !r) {
+      return r.error();
+    }
+    return ApiKeyInfo{key_id, prefix, now, std::nullopt};
+  });
+}
+
+Expected<Page<ApiKeyInfo>> PgStore::ListSecretKeys(const std::string& org_id,
+                                                   const PageRequest& page) {
+  return Read<Page<ApiKeyInfo>>([&](Conn& c) -> Expected<Page<ApiKeyInfo>> {
+    auto org = c.One("SELECT 1 FROM organizations WHERE id = $1", org_id);
+    if (!org) return org.error();
+    if (!*org) return Error::NotFound("no such organization");
+    return ReadPage<ApiKeyInfo>(c, "key_id, prefix, created_at, revoked_at", "api_keys", org_id,
+                                page, ReadKeyInfo);
+  });
+}
+
+Expected<RevokedKey> PgStore::RevokeKeyById(const std::string& org_id, const std::string& key_id,
+                                            Time now) {
+  return Tx<RevokedKey>([&](Conn& c) -> Expected<RevokedKey> {
+    RevokedKey out{key_id, "", now, {}};
+    auto key = c.One(
+        "SELECT revoked_at, key_hash FROM api_keys WHERE key_id = $1 AND org_id = $2 FOR UPDATE",
+        key_id, org_id);
+    if (!key) return key.error();
+    if (!*key) return Error::NotFound("no key with this id");
+    out.key_hash = (*key)->Text(1);
+    if (auto at = (*key)->OptInt(0)) {
+      out.revoked_at = FromSecs(*at);
+      return out;
+    }
+    if (auto r = c.Run("UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2", Secs(now), key_id);
+        !r) {
+      return r.error();
+    }
+    // The key's sessions, and those minted before sessions recorded their key.
+    auto ended = c.All(
+        "DELETE FROM sessions WHERE key_id = $1 OR (key_id IS NULL AND org_id = $2) "
+        "RETURNING token_hash",
+        key_id, org_id);
+    if (!ended) return ended.error();
+    out.ended_session_hashes = Hashes(*ended);
+    return out;
+  });
+}
+
+ExpectedDone PgStore::EndSession(const std::string& token_hash) {
+  return Tx<Done>([&](Conn& c) -> ExpectedDone {
+    auto r = c.Run("DELETE FROM sessions WHERE token_hash = $1", token_hash);
+    if (!r) return r.error();
+    if (*r == 0) return Error::NotFound("no such session");
+    return Done{};
+  });
+}
+
+Expected<PruneResult> PgStore::Prune(Time now, int64_t batch, int64_t max_batches) {
+  PruneResult out;
+  // Each batch is its own short transaction, so requests interleave with a long pass.
+  auto pass = [&](const char* sql, int64_t bound, int64_t& count) -> ExpectedDone {
+    for (int64_t i = 0; i < max_batches; ++i) {
+      auto n = Tx<int64_t>([&](Conn& c) { return c.Run(sql, bound, batch); });
+      if (!n) return n.error();
+      count += *n;
+      if (*n < batch) break;
+    }
+    return Done{};
+  };
+  if (auto r = pass("DELETE FROM sessions WHERE ctid = ANY(ARRAY("
+                    "SELECT ctid FROM sessions WHERE expires_at <= $1 LIMIT $2))",
+                    Secs(now), out.sessions);
+      !r) {
+    return r.error();
+  }
+  if (auto r = pass("DELETE FROM usage_events WHERE (org_id, idempotency_key) IN "
+                    "(SELECT org_id, idempotency_key FROM usage_events "
+                    "WHERE created_at <= $1 LIMIT $2)",
+                    Secs(now - options_.idempotency_ttl), out.idempotency_keys);
+      !r) {
+    return r.error();
+  }
+  return out;
+}
+
+ExpectedDone PgStore::RevokeSecretKey(const std::string& key_hash, Time now) {
+  return Tx<Done>([&](Conn& c) -> ExpectedDone {
+    auto r = c.Run("UPDATE api_keys SET revoked_at = $1 WHERE key_hash = $2 AND revoked_at IS NULL",
+                   Secs(now), key_hash);
+    if (!r) return r.error();
+    if (*r == 0) return Error::NotFound("no such live secret key");
+    return Done{};
+  });
+}
+
+Expected<Credential> PgStore::FindSession(const std::string& token_hash, Time now) {
+  return Read<Credential>([&](Conn& c) -> Expected<Credential> {
+    auto row =
+        c.One("SELECT org_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+              token_hash, Secs(now));
+    if (!row) return row.error();
+    if (!*row) return Error{ErrorKind::kUnauthorized, "unknown or expired session token"};
+    return Credential{(*row)->Text(0), FromSecs((*row)->Int(1))};
+  });
+}
+
+// --- organization-scoped calls ---
+
+Expected<std::vector<std::string>> PgStore::CreateSession(const std::string& org_id,
+                                                          const std::string& key_id,
+                                                          const std::string& token_hash,
+                                                          Time expires_at, Time now) {
+  using Out = std::vector<std::string>;
+  return OrgCall<Out>(org_id, now, [&](Conn& c, UsageState&) -> Expected<Out> {
+    if (auto r = c.Run("INSERT INTO sessions(token_hash, org_id, created_at, expires_at, key_id) "
+                       "VALUES ($1, $2, $3, $4, $5)",
+                       token_hash, org_id, Secs(now), Secs(expires_at), key_id);
+        !r) {
+      return r.error();
+    }
+    // Past the cap the oldest sessions of this key end (sessions_key index, newest first).
+    auto ended = c.All(
+        "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions "
+        "WHERE key_id = $1 ORDER BY created_at DESC, seq DESC OFFSET $2) RETURNING token_hash",
+        key_id, options_.sessions_per_key);
+    if (!ended) return ended.error();
+    return Hashes(*ended);
+  });
+}
+
+Expected<UsageState> PgStore::ReadUsage(const std::string& org_id, Time now) {
+  return OrgCall<UsageState>(
+      org_id, now, [](Conn&, UsageState& state) -> Expected<UsageState> { return state; });
+}
+
+Expected<Invoice> PgStore::CreateInvoice(const std::string& org_id, const Invoice& invoice,
+                                         Time now) {
+  return CreateMetered<Invoice>(org_id, kInvoices, now, [&](Conn& c) -> Expected<Invoice> {
+    if (invoice.customer_id) {
+      auto row = c.One("SELECT 1 FROM customers WHERE id = $1 AND org_id = $2",
+                       *invoice.customer_id, org_id);
+      if (!row) return row.error();
+      if (!*row) return Error::Validation("customer_id", "no customer with this id");
+    }
+    if (auto r = c.Run(
+            "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            invoice.id, org_id, invoice.amount_paisa, invoice.customer_id, invoice.description,
+            Secs(now));
+        !r) {
+      return r.error();
+    }
+    Invoice out = invoice;
+    out.created_at = now;
+    return out;
+  });
+}
+
+Expected<Customer> PgStore::CreateCustomer(const std::string& org_id, const Customer& customer,
+                                           Time now) {
+  return CreateMetered<Customer>(org_id, kCustomers, now, [&](Conn& c) -> Expected<Customer> {
+    if (auto r = c.Run("INSERT INTO customers(id, org_id, name, email, created_at) VALUES ($1, $2, "
+                       "$3, $4, $5)",
+                       customer.id, org_id, customer.name, customer.email, Secs(now));
+        !r) {
+      return r.error();
+    }
+    Customer out = customer;
+    out.created_at = now;
+    return out;
+  });
+}
+
+Expected<TeamMember> PgStore::CreateTeamMember(const std::string& org_id, const TeamMember& member,
+                                               Time now) {
+  return CreateMetered<TeamMember>(org_id, kTeamMembers, now, [&](Conn& c) -> Expected<TeamMember> {
+    const std::string key = AsciiLower(member.email);
+    // ON CONFLICT: two instances adding the same e-mail at once (the unique index decides).
+    auto r = c.Run(
+        "INSERT INTO team_members(id, org_id, email, email_key, name, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, email_key) DO NOTHING",
+        member.id, org_id, member.email, key, member.name, Secs(now));
+    if (!r) return r.error();
+    if (*r == 0) return Error::Conflict("a team member with this e-mail already exists");
+    TeamMember out = member;
+    out.created_at = now;
+    return out;
+  });
+}
+
+Expected<Page<Invoice>> PgStore::ListInvoices(const std::string& org_id, const PageRequest& page,
+                                              Time now) {
+  return OrgCall<Page<Invoice>>(org_id, now, [&](Conn& c, UsageState&) {
+    return ReadPage<Invoice>(c, "id, amount_paisa, customer_id, description, created_at",
+                             "invoices", org_id, page, ReadInvoice);
+  });
+}
+
+Expected<Page<Customer>> PgStore::ListCustomers(const std::string& org_id, const PageRequest& page,
+                                                Time now) {
+  return OrgCall<Page<Customer>>(org_id, now, [&](Conn& c, UsageState&) {
+    return ReadPage<Customer>(c, "id, name, email, created_at", "customers", org_id, page,
+                              ReadCustomer);
+  });
+}
+
+Expected<Page<TeamMember>> PgStore::ListTeamMembers(const std::string& org_id,
+                                                    const PageRequest& page, Time now) {
+  return OrgCall<Page<TeamMember>>(org_id, now, [&](Conn& c, UsageState&) {
+    return ReadPage<TeamMember>(c, "id, email, name, created_at", "team_members", org_id, page,
+                                ReadTeamMember);
+  });
+}
+
+Expected<Invoice> PgStore::GetInvoice(const std::string& org_id, const std::string& id, Time now) {
+  return OrgCall<Invoice>(org_id, now, [&](Conn& c, UsageState&) {
+    return ReadOne<Invoice>(c,
+                            "SELECT id, amount_paisa, customer_id, description, created_at "
+                            "FROM invoices WHERE id = $1 AND org_id = $2",
+                            org_id, id, "invoice", ReadInvoice);
+  });
+}
+
+Expected<Customer> PgStore::GetCustomer(const std::string& org_id, const std::string& id,
+                                        Time now) {
+  return OrgCall<Customer>(org_id, now, [&](Conn& c, UsageState&) {
+    return ReadOne<Customer>(c,
+                             "SELECT id, name, email, created_at FROM customers "
+                             "WHERE id = $1 AND org_id = $2",
+                             org_id, id, "customer", ReadCustomer);
+  });
+}
+
+Expected<TeamMember> PgStore::GetTeamMember(const std::string& org_id, const std::string& id,
+                                            Time now) {
+  return OrgCall<TeamMember>(org_id, now, [&](Conn& c, UsageState&) {
+    return ReadOne<TeamMember>(c,
+                               "SELECT id, email, name, created_at FROM team_members "
+                               "WHERE id = $1 AND org_id = $2",
+                               org_id, id, "team member", ReadTeamMember);
+  });
+}
+
+Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const MeterRequest& req,
+                                           Time now) {
+  if (!catalog_.FeatureIndex(req.feature)) {
+    return Error::NotFound("no feature \"" + req.feature + "\" in the catalog");
+  }
+  return Tx<MeterResult>([&](Conn& c) -> Expected<MeterResult> {
+    // An idempotency key is answered once across instances: the organization's lock orders
+    // callers with the same key, and the second finds the first one's answer.
+    auto state =
+        LoadUsage(c, org_id, now, {kApiCalls, req.feature}, req.idempotency_key.has_value());
+    if (!state) return state.error();
+    if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
+    if (req.idempotency_key) {
+      // A key older than the TTL is forgotten: the call counts again (and replaces it below).
+      auto row = c.One(
+          "SELECT feature, quantity, plan, used, limit_wire, over FROM usage_events "
+          "WHERE org_id = $1 AND idempotency_key = $2 AND created_at > $3",
+          org_id, *req.idempotency_key, Secs(now - options_.idempotency_ttl));
+      if (!row) return row.error();
+      if (*row) {
+        const Row& r = **row;
+        MeterResult first;
+        first.feature = r.Text(0);
+        first.quantity = r.Int(1);
+        if (first.feature != req.feature || first.quantity != req.quantity) {
+          Error e =
+              Error::Conflict("this idempotency_key was already used for a different request");
+          e.extra["field"] = "idempotency_key";
+          return e;
+        }
+        first.plan = r.Text(2);
+        first.used = r.Int(3);
+        auto limit = LimitFromWire(r.Int(4));
+        first.limit = limit ? limit.value() : Limit::Unlimited();
+        first.over = r.Bool(5);
+        first.replayed = true;
+        return first;
+      }
+    }
+    auto gate = Gate(*state, req.feature, req.quantity, now);
+    if (!gate) return gate.error();
+    if (auto r = Count(c, org_id, state.value(), req.feature, req.quantity); !r) return r.error();
+    const Decision& d = **gate;
+    MeterResult out{req.feature, req.quantity, d.plan, state.value().usage[req.feature],
+                    d.limit,     d.over,       false};
+    if (req.idempotency_key) {
+      if (auto r = c.Run(
+              "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
+              "limit_wire, over, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+              "ON CONFLICT (org_id, idempotency_key) DO UPDATE SET feature = excluded.feature, "
+              "quantity = excluded.quantity, plan = excluded.plan, used = excluded.used, "
+              "limit_wire = excluded.limit_wire, over = excluded.over, "
+              "created_at = excluded.created_at",
+              org_id, *req.idempotency_key, out.feature, out.quantity, out.plan, out.used,
+              LimitToWire(out.limit), out.over, Secs(now));
+          !r) {
+        return r.error();
+      }
+    }
+    return out;
+  });
+}
+
+ExpectedDone PgStore::CheckHealth() {
+  return Tx<Done>([](Conn& c) -> ExpectedDone {
+    auto r = c.Run(
+        "INSERT INTO health(id, checked_at) VALUES (1, now()) "
+        "ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at");
+    if (!r) return r.error();
+    return Done{};
+  });
+}
+
+}  // namespace sima::server

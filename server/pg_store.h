@@ -1,0 +1,244 @@
+// The PostgreSQL backend of Store, for several sima-server instances sharing one database.
+// Every guarantee of store.h holds across processes, not only across threads:
+//
+// - Limits: a call that may add to a feature the plan in force limits with a hard limit
+//   (a create on FREE, a metered feature with a finite limit), a metering call with an
+//   idempotency key, and every payment transaction first lock the organization's subscription
+//   row (SELECT ... FOR NO KEY UPDATE; one row per organization, "the organization's lock"),
+//   then count under the lock: concurrent creates in every instance are serialized per
+//   organization and the count is exact. A call that cannot be refused (an unlimited feature,
+//   a soft limit, the api_calls counter) takes no lock: its counters are split into shards
+//   (one per pool connection) that readers sum, so one organization's concurrent requests do
+//   not queue behind one counter row held across every commit's fsync.
+// - Exactly once: ApplyPaymentOutcome locks the payment row and the organization's lock in
+//   one transaction; sima::Settle decides, the store writes what it says.
+// - Idempotency keys are unique per organization and answered from the first call's stored
+//   answer, whichever instance answers.
+// - The reconciler and the outbox claim rows with FOR UPDATE SKIP LOCKED and push the row's
+//   next time (next_check_at / next_attempt_at) past a lease in the same statement, so two
+//   instances never take the same payment or e-mail, and a crashed instance's claims come
+//   back after the lease.
+// - Durability: every commit waits for its WAL flush (synchronous_commit = on).
+//   Migrations run under an advisory lock, so instances starting together are safe.
+//
+// Connections come from a pool of Options::pool_size; a lost connection is dropped and a new
+// one opened on the next call, so the store recovers when the database returns.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "pg.h"
+#include "sima/catalog.h"
+#include "store.h"
+
+namespace sima::server {
+
+class PgStore final : public Store {
+ public:
+  struct Options {
+    std::string url;     // postgresql://user:password@host:port/db
+    int pool_size = 16;  // SIMA_DB_POOL
+    // Idempotency keys older than this count as new again (and are pruned).
+    std::chrono::seconds idempotency_ttl{86400};
+    // Sessions kept per secret key; minting one more deletes the oldest.
+    int64_t sessions_per_key = 1000;
+    // How long a claimed pending payment or e-mail stays with the instance that claimed it.
+    std::chrono::seconds claim_lease{120};
+    // Tables live in this schema (created if missing) instead of the user's default: tests
+    // give each test its own.
+    std::string schema = {};
+  };
+
+  // Connects, applies pending migrations. `catalog` must outlive the store. Errors:
+  // kValidation (a URL libpq cannot read), kUnavailable ("cannot connect to PostgreSQL at
+  // postgresql://user@host:port/db: <reason>", never the password), a failed migration, a
+  // newer schema.
+  static Expected<std::unique_ptr<PgStore>> Open(const Options& options, const Catalog& catalog);
+  ~PgStore() override;
+
+  Expected<Org> CreateOrg(const NewOrg& org) override;
+  Expected<Credential> FindSecretKey(const std::string& key_hash) override;
+  ExpectedDone RevokeSecretKey(const std::string& key_hash, Time now) override;
+  Expected<ApiKeyInfo> CreateSecretKey(const std::string& org_id, const std::string& key_id,
+                                       const std::string& key_hash, const std::string& prefix,
+                                       Time now) override;
+  Expected<Page<ApiKeyInfo>> ListSecretKeys(const std::string& org_id,
+                                            const PageRequest& page) override;
+  Expected<RevokedKey> RevokeKeyById(const std::string& org_id, const std::string& key_id,
+                                     Time now) override;
+  ExpectedDone EndSession(const std::string& token_hash) override;
+  Expected<PruneResult> Prune(Time now, int64_t batch, int64_t max_batches) override;
+  Expected<Credential> FindSession(const std::string& token_hash, Time now) override;
+  Expected<std::vector<std::string>> CreateSession(const std::string& org_id,
+                                                   const std::string& key_id,
+                                                   const std::string& token_hash, Time expires_at,
+                                                   Time now) override;
+  Expected<UsageState> ReadUsage(const std::string& org_id, Time now) override;
+  Expected<Invoice> CreateInvoice(const std::string& org_id, const Invoice& invoice,
+                                  Time now) override;
+  Expected<Customer> CreateCustomer(const std::string& org_id, const Customer& customer,
+                                    Time now) override;
+  Expected<TeamMember> CreateTeamMember(const std::string& org_id, const TeamMember& member,
+                                        Time now) override;
+  Expected<Page<Invoice>> ListInvoices(const std::string& org_id, const PageRequest& page,
+                                       Time now) override;
+  Expected<Page<Customer>> ListCustomers(const std::string& org_id, const PageRequest& page,
+                                         Time now) override;
+  Expected<Page<TeamMember>> ListTeamMembers(const std::string& org_id, const PageRequest& page,
+                                             Time now) override;
+  Expected<Invoice> GetInvoice(const std::string& org_id, const std::string& id, Time now) override;
+  Expected<Customer> GetCustomer(const std::string& org_id, const std::string& id,
+                                 Time now) override;
+  Expected<TeamMember> GetTeamMember(const std::string& org_id, const std::string& id,
+                                     Time now) override;
+  Expected<MeterResult> RecordUsage(const std::string& org_id, const MeterRequest& req,
+                                    Time now) override;
+
+  // Payments and the outbox (pg_payments.cc).
+  Expected<Payment> CreatePayment(const std::string& org_id, Provider provider,
+                                  const std::string& plan, const std::string& order_nonce,
+                                  Time first_check, Time now) override;
+  Expected<Payment> AttachGatewayReference(
+      int64_t payment_id, const std::string& reference_id, std::optional<Time> expires_at,
+      Time next_check_at, Time now,
+      const std::optional<std::string>& payment_url = std::nullopt) override;
+  Expected<AppliedOutcome> ApplyPaymentOutcome(int64_t payment_id,
+                                               const std::optional<std::string>& org_id,
+                                               const GatewayAnswer& answer, PaymentCause cause,
+                                               Time now) override;
+  ExpectedDone AuditPayment(int64_t payment_id, PaymentCause cause, const std::string& detail,
+                            bool needs_attention, Time now) override;
+  Expected<PaymentState> GetPayment(const std::string& org_id, int64_t payment_id,
+                                    Time now) override;
+  Expected<Page<Payment>> ListPayments(const std::string& org_id, const PageRequest& page,
+                                       Time now) override;
+  Expected<Payment> FindPayment(int64_t payment_id) override;
+  Expected<Payment> FindPaymentByReference(Provider provider,
+                                           const std::string& reference_id) override;
+  // Also claims them: each returned payment's next check moves to now + claim_lease in the
+  // same statement (rows another instance is claiming are skipped), so another instance does
+  // not take it until this one reschedules or settles it, or the lease runs out.
+  Expected<std::vector<Payment>> DuePendingPayments(Time now, int64_t limit,
+                                                    int64_t per_org = INT64_MAX) override;
+  Expected<OpenedPayment> OpenPayment(const std::string& org_id, Provider provider,
+                                      const std::string& plan, const std::string& order_nonce,
+                                      Time first_check, const PaymentLimits& limits,
+                                      Time now) override;
+  Expected<Payment> FindPaymentByRef(const std::string& ref) override;
+  Expected<bool> ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
+                             bool late = false) override;
+  Expected<bool> AuditPaymentOnce(int64_t payment_id, PaymentCause cause, const std::string& detail,
+                                  bool needs_attention, std::chrono::seconds window,
+                                  Time now) override;
+  ExpectedDone ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
+                               Time now) override;
+  Expected<std::vector<OutboxEmail>> ClaimDueEmails(Time now, Time lease_until,
+                                                    int64_t limit) override;
+  ExpectedDone MarkEmailSent(int64_t email_id, Time now) override;
+  ExpectedDone MarkEmailFailed(int64_t email_id, const std::string& error,
+                               Time next_attempt_at) override;
+  // A real write (the health row's time stamp) in a transaction that commits.
+  ExpectedDone CheckHealth() override;
+
+  // postgresql://user@host:port/db (no password).
+  const std::string& display() const { return pool_.info().display(); }
+
+ private:
+  PgStore(pg::ConnInfo info, const Catalog& catalog, const Options& options);
+
+  // Runs `body(conn)` in one transaction (READ COMMITTED), committed when it returns a value.
+  // A serialization failure or deadlock runs it again; a connection lost before anything was
+  // sent is replaced and the body runs on the new one.
+  template <typename T, typename F>
+  Expected<T> Tx(F&& body);
+  // A statement outside a transaction (reads).
+  template <typename T, typename F>
+  Expected<T> Read(F&& body);
+
+  // The organization's subscription, current period and counts. When `adds` names a feature
+  // the plan in force limits with a hard limit (or `lock`), the organization's row is locked
+  // first, so the counts stay exact until the commit. kNotFound: no such organization.
+  Expected<UsageState> LoadUsage(pg::Conn& c, const std::string& org_id, Time now,
+                                 std::initializer_list<std::string_view> adds, bool lock = false);
+  ExpectedDone Count(pg::Conn& c, const std::string& org_id, UsageState& state,
+                     std::string_view feature, int64_t n);
+  Expected<std::optional<Decision>> Gate(const UsageState& state, std::string_view feature,
+                                         int64_t n, Time now) const;
+  ExpectedDone CountCall(pg::Conn& c, const std::string& org_id, UsageState& state, Time now);
+  template <typename T, typename F>
+  Expected<T> OrgCall(const std::string& org_id, Time now, F&& body);
+  template <typename T, typename F>
+  Expected<T> CreateMetered(const std::string& org_id, std::string_view feature, Time now,
+                            F&& insert);
+  Expected<Payment> LoadPayment(pg::Conn& c, int64_t payment_id, bool lock = false);
+  Expected<Payment> InsertPayment(pg::Conn& c, const std::string& org_id, Provider provider,
+                                  const std::string& plan, const std::string& order_nonce,
+                                  Time first_check, Time now);
+  ExpectedDone SaveSubscription(pg::Conn& c, const std::string& org_id, const Subscription& sub,
+                                Time now);
+
+  pg::Pool pool_;
+  const Catalog& catalog_;
+  Options options_;
+  int shard_base_ = 0;  // this instance's first counter shard (random)
+};
+
+template <typename T, typename F>
+Expected<T> PgStore::Tx(F&& body) {
+  for (int attempt = 0;; ++attempt) {
+    auto lease = pool_.Acquire();
+    if (!lease) return lease.error();
+    pg::Conn& c = **lease;
+    if (auto r = c.Script("BEGIN"); !r) {
+      // A connection that broke while idle (the server restarted): nothing was sent, so the
+      // body runs on a new one.
+      pool_.DropIdle();
+      if (attempt < 2 && r.error().kind == ErrorKind::kUnavailable) continue;
+      return r.error();
+    }
+    std::optional<Expected<T>> result;
+    result.emplace(body(c));
+    if (!result->ok()) {
+      const std::string state = c.last_state();
+      (void)c.Script("ROLLBACK");
+      if ((state == "40001" || state == "40P01") && attempt < 8) continue;
+      return std::move(*result);
+    }
+    if (auto r = c.Script("COMMIT"); !r) {
+      const std::string state = c.last_state();
+      if ((state == "40001" || state == "40P01") && attempt < 8) continue;
+      // A lost connection during COMMIT: the outcome is unknown, the caller is told 503.
+      return r.error();
+    }
+    return std::move(*result);
+  }
+}
+
+template <typename T, typename F>
+Expected<T> PgStore::Read(F&& body) {
+  for (int attempt = 0;; ++attempt) {
+    auto lease = pool_.Acquire();
+    if (!lease) return lease.error();
+    Expected<T> result = body(**lease);
+    if (!result && result.error().kind == ErrorKind::kUnavailable && (*lease)->broken() &&
+        attempt < 1) {
+      pool_.DropIdle();
+      continue;
+    }
+    return result;
+  }
+}
+
+template <typename T, typename F>
+Expected<T> PgStore::OrgCall(const std::string& org_id, Time now, F&& body) {
+  return Tx<T>([&](pg::Conn& c) -> Expected<T> {
+    auto state = LoadUsage(c, org_id, now, {kApiCalls});
+    if (!state) return state.error();
+    if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
+    return body(c, state.value());
+  });
+}
+
+}  // namespace sima::server

@@ -315,6 +315,103 @@ void IntegrationTest::ExpectActivatedOnce(const std::string& key, const std::str
   EXPECT_EQ(MailCount(), 1);
 }
 
+Json IntegrationTest::RaceKhaltiConfirmations(const std::string& key, int verifies, int callbacks,
+                                              const std::vector<int>& ports) {
+  Response init = Init(key);
+  EXPECT_EQ(init.status, 201) << init.raw;
+  if (init.status != 201) return nullptr;
+  const int64_t id = init.body["payment_id"];
+  const std::string pidx = init.body["pidx"];
+  const std::string redirect = Pay(pidx);
+  const std::string path = redirect.substr(redirect.find("/billing/"));
+
+  std::vector<std::string> verify_answers(static_cast<size_t>(verifies));
+  std::vector<int> verify_status(static_cast<size_t>(verifies));
+  std::vector<std::string> locations(static_cast<size_t>(callbacks));
+  std::vector<std::function<void(httplib::Client&)>> calls;
+  for (size_t i = 0; i < verify_answers.size(); ++i) {
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Post("/billing/khalti/verify/", {{"Authorization", "Bearer " + key}},
+                        Json{{"payment_id", id}, {"pidx", pidx}}.dump(), "application/json");
+      verify_status[i] = r ? r->status : 0;
+      verify_answers[i] = r ? r->body : "";
+    });
+  }
+  for (size_t i = 0; i < locations.size(); ++i) {
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Get(path);
+      locations[i] = r ? r->get_header_value("Location") : "";
+    });
+  }
+  RunAtOnce(calls, ports);
+
+  for (size_t i = 0; i < verify_answers.size(); ++i) {
+    EXPECT_EQ(verify_status[i], 200) << verify_answers[i];
+    EXPECT_EQ(verify_answers[i], verify_answers[0]);
+  }
+  const std::string page = "http://app.test/demo/success.html?payment_id=" + std::to_string(id);
+  for (const std::string& l : locations) {
+    EXPECT_TRUE(l == page + "&status=SUCCESS" || l == page + "&status=PENDING") << l;
+  }
+  ExpectActivatedOnce(key, "PRO");
+  return verify_answers.empty() ? Json() : Json::parse(verify_answers[0], nullptr, false);
+}
+
+void IntegrationTest::RaceEsewaConfirmations(const std::string& key, int each,
+                                             const std::vector<int>& ports) {
+  Response init = EsewaInit(key);
+  ASSERT_EQ(init.status, 201) << init.raw;
+  const int64_t id = init.body["payment_id"];
+  const Json fields = init.body["fields"];
+  ASSERT_EQ(EsewaPostForm(fields), 200);
+  const std::string redirect = EsewaPay(fields["transaction_uuid"]);
+  const std::string callback = redirect.substr(redirect.find("/billing/"));
+  const std::string failure_url = fields["failure_url"];
+  const std::string failure = failure_url.substr(failure_url.find("/billing/"));
+
+  const size_t n = static_cast<size_t>(each);
+  std::vector<std::string> callbacks(n), failures(n), verifies(n);
+  std::vector<int> verify_status(n);
+  std::vector<std::function<void(httplib::Client&)>> calls;
+  for (size_t i = 0; i < n; ++i) {
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Get(callback);
+      callbacks[i] = r ? r->get_header_value("Location") : "";
+    });
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Get(failure);
+      failures[i] = r ? r->get_header_value("Location") : "";
+    });
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Post("/billing/esewa/verify/", {{"Authorization", "Bearer " + key}},
+                        Json{{"payment_id", id}}.dump(), "application/json");
+      verify_status[i] = r ? r->status : 0;
+      verifies[i] = r ? r->body : "";
+    });
+  }
+  // Three kinds of call in turn: shift the servers by one every round, so that each gets each.
+  std::vector<int> spread;
+  for (size_t i = 0; i < 3 * ports.size(); ++i) {
+    spread.push_back(ports[(i + i / 3) % ports.size()]);
+  }
+  RunAtOnce(calls, spread);
+
+  const std::string id_text = std::to_string(id);
+  const std::string success =
+      "http://app.test/demo/success.html?payment_id=" + id_text + "&status=SUCCESS";
+  const std::string pending =
+      "http://app.test/demo/success.html?payment_id=" + id_text + "&status=PENDING";
+  const std::string failure_pending =
+      "http://app.test/demo/failure.html?payment_id=" + id_text + "&status=PENDING&reason=";
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_TRUE(callbacks[i] == success || callbacks[i] == pending) << callbacks[i];
+    EXPECT_TRUE(failures[i] == success || failures[i] == failure_pending) << failures[i];
+    EXPECT_EQ(verify_status[i], 200) << verifies[i];
+    EXPECT_EQ(verifies[i], verifies[0]);
+  }
+  ExpectActivatedOnce(key, "PRO");
+}
+
 std::string SignedEsewaData(const std::string& uuid, const std::string& total,
                             const std::string& status, const std::string& names,
                             const std::string& key, const std::string& product) {

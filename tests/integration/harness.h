@@ -137,6 +137,15 @@ class IntegrationTest : public ::testing::Test {
   // PENDING -> SUCCESS event, one queued and one written e-mail.
   void ExpectActivatedOnce(const std::string& key, const std::string& plan);
   std::string ReadFile(const std::string& path);
+  // Pays a new Khalti PRO payment of `key`, then races `verifies` verifies and `callbacks`
+  // redirects for it (RunAtOnce over `ports`) and expects: every verify 200 with the same
+  // answer, every redirect on the success page (SUCCESS, or PENDING a moment before: anonymous
+  // callers share one lookup per few seconds), one activation. Returns the verify answer.
+  Json RaceKhaltiConfirmations(const std::string& key, int verifies, int callbacks,
+                               const std::vector<int>& ports = {});
+  // The same for eSewa: `each` success redirects, failure-target hits and verifies; every
+  // server in `ports` gets each kind of call.
+  void RaceEsewaConfirmations(const std::string& key, int each, const std::vector<int>& ports = {});
 
   std::string dir_;
   std::string db_path_;

@@ -18,6 +18,7 @@ class IntegrationMultiInstance : public MultiInstanceTest {
     if (HasFatalFailure()) return;
     // Many gateway checks at once meet the simulator's listen backlog (see RaceTest).
     server_env_["KHALTI_TIMEOUT_MS"] = "5000";
+    server_env_["ESEWA_TIMEOUT_MS"] = "5000";
   }
 };
 
@@ -64,43 +65,7 @@ TEST_F(IntegrationMultiInstance, ThreeHundredCreatesOnAFreeOrgOverThreeServersMa
 TEST_F(IntegrationMultiInstance, SixtyKhaltiVerifiesAndCallbacksOverThreeServersActivateOnce) {
   ASSERT_NO_FATAL_FAILURE(StartInstances(kInstances));
   const std::string key = NewOrg();
-  Response init = Init(key);
-  ASSERT_EQ(init.status, 201) << init.raw;
-  const int64_t id = init.body["payment_id"];
-  const std::string pidx = init.body["pidx"];
-  const std::string redirect = Pay(pidx);
-  const std::string path = redirect.substr(redirect.find("/billing/"));
-
-  constexpr int kVerifies = 40;
-  constexpr int kCallbacks = 20;
-  std::vector<int> verify_status(kVerifies);
-  std::vector<std::string> verify_answers(kVerifies), locations(kCallbacks);
-  std::vector<std::function<void(httplib::Client&)>> calls;
-  for (int i = 0; i < kVerifies; ++i) {
-    calls.emplace_back([&, i](httplib::Client& cli) {
-      auto r = cli.Post("/billing/khalti/verify/", {{"Authorization", "Bearer " + key}},
-                        Json{{"payment_id", id}, {"pidx", pidx}}.dump(), "application/json");
-      verify_status[i] = r ? r->status : 0;
-      verify_answers[i] = r ? r->body : "";
-    });
-    if (i < kCallbacks) {
-      calls.emplace_back([&, i](httplib::Client& cli) {
-        auto r = cli.Get(path);
-        locations[i] = r ? r->get_header_value("Location") : "";
-      });
-    }
-  }
-  RunAtOnce(calls, ports_);
-
-  for (int i = 0; i < kVerifies; ++i) {
-    EXPECT_EQ(verify_status[i], 200) << verify_answers[i];
-    EXPECT_EQ(verify_answers[i], verify_answers[0]);
-  }
-  const std::string page = "http://app.test/demo/success.html?payment_id=" + std::to_string(id);
-  for (const std::string& l : locations) {
-    EXPECT_TRUE(l == page + "&status=SUCCESS" || l == page + "&status=PENDING") << l;
-  }
-  ExpectActivatedOnce(key, "PRO");
+  RaceKhaltiConfirmations(key, 40, 20, ports_);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM subscriptions WHERE plan = 'PRO'"), 1);
   for (size_t i = 0; i < ports_.size(); ++i) {
     EXPECT_EQ(CallOn(i, "GET", "/billing/usage/", key).body.value("plan", ""), "PRO");
@@ -109,55 +74,7 @@ TEST_F(IntegrationMultiInstance, SixtyKhaltiVerifiesAndCallbacksOverThreeServers
 
 TEST_F(IntegrationMultiInstance, SixtyEsewaCallbacksVerifiesAndFailureTargetsActivateOnce) {
   ASSERT_NO_FATAL_FAILURE(StartInstances(kInstances));
-  const std::string key = NewOrg();
-  Response init = EsewaInit(key);
-  ASSERT_EQ(init.status, 201) << init.raw;
-  const int64_t id = init.body["payment_id"];
-  const Json fields = init.body["fields"];
-  ASSERT_EQ(EsewaPostForm(fields), 200);
-  const std::string redirect = EsewaPay(fields["transaction_uuid"]);
-  const std::string callback = redirect.substr(redirect.find("/billing/"));
-  const std::string failure_url = fields["failure_url"];
-  const std::string failure = failure_url.substr(failure_url.find("/billing/"));
-
-  constexpr int kEach = 20;
-  std::vector<std::string> callbacks(kEach), failures(kEach), verifies(kEach);
-  std::vector<int> verify_status(kEach);
-  std::vector<std::function<void(httplib::Client&)>> calls;
-  for (int i = 0; i < kEach; ++i) {
-    calls.emplace_back([&, i](httplib::Client& cli) {
-      auto r = cli.Get(callback);
-      callbacks[i] = r ? r->get_header_value("Location") : "";
-    });
-    calls.emplace_back([&, i](httplib::Client& cli) {
-      auto r = cli.Get(failure);
-      failures[i] = r ? r->get_header_value("Location") : "";
-    });
-    calls.emplace_back([&, i](httplib::Client& cli) {
-      auto r = cli.Post("/billing/esewa/verify/", {{"Authorization", "Bearer " + key}},
-                        Json{{"payment_id", id}}.dump(), "application/json");
-      verify_status[i] = r ? r->status : 0;
-      verifies[i] = r ? r->body : "";
-    });
-  }
-  // Three kinds of call and three servers: spread so that each server gets every kind.
-  RunAtOnce(calls, {ports_[0], ports_[1], ports_[2], ports_[1], ports_[2], ports_[0], ports_[2],
-                    ports_[0], ports_[1]});
-
-  const std::string id_text = std::to_string(id);
-  const std::string success =
-      "http://app.test/demo/success.html?payment_id=" + id_text + "&status=SUCCESS";
-  const std::string pending =
-      "http://app.test/demo/success.html?payment_id=" + id_text + "&status=PENDING";
-  const std::string failure_pending =
-      "http://app.test/demo/failure.html?payment_id=" + id_text + "&status=PENDING&reason=";
-  for (int i = 0; i < kEach; ++i) {
-    EXPECT_TRUE(callbacks[i] == success || callbacks[i] == pending) << callbacks[i];
-    EXPECT_TRUE(failures[i] == success || failures[i] == failure_pending) << failures[i];
-    EXPECT_EQ(verify_status[i], 200) << verifies[i];
-    EXPECT_EQ(verifies[i], verifies[0]);
-  }
-  ExpectActivatedOnce(key, "PRO");
+  RaceEsewaConfirmations(NewOrg(), 20, ports_);
 }
 
 // Each instance runs its reconciler every 20 ms over the same pending payments: a payment due

@@ -26,56 +26,21 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/ops/lib.sh
+source "$root/tests/ops/lib.sh"
 
 url=$("$root/scripts/pg-cluster" start "$cluster")
 # The superuser, over the cluster's socket (as `sudo -u postgres psql` would on a server).
 superuser() { psql -h "$cluster" -p "$(cat "$cluster/port")" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 "$@"; }
 url_of() { printf '%s' "${url%/*}/$1"; }  # the same server, another database
 
-admin=test-admin-$$-$RANDOM
-server_pid=
-port=
-start_server() {  # $1: log file
-  SIMA_ADMIN_TOKEN=$admin SIMA_DB=$url "$bin" --listen=127.0.0.1:0 --access-log=off \
-    --mail-dir="$dir/mail" --reconcile-interval-ms=3600000 2>"$1" &
-  server_pid=$!
-  pids+=("$server_pid")
-  port=
-  for _ in $(seq 500); do
-    port=$(grep -o '"addr":"127.0.0.1:[0-9]*' "$1" 2>/dev/null | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || fail "the server did not start: $(cat "$1")"
-    sleep 0.02
-  done
-  fail "the server did not report its port: $(cat "$1")"
-}
-stop_server() {
-  kill -TERM "$server_pid"
-  wait "$server_pid" || fail "the server did not stop cleanly"
-}
-api() {  # method path token [body]
-  curl -sS -X "$1" "http://127.0.0.1:$port$2" -H "Authorization: Bearer $3" \
-    ${4:+-H 'Content-Type: application/json' --data "$4"}
-}
-used() { api GET /billing/usage/ "$key" | sed -n 's/.*"invoices":{[^}]*"used":\([0-9]*\).*/\1/p'; }
+used() { invoices_used "$key"; }
 
-start_server "$dir/server1.log"
-key=$(api POST /admin/orgs/ "$admin" '{"name":"Backup test","plan":"PRO"}' |
-  sed -n 's/.*"api_key":"\([^"]*\)".*/\1/p')
+start_server "$dir/server1.log" --db="$url" --mail-dir="$dir/mail"
+key=$(api POST /admin/orgs/ "$admin" '{"name":"Backup test","plan":"PRO"}' | json_field api_key)
 [ -n "$key" ] || fail "no organization"
 
-writer() {  # creates invoices until stopped; prints how many were 201
-  local n=0
-  while [ ! -e "$dir/stop" ]; do
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/invoices/" \
-      -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
-      --data '{"amount_paisa":250000,"description":"backup test"}') || code=000
-    [ "$code" = 201 ] && n=$((n + 1))
-  done
-  echo "$n" >"$dir/written.$1"
-}
-for w in 1 2 3 4; do writer "$w" & pids+=("$!"); done
+start_writers "$key"
 sleep 1
 
 # Restores dump $1 into a new database $2 and checks it; prints its invoices.
@@ -95,10 +60,7 @@ for i in 1 2 3; do
   echo "dump $i: $(check_dump "$dir/sima-$i.dump" "check_$i") invoices, consistent"
   sleep 0.5
 done
-touch "$dir/stop"
-for p in "${pids[@]}"; do [ "$p" = "$server_pid" ] || wait "$p"; done
-pids=("$server_pid")
-written=$(awk '{ n += $1 } END { print n }' "$dir"/written.*)
+stop_writers
 in_dump=$(psql "$(url_of check_3)" -qAt -c 'SELECT COUNT(*) FROM invoices')
 live=$(used)
 [ "$live" = "$written" ] || fail "the live server counts $live invoices, the clients got $written 201s"
@@ -108,7 +70,7 @@ stop_server
 # Restore the last dump as docs/operations.md says: the servers stopped, an empty database.
 superuser -c "DROP DATABASE sima" -c "CREATE DATABASE sima OWNER sima"
 pg_restore --no-owner --dbname="$url" "$dir/sima-3.dump"
-start_server "$dir/server2.log"
+start_server "$dir/server2.log" --db="$url" --mail-dir="$dir/mail"
 [ "$(used)" = "$in_dump" ] || fail "the restored server counts $(used) invoices, the dump holds $in_dump"
 created=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/invoices/" \
   -H "Authorization: Bearer $key" -H 'Content-Type: application/json' --data '{"amount_paisa":1}')

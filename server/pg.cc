@@ -97,6 +97,10 @@ Expected<ConnInfo> ConnInfo::Parse(const std::string& url) {
     if (key == "dbname") dbname = val;
   }
   PQconninfoFree(opts);
+  // libpq reads the port only when it connects: a wrong one is refused here, at start.
+  if (port.find_first_not_of("0123456789,") != std::string::npos) {
+    return invalid("the port must be a number");
+  }
   info.display_ = "postgresql://" + (user.empty() ? "" : user + "@") +
                   (host.empty() ? "localhost" : host) + (port.empty() ? "" : ":" + port) + "/" +
                   dbname;

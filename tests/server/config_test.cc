@@ -147,5 +147,39 @@ TEST(ServerConfig, ConnectionSettings) {
   EXPECT_FALSE(LoadConfig({"--max-header-bytes=10"}, Env({})).ok());
 }
 
+TEST(ServerConfig, APostgresUrlSelectsPostgresAndItsPoolSize) {
+  auto c =
+      LoadConfig({"--db-pool=4"}, Env({{"SIMA_DB", "postgresql://sima:pw@db.local:5433/sima"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->config.db, "postgresql://sima:pw@db.local:5433/sima");
+  EXPECT_EQ(c->config.db_pool, 4);
+  EXPECT_TRUE(c->warnings.empty());
+  EXPECT_EQ(LoadConfig({}, Env({}))->config.db_pool, 16);
+  EXPECT_FALSE(LoadConfig({"--db-pool=0"}, Env({})).ok());
+  // No mail folder "beside" a database server: mail/ in the working folder.
+  EXPECT_EQ(MailDir(c->config), "mail");
+}
+
+TEST(ServerConfig, ABadPostgresUrlIsRefusedWithoutItsPassword) {
+  for (const char* url :
+       {"postgresql://sima:s3cret-pw@db.local:port/sima", "postgres://sima:s3cret-pw@[::1/sima",
+        "postgresql://sima:s3cret-pw@db.local/sima?bogus=s3cret-pw"}) {
+    auto c = LoadConfig({}, Env({{"SIMA_DB", url}}));
+    ASSERT_FALSE(c.ok()) << url;
+    EXPECT_EQ(c.error().kind, ErrorKind::kValidation);
+    EXPECT_NE(c.error().message.find("SIMA_DB"), std::string::npos) << c.error().message;
+    EXPECT_EQ(c.error().message.find("s3cret"), std::string::npos) << c.error().message;
+  }
+}
+
+TEST(ServerConfig, ADatabasePasswordOnTheCommandLineIsWarnedAboutNeverShown) {
+  auto c = LoadConfig({"--db=postgresql://sima:s3cret-pw@db.local/sima"}, Env({}));
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("password"), std::string::npos);
+  EXPECT_EQ(c->warnings[0].find("s3cret"), std::string::npos);
+  EXPECT_NE(HelpText().find("SIMA_DB_POOL"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sima::server

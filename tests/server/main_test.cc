@@ -85,6 +85,28 @@ TEST(ServerMain, BadConfigurationExitsWithAMessage) {
   EXPECT_NE(Child::Read(catalog.err).find("catalog"), std::string::npos);
 }
 
+// An unreachable PostgreSQL at start: a clear message, a non-zero exit, no password.
+TEST(ServerMain, AnUnreachableDatabaseIsAClearStartupErrorWithoutThePassword) {
+  TempDir dir;
+  // A port nothing listens on: bound, then released.
+  int port = 0;
+  {
+    httplib::Server probe;
+    port = probe.bind_to_any_port("127.0.0.1");
+  }
+  const std::string url = "postgresql://sima:s3cret-pw@127.0.0.1:" + std::to_string(port) + "/sima";
+  ::setenv("SIMA_DB", url.c_str(), 1);
+  Child pg = Child::Spawn(dir, {"--listen=127.0.0.1:0"});
+  ::unsetenv("SIMA_DB");
+  EXPECT_EQ(pg.Wait(std::chrono::seconds{20}), 1);
+  const std::string err = Child::Read(pg.err);
+  EXPECT_NE(err.find("sima-server: cannot connect to PostgreSQL at postgresql://sima@127.0.0.1:" +
+                     std::to_string(port) + "/sima: "),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("s3cret"), std::string::npos);
+}
+
 TEST(ServerMain, ServesAndStopsCleanlyOnSigterm) {
   TempDir dir;
   Child c = Child::Spawn(dir, {"--listen=127.0.0.1:0", "--db=" + dir.path() + "/s.db",

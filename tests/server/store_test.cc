@@ -1,4 +1,5 @@
-// SqliteStore on its own: schema, migrations, pragmas, operations and their errors.
+// SqliteStore on its own: schema, migrations, pragmas and its write queue. What every store
+// must do is in the contract suite (store_contract.h), run against SQLite there too.
 #include <gtest/gtest.h>
 
 #include "auth.h"
@@ -75,62 +76,6 @@ TEST_F(ServerStore, WriteRollsBackOnError) {
   });
   EXPECT_EQ(r.error().kind, ErrorKind::kConflict);
   EXPECT_EQ(store_->ReadUsage(org, now_)->usage.count("invoices"), 0u);
-}
-
-TEST_F(ServerStore, SecretKeysResolveUntilRevoked) {
-  const std::string org = NewOrgId();
-  auto c = store_->FindSecretKey(Sha256Hex(org));
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->org_id, org);
-  ASSERT_TRUE(store_->RevokeSecretKey(Sha256Hex(org), now_).ok());
-  EXPECT_EQ(store_->FindSecretKey(Sha256Hex(org)).error().kind, ErrorKind::kUnauthorized);
-  EXPECT_EQ(store_->RevokeSecretKey(Sha256Hex(org), now_).error().kind, ErrorKind::kNotFound);
-}
-
-TEST_F(ServerStore, SessionsExpire) {
-  const std::string org = NewOrgId();
-  ASSERT_TRUE(store_->CreateSession(org, "key_x", "h", now_ + std::chrono::seconds{10}, now_).ok());
-  EXPECT_TRUE(store_->FindSession("h", now_ + std::chrono::seconds{9}).ok());
-  EXPECT_FALSE(store_->FindSession("h", now_ + std::chrono::seconds{10}).ok());
-}
-
-TEST_F(ServerStore, CreateInvoiceRefusesTheEleventhOnFree) {
-  const std::string org = NewOrgId();
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store_->CreateInvoice(org, Inv(), now_).ok());
-  auto r = store_->CreateInvoice(org, Inv(), now_);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().kind, ErrorKind::kLimitReached);
-  EXPECT_EQ(r.error().extra["current"], 10);
-  auto usage = store_->ReadUsage(org, now_);
-  EXPECT_EQ(usage->usage.at("invoices"), 10);
-  EXPECT_EQ(usage->usage.at("api_calls"), 11);  // 10 creates + the read
-}
-
-TEST_F(ServerStore, UnknownOrganizationIsNotFound) {
-  EXPECT_EQ(store_->CreateInvoice("org_missing", Inv(), now_).error().kind, ErrorKind::kNotFound);
-  EXPECT_EQ(store_->ReadUsage("org_missing", now_).error().kind, ErrorKind::kNotFound);
-}
-
-TEST_F(ServerStore, RecordUsageReplaysByKey) {
-  const std::string org = NewOrgId();
-  auto a = store_->RecordUsage(org, {"customers", 2, "k1"}, now_);
-  ASSERT_TRUE(a.ok());
-  EXPECT_FALSE(a->replayed);
-  auto b = store_->RecordUsage(org, {"customers", 2, "k1"}, now_);
-  ASSERT_TRUE(b.ok());
-  EXPECT_TRUE(b->replayed);
-  EXPECT_EQ(b->used, 2);
-  EXPECT_EQ(store_->RecordUsage(org, {"nope", 1, std::nullopt}, now_).error().kind,
-            ErrorKind::kNotFound);
-}
-
-TEST_F(ServerStore, DataSurvivesReopening) {
-  const std::string org = NewOrgId("PRO");
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->CreateInvoice(org, Inv(), now_).ok());
-  store_.reset();
-  SetUp();
-  EXPECT_EQ(store_->ListInvoices(org, {100, std::nullopt}, now_)->items.size(), 3u);
-  EXPECT_EQ(store_->ReadUsage(org, now_)->subscription.plan, "PRO");
 }
 
 }  // namespace

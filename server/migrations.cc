@@ -212,8 +212,8 @@ ExpectedDone Migrate(sqlite::Db& db, std::span<const Migration> list) {
     // Re-read inside the write lock: another process may have applied it meanwhile. Each
     // version is looked up on its own, so a version added below the newest applied one (two
     // branches numbered apart, merged later) is still applied.
-    auto applied = db.QueryInt("SELECT COUNT(*) FROM schema_migrations WHERE version = " +
-                               std::to_string(m.version));
+    auto applied =
+        db.QueryInt("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version);
     if (!applied) return applied.error();
     if (*applied > 0) continue;
     if (auto r = db.Exec(m.sql); !r) {
@@ -222,12 +222,12 @@ ExpectedDone Migrate(sqlite::Db& db, std::span<const Migration> list) {
                   ") failed: " + e.message;
       return e;
     }
-    auto ins = db.Prepare(
-        "INSERT INTO schema_migrations(version, name, applied_at) "
-        "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))");
-    if (!ins) return ins.error();
-    (*ins)->Bind(1, int64_t{m.version}).Bind(2, m.name);
-    if (auto r = (*ins)->Run(); !r) return r.error();
+    if (auto r = db.Run("INSERT INTO schema_migrations(version, name, applied_at) "
+                        "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                        m.version, m.name);
+        !r) {
+      return r.error();
+    }
     if (auto r = txn.value().Commit(); !r) return r.error();
   }
   return Done{};

@@ -177,6 +177,8 @@ Expected<std::unique_ptr<Conn>> Conn::Open(const ConnInfo& info) {
 
 Conn::~Conn() { PQfinish(conn_); }
 
+bool Conn::lost() const { return PQstatus(conn_) != CONNECTION_OK; }
+
 bool Conn::broken() const {
   return PQstatus(conn_) != CONNECTION_OK || PQtransactionStatus(conn_) != PQTRANS_IDLE;
 }
@@ -207,24 +209,33 @@ int64_t Conn::Changed(const Result& r) {
   return PQntuples(r.get());
 }
 
-Expected<Conn::Result> Conn::Exec(const std::string& sql, std::vector<Param> params) {
+Expected<std::string> Conn::Prepared(const std::string& sql) {
   auto it = prepared_.find(sql);
-  if (it == prepared_.end()) {
-    std::string name = "s" + std::to_string(prepared_.size() + 1);
-    pg_result* p = PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
-    const bool ok = p != nullptr && PQresultStatus(p) == PGRES_COMMAND_OK;
-    if (!ok) {
-      Error e = Fail(p, sql);
-      PQclear(p);
-      return e;
-    }
+  if (it != prepared_.end()) return it->second;
+  std::string name = "s" + std::to_string(prepared_.size() + 1);
+  pg_result* p = PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
+  const bool ok = p != nullptr && PQresultStatus(p) == PGRES_COMMAND_OK;
+  if (!ok) {
+    Error e = Fail(p, sql);
     PQclear(p);
-    it = prepared_.emplace(sql, std::move(name)).first;
+    return e;
   }
+  PQclear(p);
+  prepared_.emplace(sql, name);
+  return name;
+}
+
+Expected<Conn::Result> Conn::Exec(const std::string& sql, std::vector<Param> params) {
+  if (begin_pending_ || !queued_.empty()) {
+    queued_.push_back({sql, std::move(params)});
+    return Pipeline(queued_);
+  }
+  auto name = Prepared(sql);
+  if (!name) return name.error();
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p.c_str());
-  pg_result* r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
+  pg_result* r = PQexecPrepared(conn_, name->c_str(), static_cast<int>(values.size()),
                                 values.data(), nullptr, nullptr, 0);
   const ExecStatusType status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -234,6 +245,98 @@ Expected<Conn::Result> Conn::Exec(const std::string& sql, std::vector<Param> par
   }
   last_state_.clear();
   return Result(r, PQclear);
+}
+
+Expected<Conn::Result> Conn::Pipeline(std::vector<Statement>& statements) {
+  std::vector<Statement> batch;
+  if (begin_pending_) batch.push_back({"BEGIN", {}});
+  for (Statement& s : statements) batch.push_back(std::move(s));
+  statements.clear();
+  begin_pending_ = false;
+  // Prepared first, one round trip each the first time a connection meets a statement.
+  std::vector<std::string> names;
+  for (const Statement& s : batch) {
+    if (s.params.empty()) {
+      names.emplace_back();  // BEGIN, COMMIT: sent as they are
+      continue;
+    }
+    auto name = Prepared(s.sql);
+    if (!name) return name.error();
+    names.push_back(std::move(name).value());
+  }
+  if (PQenterPipelineMode(conn_) != 1) return Fail(nullptr, "pipeline");
+  for (size_t i = 0; i < batch.size(); ++i) {
+    std::vector<const char*> values;
+    for (const Param& p : batch[i].params) values.push_back(p.c_str());
+    const int sent = names[i].empty() ? PQsendQueryParams(conn_, batch[i].sql.c_str(), 0, nullptr,
+                                                          nullptr, nullptr, nullptr, 0)
+                                      : PQsendQueryPrepared(conn_, names[i].c_str(),
+                                                            static_cast<int>(values.size()),
+                                                            values.data(), nullptr, nullptr, 0);
+    if (sent != 1) {
+      Error e = Fail(nullptr, batch[i].sql);
+      (void)PQexitPipelineMode(conn_);
+      return e;
+    }
+  }
+  if (PQpipelineSync(conn_) != 1) {
+    Error e = Fail(nullptr, "sync");
+    (void)PQexitPipelineMode(conn_);
+    return e;
+  }
+  std::optional<Error> failure;
+  Result last;
+  for (size_t i = 0; i <= batch.size(); ++i) {
+    // Each statement's result, then NULL; after the last, the sync's.
+    pg_result* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      if (!failure) failure = Fail(nullptr, i < batch.size() ? batch[i].sql : "sync");
+      break;  // the connection is gone
+    }
+    const ExecStatusType status = PQresultStatus(r);
+    if (i == batch.size()) {
+      PQclear(r);  // PGRES_PIPELINE_SYNC
+      break;
+    }
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      last = Result(r, PQclear);
+    } else {
+      if (!failure && status != PGRES_PIPELINE_ABORTED) failure = Fail(r, batch[i].sql);
+      PQclear(r);
+    }
+    pg_result* end = PQgetResult(conn_);  // NULL ends this statement's results
+    if (end != nullptr) PQclear(end);
+  }
+  (void)PQexitPipelineMode(conn_);
+  if (failure) return *failure;
+  if (!last) return Fail(nullptr, "pipeline");
+  last_state_.clear();
+  return last;
+}
+
+void Conn::Begin() {
+  begin_pending_ = true;
+  queued_.clear();
+}
+
+ExpectedDone Conn::Commit() {
+  if (begin_pending_ && queued_.empty()) {
+    begin_pending_ = false;  // nothing was sent, nothing to commit
+    return Done{};
+  }
+  queued_.push_back({"COMMIT", {}});
+  auto r = Pipeline(queued_);
+  if (!r) return r.error();
+  return Done{};
+}
+
+void Conn::Rollback() {
+  queued_.clear();
+  if (begin_pending_) {
+    begin_pending_ = false;
+    return;
+  }
+  (void)Script("ROLLBACK");
 }
 
 ExpectedDone Conn::Script(const std::string& sql) {

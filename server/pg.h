@@ -77,6 +77,12 @@ class Param {
   std::optional<std::string> text_;
 };
 
+// A statement and its parameters, kept for later (Conn::Defer).
+struct Statement {
+  std::string sql;
+  std::vector<Param> params;
+};
+
 // One row of a result; keeps the result alive.
 class Row {
  public:
@@ -133,10 +139,25 @@ class Conn {
   // Runs SQL without parameters, possibly several statements (migrations, BEGIN, COMMIT).
   ExpectedDone Script(const std::string& sql);
 
+  // Transactions in few round trips (libpq's pipeline mode). Begin() sends nothing: BEGIN
+  // travels with the next statement. Defer() queues a write whose result nobody reads; it
+  // travels with the next statement or with Commit(), and its error is that call's error.
+  // Commit() sends what is queued and COMMIT in one round trip; Rollback() drops what is
+  // queued and rolls back what was sent.
+  void Begin();
+  template <typename... A>
+  void Defer(std::string sql, const A&... args) {
+    queued_.push_back({std::move(sql), {Param(args)...}});
+  }
+  ExpectedDone Commit();
+  void Rollback();
+
   // The SQLSTATE of the last failed call ("" when it had none, e.g. a lost connection).
   const std::string& last_state() const { return last_state_; }
   // True when the connection is unusable (lost, or left inside a transaction).
   bool broken() const;
+  // True when the connection to the server is lost.
+  bool lost() const;
   // The connection's slot in its pool, 0 <= slot < pool size: stable while it is leased.
   int slot() const { return slot_; }
 
@@ -144,6 +165,11 @@ class Conn {
   Conn(pg_conn* conn, const ConnInfo& info) : conn_(conn), info_(info) {}
   using Result = std::shared_ptr<pg_result>;
   Expected<Result> Exec(const std::string& sql, std::vector<Param> params);
+  // The prepared statement's name for `sql` (prepared now on first use).
+  Expected<std::string> Prepared(const std::string& sql);
+  // Sends `statements` in one round trip and returns the last one's result; the first
+  // failure is the result (the rest are skipped by the server).
+  Expected<Result> Pipeline(std::vector<Statement>& statements);
   static int Rows(const Result& r);
   static int64_t Changed(const Result& r);
   // The Error for a failed call, the password masked; records last_state_.
@@ -153,6 +179,8 @@ class Conn {
   const ConnInfo& info_;
   std::map<std::string, std::string, std::less<>> prepared_;  // SQL -> statement name
   std::string last_state_;
+  bool begin_pending_ = false;
+  std::vector<Statement> queued_;
   int slot_ = 0;
   friend class Pool;
 };

@@ -6,6 +6,7 @@
 
 #include "mail/confirmation.h"
 #include "pg_store.h"
+#include "settlement_input.h"
 #include "sima/crypto.h"
 #include "sima/settlement.h"
 
@@ -184,21 +185,9 @@ Expected<AppliedOutcome> PgStore::ApplyPaymentOutcome(int64_t payment_id,
     const std::string org_name = (*billing)->Text(0);
     const std::optional<std::string> email = (*billing)->OptText(1);
 
-    SettleInput in;
-    in.status = payment.status;
-    in.reason = payment.reason;
-    in.needs_attention = payment.needs_attention;
-    in.plan = payment.plan;
-    in.outcome = answer.outcome;
-    in.detail = answer.detail;
-    in.transaction_id = answer.transaction_id;
-    in.subscription = usage->subscription;
-    in.has_billing_email = email.has_value();
-    in.catalog = &catalog_;
-    in.cause = std::string(to_string(cause));
-    in.now = now;
-    const Settlement s = Settle(in);
-
+    // The core decides; the rest of this function writes what it said.
+    const Settlement s = Settle(SettleInputFor(payment, answer, usage->subscription,
+                                               email.has_value(), catalog_, cause, now));
     AppliedOutcome out;
     out.state.subscription = usage->subscription;
     out.changed = s.changed();
@@ -235,11 +224,11 @@ Expected<AppliedOutcome> PgStore::ApplyPaymentOutcome(int64_t payment_id,
       const PlanChange& pc = *s.plan_change;
       std::optional<int64_t> end;
       if (pc.end) end = Secs(*pc.end);
-      if (auto r = c.Run(
-              "INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
-              "start_at, end_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-              org, Secs(pc.at), pc.cause, payment.id, pc.from_plan, pc.to_plan, Secs(pc.start), end,
-              pc.kind == ActivationKind::kStarted ? "started" : "extended");
+      if (auto r =
+              c.Run("INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
+                    "start_at, end_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    org, Secs(pc.at), pc.cause, payment.id, pc.from_plan, pc.to_plan,
+                    Secs(pc.start), end, to_string(pc.kind));
           !r) {
         return r.error();
       }
@@ -257,13 +246,13 @@ Expected<AppliedOutcome> PgStore::ApplyPaymentOutcome(int64_t payment_id,
     if (s.notify && email) {
       // One confirmation per payment: outbox.payment_id is UNIQUE.
       const ConfirmationText text =
-          ConfirmationEmail(catalog_, org_name, out.state.payment, out.state.subscription);
+          options_.confirmation(org_name, out.state.payment, out.state.subscription);
       if (auto r =
               c.Run("INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, body, "
                     "created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
                     "ON CONFLICT (payment_id) DO NOTHING",
-                    org, payment.id, "payment-" + std::to_string(payment.id) + "-confirmation",
-                    *email, text.subject, text.body, Secs(now));
+                    org, payment.id, ConfirmationMessageId(payment.id), *email, text.subject,
+                    text.body, Secs(now));
           !r) {
         return r.error();
       }

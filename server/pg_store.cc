@@ -91,6 +91,7 @@ std::vector<std::string> Hashes(const std::vector<Row>& rows) {
 
 PgStore::PgStore(pg::ConnInfo info, const Catalog& catalog, const Options& options)
     : pool_(std::move(info), options.pool_size), catalog_(catalog), options_(options) {
+  if (!options_.confirmation) options_.confirmation = CatalogConfirmation(catalog_);
   std::random_device rd;
   shard_base_ = static_cast<int>(rd() % kShards);
 }
@@ -119,21 +120,28 @@ Expected<std::unique_ptr<PgStore>> PgStore::Open(const Options& options, const C
 
 Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time now,
                                         std::initializer_list<std::string_view> adds, bool lock) {
-  constexpr const char* kSub = "SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = $1";
-  auto read = [&](const std::string& sql) -> Expected<Subscription> {
-    auto row = c.One(sql, org_id);
-    if (!row) return row.error();
-    if (!*row) return Error::NotFound("no such organization");
+  UsageState state;
+  // The subscription and, in the same statement, the counters of every period that can be the
+  // current one (those that started within one period length before now).
+  const int64_t since = Secs(now) - int64_t{catalog_.period_days()} * 86400;
+  auto rows = c.All(
+      "SELECT s.plan, s.start_at, s.end_at, c.period_start, c.feature, c.used "
+      "FROM subscriptions s LEFT JOIN LATERAL (SELECT period_start, feature, "
+      "SUM(used)::bigint AS used FROM usage_counters WHERE org_id = s.org_id AND "
+      "period_start > $2 GROUP BY period_start, feature) c ON true WHERE s.org_id = $1",
+      org_id, since);
+  if (!rows) return rows.error();
+  if (rows->empty()) return Error::NotFound("no such organization");
+  auto read_sub = [](const Row& r) {
     Subscription sub;
-    sub.plan = (*row)->Text(0);
-    sub.start = FromSecs((*row)->Int(1));
-    if (auto end = (*row)->OptInt(2)) sub.end = FromSecs(*end);
+    sub.plan = r.Text(0);
+    sub.start = FromSecs(r.Int(1));
+    if (auto end = r.OptInt(2)) sub.end = FromSecs(*end);
     return sub;
   };
-  auto sub = read(kSub);
-  if (!sub) return sub.error();
+  state.subscription = read_sub(rows->front());
   if (!lock) {
-    const Plan* plan = catalog_.FindPlan(EffectivePlan(*sub, now));
+    const Plan* plan = catalog_.FindPlan(EffectivePlan(state.subscription, now));
     for (std::string_view feature : adds) {
       const auto index = catalog_.FeatureIndex(feature);
       if (!index || plan == nullptr) continue;
@@ -144,19 +152,24 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
     }
   }
   if (lock) {
-    // The organization's lock: held to the commit. Reads its subscription as committed now.
-    sub = read(std::string(kSub) + " FOR NO KEY UPDATE");
-    if (!sub) return sub.error();
+    // The organization's lock, held to the commit. The subscription as committed now, and
+    // the counts read after the lock (a new snapshot) include every earlier holder's.
+    auto locked = c.One(
+        "SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = $1 FOR NO KEY UPDATE",
+        org_id);
+    if (!locked) return locked.error();
+    if (!*locked) return Error::NotFound("no such organization");
+    state.subscription = read_sub(**locked);
+    rows = c.All(
+        "SELECT NULL, NULL, NULL, period_start, feature, SUM(used)::bigint FROM usage_counters "
+        "WHERE org_id = $1 AND period_start > $2 GROUP BY period_start, feature",
+        org_id, since);
+    if (!rows) return rows.error();
   }
-  UsageState state;
-  state.subscription = std::move(sub).value();
   state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
-  auto rows = c.All(
-      "SELECT feature, SUM(used)::bigint FROM usage_counters WHERE org_id = $1 AND "
-      "period_start = $2 GROUP BY feature",
-      org_id, Secs(state.period.start));
-  if (!rows) return rows.error();
-  for (const Row& r : *rows) state.usage[r.Text(0)] = r.Int(1);
+  for (const Row& r : *rows) {
+    if (!r.IsNull(4) && r.Int(3) == Secs(state.period.start)) state.usage[r.Text(4)] = r.Int(5);
+  }
   return state;
 }
 
@@ -164,13 +177,12 @@ ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& stat
                             std::string_view feature, int64_t n) {
   int64_t& used = state.usage[std::string(feature)];
   if (used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
-  const int shard = (shard_base_ + c.slot()) % kShards;
-  auto r = c.Run(
+  // Sent with the next statement or the COMMIT: no round trip of its own.
+  c.Defer(
       "INSERT INTO usage_counters(org_id, period_start, feature, shard, used) "
       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, period_start, feature, shard) "
       "DO UPDATE SET used = usage_counters.used + excluded.used",
-      org_id, Secs(state.period.start), feature, shard, n);
-  if (!r) return r.error();
+      org_id, Secs(state.period.start), feature, (shard_base_ + c.slot()) % kShards, n);
   used += n;
   return Done{};
 }
@@ -412,14 +424,11 @@ Expected<Invoice> PgStore::CreateInvoice(const std::string& org_id, const Invoic
       if (!row) return row.error();
       if (!*row) return Error::Validation("customer_id", "no customer with this id");
     }
-    if (auto r = c.Run(
-            "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            invoice.id, org_id, invoice.amount_paisa, invoice.customer_id, invoice.description,
-            Secs(now));
-        !r) {
-      return r.error();
-    }
+    c.Defer(
+        "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        invoice.id, org_id, invoice.amount_paisa, invoice.customer_id, invoice.description,
+        Secs(now));
     Invoice out = invoice;
     out.created_at = now;
     return out;
@@ -429,12 +438,9 @@ Expected<Invoice> PgStore::CreateInvoice(const std::string& org_id, const Invoic
 Expected<Customer> PgStore::CreateCustomer(const std::string& org_id, const Customer& customer,
                                            Time now) {
   return CreateMetered<Customer>(org_id, kCustomers, now, [&](Conn& c) -> Expected<Customer> {
-    if (auto r = c.Run("INSERT INTO customers(id, org_id, name, email, created_at) VALUES ($1, $2, "
-                       "$3, $4, $5)",
-                       customer.id, org_id, customer.name, customer.email, Secs(now));
-        !r) {
-      return r.error();
-    }
+    c.Defer(
+        "INSERT INTO customers(id, org_id, name, email, created_at) VALUES ($1, $2, $3, $4, $5)",
+        customer.id, org_id, customer.name, customer.email, Secs(now));
     Customer out = customer;
     out.created_at = now;
     return out;

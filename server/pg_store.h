@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 
+#include "mail/confirmation.h"
 #include "pg.h"
 #include "sima/catalog.h"
 #include "store.h"
@@ -46,6 +47,9 @@ class PgStore final : public Store {
     int64_t sessions_per_key = 1000;
     // How long a claimed pending payment or e-mail stays with the instance that claimed it.
     std::chrono::seconds claim_lease{120};
+    // Renders the confirmation e-mail a settlement asks for (the store only queues it).
+    // Empty: CatalogConfirmation(catalog).
+    ConfirmationRenderer confirmation = {};
     // Tables live in this schema (created if missing) instead of the user's default: tests
     // give each test its own.
     std::string schema = {};
@@ -191,25 +195,27 @@ Expected<T> PgStore::Tx(F&& body) {
     auto lease = pool_.Acquire();
     if (!lease) return lease.error();
     pg::Conn& c = **lease;
-    if (auto r = c.Script("BEGIN"); !r) {
-      // A connection that broke while idle (the server restarted): nothing was sent, so the
-      // body runs on a new one.
-      pool_.DropIdle();
-      if (attempt < 2 && r.error().kind == ErrorKind::kUnavailable) continue;
-      return r.error();
-    }
+    c.Begin();  // BEGIN travels with the body's first statement
     std::optional<Expected<T>> result;
     result.emplace(body(c));
     if (!result->ok()) {
       const std::string state = c.last_state();
-      (void)c.Script("ROLLBACK");
+      const bool lost = c.lost() && result->error().kind == ErrorKind::kUnavailable;
+      c.Rollback();
       if ((state == "40001" || state == "40P01") && attempt < 8) continue;
+      // The connection broke before COMMIT was sent (e.g. the server restarted while it was
+      // idle): nothing was committed, so the body runs again on a new connection.
+      if (lost && attempt < 2) {
+        pool_.DropIdle();
+        continue;
+      }
       return std::move(*result);
     }
-    if (auto r = c.Script("COMMIT"); !r) {
+    if (auto r = c.Commit(); !r) {
       const std::string state = c.last_state();
+      c.Rollback();
       if ((state == "40001" || state == "40P01") && attempt < 8) continue;
-      // A lost connection during COMMIT: the outcome is unknown, the caller is told 503.
+      // Lost during COMMIT: the outcome is unknown, the caller is told 503.
       return r.error();
     }
     return std::move(*result);
@@ -222,7 +228,7 @@ Expected<T> PgStore::Read(F&& body) {
     auto lease = pool_.Acquire();
     if (!lease) return lease.error();
     Expected<T> result = body(**lease);
-    if (!result && result.error().kind == ErrorKind::kUnavailable && (*lease)->broken() &&
+    if (!result && result.error().kind == ErrorKind::kUnavailable && (*lease)->lost() &&
         attempt < 1) {
       pool_.DropIdle();
       continue;

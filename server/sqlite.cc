@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
+
 namespace sima::server::sqlite {
 namespace {
 
@@ -24,27 +26,20 @@ Error FromRc(int rc, std::string message) {
 
 Stmt::~Stmt() { sqlite3_finalize(stmt_); }
 
-Stmt& Stmt::Bind(int index, int64_t value) {
+void Stmt::Bind(int index, int64_t value) {
   const int rc = sqlite3_bind_int64(stmt_, index, value);
   if (rc != SQLITE_OK && bind_rc_ == 0) bind_rc_ = rc;
-  return *this;
 }
 
-Stmt& Stmt::Bind(int index, std::string_view value) {
+void Stmt::Bind(int index, std::string_view value) {
   const int rc =
       sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_rc_ == 0) bind_rc_ = rc;
-  return *this;
 }
 
-Stmt& Stmt::BindOptional(int index, const std::optional<std::string>& value) {
-  return value ? Bind(index, std::string_view(*value)) : BindNull(index);
-}
-
-Stmt& Stmt::BindNull(int index) {
+void Stmt::BindNull(int index) {
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK && bind_rc_ == 0) bind_rc_ = rc;
-  return *this;
 }
 
 Error Stmt::Fail(int rc) const {
@@ -77,6 +72,54 @@ std::string Stmt::Text(int column) const {
 }
 
 bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+Row Stmt::Read() const {
+  const int n = sqlite3_column_count(stmt_);
+  std::vector<Row::Value> values;
+  values.reserve(static_cast<size_t>(n));
+  for (int c = 0; c < n; ++c) {
+    switch (sqlite3_column_type(stmt_, c)) {
+      case SQLITE_NULL: values.emplace_back(std::monostate{}); break;
+      case SQLITE_INTEGER: values.emplace_back(Int(c)); break;
+      case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt_, c)); break;
+      default: values.emplace_back(Text(c)); break;
+    }
+  }
+  return Row(std::move(values));
+}
+
+int64_t Row::Int(int column) const {
+  const Value& v = at(column);
+  if (const auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (const auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+  if (const auto* t = std::get_if<std::string>(&v)) return std::strtoll(t->c_str(), nullptr, 10);
+  return 0;
+}
+
+std::string Row::Text(int column) const {
+  const Value& v = at(column);
+  if (const auto* t = std::get_if<std::string>(&v)) return *t;
+  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d);
+  return {};
+}
+
+bool Row::IsNull(int column) const { return std::holds_alternative<std::monostate>(at(column)); }
+
+std::optional<int64_t> Row::OptInt(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Int(column);
+}
+
+std::optional<std::string> Row::OptText(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Text(column);
+}
+
+std::optional<Time> Row::OptAt(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return At(column);
+}
 
 void Stmt::Reset() {
   sqlite3_reset(stmt_);
@@ -135,34 +178,24 @@ Expected<Use> Db::Prepare(const std::string& sql) {
   return Use(it->second.get());
 }
 
-Expected<int64_t> Db::QueryInt(const std::string& sql) {
-  auto stmt = Prepare(sql);
-  if (!stmt) return stmt.error();
-  auto row = (*stmt)->Step();
-  if (!row) return row.error();
-  if (!*row) return Error::Internal("no row from \"" + sql + "\"");
-  return (*stmt)->Int(0);
-}
-
 int64_t Db::changes() const { return sqlite3_changes64(db_); }
 
+int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
 Expected<Txn> Txn::Begin(Db& db, Mode mode) {
-  auto stmt = db.Prepare(mode == Mode::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
-  if (!stmt) return stmt.error();
-  if (auto r = (*stmt)->Run(); !r) return r.error();
+  if (auto r = db.Run(mode == Mode::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"); !r) {
+    return r.error();
+  }
   return Txn(&db);
 }
 
 Txn::~Txn() {
   if (db_ == nullptr) return;
-  if (auto stmt = db_->Prepare("ROLLBACK")) (void)(*stmt)->Run();
+  (void)db_->Run("ROLLBACK");
 }
 
 ExpectedDone Txn::Commit() {
-  auto stmt = db_->Prepare("COMMIT");
-  if (!stmt) return stmt.error();
-  auto r = (*stmt)->Run();
-  if (!r) return r;  // destructor rolls back
+  if (auto r = db_->Run("COMMIT"); !r) return r;  // the destructor rolls back
   db_ = nullptr;
   return Done{};
 }

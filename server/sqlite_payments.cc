@@ -1,102 +1,80 @@
 // SqliteStore: payments, their audit trail and the e-mail outbox. Every rule (can this plan be
 // bought, what does a gateway answer do to a payment, what does activation do to the
 // subscription) is sdk/'s; this file only stores the results, in one transaction each.
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <chrono>
 
 #include "mail/confirmation.h"
+#include "settlement_input.h"
 #include "sima/crypto.h"
+#include "sima/settlement.h"
 #include "sqlite_store.h"
 
 namespace sima::server {
 namespace {
 
 using sqlite::Db;
+using sqlite::Row;
 
-int64_t Secs(Time t) { return t.time_since_epoch().count(); }
-Time FromSecs(int64_t s) { return Time{std::chrono::seconds{s}}; }
+// Every Payment field, read by ReadPayment in this order.
+const std::string kSelectPayments =
+    "SELECT id, org_id, provider, plan, amount_paisa, status, reason, reference_id, "
+    "purchase_order_id, transaction_id, needs_attention, expires_at, created_at, updated_at, "
+    "next_check_at, check_attempts, ref, payment_url, last_checked_at ";
 
-constexpr const char* kPaymentColumns =
-    "id, org_id, provider, plan, amount_paisa, status, reason, reference_id, purchase_order_id, "
-    "transaction_id, needs_attention, expires_at, created_at, updated_at, next_check_at, "
-    "check_attempts, ref, payment_url, last_checked_at";
-
-std::optional<std::string> OptText(const sqlite::Stmt& s, int c) {
-  if (s.IsNull(c)) return std::nullopt;
-  return s.Text(c);
-}
-std::optional<Time> OptTime(const sqlite::Stmt& s, int c) {
-  if (s.IsNull(c)) return std::nullopt;
-  return FromSecs(s.Int(c));
-}
-
-Payment ReadPayment(const sqlite::Stmt& s) {
+Payment ReadPayment(const Row& r) {
   Payment p;
-  p.id = s.Int(0);
-  p.org_id = s.Text(1);
-  p.provider = ParseProvider(s.Text(2)).value_or(Provider::kKhalti);
-  p.plan = s.Text(3);
-  p.amount_paisa = s.Int(4);
-  p.status = ParsePaymentStatus(s.Text(5)).value_or(PaymentStatus::kPending);
-  p.reason = s.Text(6);
-  p.reference_id = OptText(s, 7);
-  p.purchase_order_id = s.Text(8);
-  p.transaction_id = OptText(s, 9);
-  p.needs_attention = s.Int(10) != 0;
-  p.expires_at = OptTime(s, 11);
-  p.created_at = FromSecs(s.Int(12));
-  p.updated_at = FromSecs(s.Int(13));
-  p.next_check_at = OptTime(s, 14);
-  p.check_attempts = s.Int(15);
-  p.ref = OptText(s, 16).value_or("");
-  p.payment_url = OptText(s, 17);
-  p.last_checked_at = OptTime(s, 18);
+  p.id = r.Int(0);
+  p.org_id = r.Text(1);
+  p.provider = ParseProvider(r.Text(2)).value_or(Provider::kKhalti);
+  p.plan = r.Text(3);
+  p.amount_paisa = r.Int(4);
+  p.status = ParsePaymentStatus(r.Text(5)).value_or(PaymentStatus::kPending);
+  p.reason = r.Text(6);
+  p.reference_id = r.OptText(7);
+  p.purchase_order_id = r.Text(8);
+  p.transaction_id = r.OptText(9);
+  p.needs_attention = r.Bool(10);
+  p.expires_at = r.OptAt(11);
+  p.created_at = r.At(12);
+  p.updated_at = r.At(13);
+  p.next_check_at = r.OptAt(14);
+  p.check_attempts = r.Int(15);
+  p.ref = r.OptText(16).value_or("");
+  p.payment_url = r.OptText(17);
+  p.last_checked_at = r.OptAt(18);
   return p;
 }
 
-// Every row of `q` (which selects kPaymentColumns) as a Payment.
-Expected<std::vector<Payment>> ReadPayments(sqlite::Stmt& q) {
+// The payments `from` selects ("FROM payments WHERE ..." with `args` bound), in its order.
+template <typename... Args>
+Expected<std::vector<Payment>> QueryPayments(Db& db, const std::string& from, const Args&... args) {
+  auto rows = db.All(kSelectPayments + from, args...);
+  if (!rows) return rows.error();
   std::vector<Payment> out;
-  for (;;) {
-    auto row = q.Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(ReadPayment(q));
-  }
+  out.reserve(rows->size());
+  for (const Row& r : *rows) out.push_back(ReadPayment(r));
   return out;
 }
 
-template <typename Bind>
-Expected<std::vector<Payment>> QueryPayments(Db& db, const std::string& where, Bind bind) {
-  auto q = db.Prepare(std::string("SELECT ") + kPaymentColumns + " FROM payments " + where);
-  if (!q) return q.error();
-  bind(**q);
-  return ReadPayments(**q);
+// The one payment `from` selects; kNotFound saying `missing` when none.
+template <typename... Args>
+Expected<Payment> QueryPayment(Db& db, std::string_view missing, const std::string& from,
+                               const Args&... args) {
+  auto row = db.One(kSelectPayments + from, args...);
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound(std::string(missing));
+  return ReadPayment(**row);
 }
 
 ExpectedDone InsertEvent(Db& db, const Payment& p, Time now, PaymentCause cause,
                          std::optional<PaymentStatus> from, PaymentStatus to,
                          const std::string& detail) {
-  auto q = db.Prepare(
+  const auto from_text = from ? std::optional(to_string(*from)) : std::nullopt;
+  return db.Run(
       "INSERT INTO payment_events(payment_id, org_id, at, cause, from_status, to_status, detail) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)");
-  if (!q) return q.error();
-  (*q)->Bind(1, p.id).Bind(2, p.org_id).Bind(3, Secs(now)).Bind(4, to_string(cause));
-  if (from) {
-    (*q)->Bind(5, to_string(*from));
-  } else {
-    (*q)->BindNull(5);
-  }
-  (*q)->Bind(6, to_string(to)).Bind(7, detail);
-  return (*q)->Run();
-}
-
-std::string Join(const std::string& a, const std::string& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  return a + "; " + b;
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      p.id, p.org_id, now, to_string(cause), from_text, to_string(to), detail);
 }
 
 }  // namespace
@@ -112,10 +90,7 @@ std::string_view to_string(PaymentCause cause) {
 }
 
 Expected<Payment> SqliteStore::LoadPayment(Db& db, int64_t payment_id) {
-  auto rows = QueryPayments(db, "WHERE id = ?", [&](sqlite::Stmt& q) { q.Bind(1, payment_id); });
-  if (!rows) return rows.error();
-  if (rows->empty()) return Error::NotFound("no payment with this id");
-  return rows->front();
+  return QueryPayment(db, "no payment with this id", "FROM payments WHERE id = ?", payment_id);
 }
 
 Expected<Payment> SqliteStore::CreatePayment(const std::string& org_id, Provider provider,
@@ -137,59 +112,46 @@ Expected<Payment> SqliteStore::InsertPayment(Db& db, const std::string& org_id, 
                                              const std::string& plan,
                                              const std::string& order_nonce, Time first_check,
                                              Time now) {
-  {
-    const Plan* priced = catalog_.FindPlan(plan);
-    if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
-    {
-      // A placeholder order id keeps the UNIQUE column satisfied until the id is known.
-      auto q = db.Prepare(
+  const Plan* priced = catalog_.FindPlan(plan);
+  if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
+  // A placeholder order id keeps the UNIQUE column satisfied until the id is known.
+  if (auto r = db.Run(
           "INSERT INTO payments(org_id, provider, plan, amount_paisa, status, purchase_order_id, "
           "created_at, updated_at, next_check_at, ref) "
-          "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?)");
-      if (!q) return q.error();
-      (*q)->Bind(1, org_id).Bind(2, to_string(provider)).Bind(3, priced->code);
-      (*q)->Bind(4, priced->price_paisa).Bind(5, "new_" + order_nonce).Bind(6, Secs(now));
-      (*q)->Bind(7, Secs(now)).Bind(8, Secs(first_check));
-      (*q)->Bind(9, "pay_" + crypto::RandomToken(22));
-      if (auto r = (*q)->Run(); !r) return r.error();
-    }
-    const int64_t id = sqlite3_last_insert_rowid(db.get());
-    {
-      auto q = db.Prepare("UPDATE payments SET purchase_order_id = ? WHERE id = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, "pay_" + std::to_string(id) + "_" + order_nonce).Bind(2, id);
-      if (auto r = (*q)->Run(); !r) return r.error();
-    }
-    auto payment = LoadPayment(db, id);
-    if (!payment) return payment;
-    if (auto r = InsertEvent(db, *payment, now, PaymentCause::kInit, std::nullopt,
-                             PaymentStatus::kPending,
-                             "created: " + payment->plan + " for " +
-                                 std::to_string(payment->amount_paisa) + " paisa");
-        !r) {
-      return r.error();
-    }
-    return payment;
+          "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?)",
+          org_id, to_string(provider), priced->code, priced->price_paisa, "new_" + order_nonce, now,
+          now, first_check, "pay_" + crypto::RandomToken(22));
+      !r) {
+    return r.error();
   }
+  const int64_t id = db.last_insert_rowid();
+  if (auto r = db.Run("UPDATE payments SET purchase_order_id = ? WHERE id = ?",
+                      "pay_" + std::to_string(id) + "_" + order_nonce, id);
+      !r) {
+    return r.error();
+  }
+  auto payment = LoadPayment(db, id);
+  if (!payment) return payment;
+  if (auto r = InsertEvent(
+          db, *payment, now, PaymentCause::kInit, std::nullopt, PaymentStatus::kPending,
+          "created: " + payment->plan + " for " + std::to_string(payment->amount_paisa) + " paisa");
+      !r) {
+    return r.error();
+  }
+  return payment;
 }
 
 Expected<Payment> SqliteStore::AttachGatewayReference(
     int64_t payment_id, const std::string& reference_id, std::optional<Time> expires_at,
     Time next_check_at, Time now, const std::optional<std::string>& payment_url) {
   return Write<Payment>(Durability::kFull, [&](Db& db) -> Expected<Payment> {
-    auto q = db.Prepare(
-        "UPDATE payments SET reference_id = ?, expires_at = ?, next_check_at = ?, updated_at = ?, "
-        "payment_url = ? WHERE id = ? AND status = 'PENDING' AND reference_id IS NULL");
-    if (!q) return q.error();
-    (*q)->Bind(1, reference_id);
-    if (expires_at) {
-      (*q)->Bind(2, Secs(*expires_at));
-    } else {
-      (*q)->BindNull(2);
+    if (auto r = db.Run("UPDATE payments SET reference_id = ?, expires_at = ?, next_check_at = ?, "
+                        "updated_at = ?, payment_url = ? "
+                        "WHERE id = ? AND status = 'PENDING' AND reference_id IS NULL",
+                        reference_id, expires_at, next_check_at, now, payment_url, payment_id);
+        !r) {
+      return r.error();
     }
-    (*q)->Bind(3, Secs(next_check_at)).Bind(4, Secs(now));
-    (*q)->BindOptional(5, payment_url).Bind(6, payment_id);
-    if (auto r = (*q)->Run(); !r) return r.error();
     if (db.changes() == 0) {
       auto p = LoadPayment(db, payment_id);
       if (!p) return p;
@@ -213,156 +175,85 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(int64_t payment_id,
   return Write<AppliedOutcome>(Durability::kFull, [&](Db& db) -> Expected<AppliedOutcome> {
     auto loaded = LoadPayment(db, payment_id);
     if (!loaded) return loaded.error();
-    Payment payment = std::move(loaded).value();
+    const Payment& payment = loaded.value();
     if (org_id && *org_id != payment.org_id) return Error::NotFound("no payment with this id");
     auto usage = LoadUsage(db, payment.org_id, now);
     if (!usage) return usage.error();
-    AppliedOutcome out;
-    out.state.subscription = usage->subscription;
+    auto org = db.One("SELECT name, billing_email FROM organizations WHERE id = ?", payment.org_id);
+    if (!org) return org.error();
+    if (!*org) return Error::NotFound("no such organization");
+    const std::string org_name = (*org)->Text(0);
+    const std::optional<std::string> email = (*org)->OptText(1);
 
-    const std::string gateway = Join(answer.detail, answer.outcome.reason);
-    auto transition = Apply(payment.status, answer.outcome);
-    if (!transition) {
-      // E.g. the gateway says Completed for a payment we already FAILED: money may have been
-      // taken for nothing. Nothing moves; a human must look.
-      auto q = db.Prepare("UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, Secs(now)).Bind(2, payment.id);
-      if (auto r = (*q)->Run(); !r) return r.error();
-      if (auto r = InsertEvent(db, payment, now, cause, payment.status, payment.status,
-                               Join("illegal: " + transition.status().message(), gateway));
+    // The core decides; the rest of this function writes what it said.
+    const Settlement s = Settle(SettleInputFor(payment, answer, usage->subscription,
+                                               email.has_value(), catalog_, cause, now));
+    AppliedOutcome out{{payment, usage->subscription}, s.changed(), s.activated()};
+    if (!s.writes()) return out;
+
+    if (s.changed()) {
+      // Guarded by the previous status: a lost race cannot go unnoticed.
+      if (auto r = db.Run("UPDATE payments SET status = ?, reason = ?, needs_attention = ?, "
+                          "transaction_id = COALESCE(?, transaction_id), updated_at = ?, "
+                          "next_check_at = NULL WHERE id = ? AND status = ?",
+                          to_string(s.to), s.reason, s.needs_attention, s.transaction_id, now,
+                          payment.id, to_string(s.from));
           !r) {
         return r.error();
       }
-      payment.needs_attention = true;
-      out.state.payment = std::move(payment);
-      return out;
-    }
-    const Transition& t = transition.value();
-    if (!t.changed) {
-      // Still pending (or a repeat). Only an unknown status is worth flagging and recording,
-      // once; a repeat of a decided outcome changes nothing at all.
-      if (answer.outcome.needs_attention && payment.status == PaymentStatus::kPending &&
-          !payment.needs_attention) {
-        auto q = db.Prepare(
-            "UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ? AND "
-            "status = 'PENDING'");
-        if (!q) return q.error();
-        (*q)->Bind(1, Secs(now)).Bind(2, payment.id);
-        if (auto r = (*q)->Run(); !r) return r.error();
-        if (auto r = InsertEvent(db, payment, now, cause, payment.status, payment.status,
-                                 Join("needs attention", gateway));
-            !r) {
-          return r.error();
-        }
-        payment.needs_attention = true;
-      }
-      out.state.payment = std::move(payment);
-      return out;
-    }
-
-    // The move. The guard on the previous status makes a lost race impossible to miss.
-    // A late payment of a FAILED one (t.needs_attention) activates and asks for review.
-    bool attention = payment.needs_attention || answer.outcome.needs_attention || t.needs_attention;
-    std::string reason = t.reason;
-    std::optional<Activation> activation;
-    if (t.activate) {
-      auto a = Activate(catalog_, usage->subscription, payment.plan, now);
-      if (a) {
-        activation = std::move(a).value();
-      } else {
-        attention = true;
-        reason = "plan_conflict: refund due";
-      }
-    }
-    {
-      auto q = db.Prepare(
-          "UPDATE payments SET status = ?, reason = ?, needs_attention = ?, "
-          "transaction_id = COALESCE(?, transaction_id), updated_at = ?, next_check_at = NULL "
-          "WHERE id = ? AND status = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, to_string(t.to)).Bind(2, reason).Bind(3, int64_t{attention ? 1 : 0});
-      (*q)->BindOptional(4, answer.transaction_id).Bind(5, Secs(now)).Bind(6, payment.id);
-      (*q)->Bind(7, to_string(t.from));
-      if (auto r = (*q)->Run(); !r) return r.error();
       if (db.changes() != 1) return Error::Internal("the payment changed under its transaction");
+    } else if (auto r = db.Run(  // flagged or illegal: nothing moves, a human must look
+                   "UPDATE payments SET needs_attention = 1, updated_at = ? "
+                   "WHERE id = ? AND status = ?",
+                   now, payment.id, to_string(s.from));
+               !r) {
+      return r.error();
     }
-    std::string detail = gateway;
-    if (t.from == PaymentStatus::kFailed && t.to == PaymentStatus::kSuccess) {
-      detail =
-          Join(detail, "paid after it had failed (" +
-                           (payment.reason.empty() ? std::string("no reason") : payment.reason) +
-                           "): activated, needs review");
+    for (const AuditEvent& e : s.audit) {
+      if (auto r = InsertEvent(db, payment, now, cause, e.from, e.to, e.detail); !r) {
+        return r.error();
+      }
     }
-    if (t.activate && !activation) detail = Join(detail, reason + " (a pricier plan is active)");
-    if (auto r = InsertEvent(db, payment, now, cause, t.from, t.to, detail); !r) return r.error();
-    out.changed = true;
-
-    if (activation) {
-      const Subscription& before = usage->subscription;
-      const Subscription& after = activation->subscription;
-      if (auto r = SaveSubscription(db, payment.org_id, after, now); !r) return r.error();
-      if (activation->reset_usage()) {
-        // The new period starts now. Counters already keyed by this start (an organization
-        // created in this same second) belong to the old plan: the reset clears them too.
-        auto q = db.Prepare("DELETE FROM usage_counters WHERE org_id = ? AND period_start = ?");
-        if (!q) return q.error();
-        (*q)->Bind(1, payment.org_id)
-            .Bind(2, Secs(CurrentPeriod(after, catalog_.period_days(), now).start));
-        if (auto r = (*q)->Run(); !r) return r.error();
+    if (s.activation) {
+      out.state.subscription = s.activation->subscription;
+      if (auto r = SaveSubscription(db, payment.org_id, out.state.subscription, now); !r) {
+        return r.error();
       }
-      {
-        auto q = db.Prepare(
-            "INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
-            "start_at, end_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        if (!q) return q.error();
-        (*q)->Bind(1, payment.org_id).Bind(2, Secs(now)).Bind(3, to_string(cause));
-        (*q)->Bind(4, payment.id).Bind(5, std::string(EffectivePlan(before, now)));
-        (*q)->Bind(6, after.plan).Bind(7, Secs(after.start));
-        if (after.end) {
-          (*q)->Bind(8, Secs(*after.end));
-        } else {
-          (*q)->BindNull(8);
-        }
-        (*q)->Bind(9, std::string_view(activation->kind == ActivationKind::kStarted ? "started"
-                                                                                    : "extended"));
-        if (auto r = (*q)->Run(); !r) return r.error();
+    }
+    if (s.reset_usage_from) {
+      if (auto r = db.Run("DELETE FROM usage_counters WHERE org_id = ? AND period_start = ?",
+                          payment.org_id, *s.reset_usage_from);
+          !r) {
+        return r.error();
       }
-      out.activated = true;
-      out.state.subscription = after;
+    }
+    if (s.plan_change) {
+      const PlanChange& c = *s.plan_change;
+      if (auto r =
+              db.Run("INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
+                     "start_at, end_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     payment.org_id, c.at, c.cause, payment.id, c.from_plan, c.to_plan, c.start,
+                     c.end, to_string(c.kind));
+          !r) {
+        return r.error();
+      }
     }
 
     auto stored = LoadPayment(db, payment.id);
     if (!stored) return stored.error();
     out.state.payment = std::move(stored).value();
 
-    if (activation) {
+    if (s.notify && email) {
       // One confirmation per payment: outbox.payment_id is UNIQUE.
-      auto org = db.Prepare("SELECT name, billing_email FROM organizations WHERE id = ?");
-      if (!org) return org.error();
-      (*org)->Bind(1, payment.org_id);
-      auto row = (*org)->Step();
-      if (!row) return row.error();
-      if (!*row) return Error::NotFound("no such organization");
-      const std::string name = (*org)->Text(0);
-      const auto email = OptText(**org, 1);
-      if (email) {
-        const ConfirmationText text =
-            ConfirmationEmail(catalog_, name, out.state.payment, out.state.subscription);
-        auto q = db.Prepare(
-            "INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, body, "
-            "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(payment_id) DO NOTHING");
-        if (!q) return q.error();
-        (*q)->Bind(1, payment.org_id).Bind(2, payment.id);
-        (*q)->Bind(3, "payment-" + std::to_string(payment.id) + "-confirmation");
-        (*q)->Bind(4, *email).Bind(5, text.subject).Bind(6, text.body).Bind(7, Secs(now));
-        (*q)->Bind(8, Secs(now));
-        if (auto r = (*q)->Run(); !r) return r.error();
-      } else if (auto r = InsertEvent(db, out.state.payment, now, cause, t.to, t.to,
-                                      "no confirmation e-mail: the organization has no "
-                                      "billing_email");
-                 !r) {
+      const ConfirmationText text =
+          options_.confirmation(org_name, out.state.payment, out.state.subscription);
+      if (auto r =
+              db.Run("INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, body, "
+                     "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT(payment_id) DO NOTHING",
+                     payment.org_id, payment.id, ConfirmationMessageId(payment.id), *email,
+                     text.subject, text.body, now, now);
+          !r) {
         return r.error();
       }
     }
@@ -391,9 +282,9 @@ Expected<Page<Payment>> SqliteStore::ListPayments(const std::string& org_id,
     if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
     // Keyset by id (it only grows): one row more than asked tells whether a next page exists.
     const int64_t after = page.after ? page.after->at : INT64_MAX;
-    auto rows = QueryPayments(
-        db, "WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-        [&](sqlite::Stmt& q) { q.Bind(1, org_id).Bind(2, after).Bind(3, page.limit + 1); });
+    auto rows =
+        QueryPayments(db, "FROM payments WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                      org_id, after, page.limit + 1);
     if (!rows) return rows.error();
     Page<Payment> out;
     out.items = std::move(rows).value();
@@ -413,12 +304,9 @@ Expected<Payment> SqliteStore::FindPayment(int64_t payment_id) {
 Expected<Payment> SqliteStore::FindPaymentByReference(Provider provider,
                                                       const std::string& reference_id) {
   std::lock_guard lock(write_mu_);
-  auto rows = QueryPayments(*db_, "WHERE provider = ? AND reference_id = ?", [&](sqlite::Stmt& q) {
-    q.Bind(1, to_string(provider)).Bind(2, reference_id);
-  });
-  if (!rows) return rows.error();
-  if (rows->empty()) return Error::NotFound("no payment with this reference");
-  return rows->front();
+  return QueryPayment(*db_, "no payment with this reference",
+                      "FROM payments WHERE provider = ? AND reference_id = ?", to_string(provider),
+                      reference_id);
 }
 
 Expected<std::vector<Payment>> SqliteStore::DuePendingPayments(Time now, int64_t limit,
@@ -426,14 +314,12 @@ Expected<std::vector<Payment>> SqliteStore::DuePendingPayments(Time now, int64_t
   std::lock_guard lock(write_mu_);
   // Round-robin across organizations: rank each organization's due payments by when they
   // fell due, then take every organization's first, then every one's second, ...
-  auto q = db_->Prepare(
-      std::string("SELECT ") + kPaymentColumns +
-      " FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY next_check_at, id) "
+  return QueryPayments(
+      *db_,
+      "FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY org_id ORDER BY next_check_at, id) "
       "AS turn FROM payments WHERE status = 'PENDING' AND next_check_at IS NOT NULL AND "
-      "next_check_at <= ?) WHERE turn <= ? ORDER BY turn, next_check_at, id LIMIT ?");
-  if (!q) return q.error();
-  (*q)->Bind(1, Secs(now)).Bind(2, per_org).Bind(3, limit);
-  return ReadPayments(**q);
+      "next_check_at <= ?) WHERE turn <= ? ORDER BY turn, next_check_at, id LIMIT ?",
+      now, per_org, limit);
 }
 
 Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Provider provider,
@@ -455,13 +341,11 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
     const Plan* priced = catalog_.FindPlan(plan);
     if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
     // The payer's open payment for the same thing, if it can still be paid: offered again.
-    auto open =
-        QueryPayments(db,
-                      "WHERE org_id = ? AND status = 'PENDING' AND provider = ? AND "
-                      "plan = ? AND reference_id IS NOT NULL ORDER BY id DESC LIMIT 20",
-                      [&](sqlite::Stmt& q) {
-                        q.Bind(1, org_id).Bind(2, to_string(provider)).Bind(3, priced->code);
-                      });
+    auto open = QueryPayments(db,
+                              "FROM payments WHERE org_id = ? AND status = 'PENDING' AND "
+                              "provider = ? AND plan = ? AND reference_id IS NOT NULL "
+                              "ORDER BY id DESC LIMIT 20",
+                              org_id, to_string(provider), priced->code);
     if (!open) return open.error();
     for (const Payment& p : open.value()) {
       if (provider == Provider::kKhalti && !p.payment_url) continue;
@@ -472,47 +356,33 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
     }
     // The same payment being started right now (its gateway reference is on its way): the
     // payer is asked to come back in a moment and is then offered it, instead of a second one.
-    {
-      auto q = db.Prepare(
-          "SELECT COUNT(*) FROM payments WHERE org_id = ? AND status = 'PENDING' AND "
-          "provider = ? AND plan = ? AND reference_id IS NULL AND created_at > ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, org_id).Bind(2, to_string(provider)).Bind(3, priced->code);
-      (*q)->Bind(4, Secs(now) - 30);
-      auto row = (*q)->Step();
-      if (!row) return row.error();
-      if ((*q)->Int(0) > 0) {
-        return rate_limited("a payment of this plan is being started; retry in a moment", 1);
-      }
+    auto starting = db.QueryInt(
+        "SELECT COUNT(*) FROM payments WHERE org_id = ? AND status = 'PENDING' AND "
+        "provider = ? AND plan = ? AND reference_id IS NULL AND created_at > ?",
+        org_id, to_string(provider), priced->code, now - std::chrono::seconds{30});
+    if (!starting) return starting.error();
+    if (*starting > 0) {
+      return rate_limited("a payment of this plan is being started; retry in a moment", 1);
     }
     // New payments per minute, per organization.
-    {
-      auto q = db.Prepare(
-          "SELECT COUNT(*), MIN(created_at) FROM payments WHERE org_id = ? AND created_at > ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, org_id).Bind(2, Secs(now) - 60);
-      auto row = (*q)->Step();
-      if (!row) return row.error();
-      const int64_t recent = (*q)->Int(0);
-      if (recent >= limits.per_minute) {
-        const int64_t oldest = (*q)->IsNull(1) ? Secs(now) : (*q)->Int(1);
-        return rate_limited(
-            "too many payments started; at most " + std::to_string(limits.per_minute) + " a minute",
-            oldest + 61 - Secs(now));
-      }
+    auto minute =
+        db.One("SELECT COUNT(*), MIN(created_at) FROM payments WHERE org_id = ? AND created_at > ?",
+               org_id, now - std::chrono::seconds{60});
+    if (!minute) return minute.error();
+    if (*minute && (*minute)->Int(0) >= limits.per_minute) {
+      const Time oldest = (*minute)->OptAt(1).value_or(now);
+      return rate_limited(
+          "too many payments started; at most " + std::to_string(limits.per_minute) + " a minute",
+          (oldest + std::chrono::seconds{61} - now).count());
     }
     // Open payments at once, per organization.
-    {
-      auto q = db.Prepare("SELECT COUNT(*) FROM payments WHERE org_id = ? AND status = 'PENDING'");
-      if (!q) return q.error();
-      (*q)->Bind(1, org_id);
-      auto row = (*q)->Step();
-      if (!row) return row.error();
-      if ((*q)->Int(0) >= limits.open_max) {
-        return rate_limited("too many open payments; at most " + std::to_string(limits.open_max) +
-                                " may wait to be paid at once: pay or abandon one first",
-                            60);
-      }
+    auto open_count = db.QueryInt(
+        "SELECT COUNT(*) FROM payments WHERE org_id = ? AND status = 'PENDING'", org_id);
+    if (!open_count) return open_count.error();
+    if (*open_count >= limits.open_max) {
+      return rate_limited("too many open payments; at most " + std::to_string(limits.open_max) +
+                              " may wait to be paid at once: pay or abandon one first",
+                          60);
     }
     auto created = InsertPayment(db, org_id, provider, plan, order_nonce, first_check, now);
     if (!created) return created.error();
@@ -522,38 +392,34 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
 
 Expected<Payment> SqliteStore::FindPaymentByRef(const std::string& ref) {
   std::lock_guard lock(write_mu_);
-  auto rows = QueryPayments(*db_, "WHERE ref = ?", [&](sqlite::Stmt& q) { q.Bind(1, ref); });
-  if (!rows) return rows.error();
-  if (rows->empty()) return Error::NotFound("no payment with this reference");
-  return rows->front();
+  return QueryPayment(*db_, "no payment with this reference", "FROM payments WHERE ref = ?", ref);
 }
 
 Expected<bool> SqliteStore::StampedSince(const std::string& column, int64_t payment_id,
-                                         int64_t since) {
+                                         Time since) {
   std::lock_guard lock(write_mu_);
-  auto q = db_->Prepare("SELECT " + column + " FROM payments WHERE id = ?");
-  if (!q) return q.error();
-  (*q)->Bind(1, payment_id);
-  auto row = (*q)->Step();
+  auto row = db_->One("SELECT " + column + " FROM payments WHERE id = ?", payment_id);
   if (!row) return row.error();
   if (!*row) return Error::NotFound("no payment with this id");
-  return !(*q)->IsNull(0) && (*q)->Int(0) > since;
+  const std::optional<Time> stamp = (*row)->OptAt(0);
+  return stamp && *stamp > since;
 }
 
 Expected<bool> SqliteStore::ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
                                         bool late) {
-  const int64_t since = Secs(now) - window.count();
+  const Time since = now - window;
   const std::string column = late ? "last_late_check_at" : "last_checked_at";
   // Most repeats stop here, without joining the write queue.
   if (auto recent = StampedSince(column, payment_id, since); !recent || *recent) {
     return recent ? Expected<bool>(false) : Expected<bool>(recent.error());
   }
   return Write<bool>(Durability::kNormal, [&](Db& db) -> Expected<bool> {
-    auto q = db.Prepare("UPDATE payments SET " + column + " = ? WHERE id = ? AND (" + column +
-                        " IS NULL OR " + column + " <= ?)");
-    if (!q) return q.error();
-    (*q)->Bind(1, Secs(now)).Bind(2, payment_id).Bind(3, since);
-    if (auto r = (*q)->Run(); !r) return r.error();
+    if (auto r = db.Run("UPDATE payments SET " + column + " = ? WHERE id = ? AND (" + column +
+                            " IS NULL OR " + column + " <= ?)",
+                        now, payment_id, since);
+        !r) {
+      return r.error();
+    }
     return db.changes() == 1;
   });
 }
@@ -561,21 +427,20 @@ Expected<bool> SqliteStore::ClaimLookup(int64_t payment_id, std::chrono::seconds
 Expected<bool> SqliteStore::AuditPaymentOnce(int64_t payment_id, PaymentCause cause,
                                              const std::string& detail, bool needs_attention,
                                              std::chrono::seconds window, Time now) {
-  const int64_t since = Secs(now) - window.count();
+  const Time since = now - window;
   if (auto recent = StampedSince("last_audit_at", payment_id, since); !recent || *recent) {
     return recent ? Expected<bool>(false) : Expected<bool>(recent.error());
   }
   return Write<bool>(Durability::kFull, [&](Db& db) -> Expected<bool> {
     auto p = LoadPayment(db, payment_id);
     if (!p) return p.error();
-    auto q = db.Prepare(
-        "UPDATE payments SET last_audit_at = ?, "
-        "needs_attention = CASE WHEN ? THEN 1 ELSE needs_attention END "
-        "WHERE id = ? AND (last_audit_at IS NULL OR last_audit_at <= ?)");
-    if (!q) return q.error();
-    (*q)->Bind(1, Secs(now)).Bind(2, int64_t{needs_attention ? 1 : 0}).Bind(3, payment_id);
-    (*q)->Bind(4, since);
-    if (auto r = (*q)->Run(); !r) return r.error();
+    if (auto r = db.Run("UPDATE payments SET last_audit_at = ?, "
+                        "needs_attention = CASE WHEN ? THEN 1 ELSE needs_attention END "
+                        "WHERE id = ? AND (last_audit_at IS NULL OR last_audit_at <= ?)",
+                        now, needs_attention, payment_id, since);
+        !r) {
+      return r.error();
+    }
     if (db.changes() != 1) return false;
     if (auto r = InsertEvent(db, *p, now, cause, p->status, p->status, detail); !r) {
       return r.error();
@@ -590,10 +455,11 @@ ExpectedDone SqliteStore::AuditPayment(int64_t payment_id, PaymentCause cause,
     auto p = LoadPayment(db, payment_id);
     if (!p) return p.error();
     if (needs_attention && !p->needs_attention) {
-      auto q = db.Prepare("UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, Secs(now)).Bind(2, payment_id);
-      if (auto r = (*q)->Run(); !r) return r.error();
+      if (auto r = db.Run("UPDATE payments SET needs_attention = 1, updated_at = ? WHERE id = ?",
+                          now, payment_id);
+          !r) {
+        return r.error();
+      }
     }
     return InsertEvent(db, *p, now, cause, p->status, p->status, detail);
   });
@@ -602,18 +468,11 @@ ExpectedDone SqliteStore::AuditPayment(int64_t payment_id, PaymentCause cause,
 ExpectedDone SqliteStore::ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
                                           Time now) {
   return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
-    auto q = db.Prepare(
-        "UPDATE payments SET next_check_at = ?, check_attempts = check_attempts + 1, "
-        "needs_attention = CASE WHEN ? IS NULL THEN 1 ELSE needs_attention END, updated_at = ? "
-        "WHERE id = ? AND status = 'PENDING'");
-    if (!q) return q.error();
-    if (next_check_at) {
-      (*q)->Bind(1, Secs(*next_check_at)).Bind(2, Secs(*next_check_at));
-    } else {
-      (*q)->BindNull(1).BindNull(2);
-    }
-    (*q)->Bind(3, Secs(now)).Bind(4, payment_id);
-    return (*q)->Run();
+    return db.Run(
+        "UPDATE payments SET next_check_at = ?1, check_attempts = check_attempts + 1, "
+        "needs_attention = CASE WHEN ?1 IS NULL THEN 1 ELSE needs_attention END, updated_at = ?2 "
+        "WHERE id = ?3 AND status = 'PENDING'",
+        next_check_at, now, payment_id);
   });
 }
 
@@ -621,36 +480,21 @@ Expected<std::vector<OutboxEmail>> SqliteStore::ClaimDueEmails(Time now, Time le
                                                                int64_t limit) {
   return Write<std::vector<OutboxEmail>>(
       Durability::kNormal, [&](Db& db) -> Expected<std::vector<OutboxEmail>> {
+        auto rows = db.All(
+            "SELECT id, org_id, payment_id, message_id, to_addr, subject, body, created_at, "
+            "attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at, id LIMIT ?",
+            now, limit);
+        if (!rows) return rows.error();
         std::vector<OutboxEmail> out;
-        {
-          auto q = db.Prepare(
-              "SELECT id, org_id, payment_id, message_id, to_addr, subject, body, created_at, "
-              "attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? "
-              "ORDER BY next_attempt_at, id LIMIT ?");
-          if (!q) return q.error();
-          (*q)->Bind(1, Secs(now)).Bind(2, limit);
-          for (;;) {
-            auto row = (*q)->Step();
-            if (!row) return row.error();
-            if (!*row) break;
-            OutboxEmail e;
-            e.id = (*q)->Int(0);
-            e.org_id = (*q)->Text(1);
-            if (!(*q)->IsNull(2)) e.payment_id = (*q)->Int(2);
-            e.message_id = (*q)->Text(3);
-            e.to = (*q)->Text(4);
-            e.subject = (*q)->Text(5);
-            e.body = (*q)->Text(6);
-            e.created_at = FromSecs((*q)->Int(7));
-            e.attempts = (*q)->Int(8);
-            out.push_back(std::move(e));
+        for (const Row& r : *rows) {
+          out.push_back({r.Int(0), r.Text(1), r.OptInt(2), r.Text(3), r.Text(4), r.Text(5),
+                         r.Text(6), r.At(7), r.Int(8)});
+          if (auto lease = db.Run("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", lease_until,
+                                  out.back().id);
+              !lease) {
+            return lease.error();
           }
-        }
-        for (const OutboxEmail& e : out) {
-          auto q = db.Prepare("UPDATE outbox SET next_attempt_at = ? WHERE id = ?");
-          if (!q) return q.error();
-          (*q)->Bind(1, Secs(lease_until)).Bind(2, e.id);
-          if (auto r = (*q)->Run(); !r) return r.error();
         }
         return out;
       });
@@ -658,23 +502,19 @@ Expected<std::vector<OutboxEmail>> SqliteStore::ClaimDueEmails(Time now, Time le
 
 ExpectedDone SqliteStore::MarkEmailSent(int64_t email_id, Time now) {
   return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
-    auto q = db.Prepare(
-        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?");
-    if (!q) return q.error();
-    (*q)->Bind(1, Secs(now)).Bind(2, email_id);
-    return (*q)->Run();
+    return db.Run(
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+        now, email_id);
   });
 }
 
 ExpectedDone SqliteStore::MarkEmailFailed(int64_t email_id, const std::string& error,
                                           Time next_attempt_at) {
   return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
-    auto q = db.Prepare(
+    return db.Run(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
-        "WHERE id = ? AND sent_at IS NULL");
-    if (!q) return q.error();
-    (*q)->Bind(1, error.substr(0, 500)).Bind(2, Secs(next_attempt_at)).Bind(3, email_id);
-    return (*q)->Run();
+        "WHERE id = ? AND sent_at IS NULL",
+        error.substr(0, 500), next_attempt_at, email_id);
   });
 }
 

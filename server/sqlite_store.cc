@@ -14,9 +14,7 @@ namespace sima::server {
 namespace {
 
 using sqlite::Db;
-
-int64_t Secs(Time t) { return t.time_since_epoch().count(); }
-Time FromSecs(int64_t s) { return Time{std::chrono::seconds{s}}; }
+using sqlite::Row;
 
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
@@ -36,40 +34,13 @@ constexpr std::string_view kPragmas =
     "PRAGMA cache_size=-32768;"
     "PRAGMA temp_store=MEMORY;";
 
-Invoice ReadInvoice(const sqlite::Stmt& s) {
-  Invoice inv;
-  inv.id = s.Text(0);
-  inv.amount_paisa = s.Int(1);
-  if (!s.IsNull(2)) inv.customer_id = s.Text(2);
-  inv.description = s.Text(3);
-  inv.created_at = FromSecs(s.Int(4));
-  return inv;
+Invoice ReadInvoice(const Row& r) {
+  return {r.Text(0), r.Int(1), r.OptText(2), r.Text(3), r.At(4)};
 }
 
-Customer ReadCustomer(const sqlite::Stmt& s) {
-  return {s.Text(0), s.Text(1), s.Text(2), FromSecs(s.Int(3))};
-}
+Customer ReadCustomer(const Row& r) { return {r.Text(0), r.Text(1), r.Text(2), r.At(3)}; }
 
-TeamMember ReadTeamMember(const sqlite::Stmt& s) {
-  return {s.Text(0), s.Text(1), s.Text(2), FromSecs(s.Int(3))};
-}
-
-// Runs a query and reads every row with `read`.
-template <typename T, typename R>
-Expected<std::vector<T>> ReadAll(Db& db, const std::string& sql, const std::string& org_id,
-                                 int64_t limit, R read) {
-  auto q = db.Prepare(sql);
-  if (!q) return q.error();
-  (*q)->Bind(1, org_id).Bind(2, limit);
-  std::vector<T> out;
-  for (;;) {
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(read(**q));
-  }
-  return out;
-}
+TeamMember ReadTeamMember(const Row& r) { return {r.Text(0), r.Text(1), r.Text(2), r.At(3)}; }
 
 // One page of an organization's list, newest first by (created_at, rowid). `columns` are read
 // by `read`; created_at and rowid follow them. Reads one row more than asked to know whether
@@ -77,64 +48,54 @@ Expected<std::vector<T>> ReadAll(Db& db, const std::string& sql, const std::stri
 template <typename T, typename R>
 Expected<Page<T>> ReadPage(Db& db, std::string_view columns, std::string_view table,
                            const std::string& org_id, const PageRequest& page, R read) {
-  std::string sql = "SELECT " + std::string(columns) + ", created_at, rowid FROM " +
-                    std::string(table) + " WHERE org_id = ?";
-  if (page.after) sql += " AND (created_at, rowid) < (?, ?)";
-  sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?";
-  auto q = db.Prepare(sql);
-  if (!q) return q.error();
-  (*q)->Bind(1, org_id);
-  if (page.after) {
-    (*q)->Bind(2, page.after->at).Bind(3, page.after->row).Bind(4, page.limit + 1);
-  } else {
-    (*q)->Bind(2, page.limit + 1);
-  }
+  const std::string select = "SELECT " + std::string(columns) + ", created_at, rowid FROM " +
+                             std::string(table) + " WHERE org_id = ?";
+  const std::string order = " ORDER BY created_at DESC, rowid DESC LIMIT ?";
+  auto rows = page.after ? db.All(select + " AND (created_at, rowid) < (?, ?)" + order, org_id,
+                                  page.after->at, page.after->row, page.limit + 1)
+                         : db.All(select + order, org_id, page.limit + 1);
+  if (!rows) return rows.error();
   Page<T> out;
-  std::optional<PageKey> last;
-  for (;;) {
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) break;
+  for (const Row& r : *rows) {
     if (static_cast<int64_t>(out.items.size()) == page.limit) {
-      out.next = last;
+      if (!out.items.empty()) {
+        const Row& last = (*rows)[out.items.size() - 1];
+        out.next = PageKey{last.Int(last.size() - 2), last.Int(last.size() - 1)};
+      }
       break;
     }
-    out.items.push_back(read(**q));
-    const int n = sqlite3_column_count((*q)->get());
-    last = PageKey{(*q)->Int(n - 2), (*q)->Int(n - 1)};
+    out.items.push_back(read(r));
   }
   return out;
 }
 
-ApiKeyInfo ReadKeyInfo(const sqlite::Stmt& s) {
-  ApiKeyInfo k;
-  k.key_id = s.Text(0);
-  k.prefix = s.IsNull(1) ? "sk_" : s.Text(1);
-  k.created_at = FromSecs(s.Int(2));
-  if (!s.IsNull(3)) k.revoked_at = FromSecs(s.Int(3));
-  return k;
+ApiKeyInfo ReadKeyInfo(const Row& r) {
+  return {r.Text(0), r.OptText(1).value_or("sk_"), r.At(2), r.OptAt(3)};
 }
 
-// Deletes with `sql` (a DELETE ... RETURNING token_hash) and collects the hashes.
-ExpectedDone CollectHashes(sqlite::Stmt& q, std::vector<std::string>& out) {
-  for (;;) {
-    auto row = q.Step();
-    if (!row) return row.error();
-    if (!*row) return Done{};
-    out.push_back(q.Text(0));
-  }
+// The token hashes a "DELETE FROM sessions ... RETURNING token_hash" returned, added to `out`.
+ExpectedDone CollectHashes(const Expected<std::vector<Row>>& rows, std::vector<std::string>& out) {
+  if (!rows) return rows.error();
+  for (const Row& r : *rows) out.push_back(r.Text(0));
+  return Done{};
 }
 
+// kNotFound unless the organization exists.
+ExpectedDone OrgExists(Db& db, const std::string& org_id) {
+  auto row = db.One("SELECT 1 FROM organizations WHERE id = ?", org_id);
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("no such organization");
+  return Done{};
+}
+
+// One object of an organization by id (`sql` binds id, org_id); kNotFound names `what`.
 template <typename T, typename R>
 Expected<T> ReadOne(Db& db, const std::string& sql, const std::string& org_id,
                     const std::string& id, std::string_view what, R read) {
-  auto q = db.Prepare(sql);
-  if (!q) return q.error();
-  (*q)->Bind(1, id).Bind(2, org_id);
-  auto row = (*q)->Step();
+  auto row = db.One(sql, id, org_id);
   if (!row) return row.error();
   if (!*row) return Error::NotFound("no " + std::string(what) + " with this id");
-  return read(**q);
+  return read(**row);
 }
 
 }  // namespace
@@ -144,12 +105,8 @@ Expected<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& options,
   auto db = Db::Open(options.path);
   if (!db) return db.error();
   if (auto r = (*db)->Exec(kPragmas); !r) return r.error();
-  {
-    auto mode = (*db)->Prepare("PRAGMA journal_mode");
-    if (!mode) return mode.error();
-    if (auto row = (*mode)->Step(); !row || !*row || (*mode)->Text(0) != "wal") {
-      return Error::Internal("cannot switch \"" + options.path + "\" to WAL mode");
-    }
+  if (auto mode = (*db)->One("PRAGMA journal_mode"); !mode || !*mode || (*mode)->Text(0) != "wal") {
+    return Error::Internal("cannot switch \"" + options.path + "\" to WAL mode");
   }
   if (options.background_checkpoint) {
     if (auto r = (*db)->Exec("PRAGMA wal_autocheckpoint=0"); !r) return r.error();
@@ -289,11 +246,7 @@ void SqliteStore::RunBatch(const std::vector<Job*>& batch) {
   } restore{db, full};
   auto txn = sqlite::Txn::Begin(db);
   if (!txn) return fail(batch, txn.error());
-  auto step = [&](const char* sql) -> ExpectedDone {
-    auto q = db.Prepare(sql);
-    if (!q) return q.error();
-    return (*q)->Run();
-  };
+  auto step = [&](const char* sql) { return db.Run(sql); };
   for (size_t i = 0; i < batch.size(); ++i) {
     Job* job = batch[i];
     if (auto r = step("SAVEPOINT job"); !r) {
@@ -338,28 +291,16 @@ void SqliteStore::RunBatch(const std::vector<Job*>& batch) {
 
 Expected<UsageState> SqliteStore::LoadUsage(Db& db, const std::string& org_id, Time now) {
   UsageState state;
-  {
-    auto q = db.Prepare("SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = ?");
-    if (!q) return q.error();
-    (*q)->Bind(1, org_id);
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) return Error::NotFound("no such organization");
-    state.subscription.plan = (*q)->Text(0);
-    state.subscription.start = FromSecs((*q)->Int(1));
-    if (!(*q)->IsNull(2)) state.subscription.end = FromSecs((*q)->Int(2));
-  }
+  auto sub = db.One("SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = ?", org_id);
+  if (!sub) return sub.error();
+  if (!*sub) return Error::NotFound("no such organization");
+  state.subscription = Subscription{(*sub)->Text(0), (*sub)->At(1), (*sub)->OptAt(2)};
   state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
-  auto q =
-      db.Prepare("SELECT feature, used FROM usage_counters WHERE org_id = ? AND period_start = ?");
-  if (!q) return q.error();
-  (*q)->Bind(1, org_id).Bind(2, Secs(state.period.start));
-  for (;;) {
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    state.usage[(*q)->Text(0)] = (*q)->Int(1);
-  }
+  auto counters =
+      db.All("SELECT feature, used FROM usage_counters WHERE org_id = ? AND period_start = ?",
+             org_id, state.period.start);
+  if (!counters) return counters.error();
+  for (const Row& r : *counters) state.usage[r.Text(0)] = r.Int(1);
   return state;
 }
 
@@ -367,12 +308,13 @@ ExpectedDone SqliteStore::Count(Db& db, const std::string& org_id, UsageState& s
                                 std::string_view feature, int64_t n) {
   int64_t& used = state.usage[std::string(feature)];
   if (used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
-  auto q = db.Prepare(
-      "INSERT INTO usage_counters(org_id, period_start, feature, used) VALUES (?, ?, ?, ?) "
-      "ON CONFLICT(org_id, period_start, feature) DO UPDATE SET used = used + excluded.used");
-  if (!q) return q.error();
-  (*q)->Bind(1, org_id).Bind(2, Secs(state.period.start)).Bind(3, feature).Bind(4, n);
-  if (auto r = (*q)->Run(); !r) return r;
+  if (auto r = db.Run(
+          "INSERT INTO usage_counters(org_id, period_start, feature, used) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT(org_id, period_start, feature) DO UPDATE SET used = used + excluded.used",
+          org_id, state.period.start, feature, n);
+      !r) {
+    return r;
+  }
   used += n;
   return Done{};
 }
@@ -397,18 +339,12 @@ ExpectedDone SqliteStore::CountCall(Db& db, const std::string& org_id, UsageStat
 
 ExpectedDone SqliteStore::SaveSubscription(Db& db, const std::string& org_id,
                                            const Subscription& sub, Time now) {
-  auto q = db.Prepare(
-      "UPDATE subscriptions SET plan = ?, start_at = ?, end_at = ?, updated_at = ? "
-      "WHERE org_id = ?");
-  if (!q) return q.error();
-  (*q)->Bind(1, sub.plan).Bind(2, Secs(sub.start));
-  if (sub.end) {
-    (*q)->Bind(3, Secs(*sub.end));
-  } else {
-    (*q)->BindNull(3);
+  if (auto r = db.Run("UPDATE subscriptions SET plan = ?, start_at = ?, end_at = ?, updated_at = ? "
+                      "WHERE org_id = ?",
+                      sub.plan, sub.start, sub.end, now, org_id);
+      !r) {
+    return r;
   }
-  (*q)->Bind(4, Secs(now)).Bind(5, org_id);
-  if (auto r = (*q)->Run(); !r) return r;
   if (db.changes() == 0) return Error::NotFound("no such organization");
   return Done{};
 }
@@ -442,36 +378,25 @@ Expected<T> SqliteStore::CreateMetered(const std::string& org_id, std::string_vi
 
 Expected<Org> SqliteStore::CreateOrg(const NewOrg& org) {
   return Write<Org>(Durability::kNormal, [&](Db& db) -> Expected<Org> {
-    {
-      auto q = db.Prepare(
-          "INSERT INTO organizations(id, name, created_at, billing_email) VALUES (?, ?, ?, ?)");
-      if (!q) return q.error();
-      (*q)->Bind(1, org.id).Bind(2, org.name).Bind(3, Secs(org.now));
-      (*q)->BindOptional(4, org.billing_email);
-      if (auto r = (*q)->Run(); !r) return r.error();
+    if (auto r = db.Run(
+            "INSERT INTO organizations(id, name, created_at, billing_email) VALUES (?, ?, ?, ?)",
+            org.id, org.name, org.now, org.billing_email);
+        !r) {
+      return r.error();
     }
-    {
-      auto q = db.Prepare(
-          "INSERT INTO subscriptions(org_id, plan, start_at, end_at, updated_at) "
-          "VALUES (?, ?, ?, ?, ?)");
-      if (!q) return q.error();
-      (*q)->Bind(1, org.id).Bind(2, org.subscription.plan).Bind(3, Secs(org.subscription.start));
-      if (org.subscription.end) {
-        (*q)->Bind(4, Secs(*org.subscription.end));
-      } else {
-        (*q)->BindNull(4);
-      }
-      (*q)->Bind(5, Secs(org.now));
-      if (auto r = (*q)->Run(); !r) return r.error();
+    const Subscription& sub = org.subscription;
+    if (auto r = db.Run("INSERT INTO subscriptions(org_id, plan, start_at, end_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        org.id, sub.plan, sub.start, sub.end, org.now);
+        !r) {
+      return r.error();
     }
-    {
-      auto q = db.Prepare(
-          "INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) VALUES (?, ?, ?, "
-          "COALESCE(NULLIF(?, ''), 'key_' || lower(hex(randomblob(10)))), NULLIF(?, ''))");
-      if (!q) return q.error();
-      (*q)->Bind(1, org.key_hash).Bind(2, org.id).Bind(3, Secs(org.now));
-      (*q)->Bind(4, org.key_id).Bind(5, org.key_prefix);
-      if (auto r = (*q)->Run(); !r) return r.error();
+    if (auto r = db.Run(
+            "INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) VALUES (?, ?, ?, "
+            "COALESCE(NULLIF(?, ''), 'key_' || lower(hex(randomblob(10)))), NULLIF(?, ''))",
+            org.key_hash, org.id, org.now, org.key_id, org.key_prefix);
+        !r) {
+      return r.error();
     }
     return Org{org.id, org.name, org.now};
   });
@@ -479,14 +404,11 @@ Expected<Org> SqliteStore::CreateOrg(const NewOrg& org) {
 
 Expected<Credential> SqliteStore::FindSecretKey(const std::string& key_hash) {
   std::lock_guard lock(write_mu_);
-  auto q =
-      db_->Prepare("SELECT org_id, key_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
-  if (!q) return q.error();
-  (*q)->Bind(1, key_hash);
-  auto row = (*q)->Step();
+  auto row = db_->One(
+      "SELECT org_id, key_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", key_hash);
   if (!row) return row.error();
   if (!*row) return Error{ErrorKind::kUnauthorized, "unknown or revoked secret key"};
-  return Credential{(*q)->Text(0), std::nullopt, (*q)->Text(1)};
+  return Credential{(*row)->Text(0), std::nullopt, (*row)->Text(1)};
 }
 
 Expected<ApiKeyInfo> SqliteStore::CreateSecretKey(const std::string& org_id,
@@ -494,20 +416,13 @@ Expected<ApiKeyInfo> SqliteStore::CreateSecretKey(const std::string& org_id,
                                                   const std::string& key_hash,
                                                   const std::string& prefix, Time now) {
   return Write<ApiKeyInfo>(Durability::kFull, [&](Db& db) -> Expected<ApiKeyInfo> {
-    {
-      auto q = db.Prepare("SELECT 1 FROM organizations WHERE id = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, org_id);
-      auto row = (*q)->Step();
-      if (!row) return row.error();
-      if (!*row) return Error::NotFound("no such organization");
+    if (auto r = OrgExists(db, org_id); !r) return r.error();
+    if (auto r = db.Run("INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        key_hash, org_id, now, key_id, prefix);
+        !r) {
+      return r.error();
     }
-    auto q = db.Prepare(
-        "INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) "
-        "VALUES (?, ?, ?, ?, ?)");
-    if (!q) return q.error();
-    (*q)->Bind(1, key_hash).Bind(2, org_id).Bind(3, Secs(now)).Bind(4, key_id).Bind(5, prefix);
-    if (auto r = (*q)->Run(); !r) return r.error();
     return ApiKeyInfo{key_id, prefix, now, std::nullopt};
   });
 }
@@ -515,12 +430,7 @@ Expected<ApiKeyInfo> SqliteStore::CreateSecretKey(const std::string& org_id,
 Expected<Page<ApiKeyInfo>> SqliteStore::ListSecretKeys(const std::string& org_id,
                                                        const PageRequest& page) {
   return Write<Page<ApiKeyInfo>>(Durability::kNormal, [&](Db& db) -> Expected<Page<ApiKeyInfo>> {
-    auto q = db.Prepare("SELECT 1 FROM organizations WHERE id = ?");
-    if (!q) return q.error();
-    (*q)->Bind(1, org_id);
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) return Error::NotFound("no such organization");
+    if (auto r = OrgExists(db, org_id); !r) return r.error();
     return ReadPage<ApiKeyInfo>(db, "key_id, prefix, created_at, revoked_at", "api_keys", org_id,
                                 page, ReadKeyInfo);
   });
@@ -531,48 +441,39 @@ Expected<RevokedKey> SqliteStore::RevokeKeyById(const std::string& org_id,
   // kFull: a revocation must survive a power cut like a payment does.
   return Write<RevokedKey>(Durability::kFull, [&](Db& db) -> Expected<RevokedKey> {
     RevokedKey out{key_id, "", now, {}};
-    {
-      auto q =
-          db.Prepare("SELECT revoked_at, key_hash FROM api_keys WHERE key_id = ? AND org_id = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, key_id).Bind(2, org_id);
-      auto row = (*q)->Step();
-      if (!row) return row.error();
-      if (!*row) return Error::NotFound("no key with this id");
-      out.key_hash = (*q)->Text(1);
-      if (!(*q)->IsNull(0)) {
-        out.revoked_at = FromSecs((*q)->Int(0));
-        return out;
-      }
+    auto key = db.One("SELECT revoked_at, key_hash FROM api_keys WHERE key_id = ? AND org_id = ?",
+                      key_id, org_id);
+    if (!key) return key.error();
+    if (!*key) return Error::NotFound("no key with this id");
+    out.key_hash = (*key)->Text(1);
+    if (auto revoked = (*key)->OptAt(0)) {
+      out.revoked_at = *revoked;
+      return out;
     }
-    {
-      auto q = db.Prepare("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, Secs(now)).Bind(2, key_id);
-      if (auto r = (*q)->Run(); !r) return r.error();
+    if (auto r = db.Run("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", now, key_id); !r) {
+      return r.error();
     }
-    {
-      auto q = db.Prepare("DELETE FROM sessions WHERE key_id = ? RETURNING token_hash");
-      if (!q) return q.error();
-      (*q)->Bind(1, key_id);
-      if (auto r = CollectHashes(**q, out.ended_session_hashes); !r) return r.error();
+    if (auto r = CollectHashes(
+            db.All("DELETE FROM sessions WHERE key_id = ? RETURNING token_hash", key_id),
+            out.ended_session_hashes);
+        !r) {
+      return r.error();
     }
     // Sessions minted before sessions recorded their key: any of them may be this key's.
-    auto q =
-        db.Prepare("DELETE FROM sessions WHERE key_id IS NULL AND org_id = ? RETURNING token_hash");
-    if (!q) return q.error();
-    (*q)->Bind(1, org_id);
-    if (auto r = CollectHashes(**q, out.ended_session_hashes); !r) return r.error();
+    if (auto r = CollectHashes(
+            db.All("DELETE FROM sessions WHERE key_id IS NULL AND org_id = ? RETURNING token_hash",
+                   org_id),
+            out.ended_session_hashes);
+        !r) {
+      return r.error();
+    }
     return out;
   });
 }
 
 ExpectedDone SqliteStore::EndSession(const std::string& token_hash) {
   return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
-    auto q = db.Prepare("DELETE FROM sessions WHERE token_hash = ?");
-    if (!q) return q.error();
-    (*q)->Bind(1, token_hash);
-    if (auto r = (*q)->Run(); !r) return r;
+    if (auto r = db.Run("DELETE FROM sessions WHERE token_hash = ?", token_hash); !r) return r;
     if (db.changes() == 0) return Error::NotFound("no such session");
     return Done{};
   });
@@ -581,13 +482,10 @@ ExpectedDone SqliteStore::EndSession(const std::string& token_hash) {
 Expected<PruneResult> SqliteStore::Prune(Time now, int64_t batch, int64_t max_batches) {
   PruneResult out;
   // Each batch is its own short transaction, so requests interleave with a long pass.
-  auto pass = [&](const char* sql, int64_t bound, int64_t& count) -> ExpectedDone {
+  auto pass = [&](const char* sql, Time bound, int64_t& count) -> ExpectedDone {
     for (int64_t i = 0; i < max_batches; ++i) {
       auto n = Write<int64_t>(Durability::kNormal, [&](Db& db) -> Expected<int64_t> {
-        auto q = db.Prepare(sql);
-        if (!q) return q.error();
-        (*q)->Bind(1, bound).Bind(2, batch);
-        if (auto r = (*q)->Run(); !r) return r.error();
+        if (auto r = db.Run(sql, bound, batch); !r) return r.error();
         return db.changes();
       });
       if (!n) return n.error();
@@ -598,14 +496,14 @@ Expected<PruneResult> SqliteStore::Prune(Time now, int64_t batch, int64_t max_ba
   };
   if (auto r = pass("DELETE FROM sessions WHERE rowid IN "
                     "(SELECT rowid FROM sessions WHERE expires_at <= ? LIMIT ?)",
-                    Secs(now), out.sessions);
+                    now, out.sessions);
       !r) {
     return r.error();
   }
   if (auto r = pass("DELETE FROM usage_events WHERE (org_id, idempotency_key) IN "
                     "(SELECT org_id, idempotency_key FROM usage_events "
                     "WHERE created_at <= ? LIMIT ?)",
-                    Secs(now - options_.idempotency_ttl), out.idempotency_keys);
+                    now - options_.idempotency_ttl, out.idempotency_keys);
       !r) {
     return r.error();
   }
@@ -614,11 +512,12 @@ Expected<PruneResult> SqliteStore::Prune(Time now, int64_t batch, int64_t max_ba
 
 ExpectedDone SqliteStore::RevokeSecretKey(const std::string& key_hash, Time now) {
   return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
-    auto q =
-        db.Prepare("UPDATE api_keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL");
-    if (!q) return q.error();
-    (*q)->Bind(1, Secs(now)).Bind(2, key_hash);
-    if (auto r = (*q)->Run(); !r) return r;
+    if (auto r =
+            db.Run("UPDATE api_keys SET revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL",
+                   now, key_hash);
+        !r) {
+      return r;
+    }
     if (db.changes() == 0) return Error::NotFound("no such live secret key");
     return Done{};
   });
@@ -626,14 +525,12 @@ ExpectedDone SqliteStore::RevokeSecretKey(const std::string& key_hash, Time now)
 
 Expected<Credential> SqliteStore::FindSession(const std::string& token_hash, Time now) {
   std::lock_guard lock(write_mu_);
-  auto q = db_->Prepare(
-      "SELECT org_id, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?");
-  if (!q) return q.error();
-  (*q)->Bind(1, token_hash).Bind(2, Secs(now));
-  auto row = (*q)->Step();
+  auto row =
+      db_->One("SELECT org_id, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
+               token_hash, now);
   if (!row) return row.error();
   if (!*row) return Error{ErrorKind::kUnauthorized, "unknown or expired session token"};
-  return Credential{(*q)->Text(0), FromSecs((*q)->Int(1))};
+  return Credential{(*row)->Text(0), (*row)->At(1)};
 }
 
 // --- organization-scoped calls ---
@@ -644,23 +541,23 @@ Expected<std::vector<std::string>> SqliteStore::CreateSession(const std::string&
                                                               Time expires_at, Time now) {
   using Hashes = std::vector<std::string>;
   return OrgCall<Hashes>(org_id, now, [&](Db& db, UsageState&) -> Expected<Hashes> {
-    {
-      auto q = db.Prepare(
-          "INSERT INTO sessions(token_hash, org_id, created_at, expires_at, key_id) "
-          "VALUES (?, ?, ?, ?, ?)");
-      if (!q) return q.error();
-      (*q)->Bind(1, token_hash).Bind(2, org_id).Bind(3, Secs(now)).Bind(4, Secs(expires_at));
-      (*q)->Bind(5, key_id);
-      if (auto r = (*q)->Run(); !r) return r.error();
+    if (auto r = db.Run("INSERT INTO sessions(token_hash, org_id, created_at, expires_at, key_id) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        token_hash, org_id, now, expires_at, key_id);
+        !r) {
+      return r.error();
     }
     // Past the cap the oldest sessions of this key end (sessions_key index, newest first).
     Hashes ended;
-    auto q = db.Prepare(
-        "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE key_id = ? "
-        "ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?) RETURNING token_hash");
-    if (!q) return q.error();
-    (*q)->Bind(1, key_id).Bind(2, options_.sessions_per_key);
-    if (auto r = CollectHashes(**q, ended); !r) return r.error();
+    if (auto r = CollectHashes(
+            db.All("DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE "
+                   "key_id = ? ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?) "
+                   "RETURNING token_hash",
+                   key_id, options_.sessions_per_key),
+            ended);
+        !r) {
+      return r.error();
+    }
     return ended;
   });
 }
@@ -674,20 +571,19 @@ Expected<Invoice> SqliteStore::CreateInvoice(const std::string& org_id, const In
                                              Time now) {
   return CreateMetered<Invoice>(org_id, kInvoices, now, [&](Db& db) -> Expected<Invoice> {
     if (invoice.customer_id) {
-      auto q = db.Prepare("SELECT 1 FROM customers WHERE id = ? AND org_id = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, *invoice.customer_id).Bind(2, org_id);
-      auto row = (*q)->Step();
+      auto row = db.One("SELECT 1 FROM customers WHERE id = ? AND org_id = ?", *invoice.customer_id,
+                        org_id);
       if (!row) return row.error();
       if (!*row) return Error::Validation("customer_id", "no customer with this id");
     }
-    auto q = db.Prepare(
-        "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)");
-    if (!q) return q.error();
-    (*q)->Bind(1, invoice.id).Bind(2, org_id).Bind(3, invoice.amount_paisa);
-    (*q)->BindOptional(4, invoice.customer_id).Bind(5, invoice.description).Bind(6, Secs(now));
-    if (auto r = (*q)->Run(); !r) return r.error();
+    if (auto r = db.Run(
+            "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            invoice.id, org_id, invoice.amount_paisa, invoice.customer_id, invoice.description,
+            now);
+        !r) {
+      return r.error();
+    }
     Invoice out = invoice;
     out.created_at = now;
     return out;
@@ -697,12 +593,12 @@ Expected<Invoice> SqliteStore::CreateInvoice(const std::string& org_id, const In
 Expected<Customer> SqliteStore::CreateCustomer(const std::string& org_id, const Customer& customer,
                                                Time now) {
   return CreateMetered<Customer>(org_id, kCustomers, now, [&](Db& db) -> Expected<Customer> {
-    auto q = db.Prepare(
-        "INSERT INTO customers(id, org_id, name, email, created_at) VALUES (?, ?, ?, ?, ?)");
-    if (!q) return q.error();
-    (*q)->Bind(1, customer.id).Bind(2, org_id).Bind(3, customer.name).Bind(4, customer.email);
-    (*q)->Bind(5, Secs(now));
-    if (auto r = (*q)->Run(); !r) return r.error();
+    if (auto r = db.Run(
+            "INSERT INTO customers(id, org_id, name, email, created_at) VALUES (?, ?, ?, ?, ?)",
+            customer.id, org_id, customer.name, customer.email, now);
+        !r) {
+      return r.error();
+    }
     Customer out = customer;
     out.created_at = now;
     return out;
@@ -713,21 +609,16 @@ Expected<TeamMember> SqliteStore::CreateTeamMember(const std::string& org_id,
                                                    const TeamMember& member, Time now) {
   return CreateMetered<TeamMember>(org_id, kTeamMembers, now, [&](Db& db) -> Expected<TeamMember> {
     const std::string key = AsciiLower(member.email);
-    {
-      auto q = db.Prepare("SELECT 1 FROM team_members WHERE org_id = ? AND email_key = ?");
-      if (!q) return q.error();
-      (*q)->Bind(1, org_id).Bind(2, key);
-      auto row = (*q)->Step();
-      if (!row) return row.error();
-      if (*row) return Error::Conflict("a team member with this e-mail already exists");
+    auto same =
+        db.One("SELECT 1 FROM team_members WHERE org_id = ? AND email_key = ?", org_id, key);
+    if (!same) return same.error();
+    if (*same) return Error::Conflict("a team member with this e-mail already exists");
+    if (auto r = db.Run("INSERT INTO team_members(id, org_id, email, email_key, name, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        member.id, org_id, member.email, key, member.name, now);
+        !r) {
+      return r.error();
     }
-    auto q = db.Prepare(
-        "INSERT INTO team_members(id, org_id, email, email_key, name, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)");
-    if (!q) return q.error();
-    (*q)->Bind(1, member.id).Bind(2, org_id).Bind(3, member.email).Bind(4, key);
-    (*q)->Bind(5, member.name).Bind(6, Secs(now));
-    if (auto r = (*q)->Run(); !r) return r.error();
     TeamMember out = member;
     out.created_at = now;
     return out;
@@ -795,30 +686,28 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
   }
   return OrgCall<MeterResult>(org_id, now, [&](Db& db, UsageState& state) -> Expected<MeterResult> {
     if (req.idempotency_key) {
-      auto q = db.Prepare(
-          "SELECT feature, quantity, plan, used, limit_wire, over FROM usage_events "
-          "WHERE org_id = ? AND idempotency_key = ? AND created_at > ?");
-      if (!q) return q.error();
       // A key older than the TTL is forgotten: the call counts again (and replaces it below).
-      (*q)->Bind(1, org_id).Bind(2, *req.idempotency_key);
-      (*q)->Bind(3, Secs(now - options_.idempotency_ttl));
-      auto row = (*q)->Step();
+      auto row = db.One(
+          "SELECT feature, quantity, plan, used, limit_wire, over FROM usage_events "
+          "WHERE org_id = ? AND idempotency_key = ? AND created_at > ?",
+          org_id, *req.idempotency_key, now - options_.idempotency_ttl);
       if (!row) return row.error();
       if (*row) {
+        const Row& r = **row;
         MeterResult first;
-        first.feature = (*q)->Text(0);
-        first.quantity = (*q)->Int(1);
+        first.feature = r.Text(0);
+        first.quantity = r.Int(1);
         if (first.feature != req.feature || first.quantity != req.quantity) {
           Error e =
               Error::Conflict("this idempotency_key was already used for a different request");
           e.extra["field"] = "idempotency_key";
           return e;
         }
-        first.plan = (*q)->Text(2);
-        first.used = (*q)->Int(3);
-        auto limit = LimitFromWire((*q)->Int(4));
+        first.plan = r.Text(2);
+        first.used = r.Int(3);
+        auto limit = LimitFromWire(r.Int(4));
         first.limit = limit ? limit.value() : Limit::Unlimited();
-        first.over = (*q)->Int(5) != 0;
+        first.over = r.Bool(5);
         first.replayed = true;
         return first;
       }
@@ -830,18 +719,18 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
     MeterResult out{req.feature, req.quantity, d.plan, state.usage[req.feature],
                     d.limit,     d.over,       false};
     if (req.idempotency_key) {
-      auto q = db.Prepare(
-          "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
-          "limit_wire, over, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT(org_id, idempotency_key) DO UPDATE SET feature = excluded.feature, "
-          "quantity = excluded.quantity, plan = excluded.plan, used = excluded.used, "
-          "limit_wire = excluded.limit_wire, over = excluded.over, "
-          "created_at = excluded.created_at");
-      if (!q) return q.error();
-      (*q)->Bind(1, org_id).Bind(2, *req.idempotency_key).Bind(3, out.feature);
-      (*q)->Bind(4, out.quantity).Bind(5, out.plan).Bind(6, out.used);
-      (*q)->Bind(7, LimitToWire(out.limit)).Bind(8, int64_t{out.over ? 1 : 0}).Bind(9, Secs(now));
-      if (auto r = (*q)->Run(); !r) return r.error();
+      if (auto r = db.Run(
+              "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
+              "limit_wire, over, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT(org_id, idempotency_key) DO UPDATE SET feature = excluded.feature, "
+              "quantity = excluded.quantity, plan = excluded.plan, used = excluded.used, "
+              "limit_wire = excluded.limit_wire, over = excluded.over, "
+              "created_at = excluded.created_at",
+              org_id, *req.idempotency_key, out.feature, out.quantity, out.plan, out.used,
+              LimitToWire(out.limit), out.over, now);
+          !r) {
+        return r.error();
+      }
     }
     return out;
   });

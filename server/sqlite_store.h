@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "mail/confirmation.h"
 #include "sima/catalog.h"
 #include "sqlite.h"
 #include "store.h"
@@ -47,6 +48,9 @@ class SqliteStore final : public Store {
     // The WAL is checkpointed by the writer and truncated once it holds more than this many
     // bytes; also the size a reset WAL file is cut back to (journal_size_limit).
     int64_t wal_limit = 64 * 1024 * 1024;
+    // Renders the confirmation e-mail a settlement asks for (the store only queues it).
+    // Empty: CatalogConfirmation(catalog).
+    ConfirmationRenderer confirmation = {};
   };
 
   // Opens or creates the database, applies pending migrations. `catalog` must outlive the
@@ -172,13 +176,15 @@ class SqliteStore final : public Store {
   Expected<Payment> LoadPayment(sqlite::Db& db, int64_t payment_id);
   // Whether the payment's time stamp `column` is later than `since` (read outside Write(), so
   // repeats stop before the write queue). kNotFound for an unknown payment.
-  Expected<bool> StampedSince(const std::string& column, int64_t payment_id, int64_t since);
+  Expected<bool> StampedSince(const std::string& column, int64_t payment_id, Time since);
   // Gate + Count for one api call (see Store).
   ExpectedDone CountCall(sqlite::Db& db, const std::string& org_id, UsageState& state, Time now);
 
  private:
   SqliteStore(std::unique_ptr<sqlite::Db> db, const Catalog& catalog, const Options& options)
-      : db_(std::move(db)), catalog_(catalog), options_(options) {}
+      : db_(std::move(db)), catalog_(catalog), options_(options) {
+    if (!options_.confirmation) options_.confirmation = CatalogConfirmation(catalog_);
+  }
   void StartCheckpointer(const std::string& path);
   // After a commit: when the WAL has grown past options_.wal_limit, checkpoints it from the
   // writer (which holds the connection, so no commit can starve the checkpoint) and

@@ -34,4 +34,15 @@ ConfirmationText ConfirmationEmail(const Catalog& catalog, const std::string& or
   return out;
 }
 
+ConfirmationRenderer CatalogConfirmation(const Catalog& catalog) {
+  return [&catalog](const std::string& org_name, const Payment& payment,
+                    const Subscription& subscription) {
+    return ConfirmationEmail(catalog, org_name, payment, subscription);
+  };
+}
+
+std::string ConfirmationMessageId(int64_t payment_id) {
+  return "payment-" + std::to_string(payment_id) + "-confirmation";
+}
+
 }  // namespace sima::server

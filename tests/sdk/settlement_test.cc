@@ -92,9 +92,13 @@ Outcome Khalti(std::string_view status, int64_t paisa) {
 }
 const char* kCompleted = "khalti status=Completed";
 
+// The common case: a PENDING payment of BASIC on FREE, paid.
+SettleInput PaidBasicOnFree() {
+  return Pay(PaymentStatus::kPending, "BASIC", Free(), Khalti("Completed", kBasic), kCompleted);
+}
+
 TEST(Settle, PaidStartsThePlanResetsUsageRecordsTheChangeAndNotifies) {
-  SettleInput in =
-      Pay(PaymentStatus::kPending, "BASIC", Free(), Khalti("Completed", kBasic), kCompleted);
+  SettleInput in = PaidBasicOnFree();
   in.transaction_id = "T1";
   EXPECT_EQ(Line(in),
             "PENDING + activate on FREE -> SUCCESS txn T1; start BASIC 2026-12-01..2026-12-31; "
@@ -103,8 +107,7 @@ TEST(Settle, PaidStartsThePlanResetsUsageRecordsTheChangeAndNotifies) {
 }
 
 TEST(Settle, PaidWithoutABillingEmailSaysSoInTheTrailInsteadOfNotifying) {
-  SettleInput in =
-      Pay(PaymentStatus::kPending, "BASIC", Free(), Khalti("Completed", kBasic), kCompleted);
+  SettleInput in = PaidBasicOnFree();
   in.has_billing_email = false;
   EXPECT_EQ(Line(in),
             "PENDING + activate on FREE -> SUCCESS; start BASIC 2026-12-01..2026-12-31; "
@@ -198,8 +201,7 @@ TEST(Settle, NeedsAttentionIsSticky) {
   EXPECT_EQ(Line(in),
             "PENDING! + fail(Expired) on FREE -> FAILED(Expired)!; "
             "audit PENDING->FAILED \"khalti status=Expired; Expired\"");
-  SettleInput paid =
-      Pay(PaymentStatus::kPending, "BASIC", Free(), Khalti("Completed", kBasic), kCompleted);
+  SettleInput paid = PaidBasicOnFree();
   paid.needs_attention = true;
   EXPECT_EQ(Line(paid),
             "PENDING! + activate on FREE -> SUCCESS!; start BASIC 2026-12-01..2026-12-31; "

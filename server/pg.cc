@@ -127,6 +127,10 @@ std::optional<int64_t> Row::OptInt(int column) const {
   if (IsNull(column)) return std::nullopt;
   return Int(column);
 }
+std::optional<Time> Row::OptAt(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return At(column);
+}
 std::optional<std::string> Row::OptText(int column) const {
   if (IsNull(column)) return std::nullopt;
   return Text(column);

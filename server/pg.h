@@ -7,7 +7,10 @@
 //   auto rows = conn.All("SELECT a FROM t WHERE org = $1", org);     // vector<Row>
 //
 // Parameters travel as text, separately from the SQL ($1..$n), so no value is ever part of a
-// statement; std::optional binds NULL when empty. Statements are prepared once per connection.
+// statement: integers, bool, text, Time (as ToUnixSeconds), std::optional<T> (NULL when empty)
+// and std::nullopt. Rows read like sqlite::Row (Int, Text, Bool, At, OptInt, OptText, OptAt).
+// Unlike sqlite.h, Run returns how many rows the statement changed. Statements are prepared
+// once per connection.
 // Error messages never carry the connection's password (libpq can echo its conninfo).
 //
 // A Conn is used by one thread at a time; a Pool hands connections to threads.
@@ -24,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "clock.h"
 #include "error.h"
 
 struct pg_conn;
@@ -67,6 +71,8 @@ class Param {
   Param(std::string_view v) : text_(v) {}         // NOLINT
   Param(const std::string& v) : text_(v) {}       // NOLINT
   Param(const char* v) : text_(v) {}              // NOLINT
+  Param(Time v) : Param(ToUnixSeconds(v)) {}      // NOLINT: stored as Unix seconds
+  Param(std::nullopt_t) {}                        // NOLINT: NULL
   template <typename T>
   Param(const std::optional<T>& v) {  // NOLINT: empty binds NULL
     if (v) text_ = Param(*v).text_;
@@ -92,8 +98,10 @@ class Row {
   std::string Text(int column) const;
   bool Bool(int column) const;  // a boolean column ("t"/"f")
   bool IsNull(int column) const;
+  Time At(int column) const { return FromUnixSeconds(Int(column)); }  // Unix seconds
   std::optional<int64_t> OptInt(int column) const;
   std::optional<std::string> OptText(int column) const;
+  std::optional<Time> OptAt(int column) const;
 
  private:
   std::shared_ptr<pg_result> result_;

@@ -9,6 +9,7 @@
 #include "settlement_input.h"
 #include "sima/crypto.h"
 #include "sima/settlement.h"
+#include "store_rows.h"
 
 namespace sima::server {
 namespace {
@@ -16,45 +17,11 @@ namespace {
 using pg::Conn;
 using pg::Row;
 
-int64_t Secs(Time t) { return t.time_since_epoch().count(); }
-Time FromSecs(int64_t s) { return Time{std::chrono::seconds{s}}; }
-std::optional<Time> OptTime(const Row& r, int c) {
-  if (auto v = r.OptInt(c)) return FromSecs(*v);
-  return std::nullopt;
-}
-
-constexpr std::string_view kPaymentColumns =
-    "id, org_id, provider, plan, amount_paisa, status, reason, reference_id, purchase_order_id, "
-    "transaction_id, needs_attention, expires_at, created_at, updated_at, next_check_at, "
-    "check_attempts, ref, payment_url, last_checked_at";
-
 std::string SelectPayments(std::string_view rest) {
   return "SELECT " + std::string(kPaymentColumns) + " FROM payments " + std::string(rest);
 }
 
-Payment ReadPayment(const Row& r) {
-  Payment p;
-  p.id = r.Int(0);
-  p.org_id = r.Text(1);
-  p.provider = ParseProvider(r.Text(2)).value_or(Provider::kKhalti);
-  p.plan = r.Text(3);
-  p.amount_paisa = r.Int(4);
-  p.status = ParsePaymentStatus(r.Text(5)).value_or(PaymentStatus::kPending);
-  p.reason = r.Text(6);
-  p.reference_id = r.OptText(7);
-  p.purchase_order_id = r.Text(8);
-  p.transaction_id = r.OptText(9);
-  p.needs_attention = r.Bool(10);
-  p.expires_at = OptTime(r, 11);
-  p.created_at = FromSecs(r.Int(12));
-  p.updated_at = FromSecs(r.Int(13));
-  p.next_check_at = OptTime(r, 14);
-  p.check_attempts = r.Int(15);
-  p.ref = r.OptText(16).value_or("");
-  p.payment_url = r.OptText(17);
-  p.last_checked_at = OptTime(r, 18);
-  return p;
-}
+Payment ReadPayment(const Row& r) { return ReadPaymentRow(r); }
 
 std::vector<Payment> ReadPayments(const std::vector<Row>& rows) {
   std::vector<Payment> out;
@@ -71,7 +38,7 @@ ExpectedDone InsertEvent(Conn& c, const Payment& p, Time now, PaymentCause cause
   auto r = c.Run(
       "INSERT INTO payment_events(payment_id, org_id, at, cause, from_status, to_status, detail) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      p.id, p.org_id, Secs(now), to_string(cause), from_text, to_string(to), detail);
+      p.id, p.org_id, ToUnixSeconds(now), to_string(cause), from_text, to_string(to), detail);
   if (!r) return r.error();
   return Done{};
 }
@@ -117,8 +84,8 @@ Expected<Payment> PgStore::InsertPayment(Conn& c, const std::string& org_id, Pro
       "SELECT n, $1, $2, $3, $4, 'PENDING', 'pay_' || n || '_' || $5, $6, $6, $7, $8 "
       "FROM (SELECT nextval(pg_get_serial_sequence('payments', 'id')) AS n) AS next RETURNING " +
           std::string(kPaymentColumns),
-      org_id, to_string(provider), priced->code, priced->price_paisa, order_nonce, Secs(now),
-      Secs(first_check), "pay_" + crypto::RandomToken(22));
+      org_id, to_string(provider), priced->code, priced->price_paisa, order_nonce,
+      ToUnixSeconds(now), ToUnixSeconds(first_check), "pay_" + crypto::RandomToken(22));
   if (!row) return row.error();
   if (!*row) return Error::Internal("the payment was not stored");
   Payment payment = ReadPayment(**row);
@@ -137,14 +104,13 @@ Expected<Payment> PgStore::AttachGatewayReference(int64_t payment_id,
                                                   Time next_check_at, Time now,
                                                   const std::optional<std::string>& payment_url) {
   return Tx<Payment>([&](Conn& c) -> Expected<Payment> {
-    std::optional<int64_t> expires;
-    if (expires_at) expires = Secs(*expires_at);
     auto row = c.One(
         "UPDATE payments SET reference_id = $1, expires_at = $2, next_check_at = $3, "
         "updated_at = $4, payment_url = $5 WHERE id = $6 AND status = 'PENDING' AND "
         "reference_id IS NULL RETURNING " +
             std::string(kPaymentColumns),
-        reference_id, expires, Secs(next_check_at), Secs(now), payment_url, payment_id);
+        reference_id, expires_at, ToUnixSeconds(next_check_at), ToUnixSeconds(now), payment_url,
+        payment_id);
     if (!row) return row.error();
     if (!*row) {
       auto p = LoadPayment(c, payment_id);
@@ -196,15 +162,15 @@ Expected<AppliedOutcome> PgStore::ApplyPaymentOutcome(int64_t payment_id,
           "UPDATE payments SET status = $1, reason = $2, needs_attention = $3, "
           "transaction_id = COALESCE($4, transaction_id), updated_at = $5, next_check_at = NULL "
           "WHERE id = $6 AND status = $7",
-          to_string(s.to), s.reason, s.needs_attention, s.transaction_id, Secs(now), payment.id,
-          to_string(s.from));
+          to_string(s.to), s.reason, s.needs_attention, s.transaction_id, ToUnixSeconds(now),
+          payment.id, to_string(s.from));
       if (!moved) return moved.error();
       if (*moved != 1) return Error::Internal("the payment changed under its transaction");
     } else if (s.writes()) {
       // Flagged or illegal: nothing moves, a human must look.
       auto flagged =
           c.Run("UPDATE payments SET needs_attention = $1, updated_at = $2 WHERE id = $3",
-                s.needs_attention, Secs(now), payment.id);
+                s.needs_attention, ToUnixSeconds(now), payment.id);
       if (!flagged) return flagged.error();
     }
     if (s.activation) {
@@ -215,20 +181,18 @@ Expected<AppliedOutcome> PgStore::ApplyPaymentOutcome(int64_t payment_id,
     }
     if (s.reset_usage_from) {
       if (auto r = c.Run("DELETE FROM usage_counters WHERE org_id = $1 AND period_start = $2", org,
-                         Secs(*s.reset_usage_from));
+                         ToUnixSeconds(*s.reset_usage_from));
           !r) {
         return r.error();
       }
     }
     if (s.plan_change) {
       const PlanChange& pc = *s.plan_change;
-      std::optional<int64_t> end;
-      if (pc.end) end = Secs(*pc.end);
       if (auto r =
               c.Run("INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
                     "start_at, end_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    org, Secs(pc.at), pc.cause, payment.id, pc.from_plan, pc.to_plan,
-                    Secs(pc.start), end, to_string(pc.kind));
+                    org, ToUnixSeconds(pc.at), pc.cause, payment.id, pc.from_plan, pc.to_plan,
+                    ToUnixSeconds(pc.start), pc.end, to_string(pc.kind));
           !r) {
         return r.error();
       }
@@ -252,7 +216,7 @@ Expected<AppliedOutcome> PgStore::ApplyPaymentOutcome(int64_t payment_id,
                     "created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
                     "ON CONFLICT (payment_id) DO NOTHING",
                     org, payment.id, ConfirmationMessageId(payment.id), *email, text.subject,
-                    text.body, Secs(now));
+                    text.body, ToUnixSeconds(now));
           !r) {
         return r.error();
       }
@@ -337,7 +301,7 @@ Expected<std::vector<Payment>> PgStore::DuePendingPayments(Time now, int64_t lim
         "WHERE payments.id = picked.pid RETURNING payments.id) " +
             SelectPayments("JOIN picked ON picked.pid = payments.id "
                            "ORDER BY picked.turn, picked.due, payments.id"),
-        Secs(now), per_org, limit, Secs(now + options_.claim_lease));
+        ToUnixSeconds(now), per_org, limit, ToUnixSeconds(now + options_.claim_lease));
     if (!rows) return rows.error();
     return ReadPayments(*rows);
   });
@@ -373,20 +337,20 @@ Expected<OpenedPayment> PgStore::OpenPayment(const std::string& org_id, Provider
     auto starting = c.One(
         "SELECT COUNT(*) FROM payments WHERE org_id = $1 AND status = 'PENDING' AND "
         "provider = $2 AND plan = $3 AND reference_id IS NULL AND created_at > $4",
-        org_id, to_string(provider), priced->code, Secs(now) - 30);
+        org_id, to_string(provider), priced->code, ToUnixSeconds(now) - 30);
     if (!starting) return starting.error();
     if ((*starting)->Int(0) > 0) {
       return RateLimited("a payment of this plan is being started; retry in a moment", 1);
     }
     auto recent = c.One(
         "SELECT COUNT(*), MIN(created_at) FROM payments WHERE org_id = $1 AND created_at > $2",
-        org_id, Secs(now) - 60);
+        org_id, ToUnixSeconds(now) - 60);
     if (!recent) return recent.error();
     if ((*recent)->Int(0) >= limits.per_minute) {
-      const int64_t oldest = (*recent)->OptInt(1).value_or(Secs(now));
+      const int64_t oldest = (*recent)->OptInt(1).value_or(ToUnixSeconds(now));
       return RateLimited(
           "too many payments started; at most " + std::to_string(limits.per_minute) + " a minute",
-          oldest + 61 - Secs(now));
+          oldest + 61 - ToUnixSeconds(now));
     }
     auto pending =
         c.One("SELECT COUNT(*) FROM payments WHERE org_id = $1 AND status = 'PENDING'", org_id);
@@ -404,12 +368,12 @@ Expected<OpenedPayment> PgStore::OpenPayment(const std::string& org_id, Provider
 
 Expected<bool> PgStore::ClaimLookup(int64_t payment_id, std::chrono::seconds window, Time now,
                                     bool late) {
-  const int64_t since = Secs(now) - window.count();
+  const int64_t since = ToUnixSeconds(now) - window.count();
   const std::string column = late ? "last_late_check_at" : "last_checked_at";
   return Tx<bool>([&](Conn& c) -> Expected<bool> {
     auto claimed = c.One("UPDATE payments SET " + column + " = $1 WHERE id = $2 AND (" + column +
                              " IS NULL OR " + column + " <= $3) RETURNING id",
-                         Secs(now), payment_id, since);
+                         ToUnixSeconds(now), payment_id, since);
     if (!claimed) return claimed.error();
     if (*claimed) return true;
     auto exists = c.One("SELECT 1 FROM payments WHERE id = $1", payment_id);
@@ -422,14 +386,14 @@ Expected<bool> PgStore::ClaimLookup(int64_t payment_id, std::chrono::seconds win
 Expected<bool> PgStore::AuditPaymentOnce(int64_t payment_id, PaymentCause cause,
                                          const std::string& detail, bool needs_attention,
                                          std::chrono::seconds window, Time now) {
-  const int64_t since = Secs(now) - window.count();
+  const int64_t since = ToUnixSeconds(now) - window.count();
   return Tx<bool>([&](Conn& c) -> Expected<bool> {
     auto p = LoadPayment(c, payment_id);
     if (!p) return p.error();
     auto stamped = c.Run(
         "UPDATE payments SET last_audit_at = $1, needs_attention = needs_attention OR $2 "
         "WHERE id = $3 AND (last_audit_at IS NULL OR last_audit_at <= $4)",
-        Secs(now), needs_attention, payment_id, since);
+        ToUnixSeconds(now), needs_attention, payment_id, since);
     if (!stamped) return stamped.error();
     if (*stamped != 1) return false;
     if (auto r = InsertEvent(c, *p, now, cause, p->status, p->status, detail); !r) {
@@ -446,7 +410,7 @@ ExpectedDone PgStore::AuditPayment(int64_t payment_id, PaymentCause cause,
     if (!p) return p.error();
     if (needs_attention && !p->needs_attention) {
       auto r = c.Run("UPDATE payments SET needs_attention = true, updated_at = $1 WHERE id = $2",
-                     Secs(now), payment_id);
+                     ToUnixSeconds(now), payment_id);
       if (!r) return r.error();
     }
     return InsertEvent(c, *p, now, cause, p->status, p->status, detail);
@@ -456,13 +420,11 @@ ExpectedDone PgStore::AuditPayment(int64_t payment_id, PaymentCause cause,
 ExpectedDone PgStore::ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
                                       Time now) {
   return Tx<Done>([&](Conn& c) -> ExpectedDone {
-    std::optional<int64_t> next;
-    if (next_check_at) next = Secs(*next_check_at);
     auto r = c.Run(
         "UPDATE payments SET next_check_at = $1, check_attempts = check_attempts + 1, "
         "needs_attention = needs_attention OR $1::bigint IS NULL, updated_at = $2 "
         "WHERE id = $3 AND status = 'PENDING'",
-        next, Secs(now), payment_id);
+        next_check_at, ToUnixSeconds(now), payment_id);
     if (!r) return r.error();
     return Done{};
   });
@@ -479,7 +441,7 @@ Expected<std::vector<OutboxEmail>> PgStore::ClaimDueEmails(Time now, Time lease_
         "UPDATE outbox o SET next_attempt_at = $3 FROM picked WHERE o.id = picked.id "
         "RETURNING o.id, o.org_id, o.payment_id, o.message_id, o.to_addr, o.subject, o.body, "
         "o.created_at, o.attempts, picked.next_attempt_at",
-        Secs(now), limit, Secs(lease_until));
+        ToUnixSeconds(now), limit, ToUnixSeconds(lease_until));
     if (!rows) return rows.error();
     std::vector<std::pair<std::pair<int64_t, int64_t>, OutboxEmail>> sorted;
     for (const Row& r : *rows) {
@@ -491,7 +453,7 @@ Expected<std::vector<OutboxEmail>> PgStore::ClaimDueEmails(Time now, Time lease_
       e.to = r.Text(4);
       e.subject = r.Text(5);
       e.body = r.Text(6);
-      e.created_at = FromSecs(r.Int(7));
+      e.created_at = r.At(7);
       e.attempts = r.Int(8);
       sorted.push_back({{r.Int(9), e.id}, std::move(e)});
     }
@@ -507,7 +469,7 @@ ExpectedDone PgStore::MarkEmailSent(int64_t email_id, Time now) {
   return Tx<Done>([&](Conn& c) -> ExpectedDone {
     auto r = c.Run(
         "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
-        Secs(now), email_id);
+        ToUnixSeconds(now), email_id);
     if (!r) return r.error();
     return Done{};
   });
@@ -519,7 +481,7 @@ ExpectedDone PgStore::MarkEmailFailed(int64_t email_id, const std::string& error
     auto r = c.Run(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 "
         "WHERE id = $3 AND sent_at IS NULL",
-        error.substr(0, 500), Secs(next_attempt_at), email_id);
+        error.substr(0, 500), ToUnixSeconds(next_attempt_at), email_id);
     if (!r) return r.error();
     return Done{};
   });

@@ -3,19 +3,13 @@
 #include <random>
 
 #include "pg_migrations.h"
+#include "store_rows.h"
 
 namespace sima::server {
 namespace {
 
 using pg::Conn;
 using pg::Row;
-
-int64_t Secs(Time t) { return t.time_since_epoch().count(); }
-Time FromSecs(int64_t s) { return Time{std::chrono::seconds{s}}; }
-std::optional<int64_t> OptSecs(const std::optional<Time>& t) {
-  if (!t) return std::nullopt;
-  return Secs(*t);
-}
 
 // Counter shards: writers that take no lock spread over this many rows per counter.
 constexpr int kShards = 64;
@@ -28,23 +22,10 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
-Invoice ReadInvoice(const Row& r) {
-  return {r.Text(0), r.Int(1), r.OptText(2), r.Text(3), FromSecs(r.Int(4))};
-}
-Customer ReadCustomer(const Row& r) {
-  return {r.Text(0), r.Text(1), r.Text(2), FromSecs(r.Int(3))};
-}
-TeamMember ReadTeamMember(const Row& r) {
-  return {r.Text(0), r.Text(1), r.Text(2), FromSecs(r.Int(3))};
-}
-ApiKeyInfo ReadKeyInfo(const Row& r) {
-  ApiKeyInfo k;
-  k.key_id = r.Text(0);
-  k.prefix = r.OptText(1).value_or("sk_");
-  k.created_at = FromSecs(r.Int(2));
-  if (auto at = r.OptInt(3)) k.revoked_at = FromSecs(*at);
-  return k;
-}
+Invoice ReadInvoice(const Row& r) { return ReadInvoiceRow(r); }
+Customer ReadCustomer(const Row& r) { return ReadCustomerRow(r); }
+TeamMember ReadTeamMember(const Row& r) { return ReadTeamMemberRow(r); }
+ApiKeyInfo ReadKeyInfo(const Row& r) { return ReadKeyInfoRow(r); }
 
 // One page of an organization's list, newest first by (created_at, seq). `columns` are read
 // by `read`; created_at and seq follow them. Reads one row more than asked to know whether
@@ -123,7 +104,7 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
   UsageState state;
   // The subscription and, in the same statement, the counters of every period that can be the
   // current one (those that started within one period length before now).
-  const int64_t since = Secs(now) - int64_t{catalog_.period_days()} * 86400;
+  const int64_t since = ToUnixSeconds(now) - int64_t{catalog_.period_days()} * 86400;
   auto rows = c.All(
       "SELECT s.plan, s.start_at, s.end_at, c.period_start, c.feature, c.used "
       "FROM subscriptions s LEFT JOIN LATERAL (SELECT period_start, feature, "
@@ -135,8 +116,8 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
   auto read_sub = [](const Row& r) {
     Subscription sub;
     sub.plan = r.Text(0);
-    sub.start = FromSecs(r.Int(1));
-    if (auto end = r.OptInt(2)) sub.end = FromSecs(*end);
+    sub.start = r.At(1);
+    sub.end = r.OptAt(2);
     return sub;
   };
   state.subscription = read_sub(rows->front());
@@ -168,7 +149,8 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
   }
   state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
   for (const Row& r : *rows) {
-    if (!r.IsNull(4) && r.Int(3) == Secs(state.period.start)) state.usage[r.Text(4)] = r.Int(5);
+    if (!r.IsNull(4) && r.Int(3) == ToUnixSeconds(state.period.start))
+      state.usage[r.Text(4)] = r.Int(5);
   }
   return state;
 }
@@ -182,7 +164,7 @@ ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& stat
       "INSERT INTO usage_counters(org_id, period_start, feature, shard, used) "
       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, period_start, feature, shard) "
       "DO UPDATE SET used = usage_counters.used + excluded.used",
-      org_id, Secs(state.period.start), feature, (shard_base_ + c.slot()) % kShards, n);
+      org_id, ToUnixSeconds(state.period.start), feature, (shard_base_ + c.slot()) % kShards, n);
   used += n;
   return Done{};
 }
@@ -208,7 +190,7 @@ ExpectedDone PgStore::SaveSubscription(Conn& c, const std::string& org_id, const
   auto r = c.Run(
       "UPDATE subscriptions SET plan = $1, start_at = $2, end_at = $3, updated_at = $4 "
       "WHERE org_id = $5",
-      sub.plan, Secs(sub.start), OptSecs(sub.end), Secs(now), org_id);
+      sub.plan, sub.start, sub.end, now, org_id);
   if (!r) return r.error();
   if (*r == 0) return Error::NotFound("no such organization");
   return Done{};
@@ -238,14 +220,14 @@ Expected<Org> PgStore::CreateOrg(const NewOrg& org) {
   return Tx<Org>([&](Conn& c) -> Expected<Org> {
     if (auto r = c.Run("INSERT INTO organizations(id, name, created_at, billing_email) VALUES ($1, "
                        "$2, $3, $4)",
-                       org.id, org.name, Secs(org.now), org.billing_email);
+                       org.id, org.name, ToUnixSeconds(org.now), org.billing_email);
         !r) {
       return r.error();
     }
     if (auto r = c.Run("INSERT INTO subscriptions(org_id, plan, start_at, end_at, updated_at) "
                        "VALUES ($1, $2, $3, $4, $5)",
-                       org.id, org.subscription.plan, Secs(org.subscription.start),
-                       OptSecs(org.subscription.end), Secs(org.now));
+                       org.id, org.subscription.plan, ToUnixSeconds(org.subscription.start),
+                       org.subscription.end, org.now);
         !r) {
       return r.error();
     }
@@ -253,7 +235,7 @@ Expected<Org> PgStore::CreateOrg(const NewOrg& org) {
             "INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) VALUES ($1, $2, "
             "$3, COALESCE(NULLIF($4, ''), 'key_' || substr(md5(random()::text), 1, 20)), "
             "NULLIF($5, ''))",
-            org.key_hash, org.id, Secs(org.now), org.key_id, org.key_prefix);
+            org.key_hash, org.id, ToUnixSeconds(org.now), org.key_id, org.key_prefix);
         !r) {
       return r.error();
     }
@@ -280,7 +262,7 @@ Expected<ApiKeyInfo> PgStore::CreateSecretKey(const std::string& org_id, const s
     if (!*org) return Error::NotFound("no such organization");
     if (auto r = c.Run("INSERT INTO api_keys(key_hash, org_id, created_at, key_id, prefix) "
                        "VALUES ($1, $2, $3, $4, $5)",
-                       key_hash, org_id, Secs(now), key_id, prefix);
+                       key_hash, org_id, ToUnixSeconds(now), key_id, prefix);
         !r) {
       return r.error();
     }
@@ -310,10 +292,11 @@ Expected<RevokedKey> PgStore::RevokeKeyById(const std::string& org_id, const std
     if (!*key) return Error::NotFound("no key with this id");
     out.key_hash = (*key)->Text(1);
     if (auto at = (*key)->OptInt(0)) {
-      out.revoked_at = FromSecs(*at);
+      out.revoked_at = FromUnixSeconds(*at);
       return out;
     }
-    if (auto r = c.Run("UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2", Secs(now), key_id);
+    if (auto r = c.Run("UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2", ToUnixSeconds(now),
+                       key_id);
         !r) {
       return r.error();
     }
@@ -351,14 +334,14 @@ Expected<PruneResult> PgStore::Prune(Time now, int64_t batch, int64_t max_batche
   };
   if (auto r = pass("DELETE FROM sessions WHERE ctid = ANY(ARRAY("
                     "SELECT ctid FROM sessions WHERE expires_at <= $1 LIMIT $2))",
-                    Secs(now), out.sessions);
+                    ToUnixSeconds(now), out.sessions);
       !r) {
     return r.error();
   }
   if (auto r = pass("DELETE FROM usage_events WHERE (org_id, idempotency_key) IN "
                     "(SELECT org_id, idempotency_key FROM usage_events "
                     "WHERE created_at <= $1 LIMIT $2)",
-                    Secs(now - options_.idempotency_ttl), out.idempotency_keys);
+                    ToUnixSeconds(now - options_.idempotency_ttl), out.idempotency_keys);
       !r) {
     return r.error();
   }
@@ -368,7 +351,7 @@ Expected<PruneResult> PgStore::Prune(Time now, int64_t batch, int64_t max_batche
 ExpectedDone PgStore::RevokeSecretKey(const std::string& key_hash, Time now) {
   return Tx<Done>([&](Conn& c) -> ExpectedDone {
     auto r = c.Run("UPDATE api_keys SET revoked_at = $1 WHERE key_hash = $2 AND revoked_at IS NULL",
-                   Secs(now), key_hash);
+                   ToUnixSeconds(now), key_hash);
     if (!r) return r.error();
     if (*r == 0) return Error::NotFound("no such live secret key");
     return Done{};
@@ -379,10 +362,10 @@ Expected<Credential> PgStore::FindSession(const std::string& token_hash, Time no
   return Read<Credential>([&](Conn& c) -> Expected<Credential> {
     auto row =
         c.One("SELECT org_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-              token_hash, Secs(now));
+              token_hash, ToUnixSeconds(now));
     if (!row) return row.error();
     if (!*row) return Error{ErrorKind::kUnauthorized, "unknown or expired session token"};
-    return Credential{(*row)->Text(0), FromSecs((*row)->Int(1))};
+    return Credential{(*row)->Text(0), (*row)->At(1)};
   });
 }
 
@@ -396,7 +379,7 @@ Expected<std::vector<std::string>> PgStore::CreateSession(const std::string& org
   return OrgCall<Out>(org_id, now, [&](Conn& c, UsageState&) -> Expected<Out> {
     if (auto r = c.Run("INSERT INTO sessions(token_hash, org_id, created_at, expires_at, key_id) "
                        "VALUES ($1, $2, $3, $4, $5)",
-                       token_hash, org_id, Secs(now), Secs(expires_at), key_id);
+                       token_hash, org_id, ToUnixSeconds(now), ToUnixSeconds(expires_at), key_id);
         !r) {
       return r.error();
     }
@@ -428,7 +411,7 @@ Expected<Invoice> PgStore::CreateInvoice(const std::string& org_id, const Invoic
         "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
         invoice.id, org_id, invoice.amount_paisa, invoice.customer_id, invoice.description,
-        Secs(now));
+        ToUnixSeconds(now));
     Invoice out = invoice;
     out.created_at = now;
     return out;
@@ -440,7 +423,7 @@ Expected<Customer> PgStore::CreateCustomer(const std::string& org_id, const Cust
   return CreateMetered<Customer>(org_id, kCustomers, now, [&](Conn& c) -> Expected<Customer> {
     c.Defer(
         "INSERT INTO customers(id, org_id, name, email, created_at) VALUES ($1, $2, $3, $4, $5)",
-        customer.id, org_id, customer.name, customer.email, Secs(now));
+        customer.id, org_id, customer.name, customer.email, ToUnixSeconds(now));
     Customer out = customer;
     out.created_at = now;
     return out;
@@ -455,7 +438,7 @@ Expected<TeamMember> PgStore::CreateTeamMember(const std::string& org_id, const 
     auto r = c.Run(
         "INSERT INTO team_members(id, org_id, email, email_key, name, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, email_key) DO NOTHING",
-        member.id, org_id, member.email, key, member.name, Secs(now));
+        member.id, org_id, member.email, key, member.name, ToUnixSeconds(now));
     if (!r) return r.error();
     if (*r == 0) return Error::Conflict("a team member with this e-mail already exists");
     TeamMember out = member;
@@ -534,7 +517,7 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
       auto row = c.One(
           "SELECT feature, quantity, plan, used, limit_wire, over FROM usage_events "
           "WHERE org_id = $1 AND idempotency_key = $2 AND created_at > $3",
-          org_id, *req.idempotency_key, Secs(now - options_.idempotency_ttl));
+          org_id, *req.idempotency_key, ToUnixSeconds(now - options_.idempotency_ttl));
       if (!row) return row.error();
       if (*row) {
         const Row& r = **row;
@@ -571,7 +554,7 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
               "limit_wire = excluded.limit_wire, over = excluded.over, "
               "created_at = excluded.created_at",
               org_id, *req.idempotency_key, out.feature, out.quantity, out.plan, out.used,
-              LimitToWire(out.limit), out.over, Secs(now));
+              LimitToWire(out.limit), out.over, ToUnixSeconds(now));
           !r) {
         return r.error();
       }

@@ -33,25 +33,6 @@ bool PlainName(const std::string& name) {
   });
 }
 
-// Every row of `sql` on SQLite as text (nullopt for NULL), `columns` columns each.
-using TextRow = std::vector<std::optional<std::string>>;
-Expected<std::vector<TextRow>> SqliteRows(sqlite::Db& db, const std::string& sql, int columns) {
-  auto q = db.Prepare(sql);
-  if (!q) return q.error();
-  std::vector<TextRow> out;
-  for (;;) {
-    auto row = (*q)->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    TextRow r;
-    for (int i = 0; i < columns; ++i) {
-      r.push_back((*q)->IsNull(i) ? std::nullopt : std::optional<std::string>((*q)->Text(i)));
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
 struct SqliteTable {
   std::string name;
   bool has_rowid = true;
@@ -60,27 +41,26 @@ struct SqliteTable {
 };
 
 Expected<std::vector<SqliteTable>> ReadSqliteTables(sqlite::Db& db) {
-  auto tables = SqliteRows(db,
-                           "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT "
-                           "LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-                           2);
+  auto tables = db.All(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+      "ESCAPE '\\' ORDER BY name");
   if (!tables) return tables.error();
   std::vector<SqliteTable> out;
-  for (const TextRow& t : *tables) {
-    SqliteTable table{t[0].value_or(""), true, {}, {}};
+  for (const sqlite::Row& t : *tables) {
+    SqliteTable table{t.Text(0), true, {}, {}};
     if (kNotCopied.count(table.name) > 0) continue;
     if (!PlainName(table.name)) {
       return Error::Internal("the SQLite database has a table sima does not know: \"" + table.name +
                              "\"");
     }
-    table.has_rowid = t[1].value_or("").find("WITHOUT ROWID") == std::string::npos;
-    auto columns = SqliteRows(db, "PRAGMA table_info(" + table.name + ")", 2);
+    table.has_rowid = t.Text(1).find("WITHOUT ROWID") == std::string::npos;
+    auto columns = db.All("PRAGMA table_info(" + table.name + ")");
     if (!columns) return columns.error();
-    for (const TextRow& c : *columns) table.columns.push_back(c[1].value_or(""));
-    auto keys = SqliteRows(db, "PRAGMA foreign_key_list(" + table.name + ")", 3);
+    for (const sqlite::Row& c : *columns) table.columns.push_back(c.Text(1));
+    auto keys = db.All("PRAGMA foreign_key_list(" + table.name + ")");
     if (!keys) return keys.error();
-    for (const TextRow& k : *keys) {
-      if (k[2] && *k[2] != table.name) table.references.insert(*k[2]);
+    for (const sqlite::Row& k : *keys) {
+      if (!k.IsNull(2) && k.Text(2) != table.name) table.references.insert(k.Text(2));
     }
     out.push_back(std::move(table));
   }
@@ -183,7 +163,7 @@ Expected<int64_t> CopyTable(sqlite::Db& src, pg::Conn& dst, const SqliteTable& t
   }
   select = "SELECT " + select + " FROM " + table.name +
            (table.has_rowid ? " ORDER BY rowid" : " ORDER BY 1");
-  auto rows = SqliteRows(src, select, static_cast<int>(names.size()));
+  auto rows = src.All(select);
   if (!rows) return rows.error();
   std::string list;
   for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
@@ -195,7 +175,7 @@ Expected<int64_t> CopyTable(sqlite::Db& src, pg::Conn& dst, const SqliteTable& t
     for (size_t i = at; i < std::min(rows->size(), at + kBatchRows); ++i) {
       Json row = Json::object();
       for (size_t c = 0; c < names.size(); ++c) {
-        const auto& v = (*rows)[i][c];
+        const auto v = (*rows)[i].OptText(static_cast<int>(c));
         row[names[c]] = v ? Json(*v) : Json(nullptr);
       }
       batch.push_back(std::move(row));

@@ -1,11 +1,12 @@
 #include "multi_instance_harness.h"
 
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <random>
+
+#include "pg.h"
 
 namespace sima::integration {
 namespace {
@@ -24,27 +25,21 @@ bool RunPgCluster(const std::string& args, std::string* out) {
   return rc == 0;
 }
 
-// Runs `sql` on `conninfo`; the first column of the first row ("" when none), or nullopt.
-std::optional<std::string> QueryOne(const std::string& conninfo, const std::string& sql,
+// Runs `sql` on the database at `url`; the first column of the first row ("" when none), or
+// nullopt with the reason in `error`.
+std::optional<std::string> QueryOne(const std::string& url, const std::string& sql,
                                     std::string* error = nullptr) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::optional<std::string> out;
-  if (PQstatus(conn) == CONNECTION_OK) {
-    PGresult* res = PQexec(conn, sql.c_str());
-    const ExecStatusType st = PQresultStatus(res);
-    if (st == PGRES_TUPLES_OK) {
-      out = PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "";
-    } else if (st == PGRES_COMMAND_OK) {
-      out = "";
-    } else if (error != nullptr) {
-      *error = PQresultErrorMessage(res);
-    }
-    PQclear(res);
-  } else if (error != nullptr) {
-    *error = PQerrorMessage(conn);
-  }
-  PQfinish(conn);
-  return out;
+  const auto fail = [&](const server::Error& e) {
+    if (error != nullptr) *error = e.message;
+    return std::nullopt;
+  };
+  auto info = server::pg::ConnInfo::Parse(url);
+  if (!info) return fail(info.error());
+  auto conn = server::pg::Conn::Open(*info);
+  if (!conn) return fail(conn.error());
+  auto row = (*conn)->One(sql);
+  if (!row) return fail(row.error());
+  return *row ? (*row)->Text(0) : std::string();
 }
 
 }  // namespace
@@ -84,7 +79,7 @@ bool PgCluster::Recreate(std::string* error) {
     std::fclose(f);
     while (!port.empty() && port.back() == '\n') port.pop_back();
   }
-  const std::string super = "host=" + dir_ + " port=" + port + " user=postgres dbname=postgres";
+  const std::string super = "postgresql://postgres@/postgres?host=" + dir_ + "&port=" + port;
   return QueryOne(super, "DROP DATABASE IF EXISTS sima WITH (FORCE)", error) &&
          QueryOne(super, "CREATE DATABASE sima OWNER sima", error);
 }

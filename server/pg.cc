@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -146,10 +147,23 @@ Expected<std::unique_ptr<Conn>> Conn::Open(const ConnInfo& info) {
     keys.push_back(k.c_str());
     values.push_back(v.c_str());
   }
-  // A server that does not answer must not hang a request for minutes.
+  // A server that does not answer must not hang a request for minutes: a connection attempt
+  // gives up after 5 s, and a connection whose server vanished (no FIN, e.g. a network
+  // partition) is declared dead after about 15 s instead of the kernel's two hours.
   if (!has_timeout) {
     keys.push_back("connect_timeout");
     values.push_back("5");
+  }
+  for (const auto& [key, value] : {std::pair<const char*, const char*>{"keepalives_idle", "5"},
+                                   {"keepalives_interval", "2"},
+                                   {"keepalives_count", "3"},
+                                   {"tcp_user_timeout", "15000"}}) {
+    const bool given = std::any_of(info.params_.begin(), info.params_.end(),
+                                   [&](const auto& kv) { return kv.first == key; });
+    if (!given) {
+      keys.push_back(key);
+      values.push_back(value);
+    }
   }
   keys.push_back("application_name");
   values.push_back("sima-server");
@@ -373,11 +387,16 @@ Expected<Pool::Lease> Pool::Acquire() {
     for (int i = size_ - 1; i >= 0; --i) free_slots_.push_back(i);
     slots_ready_ = true;
   }
-  // Waits for a connection; a request that cannot get one in time is answered 503.
-  if (!cv_.wait_for(lock, std::chrono::seconds(10),
-                    [&] { return !idle_.empty() || open_ < size_; })) {
-    return Error{ErrorKind::kUnavailable, "all database connections are busy; try again"};
-  }
+  // Waits for a connection, first come first served (a request never waits while later ones
+  // are served); one that cannot get one in time is answered 503.
+  const uint64_t ticket = next_ticket_++;
+  waiting_.push_back(ticket);
+  const bool got = cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+    return waiting_.front() == ticket && (!idle_.empty() || open_ < size_);
+  });
+  waiting_.erase(std::find(waiting_.begin(), waiting_.end(), ticket));
+  cv_.notify_all();  // the next in line may be served too
+  if (!got) return Error{ErrorKind::kUnavailable, "all database connections are busy; try again"};
   if (!idle_.empty()) {
     auto [conn, slot] = std::move(idle_.back());
     idle_.pop_back();
@@ -393,7 +412,7 @@ Expected<Pool::Lease> Pool::Acquire() {
     lock.lock();
     --open_;
     free_slots_.push_back(slot);
-    cv_.notify_one();
+    cv_.notify_all();
     return conn.error();
   }
   (*conn)->slot_ = slot;
@@ -409,7 +428,7 @@ void Pool::Return(std::unique_ptr<Conn> conn, int slot) {
     --open_;
     free_slots_.push_back(slot);
   }
-  cv_.notify_one();
+  cv_.notify_all();
 }
 
 void Pool::DropIdle() {

@@ -18,6 +18,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -240,6 +241,8 @@ class Pool {
   std::condition_variable cv_;
   std::vector<std::pair<std::unique_ptr<Conn>, int>> idle_;
   std::vector<int> free_slots_;
+  std::deque<uint64_t> waiting_;  // tickets of the threads waiting, in arrival order
+  uint64_t next_ticket_ = 0;
   int open_ = 0;
   bool slots_ready_ = false;
 };

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "pg_test_cluster.h"
 #include "server_fixture.h"
 
 extern char** environ;
@@ -224,6 +225,24 @@ TEST(ServerMain, ASecretGivenAsAFlagIsWarnedAboutAndNeverPrinted) {
       << err;
   EXPECT_NE(err.find("KHALTI_SECRET_KEY_FILE"), std::string::npos);
   EXPECT_EQ(err.find(secret), std::string::npos);
+}
+
+// On PostgreSQL the start-up line names the database without its password.
+TEST(ServerMain, LogsThePostgresUrlWithoutItsPassword) {
+  TempDir dir;
+  const std::string url = TestPgUrl();
+  ASSERT_FALSE(url.empty());
+  const std::string password =
+      url.substr(url.find(':', 14) + 1, url.find('@') - url.find(':', 14) - 1);
+  ::setenv("SIMA_DB", url.c_str(), 1);
+  Child c = Child::Spawn(dir, {"--listen=127.0.0.1:0", "--db-pool=2"});
+  ::unsetenv("SIMA_DB");
+  ASSERT_TRUE(Eventually(c.err, "\"msg\":\"listening\"")) << Child::Read(c.err);
+  ::kill(c.pid, SIGTERM);
+  EXPECT_EQ(c.Wait(std::chrono::seconds{20}), 0);
+  const std::string err = Child::Read(c.err);
+  EXPECT_NE(err.find("\"db\":\"postgresql://sima@127.0.0.1:"), std::string::npos) << err;
+  EXPECT_EQ(err.find(password), std::string::npos);
 }
 
 }  // namespace

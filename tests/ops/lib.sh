@@ -1,7 +1,7 @@
 # Shared by the operations tests (source it): one sima-server at a time on a free port, its
 # API, and writers that create invoices until told to stop. The caller sets `bin` (the
 # sima-server), `dir` (a temporary folder) and `pids` (an array its cleanup kills).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154,SC2034  # bin and dir come from the caller, written goes to it
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

@@ -51,7 +51,9 @@ block() {  # language
 }
 commands=$(block sh)
 upstream=$(block nginx)
-[ -n "$commands" ] && [ -n "$upstream" ] || fail "README.md has no 'Running on PostgreSQL' blocks"
+if [ -z "$commands" ] || [ -z "$upstream" ]; then
+  fail "README.md has no 'Running on PostgreSQL' blocks"
+fi
 port1=$(free_port)
 port2=$(free_port)
 adapt() {

@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "http.h"
+#include "migrate_store.h"
 #include "store_factory.h"
 
 namespace {
@@ -25,6 +26,9 @@ int main(int argc, char** argv) {
   // The database, its WAL, the access log and the mail folder hold keys and customers' data.
   ::umask(077);
   const std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "migrate-store") {
+    return RunMigrateStore({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
   auto loaded = LoadConfig(args, [](const char* name) { return std::getenv(name); });
   if (!loaded) {
     std::cerr << "sima-server: " << loaded.error().ToString() << "\n";

@@ -228,11 +228,14 @@ Expected<AppliedOutcome> PgStore::ApplyPaymentOutcome(int64_t payment_id,
 Expected<PaymentState> PgStore::GetPayment(const std::string& org_id, int64_t payment_id,
                                            Time now) {
   return Tx<PaymentState>([&](Conn& c) -> Expected<PaymentState> {
-    auto state = LoadUsage(c, org_id, now, {kApiCalls});
-    if (!state) return state.error();
+    // The payment first: each statement reads what was committed when it started, and the
+    // transaction that moved the payment also activated the plan, so a payment read as
+    // SUCCESS is never paired with the subscription from before its activation.
     auto payment = LoadPayment(c, payment_id);
     if (!payment) return payment.error();
     if (payment->org_id != org_id) return Error::NotFound("no payment with this id");
+    auto state = LoadUsage(c, org_id, now, {kApiCalls});
+    if (!state) return state.error();
     if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
     return PaymentState{std::move(payment).value(), state->subscription};
   });

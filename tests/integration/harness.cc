@@ -25,6 +25,18 @@ extern char** environ;
 namespace sima::integration {
 namespace {
 
+Response FromResult(const httplib::Result& res) {
+  Response out;
+  if (!res) return out;
+  out.status = res->status;
+  out.headers = res->headers;
+  out.raw = res->body;
+  out.body = Json::parse(res->body, nullptr, false);
+  return out;
+}
+
+}  // namespace
+
 int FreePort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -39,24 +51,12 @@ int FreePort() {
   return port;
 }
 
-Response FromResult(const httplib::Result& res) {
-  Response out;
-  if (!res) return out;
-  out.status = res->status;
-  out.headers = res->headers;
-  out.raw = res->body;
-  out.body = Json::parse(res->body, nullptr, false);
-  return out;
-}
-
 bool Healthy(int port, const std::string& path) {
   httplib::Client cli("127.0.0.1", port);
   cli.set_connection_timeout(std::chrono::milliseconds{200});
   auto res = cli.Get(path);
   return res && res->status == 200;
 }
-
-}  // namespace
 
 bool Child::Start(const std::string& binary, const std::vector<std::string>& args,
                   const std::map<std::string, std::string>& env, const std::string& log_prefix) {
@@ -127,9 +127,16 @@ void IntegrationTest::StartSim() {
 
 void IntegrationTest::StartServer() {
   if (server_port_ == 0) server_port_ = FreePort();
-  const std::string self = "http://127.0.0.1:" + std::to_string(server_port_);
+  ++server_starts_;
+  ASSERT_TRUE(server_.Start(SIMA_SERVER_BINARY, {}, ServerEnv(server_port_), dir_ + "/server"));
+  ASSERT_TRUE(WaitFor([&] { return Healthy(server_port_, "/healthz"); }, 15000))
+      << "sima-server did not start: " << ReadFile(server_stderr_);
+}
+
+std::map<std::string, std::string> IntegrationTest::ServerEnv(int port) const {
+  const std::string self = "http://127.0.0.1:" + std::to_string(port);
   std::map<std::string, std::string> env = {
-      {"SIMA_LISTEN", "127.0.0.1:" + std::to_string(server_port_)},
+      {"SIMA_LISTEN", "127.0.0.1:" + std::to_string(port)},
       {"SIMA_DB", db_path_},
       {"SIMA_PUBLIC_URL", self},
       {"SIMA_APP_URL", "http://app.test/demo"},
@@ -151,21 +158,19 @@ void IntegrationTest::StartServer() {
       {"ESEWA_TIMEOUT_MS", "1000"},
   };
   for (const auto& [k, v] : server_env_) env[k] = v;
-  ++server_starts_;
-  ASSERT_TRUE(server_.Start(SIMA_SERVER_BINARY, {}, env, dir_ + "/server"));
-  ASSERT_TRUE(WaitFor([&] { return Healthy(server_port_, "/healthz"); }, 15000))
-      << "sima-server did not start: " << ReadFile(server_stderr_);
+  return env;
 }
 
-Response IntegrationTest::Call(const std::string& method, const std::string& path,
-                               const std::string& token, const Json& body,
-                               const httplib::Headers& headers) {
-  httplib::Client cli("127.0.0.1", server_port_);
+Response IntegrationTest::CallAt(int port, const std::string& method, const std::string& path,
+                                 const std::string& token, const Json& body,
+                                 const httplib::Headers& headers) {
+  httplib::Client cli("127.0.0.1", port);
   cli.set_read_timeout(std::chrono::seconds{30});
   httplib::Headers h = headers;
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
   if (method == "GET") return FromResult(cli.Get(path, h));
   if (method == "OPTIONS") return FromResult(cli.Options(path, h));
+  if (method == "DELETE") return FromResult(cli.Delete(path, h));
   return FromResult(cli.Post(path, h, body.is_null() ? "" : body.dump(), "application/json"));
 }
 
@@ -281,13 +286,15 @@ std::string IntegrationTest::ReadFile(const std::string& path) {
   return s.str();
 }
 
-void IntegrationTest::RunAtOnce(const std::vector<std::function<void(httplib::Client&)>>& calls) {
+void IntegrationTest::RunAtOnce(const std::vector<std::function<void(httplib::Client&)>>& calls,
+                                const std::vector<int>& ports) {
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;
   threads.reserve(calls.size());
-  for (const auto& call : calls) {
-    threads.emplace_back([&, call] {
-      httplib::Client cli("127.0.0.1", server_port_);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const int port = ports.empty() ? server_port_ : ports[i % ports.size()];
+    threads.emplace_back([&, port, call = calls[i]] {
+      httplib::Client cli("127.0.0.1", port);
       cli.set_read_timeout(std::chrono::seconds{30});
       while (!go) std::this_thread::yield();
       call(cli);
@@ -307,6 +314,103 @@ void IntegrationTest::ExpectActivatedOnce(const std::string& key, const std::str
   EXPECT_TRUE(WaitFor([&] { return MailCount() == 1; }, 5000));
   std::this_thread::sleep_for(std::chrono::milliseconds{300});  // a second e-mail would show now
   EXPECT_EQ(MailCount(), 1);
+}
+
+Json IntegrationTest::RaceKhaltiConfirmations(const std::string& key, int verifies, int callbacks,
+                                              const std::vector<int>& ports) {
+  Response init = Init(key);
+  EXPECT_EQ(init.status, 201) << init.raw;
+  if (init.status != 201) return nullptr;
+  const int64_t id = init.body["payment_id"];
+  const std::string pidx = init.body["pidx"];
+  const std::string redirect = Pay(pidx);
+  const std::string path = redirect.substr(redirect.find("/billing/"));
+
+  std::vector<std::string> verify_answers(static_cast<size_t>(verifies));
+  std::vector<int> verify_status(static_cast<size_t>(verifies));
+  std::vector<std::string> locations(static_cast<size_t>(callbacks));
+  std::vector<std::function<void(httplib::Client&)>> calls;
+  for (size_t i = 0; i < verify_answers.size(); ++i) {
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Post("/billing/khalti/verify/", {{"Authorization", "Bearer " + key}},
+                        Json{{"payment_id", id}, {"pidx", pidx}}.dump(), "application/json");
+      verify_status[i] = r ? r->status : 0;
+      verify_answers[i] = r ? r->body : "";
+    });
+  }
+  for (size_t i = 0; i < locations.size(); ++i) {
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Get(path);
+      locations[i] = r ? r->get_header_value("Location") : "";
+    });
+  }
+  RunAtOnce(calls, ports);
+
+  for (size_t i = 0; i < verify_answers.size(); ++i) {
+    EXPECT_EQ(verify_status[i], 200) << verify_answers[i];
+    EXPECT_EQ(verify_answers[i], verify_answers[0]);
+  }
+  const std::string page = "http://app.test/demo/success.html?payment_id=" + std::to_string(id);
+  for (const std::string& l : locations) {
+    EXPECT_TRUE(l == page + "&status=SUCCESS" || l == page + "&status=PENDING") << l;
+  }
+  ExpectActivatedOnce(key, "PRO");
+  return verify_answers.empty() ? Json() : Json::parse(verify_answers[0], nullptr, false);
+}
+
+void IntegrationTest::RaceEsewaConfirmations(const std::string& key, int each,
+                                             const std::vector<int>& ports) {
+  Response init = EsewaInit(key);
+  ASSERT_EQ(init.status, 201) << init.raw;
+  const int64_t id = init.body["payment_id"];
+  const Json fields = init.body["fields"];
+  ASSERT_EQ(EsewaPostForm(fields), 200);
+  const std::string redirect = EsewaPay(fields["transaction_uuid"]);
+  const std::string callback = redirect.substr(redirect.find("/billing/"));
+  const std::string failure_url = fields["failure_url"];
+  const std::string failure = failure_url.substr(failure_url.find("/billing/"));
+
+  const size_t n = static_cast<size_t>(each);
+  std::vector<std::string> callbacks(n), failures(n), verifies(n);
+  std::vector<int> verify_status(n);
+  std::vector<std::function<void(httplib::Client&)>> calls;
+  for (size_t i = 0; i < n; ++i) {
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Get(callback);
+      callbacks[i] = r ? r->get_header_value("Location") : "";
+    });
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Get(failure);
+      failures[i] = r ? r->get_header_value("Location") : "";
+    });
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r = cli.Post("/billing/esewa/verify/", {{"Authorization", "Bearer " + key}},
+                        Json{{"payment_id", id}}.dump(), "application/json");
+      verify_status[i] = r ? r->status : 0;
+      verifies[i] = r ? r->body : "";
+    });
+  }
+  // Three kinds of call in turn: shift the servers by one every round, so that each gets each.
+  std::vector<int> spread;
+  for (size_t i = 0; i < 3 * ports.size(); ++i) {
+    spread.push_back(ports[(i + i / 3) % ports.size()]);
+  }
+  RunAtOnce(calls, spread);
+
+  const std::string id_text = std::to_string(id);
+  const std::string success =
+      "http://app.test/demo/success.html?payment_id=" + id_text + "&status=SUCCESS";
+  const std::string pending =
+      "http://app.test/demo/success.html?payment_id=" + id_text + "&status=PENDING";
+  const std::string failure_pending =
+      "http://app.test/demo/failure.html?payment_id=" + id_text + "&status=PENDING&reason=";
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_TRUE(callbacks[i] == success || callbacks[i] == pending) << callbacks[i];
+    EXPECT_TRUE(failures[i] == success || failures[i] == failure_pending) << failures[i];
+    EXPECT_EQ(verify_status[i], 200) << verifies[i];
+    EXPECT_EQ(verifies[i], verifies[0]);
+  }
+  ExpectActivatedOnce(key, "PRO");
 }
 
 std::string SignedEsewaData(const std::string& uuid, const std::string& total,

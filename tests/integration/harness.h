@@ -31,6 +31,11 @@ std::string SignedEsewaData(const std::string& uuid, const std::string& total,
                             const std::string& key = kEsewaKey,
                             const std::string& product = "EPAYTEST");
 
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+// Whether GET `path` on 127.0.0.1:`port` answers 200 within 200 ms.
+bool Healthy(int port, const std::string& path);
+
 struct Response {
   int status = 0;  // 0: no answer
   Json body;
@@ -69,11 +74,19 @@ class IntegrationTest : public ::testing::Test {
   std::map<std::string, std::string> server_env_;
   void StartSim();
   void StartServer();
+  // The environment StartServer() gives a sima-server listening on `port` (server_env_ applied).
+  std::map<std::string, std::string> ServerEnv(int port) const;
   void KillServer(int signal = 9) { server_.Kill(signal); }
 
   // HTTP to sima-server / the simulator.
   Response Call(const std::string& method, const std::string& path, const std::string& token,
-                const Json& body = nullptr, const httplib::Headers& headers = {});
+                const Json& body = nullptr, const httplib::Headers& headers = {}) {
+    return CallAt(server_port_, method, path, token, body, headers);
+  }
+  // Call() to the sima-server listening on `port`.
+  Response CallAt(int port, const std::string& method, const std::string& path,
+                  const std::string& token, const Json& body = nullptr,
+                  const httplib::Headers& headers = {});
   Response SimCall(const std::string& method, const std::string& path, const Json& body = nullptr);
 
   // POST /admin/orgs/ -> api_key.
@@ -111,17 +124,28 @@ class IntegrationTest : public ::testing::Test {
   void ForceStatus(const std::string& pidx, const std::string& status);
 
   // .eml files in the mail folder; rows of a table in the server's database.
-  int MailCount();
-  int64_t CountRows(const std::string& sql);
+  virtual int MailCount();
+  virtual int64_t CountRows(const std::string& sql);
   // Polls `pred` every 50 ms for at most `ms`.
   bool WaitFor(const std::function<bool()>& pred, int ms);
-  // Sends every call at once: each gets its own connection to sima-server and all are
-  // released together; returns when all have answered.
-  void RunAtOnce(const std::vector<std::function<void(httplib::Client&)>>& calls);
+  // Sends every call at once: each gets its own connection to sima-server (call i to
+  // ports[i % ports.size()], by default this test's server) and all are released together;
+  // returns when all have answered.
+  void RunAtOnce(const std::vector<std::function<void(httplib::Client&)>>& calls,
+                 const std::vector<int>& ports = {});
   // What one activation leaves behind, and nothing more: the plan, one plan change, one
   // PENDING -> SUCCESS event, one queued and one written e-mail.
   void ExpectActivatedOnce(const std::string& key, const std::string& plan);
   std::string ReadFile(const std::string& path);
+  // Pays a new Khalti PRO payment of `key`, then races `verifies` verifies and `callbacks`
+  // redirects for it (RunAtOnce over `ports`) and expects: every verify 200 with the same
+  // answer, every redirect on the success page (SUCCESS, or PENDING a moment before: anonymous
+  // callers share one lookup per few seconds), one activation. Returns the verify answer.
+  Json RaceKhaltiConfirmations(const std::string& key, int verifies, int callbacks,
+                               const std::vector<int>& ports = {});
+  // The same for eSewa: `each` success redirects, failure-target hits and verifies; every
+  // server in `ports` gets each kind of call.
+  void RaceEsewaConfirmations(const std::string& key, int each, const std::vector<int>& ports = {});
 
   std::string dir_;
   std::string db_path_;

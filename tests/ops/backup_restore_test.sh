@@ -22,50 +22,14 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/ops/lib.sh
+source "$root/tests/ops/lib.sh"
 
-admin=test-admin-$$-$RANDOM
-server_pid=
-port=
-start_server() {  # $1: log file
-  SIMA_ADMIN_TOKEN=$admin "$bin" --listen=127.0.0.1:0 --db="$dir/sima.db" --access-log=off \
-    --reconcile-interval-ms=3600000 2>"$1" &
-  server_pid=$!
-  pids+=("$server_pid")
-  port=
-  for _ in $(seq 500); do
-    port=$(grep -o '"addr":"127.0.0.1:[0-9]*' "$1" 2>/dev/null | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || fail "the server did not start: $(cat "$1")"
-    sleep 0.02
-  done
-  fail "the server did not report its port: $(cat "$1")"
-}
-stop_server() {
-  kill -TERM "$server_pid"
-  wait "$server_pid" || fail "the server did not stop cleanly"
-}
-api() {  # method path token [body]
-  curl -sS -X "$1" "http://127.0.0.1:$port$2" -H "Authorization: Bearer $3" \
-    ${4:+-H 'Content-Type: application/json' --data "$4"}
-}
-json_field() { sed -n "s/.*\"$1\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" | head -1; }
-
-start_server "$dir/server1.log"
+start_server "$dir/server1.log" --db="$dir/sima.db"
 key=$(api POST /admin/orgs/ "$admin" '{"name":"Backup test","plan":"PRO"}' | json_field api_key)
 [ -n "$key" ] || fail "no organization"
 
-writer() {  # creates invoices until stopped; prints how many were 201
-  local n=0
-  while [ ! -e "$dir/stop" ]; do
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/invoices/" \
-      -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
-      --data '{"amount_paisa":250000,"description":"backup test"}') || code=000
-    [ "$code" = 201 ] && n=$((n + 1))
-  done
-  echo "$n" >"$dir/written.$1"
-}
-for w in 1 2 3 4; do writer "$w" & pids+=("$!"); done
+start_writers "$key"
 sleep 1
 
 check_copy() {  # $1: a copy of the database
@@ -88,12 +52,9 @@ for i in 1 2 3; do
   echo "backup $i (VACUUM INTO): $(check_copy "$dir/vacuum-$i.db") invoices, consistent"
   sleep 0.5
 done
-touch "$dir/stop"
-for p in "${pids[@]}"; do [ "$p" = "$server_pid" ] || wait "$p"; done
-pids=("$server_pid")
-written=$(awk "{ n += \$1 } END { print n }" "$dir"/written.*)
+stop_writers
 in_backup=$(sqlite3 "$dir/backup-3.db" 'SELECT COUNT(*) FROM invoices;')
-live=$(api GET /billing/usage/ "$key" | sed -n 's/.*"invoices":{[^}]*"used":\([0-9]*\).*/\1/p')
+live=$(invoices_used "$key")
 [ "$live" = "$written" ] || fail "the live server counts $live invoices, the clients got $written 201s"
 [ "$in_backup" -lt "$written" ] || fail "the last backup ($in_backup) should predate the last writes ($written)"
 stop_server
@@ -101,8 +62,8 @@ stop_server
 # Restore the last .backup copy: stopped server, replace the file, remove -wal and -shm.
 cp "$dir/backup-3.db" "$dir/sima.db"
 rm -f "$dir/sima.db-wal" "$dir/sima.db-shm"
-start_server "$dir/server2.log"
-used=$(api GET /billing/usage/ "$key" | sed -n 's/.*"invoices":{[^}]*"used":\([0-9]*\).*/\1/p')
+start_server "$dir/server2.log" --db="$dir/sima.db"
+used=$(invoices_used "$key")
 [ "$used" = "$in_backup" ] || fail "restored server counts $used invoices, the backup holds $in_backup"
 created=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/invoices/" \
   -H "Authorization: Bearer $key" -H 'Content-Type: application/json' --data '{"amount_paisa":1}')

@@ -28,9 +28,11 @@ void StoreContract::TearDown() {
   if (!schema_.empty()) DropTestSchema(schema_);
 }
 
-std::unique_ptr<Store> StoreContract::OpenStore(int pool) {
+std::unique_ptr<Store> StoreContract::OpenStore(int pool, ConfirmationRenderer confirmation) {
   if (GetParam() == StoreKind::kSqlite) {
-    auto s = SqliteStore::Open({path_}, Catalog::Default());
+    SqliteStore::Options options{path_};
+    if (confirmation) options.confirmation = std::move(confirmation);
+    auto s = SqliteStore::Open(options, Catalog::Default());
     EXPECT_TRUE(s.ok()) << s.error().message;
     if (!s) return nullptr;
     return std::move(s).value();
@@ -39,6 +41,7 @@ std::unique_ptr<Store> StoreContract::OpenStore(int pool) {
   options.url = TestPgUrl();
   options.schema = schema_;
   options.pool_size = pool;
+  if (confirmation) options.confirmation = std::move(confirmation);
   auto s = PgStore::Open(options, Catalog::Default());
   EXPECT_TRUE(s.ok()) << s.error().message;
   if (!s) return nullptr;

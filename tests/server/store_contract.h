@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "mail/confirmation.h"
 #include "server_fixture.h"
 #include "store.h"
 
@@ -23,8 +24,9 @@ class StoreContract : public ::testing::TestWithParam<StoreKind> {
   void TearDown() override;
 
   // A new store on this test's database: another sima-server instance (PostgreSQL), or the
-  // same file opened again (SQLite). `pool` sizes a PostgreSQL store's pool.
-  std::unique_ptr<Store> OpenStore(int pool = 16);
+  // same file opened again (SQLite). `pool` sizes a PostgreSQL store's pool; `confirmation`
+  // replaces the confirmation e-mail's renderer (empty: the store's default).
+  std::unique_ptr<Store> OpenStore(int pool = 16, ConfirmationRenderer confirmation = {});
   // Closes store_ and opens it again on the same database.
   void Reopen();
   // One integer read with `sql` from this test's database (plain SQL both stores accept).

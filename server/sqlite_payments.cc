@@ -9,6 +9,7 @@
 #include "sima/crypto.h"
 #include "sima/settlement.h"
 #include "sqlite_store.h"
+#include "store_rows.h"
 
 namespace sima::server {
 namespace {
@@ -16,35 +17,10 @@ namespace {
 using sqlite::Db;
 using sqlite::Row;
 
-// Every Payment field, read by ReadPayment in this order.
-const std::string kSelectPayments =
-    "SELECT id, org_id, provider, plan, amount_paisa, status, reason, reference_id, "
-    "purchase_order_id, transaction_id, needs_attention, expires_at, created_at, updated_at, "
-    "next_check_at, check_attempts, ref, payment_url, last_checked_at ";
+// Every Payment field, in the order ReadPaymentRow (store_rows.h) reads them.
+const std::string kSelectPayments = "SELECT " + std::string(kPaymentColumns) + " ";
 
-Payment ReadPayment(const Row& r) {
-  Payment p;
-  p.id = r.Int(0);
-  p.org_id = r.Text(1);
-  p.provider = ParseProvider(r.Text(2)).value_or(Provider::kKhalti);
-  p.plan = r.Text(3);
-  p.amount_paisa = r.Int(4);
-  p.status = ParsePaymentStatus(r.Text(5)).value_or(PaymentStatus::kPending);
-  p.reason = r.Text(6);
-  p.reference_id = r.OptText(7);
-  p.purchase_order_id = r.Text(8);
-  p.transaction_id = r.OptText(9);
-  p.needs_attention = r.Bool(10);
-  p.expires_at = r.OptAt(11);
-  p.created_at = r.At(12);
-  p.updated_at = r.At(13);
-  p.next_check_at = r.OptAt(14);
-  p.check_attempts = r.Int(15);
-  p.ref = r.OptText(16).value_or("");
-  p.payment_url = r.OptText(17);
-  p.last_checked_at = r.OptAt(18);
-  return p;
-}
+Payment ReadPayment(const Row& r) { return ReadPaymentRow(r); }
 
 // The payments `from` selects ("FROM payments WHERE ..." with `args` bound), in its order.
 template <typename... Args>

@@ -10,6 +10,7 @@
 #include "migrations.h"
 #include "sima/json.h"
 #include "sima/text.h"
+#include "store_rows.h"
 
 namespace sima::server {
 namespace {
@@ -27,13 +28,10 @@ constexpr std::string_view kPragmas =
     "PRAGMA cache_size=-32768;"
     "PRAGMA temp_store=MEMORY;";
 
-Invoice ReadInvoice(const Row& r) {
-  return {r.Text(0), r.Int(1), r.OptText(2), r.Text(3), r.At(4)};
-}
-
-Customer ReadCustomer(const Row& r) { return {r.Text(0), r.Text(1), r.Text(2), r.At(3)}; }
-
-TeamMember ReadTeamMember(const Row& r) { return {r.Text(0), r.Text(1), r.Text(2), r.At(3)}; }
+// The readers every store shares (store_rows.h), over this store's rows.
+Invoice ReadInvoice(const Row& r) { return ReadInvoiceRow(r); }
+Customer ReadCustomer(const Row& r) { return ReadCustomerRow(r); }
+TeamMember ReadTeamMember(const Row& r) { return ReadTeamMemberRow(r); }
 
 // One page of an organization's list, newest first by (created_at, rowid). `columns` are read
 // by `read`; created_at and rowid follow them. Reads one row more than asked to know whether
@@ -62,9 +60,7 @@ Expected<Page<T>> ReadPage(Db& db, std::string_view columns, std::string_view ta
   return out;
 }
 
-ApiKeyInfo ReadKeyInfo(const Row& r) {
-  return {r.Text(0), r.OptText(1).value_or("sk_"), r.At(2), r.OptAt(3)};
-}
+ApiKeyInfo ReadKeyInfo(const Row& r) { return ReadKeyInfoRow(r); }
 
 // The token hashes a "DELETE FROM sessions ... RETURNING token_hash" returned, added to `out`.
 ExpectedDone CollectHashes(const Expected<std::vector<Row>>& rows, std::vector<std::string>& out) {

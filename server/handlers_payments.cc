@@ -47,8 +47,7 @@ PaymentLimits Limits(const Services& s) {
   PaymentLimits l;
   l.open_max = s.config.open_payments_max;
   l.per_minute = s.config.init_per_minute;
-  l.esewa_session = s.timing.esewa_session;
-  l.reuse_margin = s.timing.reuse_margin;
+  l.timing = s.timing;
   return l;
 }
 

@@ -328,8 +328,8 @@ Expected<OpenedPayment> PgStore::OpenPayment(const std::string& org_id, Provider
     if (!open) return open.error();
     for (const Payment& p : ReadPayments(*open)) {
       if (provider == Provider::kKhalti && !p.payment_url) continue;
-      if (PayerMayStillPay(p.provider, p.created_at, p.expires_at, now, limits.esewa_session,
-                           limits.reuse_margin)) {
+      if (PayerMayStillPay(p.provider, p.created_at, p.expires_at, now, limits.timing.esewa_session,
+                           limits.timing.reuse_margin)) {
         return OpenedPayment{p, true};
       }
     }
@@ -337,20 +337,22 @@ Expected<OpenedPayment> PgStore::OpenPayment(const std::string& org_id, Provider
     auto starting = c.One(
         "SELECT COUNT(*) FROM payments WHERE org_id = $1 AND status = 'PENDING' AND "
         "provider = $2 AND plan = $3 AND reference_id IS NULL AND created_at > $4",
-        org_id, to_string(provider), priced->code, ToUnixSeconds(now) - 30);
+        org_id, to_string(provider), priced->code,
+        ToUnixSeconds(now - limits.timing.starting_window));
     if (!starting) return starting.error();
     if ((*starting)->Int(0) > 0) {
-      return RateLimited("a payment of this plan is being started; retry in a moment", 1);
+      return RateLimited("a payment of this plan is being started; retry in a moment",
+                         limits.timing.starting_retry_after.count());
     }
     auto recent = c.One(
         "SELECT COUNT(*), MIN(created_at) FROM payments WHERE org_id = $1 AND created_at > $2",
-        org_id, ToUnixSeconds(now) - 60);
+        org_id, ToUnixSeconds(now - limits.timing.init_rate_window));
     if (!recent) return recent.error();
     if ((*recent)->Int(0) >= limits.per_minute) {
-      const int64_t oldest = (*recent)->OptInt(1).value_or(ToUnixSeconds(now));
+      const Time oldest = (*recent)->OptAt(1).value_or(now);
       return RateLimited(
           "too many payments started; at most " + std::to_string(limits.per_minute) + " a minute",
-          oldest + 61 - ToUnixSeconds(now));
+          limits.timing.InitRateRetryAfter(oldest, now).count());
     }
     auto pending =
         c.One("SELECT COUNT(*) FROM payments WHERE org_id = $1 AND status = 'PENDING'", org_id);
@@ -358,7 +360,7 @@ Expected<OpenedPayment> PgStore::OpenPayment(const std::string& org_id, Provider
     if ((*pending)->Int(0) >= limits.open_max) {
       return RateLimited("too many open payments; at most " + std::to_string(limits.open_max) +
                              " may wait to be paid at once: pay or abandon one first",
-                         60);
+                         limits.timing.open_cap_retry_after.count());
     }
     auto created = InsertPayment(c, org_id, provider, plan, order_nonce, first_check, now);
     if (!created) return created.error();

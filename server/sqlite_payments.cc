@@ -327,8 +327,8 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
     if (!open) return open.error();
     for (const Payment& p : open.value()) {
       if (provider == Provider::kKhalti && !p.payment_url) continue;
-      if (PayerMayStillPay(p.provider, p.created_at, p.expires_at, now, limits.esewa_session,
-                           limits.reuse_margin)) {
+      if (PayerMayStillPay(p.provider, p.created_at, p.expires_at, now, limits.timing.esewa_session,
+                           limits.timing.reuse_margin)) {
         return OpenedPayment{p, true};
       }
     }
@@ -337,21 +337,22 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
     auto starting = db.QueryInt(
         "SELECT COUNT(*) FROM payments WHERE org_id = ? AND status = 'PENDING' AND "
         "provider = ? AND plan = ? AND reference_id IS NULL AND created_at > ?",
-        org_id, to_string(provider), priced->code, now - std::chrono::seconds{30});
+        org_id, to_string(provider), priced->code, now - limits.timing.starting_window);
     if (!starting) return starting.error();
     if (*starting > 0) {
-      return rate_limited("a payment of this plan is being started; retry in a moment", 1);
+      return rate_limited("a payment of this plan is being started; retry in a moment",
+                          limits.timing.starting_retry_after.count());
     }
     // New payments per minute, per organization.
     auto minute =
         db.One("SELECT COUNT(*), MIN(created_at) FROM payments WHERE org_id = ? AND created_at > ?",
-               org_id, now - std::chrono::seconds{60});
+               org_id, now - limits.timing.init_rate_window);
     if (!minute) return minute.error();
     if (*minute && (*minute)->Int(0) >= limits.per_minute) {
       const Time oldest = (*minute)->OptAt(1).value_or(now);
       return rate_limited(
           "too many payments started; at most " + std::to_string(limits.per_minute) + " a minute",
-          (oldest + std::chrono::seconds{61} - now).count());
+          limits.timing.InitRateRetryAfter(oldest, now).count());
     }
     // Open payments at once, per organization.
     auto open_count = db.QueryInt(
@@ -360,7 +361,7 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
     if (*open_count >= limits.open_max) {
       return rate_limited("too many open payments; at most " + std::to_string(limits.open_max) +
                               " may wait to be paid at once: pay or abandon one first",
-                          60);
+                          limits.timing.open_cap_retry_after.count());
     }
     auto created = InsertPayment(db, org_id, provider, plan, order_nonce, first_check, now);
     if (!created) return created.error();

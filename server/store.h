@@ -189,10 +189,9 @@ struct Payment {
 struct PaymentLimits {
   int64_t open_max = 5;     // open PENDING payments at once
   int64_t per_minute = 10;  // payments created in any 60 s
-  // sima::PaymentTiming's (the server passes its configured timing).
-  std::chrono::seconds esewa_session = PaymentTiming{}.esewa_session;
-  // An open payment is offered again only with at least this long left to pay it.
-  std::chrono::seconds reuse_margin = PaymentTiming{}.reuse_margin;
+  // The configured timing policy: eSewa's session, the reuse margin (an open payment is offered
+  // again only with at least this long left to pay it) and every 429 wait.
+  PaymentTiming timing = {};
 };
 
 // OpenPayment's result: a new payment, or an open one offered again (`reused`).
@@ -365,7 +364,7 @@ class Store {
 
   // An org call, CreatePayment for a payer who is about to pay: an open PENDING payment of the
   // same organization, plan and provider that has its gateway reference and can still be
-  // paid (sima::PayerMayStillPay with limits.reuse_margin) is returned again (`reused`, no
+  // paid (sima::PayerMayStillPay with limits.timing.reuse_margin) is returned again (`reused`, no
   // write). Otherwise a new one is created unless the same payment is being started (created
   // in the last 30 s, no gateway reference yet: kRateLimited, retry after 1 s), the
   // organization created `per_minute` payments in the last 60 s or has `open_max` open ones:

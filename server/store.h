@@ -7,10 +7,16 @@
 //  - Limit decisions are made with sdk/ (sima::Check on the subscription and the current
 //    period's counters) inside the same transaction that creates and counts, so concurrent
 //    calls can never push a hard-limited feature past its limit.
-//  - Usage counters belong to (org, feature, period start); the period is
+//  - Metered counters belong to (org, feature, period start); the period is
 //    sima::CurrentPeriod(subscription, catalog.period_days(), now), so a new period starts
 //    with zero counts without any job running (lazy rollover). Activating a plan starts a
-//    new period, which resets usage the same way.
+//    new period, which resets metered usage the same way.
+//  - Allocation counters belong to (org, feature) and no period: neither a period boundary
+//    nor an upgrade resets them. For the resources the server keeps (customers, team
+//    members) the live count is kept whatever the catalog's kind, in the same transaction as
+//    every create and delete, so it always equals the rows (and a catalog that changes a
+//    feature to allocation is right at once).
+//  - Decisions use the organization's overrides in force (sima::Check with overrides).
 //  - Every method taking an org_id is an authenticated call of that organization: when it
 //    succeeds it also counts one "api_calls" in the same transaction. Failures change nothing.
 //  - Objects of another organization are kNotFound, exactly like missing ones.
@@ -26,6 +32,7 @@
 
 #include "error.h"
 #include "sima/decision.h"
+#include "sima/overrides.h"
 #include "sima/payment.h"
 #include "sima/payment_timing.h"
 #include "sima/subscription.h"
@@ -128,30 +135,59 @@ struct TeamMember {
   Time created_at{};
 };
 
-// The organization's plan and counts, for the usage view.
+// The organization's plan, counts and overrides, for the usage view.
 struct UsageState {
   Subscription subscription;
   Period period;
-  Usage usage;
+  Usage usage;  // metered counts of `period` and allocations' live counts
+  Overrides overrides;  // every override of the organization (also those not in force now)
 };
 
 // POST /usage/{feature}/.
 struct MeterRequest {
   std::string feature;
+  // metered: 1..1000000; allocation: -1000000..1000000 except 0 (negative releases); boolean:
+  // 1; value: 0..10^15 (the size to check). Checked by the handler.
   int64_t quantity = 1;
   std::optional<std::string> idempotency_key;
 };
 
 // The answer to a metering call; `replayed` when an earlier call with the same idempotency
-// key is answered again (and nothing was counted).
+// key is answered again (and nothing was counted). Switches and values count nothing: the
+// answer is the decision (used 0).
 struct MeterResult {
   std::string feature;
+  FeatureKind kind = FeatureKind::kMetered;
   int64_t quantity = 0;
   std::string plan;
   int64_t used = 0;  // after the call
   Limit limit = Limit::Unlimited();
   bool over = false;
   bool replayed = false;
+  std::optional<Override> override;  // the override in force, if any
+};
+
+// An organization's override as the admin API shows it.
+struct StoredOverride {
+  Override value;
+  std::string reason;  // free text from the admin ("deal #42"), "" when none
+  Time updated_at{};
+};
+
+// One change of an override (the audit trail): set (before nullopt: new), changed, cleared
+// (after nullopt).
+struct OverrideChange {
+  std::string feature;
+  std::optional<Override> before;
+  std::optional<Override> after;
+  std::string reason;
+  Time at{};
+};
+
+// GET /admin/orgs/{org_id}/overrides/.
+struct OverridesView {
+  std::vector<StoredOverride> overrides;  // by feature key
+  std::vector<OverrideChange> history;    // newest first, at most 100
 };
 
 // --- payments ---
@@ -301,12 +337,35 @@ class Store {
   virtual Expected<TeamMember> GetTeamMember(const std::string& org_id, const std::string& id,
                                              Time now) = 0;
 
+  // Deletes one object and frees its allocation (the live counter goes down by one) in the
+  // same transaction. kNotFound for a missing object or another organization's. A deleted
+  // customer stays readable by the invoices that name it (their customer_id is kept) but is
+  // gone from GET and lists, and cannot be named by new invoices.
+  virtual ExpectedDone DeleteCustomer(const std::string& org_id, const std::string& id,
+                                      Time now) = 0;
+  virtual ExpectedDone DeleteTeamMember(const std::string& org_id, const std::string& id,
+                                        Time now) = 0;
+
   // Meters `quantity` of a catalog feature. A repeated idempotency key returns the first
   // answer and counts nothing; kConflict if it was used with another feature or quantity.
   // Refusals (kLimitReached) are not remembered: a retry after an upgrade may succeed.
-  // kNotFound for a feature the catalog does not have.
+  // kNotFound for a feature the catalog does not have. By kind: metered counts (kValidation
+  // "quantity" for a negative one); allocation counts or releases (negative), never below
+  // zero (kConflict "quantity"), and the server's own resources (customers, team_members)
+  // are kConflict: they are counted by creating and deleting them; boolean and value only
+  // decide (kLimitReached when refused) and count nothing.
   virtual Expected<MeterResult> RecordUsage(const std::string& org_id, const MeterRequest& req,
                                             Time now) = 0;
+
+  // --- per-organization overrides (admin; not org calls, audited) ---
+  // Sets (creates or replaces) the override of o.feature, recording the change with
+  // `reason`. kNotFound: no such organization. The caller validated `o` (ValidateOverride).
+  virtual Expected<StoredOverride> SetOverride(const std::string& org_id, const Override& o,
+                                               const std::string& reason, Time now) = 0;
+  // Clears it, recording the change. kNotFound: no such organization or no override.
+  virtual ExpectedDone ClearOverride(const std::string& org_id, const std::string& feature,
+                                     const std::string& reason, Time now) = 0;
+  virtual Expected<OverridesView> ListOverrides(const std::string& org_id) = 0;
 
   // --- payments (durable: each commits with a full fsync) ---
   // Creates a PENDING payment of `plan` (an org call). The amount is the catalog's price.

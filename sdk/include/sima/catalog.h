@@ -16,13 +16,19 @@ namespace sima {
 
 inline constexpr std::string_view kFreePlan = "FREE";
 
-// How many of a feature a plan allows per period: a count, or unlimited.
-// Unlimited is its own state; -1 exists only on the wire (see json.h).
+// What a plan grants for one feature: a count (metered, allocation), a number (value), or a
+// switch (boolean), or unlimited. Unlimited is its own state; -1 exists only on the wire (see
+// json.h). A switch is stored as Unlimited (on) or Of(0) (off), so one comparison decides every
+// kind; the wire says true/false for it.
 class Limit {
  public:
   static constexpr Limit Unlimited() { return Limit(-1); }
   // REQUIRES: count >= 0.
   static constexpr Limit Of(int64_t count) { return Limit(count); }
+  static constexpr Limit Switch(bool on) { return on ? Unlimited() : Of(0); }
+
+  // For a switch: whether it is on. (True for any limit that allows one.)
+  constexpr bool on() const { return count_ != 0; }
 
   constexpr bool unlimited() const { return count_ < 0; }
   // REQUIRES: !unlimited().
@@ -41,10 +47,30 @@ enum class Enforcement {
   kSoft,  // never refused; usage is shown over 100 % ("over")
 };
 
+// What a feature is. The catalog JSON spells it "metered", "allocation", "boolean", "value";
+// a feature without "kind" is metered (catalogs written before kinds keep their meaning).
+enum class FeatureKind {
+  kMetered,     // counted per period: zero at each period boundary and when a plan starts
+                // (invoices per month, API calls)
+  kAllocation,  // the number of live things: never reset; goes down when one is removed
+                // (team members, customers)
+  kBoolean,     // a switch, on or off per plan (custom branding); limit Limit::Switch(on)
+  kValue,       // a number per plan the app enforces itself (max upload MB); -1 unlimited
+};
+
+std::string_view to_string(FeatureKind kind);
+std::optional<FeatureKind> FeatureKindFromString(std::string_view text);
+
 struct Feature {
   std::string key;    // "invoices"
   std::string label;  // "Invoices"
+  // Metered and allocation features only; switches and values are always hard.
   Enforcement enforcement = Enforcement::kHard;
+  FeatureKind kind = FeatureKind::kMetered;
+  std::string unit = {};  // optional, shown after numbers: "MB" ("25 MB", "3/10 seats (30%)")
+
+  // Metered and allocation features are counted; switches and values are not.
+  bool counted() const { return kind == FeatureKind::kMetered || kind == FeatureKind::kAllocation; }
 };
 
 struct Plan {
@@ -67,7 +93,8 @@ class Catalog {
   // Checks and builds a catalog. Refused (kInvalidCatalog, naming the problem): no FREE plan,
   // FREE with a price, a negative price, a limit below -1 (wire) / missing limit, duplicate
   // plan codes or feature keys, a limit for an unknown feature, period_days < 1, empty
-  // codes/keys. `plan_limits[i]` lists limits in `features` order.
+  // codes/keys, a soft switch or value, a switch whose limit is neither on nor off
+  // (Limit::Switch). `plan_limits[i]` lists limits in `features` order.
   static Result<Catalog> Create(std::string currency, int period_days,
                                 std::vector<Feature> features, std::vector<Plan> plans);
 

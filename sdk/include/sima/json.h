@@ -21,22 +21,39 @@ using Json = nlohmann::json;
 int64_t LimitToWire(Limit limit);
 // Errors: kInvalidArgument for values below -1.
 Result<Limit> LimitFromWire(int64_t value);
+// A limit as `kind` spells it on the wire: true/false for a switch, else LimitToWire.
+Json LimitToJson(FeatureKind kind, Limit limit);
+// The inverse: a switch must be a JSON boolean, anything else an integer >= -1. Errors:
+// kInvalidArgument saying what was expected ("must be true or false for the boolean feature
+// \"pdf_export\"").
+Result<Limit> LimitFromJson(FeatureKind kind, const Json& value, std::string_view feature);
 
-// GET /billing/plans/.
+// GET /billing/plans/: features carry "kind" (and "unit" when set); switches' limits are
+// true/false.
 Json CatalogToJson(const Catalog& catalog);
 // The same shape back (price_paisa wins over price when both are given).
 Result<Catalog> CatalogFromJson(const Json& json);
 Result<Catalog> ParseCatalog(std::string_view text);
 
-// {"plan","limit","price"} of the 403 body.
-Json UpgradeToJson(const std::optional<Upgrade>& upgrade);
-// The decision with every field: allowed, feature, plan, current, requested, limit,
-// remaining (null = unlimited), over, upgrade.
+// {"plan","limit","price","price_paisa"} of the 403 body (limit true for a switch).
+Json UpgradeToJson(const std::optional<Upgrade>& upgrade, FeatureKind kind = FeatureKind::kMetered);
+
+// {"feature","limit","plan","until"} (plan/until null when not set); the limit as the
+// feature's kind spells it.
+Json OverrideToJson(const Catalog& catalog, const Override& o);
+// The inverse, checked with ValidateOverride. Errors name the field ("overrides[0].until").
+Result<Override> OverrideFromJson(const Catalog& catalog, const Json& json);
+// The decision with every field: allowed, feature, kind, plan, current, requested, limit,
+// remaining (null = unlimited), over, override (null or OverrideToJson without "feature"),
+// upgrade.
 Json DecisionToJson(const Decision& decision);
-// The 403 limit_reached body of docs/api.md.
+// The 403 limit_reached body of docs/api.md: error, code, feature, kind, current, limit, plan,
+// override, upgrade (for a switch: the plan that turns it on).
 Json LimitReachedBody(const Decision& decision);
 
-// {"used","limit","percent","status","label","text","enforcement"}.
+// {"kind","label","used","limit","percent","status","text","enforcement","unit","override",
+// "unlock","note"} — every kind has every field (used 0, percent null for switches and values;
+// unit/note "" when none; override/unlock null when none).
 Json UsageRowToJson(const UsageRow& row);
 // {"invoices": {...}, ...} in catalog order.
 Json UsageRowsToJson(const std::vector<UsageRow>& rows);
@@ -50,12 +67,14 @@ Json PeriodToJson(const Period& period);
 struct UsageSnapshot {
   std::string plan;
   Usage usage;
+  // From "overrides" (an array of OverrideToJson); none when missing.
+  Overrides overrides;
   // From "subscription" ({"plan","start_date","end_date"}; is_active is derived, not read).
   // Without one: `plan` with no known start or end.
   Subscription subscription;
 };
-// Accepts the body of GET /billing/usage/. Errors name the field that is wrong.
-Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json);
+// Accepts the body of GET /billing/usage/ (needs the catalog to read overrides' limits). Errors name the field that is wrong.
+Result<UsageSnapshot> UsageSnapshotFromJson(const Catalog& catalog, const Json& json);
 
 // The inverse of SubscriptionToJson: {"plan","start_date","end_date"} (end_date null or
 // missing = never ends). Errors: kInvalidArgument naming the field ("subscription.end_date").

@@ -232,7 +232,9 @@ CREATE TABLE override_changes (
   after_until  BIGINT
 );
 CREATE INDEX override_changes_org ON override_changes(org_id, id);
-ALTER TABLE usage_events ADD COLUMN override_json TEXT;
+ALTER TABLE usage_events ADD COLUMN override_limit BIGINT;  -- NULL: no override
+ALTER TABLE usage_events ADD COLUMN override_plan TEXT;
+ALTER TABLE usage_events ADD COLUMN override_until BIGINT;
 )sql";
 
 constexpr Migration kPgMigrations[] = {

@@ -23,8 +23,8 @@ TeamMember ReadTeamMember(const Row& r) { return ReadTeamMemberRow(r); }
 ApiKeyInfo ReadKeyInfo(const Row& r) { return ReadKeyInfoRow(r); }
 
 // One page of an organization's list, newest first by (created_at, seq), of the rows `filter`
-// (" AND ...") keeps. `columns` are read by `read`; created_at and seq follow them. Reads one row more than asked to know whether
-// another page exists.
+// (" AND ...") keeps. `columns` are read by `read`; created_at and seq follow them. Reads one row
+// more than asked to know whether another page exists.
 template <typename T, typename R>
 Expected<Page<T>> ReadPage(Conn& c, std::string_view columns, std::string_view table,
                            const std::string& org_id, const PageRequest& page, R read,
@@ -228,9 +228,8 @@ ExpectedDone PgStore::CountLive(Conn& c, const std::string& org_id, UsageState& 
   return Done{};
 }
 
-Expected<std::optional<Decision>> PgStore::Decide(const UsageState& state,
-                                                  std::string_view feature, int64_t n,
-                                                  Time now) const {
+Expected<std::optional<Decision>> PgStore::Decide(const UsageState& state, std::string_view feature,
+                                                  int64_t n, Time now) const {
   if (!catalog_.FeatureIndex(feature)) return std::optional<Decision>();
   auto d = Check(catalog_, state.subscription, now, state.usage, feature, n, state.overrides);
   if (!d) return Error::FromStatus(d.status());
@@ -487,28 +486,30 @@ Expected<UsageState> PgStore::ReadUsage(const std::string& org_id, Time now) {
 
 Expected<Invoice> PgStore::CreateInvoice(const std::string& org_id, const Invoice& invoice,
                                          Time now) {
-  return CreateCounted<Invoice>(org_id, kInvoices, /*live=*/false, now, [&](Conn& c) -> Expected<Invoice> {
-    if (invoice.customer_id) {
-      auto row = c.One(
-          "SELECT 1 FROM customers WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL",
-                       *invoice.customer_id, org_id);
-      if (!row) return row.error();
-      if (!*row) return Error::Validation("customer_id", "no customer with this id");
-    }
-    c.Defer(
-        "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        invoice.id, org_id, invoice.amount_paisa, invoice.customer_id, invoice.description,
-        ToUnixSeconds(now));
-    Invoice out = invoice;
-    out.created_at = now;
-    return out;
-  });
+  return CreateCounted<Invoice>(
+      org_id, kInvoices, /*live=*/false, now, [&](Conn& c) -> Expected<Invoice> {
+        if (invoice.customer_id) {
+          auto row =
+              c.One("SELECT 1 FROM customers WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL",
+                    *invoice.customer_id, org_id);
+          if (!row) return row.error();
+          if (!*row) return Error::Validation("customer_id", "no customer with this id");
+        }
+        c.Defer(
+            "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            invoice.id, org_id, invoice.amount_paisa, invoice.customer_id, invoice.description,
+            ToUnixSeconds(now));
+        Invoice out = invoice;
+        out.created_at = now;
+        return out;
+      });
 }
 
 Expected<Customer> PgStore::CreateCustomer(const std::string& org_id, const Customer& customer,
                                            Time now) {
-  return CreateCounted<Customer>(org_id, kCustomers, /*live=*/true, now, [&](Conn& c) -> Expected<Customer> {
+  return CreateCounted<
+      Customer>(org_id, kCustomers, /*live=*/true, now, [&](Conn& c) -> Expected<Customer> {
     c.Defer(
         "INSERT INTO customers(id, org_id, name, email, created_at) VALUES ($1, $2, $3, $4, $5)",
         customer.id, org_id, customer.name, customer.email, ToUnixSeconds(now));
@@ -520,19 +521,20 @@ Expected<Customer> PgStore::CreateCustomer(const std::string& org_id, const Cust
 
 Expected<TeamMember> PgStore::CreateTeamMember(const std::string& org_id, const TeamMember& member,
                                                Time now) {
-  return CreateCounted<TeamMember>(org_id, kTeamMembers, /*live=*/true, now, [&](Conn& c) -> Expected<TeamMember> {
-    const std::string key = AsciiLower(member.email);
-    // ON CONFLICT: two instances adding the same e-mail at once (the unique index decides).
-    auto r = c.Run(
-        "INSERT INTO team_members(id, org_id, email, email_key, name, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, email_key) DO NOTHING",
-        member.id, org_id, member.email, key, member.name, ToUnixSeconds(now));
-    if (!r) return r.error();
-    if (*r == 0) return Error::Conflict("a team member with this e-mail already exists");
-    TeamMember out = member;
-    out.created_at = now;
-    return out;
-  });
+  return CreateCounted<TeamMember>(
+      org_id, kTeamMembers, /*live=*/true, now, [&](Conn& c) -> Expected<TeamMember> {
+        const std::string key = AsciiLower(member.email);
+        // ON CONFLICT: two instances adding the same e-mail at once (the unique index decides).
+        auto r = c.Run(
+            "INSERT INTO team_members(id, org_id, email, email_key, name, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, email_key) DO NOTHING",
+            member.id, org_id, member.email, key, member.name, ToUnixSeconds(now));
+        if (!r) return r.error();
+        if (*r == 0) return Error::Conflict("a team member with this e-mail already exists");
+        TeamMember out = member;
+        out.created_at = now;
+        return out;
+      });
 }
 
 Expected<Page<Invoice>> PgStore::ListInvoices(const std::string& org_id, const PageRequest& page,
@@ -597,8 +599,7 @@ ExpectedDone PgStore::DeleteCustomer(const std::string& org_id, const std::strin
   });
 }
 
-ExpectedDone PgStore::DeleteTeamMember(const std::string& org_id, const std::string& id,
-                                       Time now) {
+ExpectedDone PgStore::DeleteTeamMember(const std::string& org_id, const std::string& id, Time now) {
   return DeleteLive(org_id, kTeamMembers, "team member", now, [&](Conn& c) {
     return c.Run("DELETE FROM team_members WHERE id = $1 AND org_id = $2", id, org_id);
   });
@@ -613,9 +614,10 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
     // An idempotency key is answered once across instances: the organization's lock orders
     // callers with the same key, and the second finds the first one's answer. Switches and
     // values count nothing, so they never need it otherwise.
-    auto state = f.counted() ? LoadUsage(c, org_id, now, {kApiCalls, req.feature},
-                                         req.idempotency_key.has_value())
-                             : LoadUsage(c, org_id, now, {kApiCalls}, req.idempotency_key.has_value());
+    auto state =
+        f.counted()
+            ? LoadUsage(c, org_id, now, {kApiCalls, req.feature}, req.idempotency_key.has_value())
+            : LoadUsage(c, org_id, now, {kApiCalls}, req.idempotency_key.has_value());
     if (!state) return state.error();
     if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
     if (req.idempotency_key) {
@@ -646,11 +648,12 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
     // A release is always allowed (never below zero): decided for one more only to name the
     // plan and the limit.
     const bool release = req.quantity < 0;
-    if (release && state->usage[req.feature] + req.quantity < 0) {
-      return ReleaseTooLarge(req.feature, req.quantity, state->usage[req.feature]);
+    const int64_t in_use = state.value().usage[req.feature];
+    if (release && in_use + req.quantity < 0) {
+      return ReleaseTooLarge(req.feature, req.quantity, in_use);
     }
-    auto decided =
-        release ? Decide(*state, req.feature, 1, now) : Gate(*state, req.feature, req.quantity, now);
+    auto decided = release ? Decide(*state, req.feature, 1, now)
+                           : Gate(*state, req.feature, req.quantity, now);
     if (!decided) return decided.error();
     if (!decided->has_value()) return Error::NotFound("no feature in the catalog");
     if (f.counted()) {
@@ -658,7 +661,7 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
         return r.error();
       }
     }
-    MeterResult out = MeterAnswer(f, req, **decided, state->usage[req.feature]);
+    MeterResult out = MeterAnswer(f, req, **decided, state.value().usage[req.feature]);
     if (req.idempotency_key) {
       const std::optional<Override>& o = out.override;
       if (auto r = c.Run(
@@ -685,7 +688,7 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
 // --- per-organization overrides ---
 
 Expected<std::optional<StoredOverride>> PgStore::LockOverride(Conn& c, const std::string& org_id,
-                                                             const std::string& feature) {
+                                                              const std::string& feature) {
   // The organization's lock: a change is ordered with the decisions that read it.
   auto org = c.One("SELECT 1 FROM subscriptions WHERE org_id = $1 FOR NO KEY UPDATE", org_id);
   if (!org) return org.error();

@@ -97,8 +97,7 @@ class PgStore final : public Store {
                                  Time now) override;
   Expected<TeamMember> GetTeamMember(const std::string& org_id, const std::string& id,
                                      Time now) override;
-  ExpectedDone DeleteCustomer(const std::string& org_id, const std::string& id,
-                              Time now) override;
+  ExpectedDone DeleteCustomer(const std::string& org_id, const std::string& id, Time now) override;
   ExpectedDone DeleteTeamMember(const std::string& org_id, const std::string& id,
                                 Time now) override;
   Expected<MeterResult> RecordUsage(const std::string& org_id, const MeterRequest& req,

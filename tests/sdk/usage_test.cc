@@ -7,7 +7,10 @@
 namespace sima {
 namespace {
 
+using testing::Active;
 using testing::At;
+using testing::Expired;
+using testing::Free;
 
 const Catalog& C() { return Catalog::Default(); }
 
@@ -208,14 +211,6 @@ TEST(UsageView, UnlocksASwitchWithTheCheapestPlanThatTurnsItOn) {
   const auto deal = UsageView(
       C(), "FREE", {}, {{"custom_branding", Limit::Switch(true), "BASIC", std::nullopt}}, kNow);
   EXPECT_EQ(Row(*deal, "custom_branding").unlock->plan, "BASIC");
-}
-
-Subscription Free() { return {"FREE", At("2026-11-01T00:00:00Z"), std::nullopt}; }
-Subscription Active(std::string plan) {
-  return {std::move(plan), At("2026-11-15T00:00:00Z"), At("2026-12-15T00:00:00Z")};
-}
-Subscription Expired(std::string plan) {
-  return {std::move(plan), At("2026-10-01T00:00:00Z"), At("2026-10-31T00:00:00Z")};
 }
 
 TEST(UsageAfterUpgrade, KeepsAllocationsAndStartsMeteredCountsAnew) {

@@ -4,7 +4,9 @@
 #   1. SQLite, one sima-server;
 #   2. PostgreSQL, one sima-server;
 #   3. PostgreSQL, three sima-servers on the same database, wrk's connections spread over them
-#      (bench/invoices_spread.lua gives each wrk thread one server: one histogram for all).
+#      (bench/invoices_spread.lua gives each wrk thread one server: one histogram for all);
+#   4. PostgreSQL, one sima-server, an organization with three overrides (invoices unlimited on
+#      PRO, a switch, a value): what reading overrides with every decision costs.
 # Prints requests/s, p50 and p99 of each, and checks each organization's counter against the
 # 201s wrk saw.
 # Usage: bench/store_load.sh [seconds]     (default 10 s per run; loopback only)
@@ -58,23 +60,33 @@ stop_servers() {
   pids=()
   ports=()
 }
-new_pro_org() {  # prints the organization's secret key
-  local org
+new_pro_org() {  # prints the organization's secret key; with "overrides", gives it three
+  local org id
   org=$(curl -sf -X POST "http://127.0.0.1:${ports[0]}/admin/orgs/" -H "Authorization: Bearer $admin" \
     -H 'Content-Type: application/json' -d '{"name":"Bench","plan":"PRO"}')
+  if [ "${1:-}" = overrides ]; then
+    id=$(printf '%s' "$org" | sed -n 's/.*"org_id":"\([^"]*\)".*/\1/p')
+    for o in 'invoices {"limit":-1,"plan":"PRO"}' 'custom_branding {"limit":false}' \
+      'attachment_mb {"limit":1000}'; do
+      curl -sf -o /dev/null -X PUT "http://127.0.0.1:${ports[0]}/admin/orgs/$id/overrides/${o%% *}/" \
+        -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' -d "${o#* }" ||
+        { echo "could not set the override ${o%% *}" >&2; exit 1; }
+    done
+  fi
   printf '%s' "$org" | sed -n 's/.*"api_key":"\([^"]*\)".*/\1/p'
 }
 invoices_used() {
   curl -sf "http://127.0.0.1:${ports[0]}/billing/usage/" -H "Authorization: Bearer $SIMA_KEY" |
-    sed -n 's/.*"invoices":{[^}]*"used":\([0-9]*\).*/\1/p'
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["usage"]["invoices"]["used"])'
 }
 
 results=()
-# One wrk run over every server in ports; adds a line to results.
+# One wrk run over every server in ports (for an organization with overrides when $2 is
+# "overrides"); adds a line to results.
 run() {
   local name=$1 out rps p50 p99 bad total used
   export SIMA_KEY SIMA_PORTS
-  SIMA_KEY=$(new_pro_org)
+  SIMA_KEY=$(new_pro_org "${2:-}")
   [ -n "$SIMA_KEY" ] || { echo "could not create the PRO organization" >&2; exit 1; }
   SIMA_PORTS="${ports[*]}"
   out=$(wrk -t"$threads" -c32 -d"${secs}s" --latency -s "$root/bench/invoices_spread.lua" \
@@ -105,6 +117,9 @@ run "PostgreSQL"
 stop_servers
 for _ in 1 2 3; do start_server "$url"; done
 run "PostgreSQL"
+stop_servers
+start_server "$url"
+run "PostgreSQL, 3 overrides" overrides
 stop_servers
 
 echo

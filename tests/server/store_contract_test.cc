@@ -200,7 +200,8 @@ const Catalog& WithProjects() {
     std::vector<Feature> features = Catalog::Default().features();
     features.push_back({"projects", "Projects", Enforcement::kHard, FeatureKind::kAllocation, ""});
     std::vector<Plan> plans = Catalog::Default().plans();
-    for (size_t i = 0; i < plans.size(); ++i) plans[i].limits.push_back(Limit::Of(3 + 10 * static_cast<int64_t>(i)));
+    for (size_t i = 0; i < plans.size(); ++i)
+      plans[i].limits.push_back(Limit::Of(3 + 10 * static_cast<int64_t>(i)));
     return Catalog::Create("NPR", 30, std::move(features), std::move(plans)).value();
   }();
   return catalog;

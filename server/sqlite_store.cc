@@ -791,7 +791,7 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
     }
     MeterResult out = MeterAnswer(f, req, **decided, state.usage[req.feature]);
     if (req.idempotency_key) {
-      const OverrideValues o = OverrideColumnValues(out.override);
+      const std::optional<Override>& o = out.override;
       if (auto r = db.Run(
               "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
               "limit_wire, over, created_at, override_limit, override_plan, override_until) "
@@ -802,7 +802,9 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
               "created_at = excluded.created_at, override_limit = excluded.override_limit, "
               "override_plan = excluded.override_plan, override_until = excluded.override_until",
               org_id, *req.idempotency_key, out.feature, out.quantity, out.plan, out.used,
-              LimitToWire(out.limit), out.over, now, o.limit_wire, o.plan, o.until);
+              LimitToWire(out.limit), out.over, now,
+              o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt,
+              o ? o->plan : std::nullopt, o ? o->until : std::nullopt);
           !r) {
         return r.error();
       }
@@ -831,13 +833,17 @@ ExpectedDone AuditOverride(Db& db, const std::string& org_id, const std::string&
                            const std::optional<Override>& before,
                            const std::optional<Override>& after, const std::string& reason,
                            Time now) {
-  const OverrideValues b = OverrideColumnValues(before);
-  const OverrideValues a = OverrideColumnValues(after);
+  auto wire = [](const std::optional<Override>& o) {
+    return o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt;
+  };
+  auto plan = [](const std::optional<Override>& o) { return o ? o->plan : std::nullopt; };
+  auto until = [](const std::optional<Override>& o) { return o ? o->until : std::nullopt; };
   return db.Run(
       "INSERT INTO override_changes(org_id, feature, at, reason, before_limit, before_plan, "
       "before_until, after_limit, after_plan, after_until) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      org_id, feature, now, reason, b.limit_wire, b.plan, b.until, a.limit_wire, a.plan, a.until);
+      org_id, feature, now, reason, wire(before), plan(before), until(before), wire(after),
+      plan(after), until(after));
 }
 
 }  // namespace

@@ -124,9 +124,6 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
       "SELECT NULL, NULL, NULL, c.* FROM (" + OrgCounts("$1") + ") c";
   UsageState state;
   const int64_t since = ToUnixSeconds(now) - int64_t{catalog_.period_days()} * 86400;
-  auto rows = c.All(kWithSubscription, org_id, since, now);
-  if (!rows) return rows.error();
-  if (rows->empty()) return Error::NotFound("no such organization");
   auto read_sub = [](const Row& r) {
     Subscription sub;
     sub.plan = r.Text(0);
@@ -146,9 +143,14 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
               [](const Override& a, const Override& b) { return a.feature < b.feature; });
     return out;
   };
-  state.subscription = read_sub(rows->front());
-  state.overrides = read_overrides(*rows);
+  Expected<std::vector<Row>> rows = std::vector<Row>();
   if (!lock) {
+    rows = c.All(kWithSubscription, org_id, since, now);
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error::NotFound("no such organization");
+    state.subscription = read_sub(rows->front());
+    state.overrides = read_overrides(*rows);
+    // Whether this call can be refused after all: then it needs the lock.
     const Plan* plan = catalog_.FindPlan(EffectivePlan(state.subscription, now));
     for (std::string_view feature : adds) {
       const auto index = catalog_.FeatureIndex(feature);
@@ -162,9 +164,9 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
     }
   }
   if (lock) {
-    // The organization's lock, held to the commit. The subscription as committed now, and
-    // the counts and overrides read after the lock (a new snapshot) include every earlier
-    // holder's.
+    // The organization's lock, held to the commit (BEGIN travels with it when the caller asked
+    // for the lock up front). The subscription as committed now, and the counts and overrides
+    // read after the lock (a new snapshot) include every earlier holder's.
     auto locked = c.One(
         "SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = $1 FOR NO KEY UPDATE",
         org_id);
@@ -219,11 +221,18 @@ ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& stat
 
 ExpectedDone PgStore::CountLive(Conn& c, const std::string& org_id, UsageState& state,
                                 std::string_view feature, int64_t n) {
-  // One row per allocation, not shards: every change holds the organization's lock anyway.
-  c.Defer(
-      "INSERT INTO allocations(org_id, feature, used) VALUES ($1, $2, $3) "
-      "ON CONFLICT (org_id, feature) DO UPDATE SET used = allocations.used + excluded.used",
-      org_id, feature, n);
+  // One row per allocation, not shards: every change holds the organization's lock anyway. A
+  // release updates the row its things were counted in (an insert of a negative count would
+  // break the CHECK before the conflict is seen).
+  if (n < 0) {
+    c.Defer("UPDATE allocations SET used = used + $3 WHERE org_id = $1 AND feature = $2", org_id,
+            feature, n);
+  } else {
+    c.Defer(
+        "INSERT INTO allocations(org_id, feature, used) VALUES ($1, $2, $3) "
+        "ON CONFLICT (org_id, feature) DO UPDATE SET used = allocations.used + excluded.used",
+        org_id, feature, n);
+  }
   if (IsAllocation(catalog_, feature)) state.usage[std::string(feature)] += n;
   return Done{};
 }
@@ -622,26 +631,15 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
     if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
     if (req.idempotency_key) {
       // A key older than the TTL is forgotten: the call counts again (and replaces it below).
-      auto row = c.One(
-          "SELECT feature, quantity, plan, used, limit_wire, over, override_limit, "
-          "override_plan, override_until FROM usage_events "
-          "WHERE org_id = $1 AND idempotency_key = $2 AND created_at > $3",
-          org_id, *req.idempotency_key, ToUnixSeconds(now - options_.idempotency_ttl));
+      auto row = c.One("SELECT " + std::string(kMeterEventColumns) +
+                           " FROM usage_events "
+                           "WHERE org_id = $1 AND idempotency_key = $2 AND created_at > $3",
+                       org_id, *req.idempotency_key, ToUnixSeconds(now - options_.idempotency_ttl));
       if (!row) return row.error();
       if (*row) {
         const Row& r = **row;
-        MeterResult first;
-        first.feature = r.Text(0);
-        first.quantity = r.Int(1);
+        MeterResult first = ReadMeterEventRow(r, f.kind);
         if (auto same = SameRequest(first, req); !same) return same.error();
-        first.kind = f.kind;
-        first.plan = r.Text(2);
-        first.used = r.Int(3);
-        auto limit = LimitFromWire(r.Int(4));
-        first.limit = limit ? limit.value() : Limit::Unlimited();
-        first.over = r.Bool(5);
-        first.override = ReadOverrideColumns(r, 6, first.feature);
-        first.replayed = true;
         return first;
       }
     }
@@ -663,7 +661,7 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
     }
     MeterResult out = MeterAnswer(f, req, **decided, state.value().usage[req.feature]);
     if (req.idempotency_key) {
-      const std::optional<Override>& o = out.override;
+      const OverrideCells o = ToOverrideCells(out.override);
       if (auto r = c.Run(
               "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
               "limit_wire, over, created_at, override_limit, override_plan, override_until) "
@@ -674,9 +672,7 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
               "created_at = excluded.created_at, override_limit = excluded.override_limit, "
               "override_plan = excluded.override_plan, override_until = excluded.override_until",
               org_id, *req.idempotency_key, out.feature, out.quantity, out.plan, out.used,
-              LimitToWire(out.limit), out.over, ToUnixSeconds(now),
-              o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt,
-              o ? o->plan : std::nullopt, o ? o->until : std::nullopt);
+              LimitToWire(out.limit), out.over, ToUnixSeconds(now), o.limit, o.plan, o.until);
           !r) {
         return r.error();
       }
@@ -705,18 +701,13 @@ void PgStore::AuditOverride(Conn& c, const std::string& org_id, const std::strin
                             const std::optional<Override>& before,
                             const std::optional<Override>& after, const std::string& reason,
                             Time now) {
-  auto wire = [](const std::optional<Override>& o) {
-    return o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt;
-  };
-  auto plan = [](const std::optional<Override>& o) { return o ? o->plan : std::nullopt; };
-  auto until = [](const std::optional<Override>& o) { return o ? o->until : std::nullopt; };
+  const OverrideCells was = ToOverrideCells(before), is = ToOverrideCells(after);
   // Sent with the COMMIT.
   c.Defer(
       "INSERT INTO override_changes(org_id, feature, at, reason, before_limit, before_plan, "
       "before_until, after_limit, after_plan, after_until) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-      org_id, feature, now, reason, wire(before), plan(before), until(before), wire(after),
-      plan(after), until(after));
+      org_id, feature, now, reason, was.limit, was.plan, was.until, is.limit, is.plan, is.until);
 }
 
 Expected<StoredOverride> PgStore::SetOverride(const std::string& org_id, const Override& o,

@@ -757,26 +757,15 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
   return OrgCall<MeterResult>(org_id, now, [&](Db& db, UsageState& state) -> Expected<MeterResult> {
     if (req.idempotency_key) {
       // A key older than the TTL is forgotten: the call counts again (and replaces it below).
-      auto row = db.One(
-          "SELECT feature, quantity, plan, used, limit_wire, over, override_limit, "
-          "override_plan, override_until FROM usage_events "
-          "WHERE org_id = ? AND idempotency_key = ? AND created_at > ?",
-          org_id, *req.idempotency_key, now - options_.idempotency_ttl);
+      auto row = db.One("SELECT " + std::string(kMeterEventColumns) +
+                            " FROM usage_events "
+                            "WHERE org_id = ? AND idempotency_key = ? AND created_at > ?",
+                        org_id, *req.idempotency_key, now - options_.idempotency_ttl);
       if (!row) return row.error();
       if (*row) {
         const Row& r = **row;
-        MeterResult first;
-        first.feature = r.Text(0);
-        first.quantity = r.Int(1);
+        MeterResult first = ReadMeterEventRow(r, f.kind);
         if (auto same = SameRequest(first, req); !same) return same.error();
-        first.kind = f.kind;
-        first.plan = r.Text(2);
-        first.used = r.Int(3);
-        auto limit = LimitFromWire(r.Int(4));
-        first.limit = limit ? limit.value() : Limit::Unlimited();
-        first.over = r.Bool(5);
-        first.override = ReadOverrideColumns(r, 6, first.feature);
-        first.replayed = true;
         return first;
       }
     }
@@ -791,7 +780,7 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
     }
     MeterResult out = MeterAnswer(f, req, **decided, state.usage[req.feature]);
     if (req.idempotency_key) {
-      const std::optional<Override>& o = out.override;
+      const OverrideCells o = ToOverrideCells(out.override);
       if (auto r = db.Run(
               "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
               "limit_wire, over, created_at, override_limit, override_plan, override_until) "
@@ -802,9 +791,7 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
               "created_at = excluded.created_at, override_limit = excluded.override_limit, "
               "override_plan = excluded.override_plan, override_until = excluded.override_until",
               org_id, *req.idempotency_key, out.feature, out.quantity, out.plan, out.used,
-              LimitToWire(out.limit), out.over, now,
-              o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt,
-              o ? o->plan : std::nullopt, o ? o->until : std::nullopt);
+              LimitToWire(out.limit), out.over, now, o.limit, o.plan, o.until);
           !r) {
         return r.error();
       }
@@ -833,17 +820,12 @@ ExpectedDone AuditOverride(Db& db, const std::string& org_id, const std::string&
                            const std::optional<Override>& before,
                            const std::optional<Override>& after, const std::string& reason,
                            Time now) {
-  auto wire = [](const std::optional<Override>& o) {
-    return o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt;
-  };
-  auto plan = [](const std::optional<Override>& o) { return o ? o->plan : std::nullopt; };
-  auto until = [](const std::optional<Override>& o) { return o ? o->until : std::nullopt; };
+  const OverrideCells was = ToOverrideCells(before), is = ToOverrideCells(after);
   return db.Run(
       "INSERT INTO override_changes(org_id, feature, at, reason, before_limit, before_plan, "
       "before_until, after_limit, after_plan, after_until) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      org_id, feature, now, reason, wire(before), plan(before), until(before), wire(after),
-      plan(after), until(after));
+      org_id, feature, now, reason, was.limit, was.plan, was.until, is.limit, is.plan, is.until);
 }
 
 }  // namespace

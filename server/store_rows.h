@@ -77,6 +77,40 @@ std::optional<Override> ReadOverrideColumns(const RowT& r, int at, const std::st
                   r.OptAt(at + 2)};
 }
 
+// An override as the three columns it is stored in (limit_wire, plan, until), all NULL for
+// none: what ReadOverrideColumns reads back.
+struct OverrideCells {
+  std::optional<int64_t> limit;
+  std::optional<std::string> plan;
+  std::optional<Time> until;
+};
+inline OverrideCells ToOverrideCells(const std::optional<Override>& o) {
+  if (!o) return {};
+  return {LimitToWire(o->limit), o->plan, o->until};
+}
+
+// The columns ReadMeterEventRow reads, in its order (table usage_events).
+inline constexpr std::string_view kMeterEventColumns =
+    "feature, quantity, plan, used, limit_wire, over, override_limit, override_plan, "
+    "override_until";
+
+// A remembered answer to a metering call of a feature of `kind`, as a replay.
+template <typename RowT>
+MeterResult ReadMeterEventRow(const RowT& r, FeatureKind kind) {
+  MeterResult out;
+  out.feature = r.Text(0);
+  out.kind = kind;
+  out.quantity = r.Int(1);
+  out.plan = r.Text(2);
+  out.used = r.Int(3);
+  auto limit = LimitFromWire(r.Int(4));
+  out.limit = limit ? limit.value() : Limit::Unlimited();
+  out.over = r.Bool(5);
+  out.override = ReadOverrideColumns(r, 6, out.feature);
+  out.replayed = true;
+  return out;
+}
+
 // The columns ReadStoredOverrideRow reads, in its order (table overrides).
 inline constexpr std::string_view kOverrideColumns =
     "feature, limit_wire, plan, until_at, reason, updated_at";

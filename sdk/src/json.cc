@@ -133,7 +133,8 @@ Result<Plan> PlanFromJson(const Json& j, const std::string& where,
     }
     const auto n = Int(*v);
     if (!n) {
-      return Wrong(limit_at, "must be an integer, -1 for unlimited (a " +
+      const char* article = f.kind == FeatureKind::kAllocation ? "an " : "a ";
+      return Wrong(limit_at, "must be an integer, -1 for unlimited (" + std::string(article) +
                                  std::string(to_string(f.kind)) + " feature)");
     }
     auto limit = LimitFromWire(*n);
@@ -263,8 +264,9 @@ Result<Override> OverrideFromJson(const Catalog& catalog, const Json& json) {
   const std::string* feature = NonEmptyText(json, "feature");
   if (feature == nullptr) return Status::InvalidArgument("feature must be a non-empty string");
   const auto index = catalog.FeatureIndex(*feature);
-  if (!index) {
-    return Status::UnknownFeature("feature \"" + *feature + "\" is not in the catalog");
+  if (!index) {  // ValidateOverride names the unknown feature
+    return ValidateOverride(catalog,
+                            Override{*feature, Limit::Unlimited(), std::nullopt, std::nullopt});
   }
   const Json* limit_json = Field(json, "limit");
   if (limit_json == nullptr) return Status::InvalidArgument("limit is required");

@@ -9,7 +9,9 @@
 namespace sima {
 namespace {
 
+using testing::Active;
 using testing::At;
+using testing::Free;
 
 const Catalog& C() { return Catalog::Default(); }
 
@@ -207,11 +209,8 @@ std::string Line(const Result<Decision>& d) {
   return out;
 }
 
-// `plan` in force from 2026-11-15 to 2026-12-15 (FREE never ends), decided at kNow.
-Subscription On(const std::string& plan) {
-  if (plan == "FREE") return {"FREE", At("2026-11-01T00:00:00Z"), std::nullopt};
-  return {plan, At("2026-11-15T00:00:00Z"), At("2026-12-15T00:00:00Z")};
-}
+// `plan` in force at kNow: FREE never ends, a paid plan runs 2026-11-15..2026-12-15.
+Subscription On(const std::string& plan) { return plan == "FREE" ? Free() : Active(plan); }
 
 std::string Decide(const std::string& plan, int64_t used, const std::string& feature, int64_t n = 1,
                    const Overrides& overrides = {}) {

@@ -35,16 +35,14 @@ Customer ReadCustomer(const Row& r) { return ReadCustomerRow(r); }
 TeamMember ReadTeamMember(const Row& r) { return ReadTeamMemberRow(r); }
 
 // One page of an organization's list, newest first by (created_at, rowid). `columns` are read
-// by `read`; created_at and rowid follow them. Reads one row more than asked to know whether
-// another page exists.
-// `table` may carry a condition of its own ("customers WHERE deleted_at IS NULL AND").
+// by `read`; created_at and rowid follow them. `also` narrows the rows further (" AND ...").
+// Reads one row more than asked to know whether another page exists.
 template <typename T, typename R>
 Expected<Page<T>> ReadPage(Db& db, std::string_view columns, std::string_view table,
-                           const std::string& org_id, const PageRequest& page, R read) {
-  const std::string from(table);
-  const std::string select = "SELECT " + std::string(columns) + ", created_at, rowid FROM " + from +
-                             (from.find(" WHERE ") == std::string::npos ? " WHERE" : "") +
-                             " org_id = ?";
+                           const std::string& org_id, const PageRequest& page, R read,
+                           std::string_view also = "") {
+  const std::string select = "SELECT " + std::string(columns) + ", created_at, rowid FROM " +
+                             std::string(table) + " WHERE org_id = ?" + std::string(also);
   const std::string order = " ORDER BY created_at DESC, rowid DESC LIMIT ?";
   auto rows = page.after ? db.All(select + " AND (created_at, rowid) < (?, ?)" + order, org_id,
                                   page.after->at, page.after->row, page.limit + 1)
@@ -691,8 +689,8 @@ Expected<Page<Invoice>> SqliteStore::ListInvoices(const std::string& org_id,
 Expected<Page<Customer>> SqliteStore::ListCustomers(const std::string& org_id,
                                                     const PageRequest& page, Time now) {
   return OrgCall<Page<Customer>>(org_id, now, [&](Db& db, UsageState&) {
-    return ReadPage<Customer>(db, "id, name, email, created_at",
-                              "customers WHERE deleted_at IS NULL AND", org_id, page, ReadCustomer);
+    return ReadPage<Customer>(db, "id, name, email, created_at", "customers", org_id, page,
+                              ReadCustomer, " AND deleted_at IS NULL");
   });
 }
 
@@ -861,8 +859,9 @@ ExpectedDone SqliteStore::ClearOverride(const std::string& org_id, const std::st
     if (auto r = OrgExists(db, org_id); !r) return r;
     auto before = FindOverride(db, org_id, feature);
     if (!before) return before.error();
-    if (!*before)
+    if (!*before) {
       return Error::NotFound("no override of \"" + feature + "\" for this organization");
+    }
     if (auto r = db.Run("DELETE FROM overrides WHERE org_id = ? AND feature = ?", org_id, feature);
         !r) {
       return r;

@@ -401,9 +401,10 @@ TEST_F(ServerKinds, OnlyTheAdminTokenSetsOverrides) {
 
 TEST_F(ServerKinds, PutIsServedWithItsAllowAndCorsHeaders) {
   const std::string path = "/admin/orgs/org_00000000000000000000/overrides/invoices/";
-  Response options = Send("OPTIONS", path, "");
+  Response options = Send("OPTIONS", path, "", "", "", {{"Origin", "http://app.example"}});
   EXPECT_EQ(options.status, 204);
   EXPECT_EQ(options.headers.find("Allow")->second, "PUT, DELETE, OPTIONS");
+  EXPECT_EQ(options.headers.find("Access-Control-Allow-Methods")->second, "PUT, DELETE, OPTIONS");
   Response post = Post(path, kAdminToken, {{"limit", 5}});
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(post.headers.find("Allow")->second, "PUT, DELETE");

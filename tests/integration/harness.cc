@@ -171,7 +171,9 @@ Response IntegrationTest::CallAt(int port, const std::string& method, const std:
   if (method == "GET") return FromResult(cli.Get(path, h));
   if (method == "OPTIONS") return FromResult(cli.Options(path, h));
   if (method == "DELETE") return FromResult(cli.Delete(path, h));
-  return FromResult(cli.Post(path, h, body.is_null() ? "" : body.dump(), "application/json"));
+  const std::string text = body.is_null() ? "" : body.dump();
+  if (method == "PUT") return FromResult(cli.Put(path, h, text, "application/json"));
+  return FromResult(cli.Post(path, h, text, "application/json"));
 }
 
 Response IntegrationTest::SimCall(const std::string& method, const std::string& path,

@@ -35,16 +35,14 @@ Customer ReadCustomer(const Row& r) { return ReadCustomerRow(r); }
 TeamMember ReadTeamMember(const Row& r) { return ReadTeamMemberRow(r); }
 
 // One page of an organization's list, newest first by (created_at, rowid). `columns` are read
-// by `read`; created_at and rowid follow them. Reads one row more than asked to know whether
-// another page exists.
-// `table` may carry a condition of its own ("customers WHERE deleted_at IS NULL AND").
+// by `read`; created_at and rowid follow them. `also` narrows the rows further (" AND ...").
+// Reads one row more than asked to know whether another page exists.
 template <typename T, typename R>
 Expected<Page<T>> ReadPage(Db& db, std::string_view columns, std::string_view table,
-                           const std::string& org_id, const PageRequest& page, R read) {
-  const std::string from(table);
-  const std::string select = "SELECT " + std::string(columns) + ", created_at, rowid FROM " + from +
-                             (from.find(" WHERE ") == std::string::npos ? " WHERE" : "") +
-                             " org_id = ?";
+                           const std::string& org_id, const PageRequest& page, R read,
+                           std::string_view also = "") {
+  const std::string select = "SELECT " + std::string(columns) + ", created_at, rowid FROM " +
+                             std::string(table) + " WHERE org_id = ?" + std::string(also);
   const std::string order = " ORDER BY created_at DESC, rowid DESC LIMIT ?";
   auto rows = page.after ? db.All(select + " AND (created_at, rowid) < (?, ?)" + order, org_id,
                                   page.after->at, page.after->row, page.limit + 1)
@@ -691,8 +689,8 @@ Expected<Page<Invoice>> SqliteStore::ListInvoices(const std::string& org_id,
 Expected<Page<Customer>> SqliteStore::ListCustomers(const std::string& org_id,
                                                     const PageRequest& page, Time now) {
   return OrgCall<Page<Customer>>(org_id, now, [&](Db& db, UsageState&) {
-    return ReadPage<Customer>(db, "id, name, email, created_at",
-                              "customers WHERE deleted_at IS NULL AND", org_id, page, ReadCustomer);
+    return ReadPage<Customer>(db, "id, name, email, created_at", "customers", org_id, page,
+                              ReadCustomer, " AND deleted_at IS NULL");
   });
 }
 
@@ -793,7 +791,7 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
     }
     MeterResult out = MeterAnswer(f, req, **decided, state.usage[req.feature]);
     if (req.idempotency_key) {
-      const std::optional<Override>& o = out.override;
+      const OverrideValues o = OverrideColumnValues(out.override);
       if (auto r = db.Run(
               "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
               "limit_wire, over, created_at, override_limit, override_plan, override_until) "
@@ -804,9 +802,7 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
               "created_at = excluded.created_at, override_limit = excluded.override_limit, "
               "override_plan = excluded.override_plan, override_until = excluded.override_until",
               org_id, *req.idempotency_key, out.feature, out.quantity, out.plan, out.used,
-              LimitToWire(out.limit), out.over, now,
-              o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt,
-              o ? o->plan : std::nullopt, o ? o->until : std::nullopt);
+              LimitToWire(out.limit), out.over, now, o.limit_wire, o.plan, o.until);
           !r) {
         return r.error();
       }
@@ -835,17 +831,13 @@ ExpectedDone AuditOverride(Db& db, const std::string& org_id, const std::string&
                            const std::optional<Override>& before,
                            const std::optional<Override>& after, const std::string& reason,
                            Time now) {
-  auto wire = [](const std::optional<Override>& o) {
-    return o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt;
-  };
-  auto plan = [](const std::optional<Override>& o) { return o ? o->plan : std::nullopt; };
-  auto until = [](const std::optional<Override>& o) { return o ? o->until : std::nullopt; };
+  const OverrideValues b = OverrideColumnValues(before);
+  const OverrideValues a = OverrideColumnValues(after);
   return db.Run(
       "INSERT INTO override_changes(org_id, feature, at, reason, before_limit, before_plan, "
       "before_until, after_limit, after_plan, after_until) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      org_id, feature, now, reason, wire(before), plan(before), until(before), wire(after),
-      plan(after), until(after));
+      org_id, feature, now, reason, b.limit_wire, b.plan, b.until, a.limit_wire, a.plan, a.until);
 }
 
 }  // namespace
@@ -879,8 +871,9 @@ ExpectedDone SqliteStore::ClearOverride(const std::string& org_id, const std::st
     if (auto r = OrgExists(db, org_id); !r) return r;
     auto before = FindOverride(db, org_id, feature);
     if (!before) return before.error();
-    if (!*before)
+    if (!*before) {
       return Error::NotFound("no override of \"" + feature + "\" for this organization");
+    }
     if (auto r = db.Run("DELETE FROM overrides WHERE org_id = ? AND feature = ?", org_id, feature);
         !r) {
       return r;

@@ -139,7 +139,7 @@ struct TeamMember {
 struct UsageState {
   Subscription subscription;
   Period period;
-  Usage usage;  // metered counts of `period` and allocations' live counts
+  Usage usage;          // metered counts of `period` and allocations' live counts
   Overrides overrides;  // every override of the organization (also those not in force now)
 };
 

@@ -77,6 +77,17 @@ std::optional<Override> ReadOverrideColumns(const RowT& r, int at, const std::st
                   r.OptAt(at + 2)};
 }
 
+// The inverse of ReadOverrideColumns: the three values to bind (all NULL for none).
+struct OverrideValues {
+  std::optional<int64_t> limit_wire;
+  std::optional<std::string> plan;
+  std::optional<Time> until;
+};
+inline OverrideValues OverrideColumnValues(const std::optional<Override>& o) {
+  if (!o) return {};
+  return {LimitToWire(o->limit), o->plan, o->until};
+}
+
 // The columns ReadStoredOverrideRow reads, in its order (table overrides).
 inline constexpr std::string_view kOverrideColumns =
     "feature, limit_wire, plan, until_at, reason, updated_at";

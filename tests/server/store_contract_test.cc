@@ -200,10 +200,39 @@ const Catalog& WithProjects() {
     std::vector<Feature> features = Catalog::Default().features();
     features.push_back({"projects", "Projects", Enforcement::kHard, FeatureKind::kAllocation, ""});
     std::vector<Plan> plans = Catalog::Default().plans();
-    for (size_t i = 0; i < plans.size(); ++i) plans[i].limits.push_back(Limit::Of(3 + 10 * static_cast<int64_t>(i)));
+    for (size_t i = 0; i < plans.size(); ++i)
+      plans[i].limits.push_back(Limit::Of(3 + 10 * static_cast<int64_t>(i)));
     return Catalog::Create("NPR", 30, std::move(features), std::move(plans)).value();
   }();
   return catalog;
+}
+
+// The default catalog as it was before kinds: customers counted per period.
+const Catalog& WithMeteredCustomers() {
+  static const Catalog catalog = [] {
+    std::vector<Feature> features = Catalog::Default().features();
+    features[*Catalog::Default().FeatureIndex("customers")].kind = FeatureKind::kMetered;
+    return Catalog::Create("NPR", 30, std::move(features), Catalog::Default().plans()).value();
+  }();
+  return catalog;
+}
+
+TEST_P(StoreContract, ACatalogThatMetersCustomersCountsThemPerPeriodAndKeepsTheLiveCount) {
+  catalog_ = &WithMeteredCustomers();
+  Reopen();
+  const std::string org = NewOrgId();
+  const Customer first = Cus(now_);
+  ASSERT_TRUE(store_->CreateCustomer(org, first, now_).ok());
+  ASSERT_TRUE(store_->CreateCustomer(org, Cus(now_), now_).ok());
+  ASSERT_TRUE(store_->DeleteCustomer(org, first.id, now_).ok());
+  // Metered: a deletion gives nothing back in the period...
+  EXPECT_EQ(store_->ReadUsage(org, now_)->usage.at("customers"), 2);
+  // ...and the next period starts at zero.
+  EXPECT_EQ(store_->ReadUsage(org, now_ + Days{30})->usage.count("customers"), 0u);
+  // The live count still follows the rows, ready for a catalog that makes it an allocation.
+  EXPECT_EQ(
+      Count("SELECT used FROM allocations WHERE org_id = '" + org + "' AND feature = 'customers'"),
+      1);
 }
 
 TEST_P(StoreContract, DeletingACustomerOrATeamMemberFreesItsAllocation) {

@@ -1,0 +1,135 @@
+// MigrateStore (migrate_store.h) on the store level: what a SQLite store holds about feature
+// kinds and overrides (allocations, soft-deleted customers, overrides and their history, the
+// override a metering answer remembers) reads the same from PostgreSQL after the copy.
+#include "migrate_store.h"
+
+#include <gtest/gtest.h>
+
+#include "auth.h"
+#include "pg.h"
+#include "pg_store.h"
+#include "pg_test_cluster.h"
+#include "server_fixture.h"
+#include "sqlite_store.h"
+
+namespace sima::server::testing {
+namespace {
+
+class ServerMigrateStore : public ::testing::Test {
+ protected:
+  void TearDown() override { DropTestSchema(schema_); }
+
+  std::unique_ptr<Store> OpenSqlite() {
+    auto s = SqliteStore::Open({path_}, Catalog::Default());
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return s ? std::move(s).value() : nullptr;
+  }
+  std::unique_ptr<Store> OpenPg() {
+    PgStore::Options options;
+    options.url = TestPgUrl();
+    options.schema = schema_;
+    options.pool_size = 2;
+    auto s = PgStore::Open(options, Catalog::Default());
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return s ? std::move(s).value() : nullptr;
+  }
+  // The test cluster's URL with this test's (created) schema first on the search path.
+  std::string TargetUrl() {
+    auto info = pg::ConnInfo::Parse(TestPgUrl());
+    EXPECT_TRUE(info.ok());
+    auto conn = pg::Conn::Open(*info);
+    EXPECT_TRUE(conn.ok()) << conn.error().message;
+    EXPECT_TRUE((*conn)->Script("CREATE SCHEMA " + schema_).ok());
+    const std::string& url = TestPgUrl();
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema_;
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.path() + "/sima.db";
+  std::string schema_ = NewTestSchema();
+  Time now_ = Time{std::chrono::seconds{1767225600}};
+};
+
+TEST_F(ServerMigrateStore, AllocationsDeletesAndOverridesReadTheSameFromPostgres) {
+  const std::string org = NewId("org").value();
+  const Customer gone{NewId("cus").value(), "Gone", "g@x.test", now_};
+  const Customer kept{NewId("cus").value(), "Kept", "k@x.test", now_};
+  const Invoice inv{NewId("inv").value(), 100, gone.id, "", now_};
+  const Override deal{"invoices", Limit::Of(12), "FREE", now_ + Days{90}};
+  {
+    auto store = OpenSqlite();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store
+                    ->CreateOrg({org, "Acme", Sha256Hex(org),
+                                 Subscription{"FREE", now_, std::nullopt}, now_, std::nullopt})
+                    .ok());
+    ASSERT_TRUE(store->CreateCustomer(org, gone, now_).ok());
+    ASSERT_TRUE(store->CreateCustomer(org, kept, now_).ok());
+    ASSERT_TRUE(store->CreateInvoice(org, inv, now_).ok());
+    ASSERT_TRUE(store->DeleteCustomer(org, gone.id, now_).ok());
+    ASSERT_TRUE(
+        store->CreateTeamMember(org, {NewId("tm").value(), "a@x.test", "A", now_}, now_).ok());
+    ASSERT_TRUE(store
+                    ->SetOverride(org, {"invoices", Limit::Of(11), std::nullopt, std::nullopt},
+                                  "first offer", now_)
+                    .ok());
+    ASSERT_TRUE(store->SetOverride(org, deal, "deal #42", now_).ok());
+    ASSERT_TRUE(
+        store
+            ->SetOverride(org, {"custom_branding", Limit::Switch(true), std::nullopt, std::nullopt},
+                          "trial", now_)
+            .ok());
+    ASSERT_TRUE(store->ClearOverride(org, "custom_branding", "trial over", now_).ok());
+    ASSERT_TRUE(store->RecordUsage(org, {"invoices", 2, "k1"}, now_).ok());
+  }
+
+  auto copied = MigrateStore(path_, TargetUrl());
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  std::map<std::string, int64_t> rows(copied->tables.begin(), copied->tables.end());
+  EXPECT_EQ(rows["allocations"], 2);  // customers, team_members
+  EXPECT_EQ(rows["overrides"], 1);
+  EXPECT_EQ(rows["override_changes"], 4);
+
+  auto sqlite = OpenSqlite();
+  auto pg = OpenPg();
+  ASSERT_NE(sqlite, nullptr);
+  ASSERT_NE(pg, nullptr);
+  // The same calls on both stores give the same answers.
+  for (Store* store : {sqlite.get(), pg.get()}) {
+    SCOPED_TRACE(store == pg.get() ? "postgres" : "sqlite");
+    auto overrides = store->ListOverrides(org);
+    ASSERT_TRUE(overrides.ok()) << overrides.error().message;
+    ASSERT_EQ(overrides->overrides.size(), 1u);
+    EXPECT_EQ(overrides->overrides[0].value, deal);
+    EXPECT_EQ(overrides->overrides[0].reason, "deal #42");
+    ASSERT_EQ(overrides->history.size(), 4u);
+    EXPECT_EQ(overrides->history[0].after, std::nullopt);
+    EXPECT_EQ(overrides->history[0].reason, "trial over");
+    EXPECT_EQ(overrides->history[2].after, deal);
+    EXPECT_EQ(overrides->history[3].before, std::nullopt);
+
+    auto usage = store->ReadUsage(org, now_);
+    ASSERT_TRUE(usage.ok()) << usage.error().message;
+    EXPECT_EQ(usage->usage.at("customers"), 1);
+    EXPECT_EQ(usage->usage.at("team_members"), 1);
+    EXPECT_EQ(usage->usage.at("invoices"), 3);
+    EXPECT_EQ(usage->overrides, Overrides{deal});
+
+    EXPECT_EQ(store->GetCustomer(org, gone.id, now_).error().kind, ErrorKind::kNotFound);
+    EXPECT_EQ(store->GetInvoice(org, inv.id, now_)->customer_id, gone.id);
+    auto customers = store->ListCustomers(org, {100, std::nullopt}, now_);
+    ASSERT_EQ(customers->items.size(), 1u);
+    EXPECT_EQ(customers->items[0].id, kept.id);
+
+    auto replayed = store->RecordUsage(org, {"invoices", 2, "k1"}, now_);
+    ASSERT_TRUE(replayed.ok()) << replayed.error().message;
+    EXPECT_TRUE(replayed->replayed);
+    EXPECT_EQ(replayed->used, 3);
+    EXPECT_EQ(replayed->override, deal);
+    EXPECT_EQ(replayed->limit, Limit::Of(12));
+  }
+}
+
+}  // namespace
+}  // namespace sima::server::testing

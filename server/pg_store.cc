@@ -124,9 +124,6 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
       "SELECT NULL, NULL, NULL, c.* FROM (" + OrgCounts("$1") + ") c";
   UsageState state;
   const int64_t since = ToUnixSeconds(now) - int64_t{catalog_.period_days()} * 86400;
-  auto rows = c.All(kWithSubscription, org_id, since, now);
-  if (!rows) return rows.error();
-  if (rows->empty()) return Error::NotFound("no such organization");
   auto read_sub = [](const Row& r) {
     Subscription sub;
     sub.plan = r.Text(0);
@@ -146,9 +143,14 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
               [](const Override& a, const Override& b) { return a.feature < b.feature; });
     return out;
   };
-  state.subscription = read_sub(rows->front());
-  state.overrides = read_overrides(*rows);
+  Expected<std::vector<Row>> rows = std::vector<Row>();
   if (!lock) {
+    rows = c.All(kWithSubscription, org_id, since, now);
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error::NotFound("no such organization");
+    state.subscription = read_sub(rows->front());
+    state.overrides = read_overrides(*rows);
+    // Whether this call can be refused after all: then it needs the lock.
     const Plan* plan = catalog_.FindPlan(EffectivePlan(state.subscription, now));
     for (std::string_view feature : adds) {
       const auto index = catalog_.FeatureIndex(feature);
@@ -162,9 +164,9 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
     }
   }
   if (lock) {
-    // The organization's lock, held to the commit. The subscription as committed now, and
-    // the counts and overrides read after the lock (a new snapshot) include every earlier
-    // holder's.
+    // The organization's lock, held to the commit (BEGIN travels with it when the caller asked
+    // for the lock up front). The subscription as committed now, and the counts and overrides
+    // read after the lock (a new snapshot) include every earlier holder's.
     auto locked = c.One(
         "SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = $1 FOR NO KEY UPDATE",
         org_id);

@@ -78,6 +78,20 @@ TEST_F(IntegrationMigrateStore, ASqliteDatabaseMovesIntoPostgresAndServesTheSame
   ASSERT_EQ(
       Call("POST", "/team-members/", key, {{"email", "sita@acme.test"}, {"name", "Sita"}}).status,
       201);
+  // A customer deleted (its row stays, softly), and overrides with their audit trail: one in
+  // force, one cleared.
+  Response gone = Call("POST", "/customers/", key, {{"name", "Gone"}, {"email", "g@gone.test"}});
+  ASSERT_EQ(gone.status, 201) << gone.raw;
+  ASSERT_EQ(Call("DELETE", "/customers/" + gone.body["id"].get<std::string>() + "/", key).status,
+            204);
+  const std::string overrides = "/admin/orgs/" + org_id + "/overrides/";
+  ASSERT_EQ(Call("PUT", overrides + "invoices/", kAdminToken,
+                 {{"limit", 5000}, {"plan", "PRO"}, {"reason", "deal #42"}})
+                .status,
+            200);
+  ASSERT_EQ(Call("PUT", overrides + "custom_branding/", kAdminToken, {{"limit", true}}).status,
+            200);
+  ASSERT_EQ(Call("DELETE", overrides + "custom_branding/", kAdminToken).status, 204);
   ASSERT_EQ(
       Call("POST", "/usage/api_calls/", key, {{"quantity", 5}, {"idempotency_key", "batch-1"}})
           .status,
@@ -109,6 +123,9 @@ TEST_F(IntegrationMigrateStore, ASqliteDatabaseMovesIntoPostgresAndServesTheSame
   const std::vector<std::string> views = Views(server_port_, key);
   Response usage = Call("GET", "/billing/usage/", key);
   ASSERT_EQ(usage.status, 200);
+  Response deals = Call("GET", overrides, kAdminToken);
+  ASSERT_EQ(deals.status, 200) << deals.raw;
+  ASSERT_EQ(deals.body["history"].size(), 3u) << deals.raw;
   KillServer(SIGTERM);
 
   // The copy, then its counts, which agree with SQLite's.
@@ -118,9 +135,10 @@ TEST_F(IntegrationMigrateStore, ASqliteDatabaseMovesIntoPostgresAndServesTheSame
   ASSERT_EQ(rc, 0) << out;
   EXPECT_EQ(out.find(password), std::string::npos) << out;
   const std::vector<std::string> tables = {
-      "organizations",  "api_keys",     "sessions", "subscriptions", "usage_counters",
-      "usage_events",   "customers",    "invoices", "team_members",  "payments",
-      "payment_events", "plan_changes", "outbox"};
+      "organizations",  "api_keys",     "sessions",       "subscriptions",
+      "usage_counters", "usage_events", "customers",      "invoices",
+      "team_members",   "payments",     "payment_events", "plan_changes",
+      "outbox",         "allocations",  "overrides",      "override_changes"};
   for (const std::string& table : tables) {
     const int64_t rows = SqliteCount(sqlite_path, table);
     EXPECT_GT(rows, 0) << table;
@@ -144,9 +162,13 @@ TEST_F(IntegrationMigrateStore, ASqliteDatabaseMovesIntoPostgresAndServesTheSame
   EXPECT_EQ(after.body["plan"], usage.body["plan"]);
   EXPECT_EQ(after.body["plan"], "PRO");
   EXPECT_EQ(after.body["subscription"], usage.body["subscription"]);
-  for (const char* feature : {"invoices", "customers", "team_members"}) {
+  for (const char* feature : {"invoices", "customers", "team_members", "custom_branding"}) {
     EXPECT_EQ(after.body["usage"][feature], usage.body["usage"][feature]) << feature;
   }
+  EXPECT_EQ(after.body["usage"]["customers"]["used"], 2);  // the deleted one stays freed
+  EXPECT_EQ(after.body["usage"]["invoices"]["limit"], 5000);
+  EXPECT_EQ(after.body["overrides"], usage.body["overrides"]);
+  EXPECT_EQ(CallAt(pg_port, "GET", overrides, kAdminToken).raw, deals.raw);
   EXPECT_EQ(after.body["usage"]["api_calls"]["used"].get<int64_t>(),
             usage.body["usage"]["api_calls"]["used"].get<int64_t>() + 1);
   EXPECT_EQ(Views(pg_port, key), views);

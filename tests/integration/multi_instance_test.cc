@@ -62,6 +62,62 @@ TEST_F(IntegrationMultiInstance, ThreeHundredCreatesOnAFreeOrgOverThreeServersMa
   }
 }
 
+// Seats freed while others are taken: the allocation counter stays equal to the rows and the
+// rows never pass PRO's 10, whichever server creates or deletes.
+TEST_F(IntegrationMultiInstance,
+       ThreeHundredCreatesAndDeletesOfMembersOverThreeServersKeepTheCount) {
+  ASSERT_NO_FATAL_FAILURE(StartInstances(kInstances));
+  const std::string key = NewOrg("owner@acme.test", "PRO");
+  constexpr int kCalls = 300;
+  std::vector<int> created(kCalls), deleted(kCalls), seen(kCalls);
+  std::vector<std::function<void(httplib::Client&)>> calls;
+  const httplib::Headers auth = {{"Authorization", "Bearer " + key}};
+  for (int i = 0; i < kCalls; ++i) {
+    calls.emplace_back([&, i](httplib::Client& cli) {
+      auto r =
+          cli.Post("/team-members/", auth,
+                   Json{{"email", "m" + std::to_string(i) + "@acme.test"}, {"name", "M"}}.dump(),
+                   "application/json");
+      created[i] = r ? r->status : 0;
+      if (created[i] != 201) return;
+      const std::string id = Json::parse(r->body, nullptr, false).value("id", "");
+      // How many members exist right after this one was added.
+      auto list = cli.Get("/team-members/?limit=100", auth);
+      if (list) seen[i] = static_cast<int>(Json::parse(list->body, nullptr, false)["items"].size());
+      if (i % 2 == 0) {
+        auto d = cli.Delete("/team-members/" + id + "/", auth);
+        deleted[i] = d ? d->status : 0;
+      }
+    });
+  }
+  RunAtOnce(calls, ports_);
+
+  int kept = 0, refused = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    if (created[i] == 201) {
+      EXPECT_LE(seen[i], 10) << "call " << i;
+      if (i % 2 == 0) {
+        EXPECT_EQ(deleted[i], 204) << "call " << i;
+      } else {
+        ++kept;
+      }
+    } else {
+      EXPECT_EQ(created[i], 403) << "call " << i;
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 0);
+  const int64_t rows = CountRows("SELECT COUNT(*) FROM team_members");
+  EXPECT_EQ(rows, kept);
+  EXPECT_LE(rows, 10);
+  EXPECT_EQ(CountRows("SELECT used FROM allocations WHERE feature = 'team_members'"), rows);
+  for (size_t i = 0; i < ports_.size(); ++i) {
+    Response usage = CallOn(i, "GET", "/billing/usage/", key);
+    EXPECT_EQ(usage.body["usage"]["team_members"].value("used", int64_t{-1}), rows)
+        << "instance " << i;
+  }
+}
+
 TEST_F(IntegrationMultiInstance, SixtyKhaltiVerifiesAndCallbacksOverThreeServersActivateOnce) {
   ASSERT_NO_FATAL_FAILURE(StartInstances(kInstances));
   const std::string key = NewOrg();

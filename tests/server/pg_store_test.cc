@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "pg.h"
+#include "pg_migrations.h"
 #include "pg_test_cluster.h"
 #include "server_fixture.h"
 
@@ -81,8 +82,55 @@ TEST_F(PgOnly, InstancesStartingTogetherMigrateOnce) {
   ASSERT_TRUE(conn.ok());
   auto n = (*conn)->One("SELECT COUNT(*), MAX(version) FROM schema_migrations");
   ASSERT_TRUE(n.ok() && *n);
-  EXPECT_EQ((*n)->Int(0), 4);
-  EXPECT_EQ((*n)->Int(1), 4);
+  EXPECT_EQ((*n)->Int(0), static_cast<int64_t>(PgMigrations().size()));
+  EXPECT_EQ((*n)->Int(1), PgMigrations().back().version);
+}
+
+// A database from before feature kinds: its organizations keep their customers and team
+// members as live counts, whatever period the old counters were in.
+TEST_F(PgOnly, AnOlderDatabaseKeepsItsCustomersAndMembersAsAllocations) {
+  const std::string org = "org_00000000000000000001";
+  {
+    auto info = pg::ConnInfo::Parse(TestPgUrl());
+    info.value().set_schema(schema_);
+    auto conn = pg::Conn::Open(*info);
+    ASSERT_TRUE(conn.ok());
+    pg::Conn& c = **conn;
+    ASSERT_TRUE(MigratePg(c, schema_, PgMigrations().first(4)).ok());
+    ASSERT_TRUE(
+        c.Run("INSERT INTO organizations(id, name, created_at) VALUES ($1, 'Old', $2)", org, now_)
+            .ok());
+    ASSERT_TRUE(c.Run("INSERT INTO subscriptions(org_id, plan, start_at, updated_at) "
+                      "VALUES ($1, 'FREE', $2, $2)",
+                      org, now_)
+                    .ok());
+    for (const char* id : {"cus_1", "cus_2", "cus_3"}) {
+      ASSERT_TRUE(c.Run("INSERT INTO customers(id, org_id, name, email, created_at) "
+                        "VALUES ($1, $2, 'C', 'c@x.test', $3)",
+                        id, org, now_)
+                      .ok());
+    }
+    ASSERT_TRUE(c.Run("INSERT INTO team_members(id, org_id, email, email_key, name, created_at) "
+                      "VALUES ('tm_1', $1, 'a@x.test', 'a@x.test', 'A', $2)",
+                      org, now_)
+                    .ok());
+    // Counted two periods ago, in two shards: an allocation is not tied to a period.
+    ASSERT_TRUE(c.Run("INSERT INTO usage_counters VALUES ($1, $2, 'customers', 0, 2), "
+                      "($1, $2, 'customers', 1, 1)",
+                      org, now_ - Days{60})
+                    .ok());
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  auto usage = store->ReadUsage(org, now_);
+  ASSERT_TRUE(usage.ok()) << usage.error().message;
+  EXPECT_EQ(usage->usage.at("customers"), 3);
+  EXPECT_EQ(usage->usage.at("team_members"), 1);
+  EXPECT_EQ(store->CreateTeamMember(org, {"tm_2", "b@x.test", "B", now_}, now_).error().kind,
+            ErrorKind::kLimitReached);  // FREE allows 1
+  ASSERT_TRUE(store->DeleteCustomer(org, "cus_1", now_).ok());
+  EXPECT_EQ(store->ReadUsage(org, now_)->usage.at("customers"), 2);
+  EXPECT_EQ(store->ListCustomers(org, {100, std::nullopt}, now_)->items.size(), 2u);
 }
 
 // The reconciler and the outbox run in every instance: what one claims, no other gets until

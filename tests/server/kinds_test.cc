@@ -324,6 +324,30 @@ TEST_F(ServerKinds, AnOverrideEndsAtItsUntilAndThenLeavesTheUsageAnswer) {
   EXPECT_EQ(Overrides(id).body["items"].size(), 1u);  // the admin still sees what it was
 }
 
+TEST_F(ServerKinds, AnOverrideBelowWhatExistsKeepsItAndRefusesMore) {
+  Json org = CreateOrg();
+  const std::string key = org["api_key"], id = org["org_id"];
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(Post("/customers/", key, {{"name", "C"}, {"email", "c@x.np"}}).body["id"]);
+  }
+  ASSERT_EQ(SetOverride(id, "customers", {{"limit", 2}}).status, 200);
+  Json row = Row(key, "customers");
+  EXPECT_EQ(row["used"], 3);
+  EXPECT_EQ(row["status"], "over");
+  EXPECT_EQ(row["note"], "3 in use, 2 allowed on Free: remove 1 to add more");
+  Response refused = Post("/customers/", key, {{"name", "D"}, {"email", "d@x.np"}});
+  EXPECT_EQ(refused.code(), "limit_reached");
+  EXPECT_EQ(refused.body["current"], 3);
+  EXPECT_EQ(refused.body["limit"], 2);
+  EXPECT_EQ(refused.body["override"]["limit"], 2);
+  EXPECT_EQ(Get("/customers/", key).body["items"].size(), 3u);  // nothing was removed
+  ASSERT_EQ(Delete("/customers/" + ids[0] + "/", key).status, 204);
+  EXPECT_EQ(Post("/customers/", key, {{"name", "D"}, {"email", "d@x.np"}}).status, 403);
+  ASSERT_EQ(Delete("/customers/" + ids[1] + "/", key).status, 204);
+  EXPECT_EQ(Post("/customers/", key, {{"name", "D"}, {"email", "d@x.np"}}).status, 201);
+}
+
 TEST_F(ServerKinds, AValueOverrideIsUsedByTheCheck) {
   Json org = CreateOrg();
   const std::string key = org["api_key"], id = org["org_id"];
@@ -401,9 +425,10 @@ TEST_F(ServerKinds, OnlyTheAdminTokenSetsOverrides) {
 
 TEST_F(ServerKinds, PutIsServedWithItsAllowAndCorsHeaders) {
   const std::string path = "/admin/orgs/org_00000000000000000000/overrides/invoices/";
-  Response options = Send("OPTIONS", path, "");
+  Response options = Send("OPTIONS", path, "", "", "", {{"Origin", "http://app.example"}});
   EXPECT_EQ(options.status, 204);
   EXPECT_EQ(options.headers.find("Allow")->second, "PUT, DELETE, OPTIONS");
+  EXPECT_EQ(options.headers.find("Access-Control-Allow-Methods")->second, "PUT, DELETE, OPTIONS");
   Response post = Post(path, kAdminToken, {{"limit", 5}});
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(post.headers.find("Allow")->second, "PUT, DELETE");

@@ -9,7 +9,15 @@
 //   organization and the count is exact. A call that cannot be refused (an unlimited feature,
 //   a soft limit, the api_calls counter) takes no lock: its counters are split into shards
 //   (one per pool connection) that readers sum, so one organization's concurrent requests do
-//   not queue behind one counter row held across every commit's fsync.
+//   not queue behind one counter row held across every commit's fsync. "Limits" means the
+//   effective limit: an organization's override counts as the plan's limit would.
+// - Allocations (live counts: customers, team members, any allocation feature) change only
+//   under the organization's lock — every create, delete and release — so a delete racing
+//   creates never lets one past the limit and the counter always equals the rows. One row per
+//   (organization, feature): no shards are needed behind a lock.
+// - Overrides are read with the counts in the subscription's statement (no round trip of
+//   their own); setting or clearing one takes the organization's lock and writes its audit row
+//   in the same transaction.
 // - Exactly once: ApplyPaymentOutcome locks the payment row and the organization's lock in
 //   one transaction; sima::Settle decides, the store writes what it says.
 // - Idempotency keys are unique per organization and answered from the first call's stored
@@ -172,8 +180,9 @@ class PgStore final : public Store {
   // The organization's subscription, current period, counts (metered features' of the period,
   // allocations' live ones) and overrides (those not expired), read in one statement. When
   // `adds` names an allocation, or a feature whose effective limit (overrides included) is a
-  // hard finite one (or `lock`), the organization's row is locked first, so the counts stay
-  // exact until the commit. kNotFound: no such organization.
+  // hard finite one, the organization's row is locked and everything read again after the
+  // lock, so the counts stay exact until the commit; with `lock` the lock comes first and the
+  // read only after it. kNotFound: no such organization.
   Expected<UsageState> LoadUsage(pg::Conn& c, const std::string& org_id, Time now,
                                  std::initializer_list<std::string_view> adds, bool lock = false);
   // Adds to counters (and to state.usage), in one statement sent with the transaction's next

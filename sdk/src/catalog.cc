@@ -9,14 +9,21 @@ const Catalog& Catalog::Default() {
   static const Catalog catalog = [] {
     const auto n = [](int64_t v) { return Limit::Of(v); };
     const Limit inf = Limit::Unlimited();
-    auto made = Create("NPR", 30,
-                       {{"invoices", "Invoices", Enforcement::kHard},
-                        {"customers", "Customers", Enforcement::kHard},
-                        {"team_members", "Team members", Enforcement::kHard},
-                        {"api_calls", "API calls", Enforcement::kSoft}},
-                       {{"FREE", "Free", 0, {n(10), n(5), n(1), n(100)}},
-                        {"BASIC", "Basic", 190000, {n(1000), n(50), n(3), n(10000)}},
-                        {"PRO", "Pro", 390000, {inf, inf, n(10), n(100000)}}});
+    const Limit on = Limit::Switch(true);
+    const Limit off = Limit::Switch(false);
+    constexpr Enforcement kHard = Enforcement::kHard;
+    auto made =
+        Create("NPR", 30,
+               {{"invoices", "Invoices", kHard, FeatureKind::kMetered},
+                {"customers", "Customers", kHard, FeatureKind::kAllocation},
+                {"team_members", "Team members", kHard, FeatureKind::kAllocation, "seats"},
+                {"api_calls", "API calls", Enforcement::kSoft, FeatureKind::kMetered},
+                {"pdf_export", "Export to PDF", kHard, FeatureKind::kBoolean},
+                {"custom_branding", "Custom branding", kHard, FeatureKind::kBoolean},
+                {"attachment_mb", "Attachment size", kHard, FeatureKind::kValue, "MB"}},
+               {{"FREE", "Free", 0, {n(10), n(5), n(1), n(100), off, off, n(5)}},
+                {"BASIC", "Basic", 190000, {n(1000), n(50), n(3), n(10000), on, off, n(25)}},
+                {"PRO", "Pro", 390000, {inf, inf, n(10), n(100000), on, on, n(100)}}});
     return std::move(made).value();  // the built-in catalog is valid by construction
   }();
   return catalog;
@@ -36,6 +43,12 @@ Result<Catalog> Catalog::Create(std::string currency, int period_days,
     if (!keys.insert(f.key).second) {
       return Status::InvalidCatalog("duplicate feature \"" + f.key + "\"");
     }
+    if (!f.counted() && f.enforcement == Enforcement::kSoft) {
+      return Status::InvalidCatalog("feature \"" + f.key + "\" is a " +
+                                    std::string(to_string(f.kind)) +
+                                    " feature and cannot be soft (switches and values are "
+                                    "always hard)");
+    }
   }
   std::set<std::string, std::less<>> codes;
   for (const Plan& p : plans) {
@@ -51,6 +64,13 @@ Result<Catalog> Catalog::Create(std::string currency, int period_days,
       return Status::InvalidCatalog("plan \"" + p.code + "\" has " +
                                     std::to_string(p.limits.size()) + " limits for " +
                                     std::to_string(features.size()) + " features");
+    }
+    for (size_t i = 0; i < features.size(); ++i) {
+      const Limit limit = p.limits[i];
+      if (features[i].kind == FeatureKind::kBoolean && limit != Limit::Switch(limit.on())) {
+        return Status::InvalidCatalog("plan \"" + p.code + "\" limit for \"" + features[i].key +
+                                      "\" must be true or false (a boolean feature)");
+      }
     }
     if (p.code != kFreePlan && p.price_paisa == 0) {
       return Status::InvalidCatalog("plan \"" + p.code + "\" is paid but has price 0");
@@ -85,6 +105,24 @@ const Plan* Catalog::FindPlan(std::string_view code) const {
     if (p.code == code) return &p;
   }
   return nullptr;
+}
+
+std::string_view to_string(FeatureKind kind) {
+  switch (kind) {
+    case FeatureKind::kMetered: return "metered";
+    case FeatureKind::kAllocation: return "allocation";
+    case FeatureKind::kBoolean: return "boolean";
+    case FeatureKind::kValue: return "value";
+  }
+  return "metered";
+}
+
+std::optional<FeatureKind> FeatureKindFromString(std::string_view text) {
+  for (FeatureKind kind : {FeatureKind::kMetered, FeatureKind::kAllocation, FeatureKind::kBoolean,
+                           FeatureKind::kValue}) {
+    if (to_string(kind) == text) return kind;
+  }
+  return std::nullopt;
 }
 
 std::string_view to_string(Enforcement enforcement) {

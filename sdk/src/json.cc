@@ -35,6 +35,16 @@ std::optional<Time> TimeAt(const Json& obj, std::string_view key) {
   return ParseTime(v->get_ref<const std::string&>());
 }
 
+// {"limit","plan","until"} of an override (the limit as `kind` spells it); null for none.
+Json OverrideTermsToJson(FeatureKind kind, const Override& o) {
+  return {{"limit", LimitToJson(kind, o.limit)},
+          {"plan", o.plan ? Json(*o.plan) : Json(nullptr)},
+          {"until", o.until ? Json(FormatTime(*o.until)) : Json(nullptr)}};
+}
+Json OverrideTermsToJson(FeatureKind kind, const std::optional<Override>& o) {
+  return o ? OverrideTermsToJson(kind, *o) : Json(nullptr);
+}
+
 Status Wrong(const std::string& where, std::string_view what) {
   return Status::InvalidCatalog(where + " " + std::string(what));
 }
@@ -54,6 +64,20 @@ Result<Feature> FeatureFromJson(const Json& j, const std::string& where) {
   if (const Json* label = Field(j, "label")) {
     if (!label->is_string()) return Wrong(where + ".label", "must be a string");
     f.label = label->get<std::string>();
+  }
+  if (const Json* kind = Field(j, "kind")) {
+    const auto parsed = kind->is_string()
+                            ? FeatureKindFromString(kind->get_ref<const std::string&>())
+                            : std::nullopt;
+    if (!parsed) {
+      return Wrong(where + ".kind",
+                   "must be \"metered\", \"allocation\", \"boolean\" or \"value\"");
+    }
+    f.kind = *parsed;
+  }
+  if (const Json* unit = Field(j, "unit")) {
+    if (!unit->is_string()) return Wrong(where + ".unit", "must be a string");
+    f.unit = unit->get<std::string>();
   }
   if (const Json* e = Field(j, "enforcement")) {
     if (*e == "soft") {
@@ -101,12 +125,20 @@ Result<Plan> PlanFromJson(const Json& j, const std::string& where,
   for (const Feature& f : features) {
     const Json* v = Field(*limits, f.key);
     if (v == nullptr) return Wrong(at, "has no limit for feature \"" + f.key + "\"");
+    const std::string limit_at = at + " limit for \"" + f.key + "\"";
+    if (f.kind == FeatureKind::kBoolean) {
+      if (!v->is_boolean()) return Wrong(limit_at, "must be true or false (a boolean feature)");
+      p.limits.push_back(Limit::Switch(v->get<bool>()));
+      continue;
+    }
     const auto n = Int(*v);
-    if (!n) return Wrong(at + " limit for \"" + f.key + "\"", "must be an integer");
+    if (!n) {
+      return Wrong(limit_at, "must be an integer, -1 for unlimited (a " +
+                                 std::string(to_string(f.kind)) + " feature)");
+    }
     auto limit = LimitFromWire(*n);
     if (!limit) {
-      return Wrong(at + " limit for \"" + f.key + "\"",
-                   "is " + std::to_string(*n) + "; it must be -1 (unlimited) or more");
+      return Wrong(limit_at, "is " + std::to_string(*n) + "; it must be -1 (unlimited) or more");
     }
     p.limits.push_back(limit.value());
   }
@@ -125,17 +157,40 @@ Result<Limit> LimitFromWire(int64_t value) {
   return value == -1 ? Limit::Unlimited() : Limit::Of(value);
 }
 
+Json LimitToJson(FeatureKind kind, Limit limit) {
+  if (kind == FeatureKind::kBoolean) return limit.on();
+  return LimitToWire(limit);
+}
+
+Result<Limit> LimitFromJson(FeatureKind kind, const Json& value, std::string_view feature) {
+  const std::string of =
+      " for the " + std::string(to_string(kind)) + " feature \"" + std::string(feature) + "\"";
+  if (kind == FeatureKind::kBoolean) {
+    if (!value.is_boolean()) return Status::InvalidArgument("must be true or false" + of);
+    return Limit::Switch(value.get<bool>());
+  }
+  const auto n = Int(value);
+  if (!n || *n < -1) {
+    return Status::InvalidArgument("must be an integer of -1 (unlimited) or more" + of);
+  }
+  return LimitFromWire(*n);
+}
+
 Json CatalogToJson(const Catalog& catalog) {
   Json features = Json::array();
   for (const Feature& f : catalog.features()) {
-    features.push_back(
-        {{"key", f.key}, {"label", f.label}, {"enforcement", to_string(f.enforcement)}});
+    features.push_back({{"key", f.key},
+                        {"label", f.label},
+                        {"kind", to_string(f.kind)},
+                        {"enforcement", to_string(f.enforcement)},
+                        {"unit", f.unit}});
   }
   Json plans = Json::array();
   for (const Plan& p : catalog.plans()) {
     Json limits = Json::object();
     for (size_t i = 0; i < catalog.features().size(); ++i) {
-      limits[catalog.features()[i].key] = LimitToWire(p.limits[i]);
+      const Feature& f = catalog.features()[i];
+      limits[f.key] = LimitToJson(f.kind, p.limits[i]);
     }
     plans.push_back({{"code", p.code},
                      {"name", p.name},
@@ -187,44 +242,87 @@ Result<Catalog> ParseCatalog(std::string_view text) {
   return CatalogFromJson(json);
 }
 
-Json UpgradeToJson(const std::optional<Upgrade>& upgrade) {
+Json UpgradeToJson(const std::optional<Upgrade>& upgrade, FeatureKind kind) {
   if (!upgrade) return nullptr;
   return {{"plan", upgrade->plan},
-          {"limit", LimitToWire(upgrade->limit)},
+          {"limit", LimitToJson(kind, upgrade->limit)},
           {"price", WholeRupees(upgrade->price_paisa)},
           {"price_paisa", upgrade->price_paisa}};
+}
+
+Json OverrideToJson(const Catalog& catalog, const Override& o) {
+  const auto index = catalog.FeatureIndex(o.feature);
+  const FeatureKind kind = index ? catalog.features()[*index].kind : FeatureKind::kMetered;
+  Json j = {{"feature", o.feature}};
+  j.update(OverrideTermsToJson(kind, o));
+  return j;
+}
+
+Result<Override> OverrideFromJson(const Catalog& catalog, const Json& json) {
+  if (!json.is_object()) return Status::InvalidArgument("an override must be an object");
+  const std::string* feature = NonEmptyText(json, "feature");
+  if (feature == nullptr) return Status::InvalidArgument("feature must be a non-empty string");
+  const auto index = catalog.FeatureIndex(*feature);
+  if (!index) {
+    return Status::UnknownFeature("feature \"" + *feature + "\" is not in the catalog");
+  }
+  const Json* limit_json = Field(json, "limit");
+  if (limit_json == nullptr) return Status::InvalidArgument("limit is required");
+  auto limit = LimitFromJson(catalog.features()[*index].kind, *limit_json, *feature);
+  if (!limit) return Status::InvalidArgument("limit " + limit.status().message());
+  Override o{*feature, limit.value(), std::nullopt, std::nullopt};
+  if (const Json* plan = Field(json, "plan"); plan != nullptr && !plan->is_null()) {
+    const std::string* code = NonEmptyText(json, "plan");
+    if (code == nullptr) return Status::InvalidArgument("plan must be a plan code or null");
+    o.plan = *code;
+  }
+  if (const Json* until = Field(json, "until"); until != nullptr && !until->is_null()) {
+    o.until = TimeAt(json, "until");
+    if (!o.until) return Status::InvalidArgument("until must be an RFC 3339 time or null");
+  }
+  if (Status s = ValidateOverride(catalog, o); !s.ok()) return s;
+  return o;
 }
 
 Json DecisionToJson(const Decision& d) {
   return {{"allowed", d.allowed},
           {"feature", d.feature},
+          {"kind", to_string(d.kind)},
           {"plan", d.plan},
           {"current", d.current},
           {"requested", d.requested},
-          {"limit", LimitToWire(d.limit)},
+          {"limit", LimitToJson(d.kind, d.limit)},
           {"remaining", d.remaining ? Json(*d.remaining) : Json(nullptr)},
           {"over", d.over},
-          {"upgrade", UpgradeToJson(d.upgrade)}};
+          {"override", OverrideTermsToJson(d.kind, d.override)},
+          {"upgrade", UpgradeToJson(d.upgrade, d.kind)}};
 }
 
 Json LimitReachedBody(const Decision& d) {
   return {{"error", "Limit reached"},
           {"code", "limit_reached"},
           {"feature", d.feature},
+          {"kind", to_string(d.kind)},
           {"current", d.current},
-          {"limit", LimitToWire(d.limit)},
+          {"limit", LimitToJson(d.kind, d.limit)},
           {"plan", d.plan},
-          {"upgrade", UpgradeToJson(d.upgrade)}};
+          {"override", OverrideTermsToJson(d.kind, d.override)},
+          {"upgrade", UpgradeToJson(d.upgrade, d.kind)}};
 }
 
 Json UsageRowToJson(const UsageRow& row) {
-  return {{"used", row.used},
-          {"limit", LimitToWire(row.limit)},
+  return {{"kind", to_string(row.kind)},
+          {"label", row.label},
+          {"used", row.used},
+          {"limit", LimitToJson(row.kind, row.limit)},
           {"percent", row.percent ? Json(*row.percent) : Json(nullptr)},
           {"status", to_string(row.status)},
-          {"label", row.label},
           {"text", row.text},
-          {"enforcement", to_string(row.enforcement)}};
+          {"enforcement", to_string(row.enforcement)},
+          {"unit", row.unit},
+          {"override", OverrideTermsToJson(row.kind, row.override)},
+          {"unlock", UpgradeToJson(row.unlock, row.kind)},
+          {"note", row.note}};
 }
 
 Json UsageRowsToJson(const std::vector<UsageRow>& rows) {
@@ -244,7 +342,7 @@ Json PeriodToJson(const Period& period) {
   return {{"start", FormatTime(period.start)}, {"end", FormatTime(period.end)}};
 }
 
-Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json) {
+Result<UsageSnapshot> UsageSnapshotFromJson(const Catalog& catalog, const Json& json) {
   if (!json.is_object()) return Status::InvalidJson("the usage snapshot must be a JSON object");
   const std::string* plan = NonEmptyText(json, "plan");
   if (plan == nullptr) {
@@ -265,6 +363,21 @@ Result<UsageSnapshot> UsageSnapshotFromJson(const Json& json) {
                                      ".used must be a whole number of 0 or more");
     }
     snap.usage.emplace(key, *n);
+  }
+  if (const Json* overrides = Field(json, "overrides");
+      overrides != nullptr && !overrides->is_null()) {
+    if (!overrides->is_array()) {
+      return Status::InvalidArgument("usage snapshot: \"overrides\" must be an array");
+    }
+    for (size_t i = 0; i < overrides->size(); ++i) {
+      const std::string at = "usage snapshot: overrides[" + std::to_string(i) + "]";
+      if (!(*overrides)[i].is_object()) return Status::InvalidArgument(at + " must be an object");
+      auto o = OverrideFromJson(catalog, (*overrides)[i]);
+      if (!o) {
+        return Status(o.status().code(), at + "." + o.status().message());
+      }
+      snap.overrides.push_back(std::move(o).value());
+    }
   }
   if (const Json* sub = Field(json, "subscription"); sub != nullptr && !sub->is_null()) {
     auto parsed = SubscriptionFromJson(*sub);

@@ -3,8 +3,11 @@
 // package and compares the two.
 //
 // A case: {"catalog": <catalog JSON or null for the default>, "usage": <GET /billing/usage/
-// body>, "op": "check" | "usage" | "afterUpgrade" | "upgradeOptions" | "canBuy", "feature",
-// "n", "plan", "at" (canBuy's time, RFC 3339)}.
+// body, its "overrides" included>, "op": "check" | "usage" | "afterUpgrade" | "upgradeOptions" |
+// "canBuy", "feature", "n", "plan", "at" (now for every op, RFC 3339; default
+// "2026-12-01T00:00:00Z")}. check decides on the plan in force at "at" (the snapshot's
+// subscription, or its plan when it has none); usage and upgradeOptions use the snapshot's plan;
+// every op applies the overrides in force at "at".
 // An answer: {"ok": true, "result": ...} or {"ok": false, "code": "...", "message": "..."};
 // canBuy's result is the package's {ok, plan, code, message, renew, end_date}.
 #include <iostream>
@@ -35,12 +38,12 @@ sima::Json Rows(const std::vector<sima::UsageRow>& rows) {
   return out;
 }
 
-sima::Json Options(const std::vector<sima::UpgradeOption>& options) {
+sima::Json Options(const std::vector<sima::UpgradeOption>& options, sima::FeatureKind kind) {
   sima::Json out = sima::Json::array();
   for (const sima::UpgradeOption& o : options) {
     out.push_back({{"plan", o.plan},
                    {"name", o.name},
-                   {"limit", sima::LimitToWire(o.limit)},
+                   {"limit", sima::LimitToJson(kind, o.limit)},
                    {"price", sima::WholeRupees(o.price_paisa)},
                    {"price_paisa", o.price_paisa},
                    {"allows", o.allows},
@@ -49,12 +52,10 @@ sima::Json Options(const std::vector<sima::UpgradeOption>& options) {
   return out;
 }
 
-// What buying `plan` at `at` would do, as core.canBuy() answers it.
+// What buying `plan` at `now` would do, as core.canBuy() answers it.
 sima::Json Buy(const sima::Catalog& catalog, const sima::Subscription& sub, const std::string& plan,
-               const std::string& at) {
-  const auto now = sima::ParseTime(at);
-  if (!now) return Error(sima::Status::InvalidArgument("\"at\" must be an RFC 3339 time"));
-  const auto a = sima::Activate(catalog, sub, plan, *now);
+               sima::Time now) {
+  const auto a = sima::Activate(catalog, sub, plan, now);
   sima::Json result = {{"ok", a.ok()},
                        {"plan", plan},
                        {"code", nullptr},
@@ -76,31 +77,40 @@ sima::Json Run(const sima::Json& c) {
                            ? sima::CatalogFromJson(c["catalog"])
                            : sima::Result<sima::Catalog>(sima::Catalog::Default());
   if (!catalog) return Error(catalog.status());
-  const auto snapshot = sima::UsageSnapshotFromJson(c.value("usage", sima::Json::object()));
+  const auto snapshot =
+      sima::UsageSnapshotFromJson(*catalog, c.value("usage", sima::Json::object()));
   if (!snapshot) return Error(snapshot.status());
+  const auto now = sima::ParseTime(c.value("at", std::string("2026-12-01T00:00:00Z")));
+  if (!now) return Error(sima::Status::InvalidArgument("\"at\" must be an RFC 3339 time"));
   if (catalog->FindPlan(snapshot->plan) == nullptr) {
     return Error(sima::Status::InvalidPlan("unknown plan \"" + snapshot->plan + "\""));
   }
   const std::string op = c.value("op", "");
   if (op == "check") {
-    const auto d = sima::Check(*catalog, snapshot->plan, snapshot->usage, c.value("feature", ""),
-                               c.value("n", int64_t{1}));
+    const auto d =
+        sima::Check(*catalog, snapshot->subscription, *now, snapshot->usage, c.value("feature", ""),
+                    c.value("n", int64_t{1}), snapshot->overrides);
     if (!d) return Error(d.status());
     return {{"ok", true}, {"result", sima::DecisionToJson(*d)}};
   }
   if (op == "upgradeOptions") {
-    const auto options = sima::UpgradeOptions(*catalog, snapshot->plan, snapshot->usage,
-                                              c.value("feature", ""), c.value("n", int64_t{1}));
+    const auto options =
+        sima::UpgradeOptions(*catalog, snapshot->plan, snapshot->usage, c.value("feature", ""),
+                             c.value("n", int64_t{1}), snapshot->overrides, *now);
     if (!options) return Error(options.status());
-    return {{"ok", true}, {"result", Options(*options)}};
+    const sima::FeatureKind kind =
+        catalog->features()[*catalog->FeatureIndex(c.value("feature", ""))].kind;
+    return {{"ok", true}, {"result", Options(*options, kind)}};
   }
   if (op == "canBuy") {
-    return Buy(*catalog, snapshot->subscription, c.value("plan", ""), c.value("at", ""));
+    return Buy(*catalog, snapshot->subscription, c.value("plan", ""), *now);
   }
   if (op == "usage" || op == "afterUpgrade") {
-    const auto rows = op == "usage"
-                          ? sima::UsageView(*catalog, snapshot->plan, snapshot->usage)
-                          : sima::UsageAfterUpgrade(*catalog, c.value("plan", ""), snapshot->usage);
+    const auto rows =
+        op == "usage"
+            ? sima::UsageView(*catalog, snapshot->plan, snapshot->usage, snapshot->overrides, *now)
+            : sima::UsageAfterUpgrade(*catalog, snapshot->subscription, *now, snapshot->usage,
+                                      c.value("plan", ""), snapshot->overrides);
     if (!rows) return Error(rows.status());
     return {{"ok", true}, {"result", Rows(*rows)}};
   }

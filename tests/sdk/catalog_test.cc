@@ -18,10 +18,21 @@ TEST(Catalog, DefaultMatchesTheSpecTable) {
   const Catalog& c = Catalog::Default();
   EXPECT_EQ(c.currency(), "NPR");
   EXPECT_EQ(c.period_days(), 30);
-  ASSERT_EQ(c.features().size(), 4u);
-  EXPECT_EQ(c.features()[3].key, "api_calls");
-  EXPECT_EQ(c.features()[3].enforcement, Enforcement::kSoft);
-  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(c.features()[i].enforcement, Enforcement::kHard);
+  // key, label, kind, enforcement, unit
+  std::vector<std::string> features;
+  for (const Feature& f : c.features()) {
+    features.push_back(f.key + " " + f.label + " " + std::string(to_string(f.kind)) + " " +
+                       std::string(to_string(f.enforcement)) + " " + f.unit);
+  }
+  EXPECT_EQ(features, (std::vector<std::string>{
+                          "invoices Invoices metered hard ",
+                          "customers Customers allocation hard ",
+                          "team_members Team members allocation hard seats",
+                          "api_calls API calls metered soft ",
+                          "pdf_export Export to PDF boolean hard ",
+                          "custom_branding Custom branding boolean hard ",
+                          "attachment_mb Attachment size value hard MB",
+                      }));
 
   const Plan* free = c.FindPlan("FREE");
   const Plan* basic = c.FindPlan("BASIC");
@@ -30,12 +41,14 @@ TEST(Catalog, DefaultMatchesTheSpecTable) {
   EXPECT_EQ(free->price_paisa, 0);
   EXPECT_EQ(basic->price_rupees(), 1900);
   EXPECT_EQ(pro->price_paisa, 390000);
-  EXPECT_EQ(free->limits,
-            (std::vector<Limit>{Limit::Of(10), Limit::Of(5), Limit::Of(1), Limit::Of(100)}));
-  EXPECT_EQ(basic->limits,
-            (std::vector<Limit>{Limit::Of(1000), Limit::Of(50), Limit::Of(3), Limit::Of(10000)}));
+  const Limit on = Limit::Switch(true);
+  const Limit off = Limit::Switch(false);
+  EXPECT_EQ(free->limits, (std::vector<Limit>{Limit::Of(10), Limit::Of(5), Limit::Of(1),
+                                              Limit::Of(100), off, off, Limit::Of(5)}));
+  EXPECT_EQ(basic->limits, (std::vector<Limit>{Limit::Of(1000), Limit::Of(50), Limit::Of(3),
+                                               Limit::Of(10000), on, off, Limit::Of(25)}));
   EXPECT_EQ(pro->limits, (std::vector<Limit>{Limit::Unlimited(), Limit::Unlimited(), Limit::Of(10),
-                                             Limit::Of(100000)}));
+                                             Limit::Of(100000), on, on, Limit::Of(100)}));
 }
 
 TEST(Catalog, OrdersPlansCheapestFirstWithFreeFirst) {

@@ -13,11 +13,14 @@ TEST(Json, CatalogMatchesTheSpecShape) {
   const Json j = CatalogToJson(Catalog::Default());
   EXPECT_EQ(j["currency"], "NPR");
   EXPECT_EQ(j["period_days"], 30);
-  EXPECT_EQ(j["features"][0],
-            Json::parse(R"({"key":"invoices","label":"Invoices","enforcement":"hard"})"));
+  EXPECT_EQ(j["features"][0], Json::parse(R"({"key":"invoices","label":"Invoices","kind":"metered",
+                            "enforcement":"hard","unit":""})"));
+  EXPECT_EQ(j["features"][2]["unit"], "seats");
+  EXPECT_EQ(j["features"][4]["kind"], "boolean");
   EXPECT_EQ(j["features"][3]["enforcement"], "soft");
   EXPECT_EQ(j["plans"][0], Json::parse(R"({"code":"FREE","name":"Free","price":0,"price_paisa":0,
-      "limits":{"invoices":10,"customers":5,"team_members":1,"api_calls":100}})"));
+      "limits":{"invoices":10,"customers":5,"team_members":1,"api_calls":100,
+                "pdf_export":false,"custom_branding":false,"attachment_mb":5}})"));
   EXPECT_EQ(j["plans"][2]["limits"]["invoices"], -1);
   EXPECT_EQ(j["plans"][2]["price"], 3900);
 }
@@ -66,7 +69,9 @@ TEST(Json, RefusesEachBadCatalogNamingTheProblem) {
       {"{" + features + R"(,"plans":[{"code":"FREE","price_paisa":0,"limits":{}}]})",
        Code::kInvalidCatalog, "plan \"FREE\" has no limit for feature \"invoices\""},
       {"{" + features + R"(,"plans":[{"code":"FREE","price_paisa":0,"limits":{"invoices":1.5}}]})",
-       Code::kInvalidCatalog, "plan \"FREE\" limit for \"invoices\" must be an integer"},
+       Code::kInvalidCatalog,
+       "plan \"FREE\" limit for \"invoices\" must be an integer, -1 for unlimited (a metered "
+       "feature)"},
       {"{" + features + R"(,"plans":[{"code":"FREE","limits":{"invoices":1}}]})",
        Code::kInvalidCatalog, "plan \"FREE\" has no price_paisa (or price)"},
       {"{" + features + R"(,"plans":[{"price_paisa":0,"limits":{"invoices":1}}]})",
@@ -92,7 +97,7 @@ TEST(Json, LimitReachedBodyIsTheSeedsPlusTheUpgrade) {
   const auto d = Check(Catalog::Default(), "FREE", {{"invoices", 10}}, "invoices");
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(LimitReachedBody(*d), Json::parse(R"({"error":"Limit reached","code":"limit_reached",
-      "feature":"invoices","current":10,"limit":10,"plan":"FREE",
+      "feature":"invoices","kind":"metered","current":10,"limit":10,"plan":"FREE","override":null,
       "upgrade":{"plan":"BASIC","limit":1000,"price":1900,"price_paisa":190000}})"));
 }
 
@@ -138,7 +143,8 @@ TEST(Json, SubscriptionAndPeriod) {
 }
 
 TEST(Json, ReadsAUsageSnapshotFromTheUsageAnswer) {
-  const auto snap = UsageSnapshotFromJson(Json::parse(R"({"org_id":"org_1","plan":"FREE",
+  const auto snap =
+      UsageSnapshotFromJson(Catalog::Default(), Json::parse(R"({"org_id":"org_1","plan":"FREE",
       "usage":{"invoices":{"used":8,"limit":10,"percent":80,"status":"warning"},"api_calls":{"used":450}}})"));
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();
   EXPECT_EQ(snap->plan, "FREE");
@@ -152,7 +158,7 @@ TEST(Json, ReadsTheSubscriptionOfAUsageSnapshot) {
   const Subscription pro{"PRO", At("2026-11-01T00:00:00Z"), At("2026-12-01T00:00:00Z")};
   Json body = Json::parse(R"({"plan":"PRO","usage":{}})");
   body["subscription"] = SubscriptionToJson(pro, At("2026-11-10T00:00:00Z"));
-  const auto snap = UsageSnapshotFromJson(body);
+  const auto snap = UsageSnapshotFromJson(Catalog::Default(), body);
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();
   EXPECT_EQ(snap->subscription, pro);
   const Subscription free{"FREE", At("2026-01-01T00:00:00Z"), std::nullopt};
@@ -180,7 +186,7 @@ TEST(Json, RefusesABadSubscription) {
     EXPECT_EQ(sub.status().message(), c.message) << c.text;
     Json body = Json::parse(R"({"plan":"PRO","usage":{}})");
     body["subscription"] = Json::parse(c.text);
-    EXPECT_EQ(UsageSnapshotFromJson(body).status().message(),
+    EXPECT_EQ(UsageSnapshotFromJson(Catalog::Default(), body).status().message(),
               std::string("usage snapshot: ") + c.message)
         << c.text;
   }
@@ -203,7 +209,7 @@ TEST(Json, RefusesABadUsageSnapshot) {
        "usage snapshot: usage.invoices.used must be a whole number of 0 or more"},
   };
   for (const Case& c : cases) {
-    const auto snap = UsageSnapshotFromJson(Json::parse(c.text));
+    const auto snap = UsageSnapshotFromJson(Catalog::Default(), Json::parse(c.text));
     ASSERT_FALSE(snap.ok()) << c.text;
     EXPECT_EQ(snap.status().message(), c.message) << c.text;
   }

@@ -23,7 +23,7 @@ using Usage = std::map<std::string, int64_t, std::less<>>;
 
 // The cheapest plan that would allow an action.
 struct Upgrade {
-  std::string plan;  // plan code
+  std::string plan;                  // plan code
   Limit limit = Limit::Unlimited();  // its effective limit (a switch: Limit::Switch(true))
   int64_t price_paisa = 0;
   bool operator==(const Upgrade&) const = default;
@@ -38,9 +38,9 @@ struct Decision {
   bool allowed = false;
   std::string feature;
   FeatureKind kind = FeatureKind::kMetered;
-  std::string plan;       // the plan the decision was made on
-  int64_t current = 0;    // used before the action (metered, allocation); 0 otherwise
-  int64_t requested = 0;  // n
+  std::string plan;                  // the plan the decision was made on
+  int64_t current = 0;               // used before the action (metered, allocation); 0 otherwise
+  int64_t requested = 0;             // n
   Limit limit = Limit::Unlimited();  // the effective limit (an override's when one is in force)
   // Before the action, never negative; nullopt = unlimited, and always for switches and values.
   std::optional<int64_t> remaining;

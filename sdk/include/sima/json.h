@@ -28,7 +28,7 @@ Json LimitToJson(FeatureKind kind, Limit limit);
 // \"pdf_export\"").
 Result<Limit> LimitFromJson(FeatureKind kind, const Json& value, std::string_view feature);
 
-// GET /billing/plans/: features carry "kind" (and "unit" when set); switches' limits are
+// GET /billing/plans/: features carry "kind" and "unit" ("" when none); switches' limits are
 // true/false.
 Json CatalogToJson(const Catalog& catalog);
 // The same shape back (price_paisa wins over price when both are given).
@@ -73,7 +73,8 @@ struct UsageSnapshot {
   // Without one: `plan` with no known start or end.
   Subscription subscription;
 };
-// Accepts the body of GET /billing/usage/ (needs the catalog to read overrides' limits). Errors name the field that is wrong.
+// Accepts the body of GET /billing/usage/ (needs the catalog to read overrides' limits). Errors
+// name the field that is wrong.
 Result<UsageSnapshot> UsageSnapshotFromJson(const Catalog& catalog, const Json& json);
 
 // The inverse of SubscriptionToJson: {"plan","start_date","end_date"} (end_date null or

@@ -35,7 +35,8 @@ struct UsageRow {
   std::string unit;
   int64_t used = 0;                  // metered, allocation; 0 for switches and values
   Limit limit = Limit::Unlimited();  // effective (an override's when one is in force)
-  std::optional<int64_t> percent;    // floor(used * 100 / limit); nullopt when unlimited, switch, value
+  std::optional<int64_t>
+      percent;  // floor(used * 100 / limit); nullopt when unlimited, switch, value
   UsageStatus status = UsageStatus::kOk;
   std::string text;
   std::optional<Override> override;  // the override in force for this feature, if any

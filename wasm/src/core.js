@@ -450,14 +450,18 @@ function copyRow(row) {
   return { ...row, override: row.override && { ...row.override }, unlock: row.unlock && { ...row.unlock } };
 }
 
-// `now` (a Date or milliseconds since 1970) in whole seconds; the core refuses times outside
-// 1970..9999.
+const MAX_SECONDS = 253402300799; // 9999-12-31T23:59:59Z
+
+// `now` (a Date or milliseconds since 1970) in whole seconds, checked here because a cached
+// answer does not reach the core.
 function seconds(now) {
   const ms = now instanceof Date ? now.getTime() : now;
   if (typeof ms !== 'number' || !Number.isFinite(ms)) {
     throw invalid(`now must be a Date or milliseconds since 1970, got ${describe(now)}`);
   }
-  return Math.floor(ms / 1000);
+  const s = Math.floor(ms / 1000);
+  if (s < 0 || s > MAX_SECONDS) throw invalid(`now must be a time between 1970 and 9999, got ${ms} ms`);
+  return s;
 }
 
 /** Paisa as rupee text by sima::FormatRupees (190000 -> "1,900"), once the core is loaded. */

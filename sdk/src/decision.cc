@@ -45,7 +45,8 @@ Result<Decision> Decide(const Catalog& catalog, std::string_view plan, const Usa
 
   const Feature& f = catalog.features()[*index];
   const EffectiveLimit effective = ResolveLimit(catalog, *p, *index, overrides, now);
-  Decision d;
+  Result<Decision> result(std::in_place);  // filled in place: a Decision is large to move
+  Decision& d = result.value();
   d.feature = f.key;
   d.kind = f.kind;
   d.plan = p->code;
@@ -64,7 +65,7 @@ Result<Decision> Decide(const Catalog& catalog, std::string_view plan, const Usa
   d.allowed = fits || soft;
   d.over = soft && !fits;
   if (!fits) d.upgrade = SuggestUpgrade(catalog, p->code, *index, needed, overrides, now);
-  return d;
+  return result;
 }
 
 }  // namespace

@@ -133,7 +133,8 @@ Result<Plan> PlanFromJson(const Json& j, const std::string& where,
     }
     const auto n = Int(*v);
     if (!n) {
-      return Wrong(limit_at, "must be an integer, -1 for unlimited (a " +
+      const char* article = f.kind == FeatureKind::kAllocation ? "an " : "a ";
+      return Wrong(limit_at, "must be an integer, -1 for unlimited (" + std::string(article) +
                                  std::string(to_string(f.kind)) + " feature)");
     }
     auto limit = LimitFromWire(*n);

@@ -128,6 +128,28 @@ TEST(Catalog, RefusesEachBadCatalogNamingTheProblem) {
                                 {MakePlan("FREE", 0, {one, one}), MakePlan("GIFT", 0, {one, one})});
        },
        "\"GIFT\" is paid but has price 0"},
+      {"soft switch",
+       [&] {
+         return Catalog::Create("NPR", 30,
+                                {{"pdf", "PDF", Enforcement::kSoft, FeatureKind::kBoolean}},
+                                {MakePlan("FREE", 0, {Limit::Switch(false)})});
+       },
+       "feature \"pdf\" is a boolean feature and cannot be soft (switches and values are always "
+       "hard)"},
+      {"soft value",
+       [&] {
+         return Catalog::Create("NPR", 30,
+                                {{"mb", "MB", Enforcement::kSoft, FeatureKind::kValue, "MB"}},
+                                {MakePlan("FREE", 0, {one})});
+       },
+       "feature \"mb\" is a value feature and cannot be soft"},
+      {"switch with a count",
+       [&] {
+         return Catalog::Create(
+             "NPR", 30, {{"pdf", "PDF", Enforcement::kHard, FeatureKind::kBoolean}},
+             {MakePlan("FREE", 0, {Limit::Switch(false)}), MakePlan("PRO", 9, {Limit::Of(5)})});
+       },
+       "plan \"PRO\" limit for \"pdf\" must be true or false (a boolean feature)"},
       {"empty code",
        [&] {
          return Catalog::Create("NPR", 30, TwoFeatures(), {MakePlan("", 0, {one, one})});
@@ -153,6 +175,37 @@ TEST(Catalog, FindsFeaturesAndPlansByName) {
 TEST(Catalog, NamesEnforcementAsTheJsonDoes) {
   EXPECT_EQ(to_string(Enforcement::kHard), "hard");
   EXPECT_EQ(to_string(Enforcement::kSoft), "soft");
+}
+
+TEST(Catalog, NamesFeatureKindsAsTheJsonDoes) {
+  const std::pair<FeatureKind, const char*> names[] = {
+      {FeatureKind::kMetered, "metered"},
+      {FeatureKind::kAllocation, "allocation"},
+      {FeatureKind::kBoolean, "boolean"},
+      {FeatureKind::kValue, "value"},
+  };
+  for (const auto& [kind, name] : names) {
+    EXPECT_EQ(to_string(kind), name);
+    EXPECT_EQ(FeatureKindFromString(name), kind);
+  }
+  EXPECT_FALSE(FeatureKindFromString("Metered").has_value());
+  EXPECT_FALSE(FeatureKindFromString("").has_value());
+}
+
+TEST(Catalog, OnlyMeteredAndAllocationFeaturesAreCounted) {
+  std::string counted;
+  for (const Feature& f : Catalog::Default().features()) {
+    if (f.counted()) counted += f.key + " ";
+  }
+  EXPECT_EQ(counted, "invoices customers team_members api_calls ");
+}
+
+TEST(Catalog, ASwitchIsOnOrOff) {
+  EXPECT_TRUE(Limit::Switch(true).on());
+  EXPECT_TRUE(Limit::Switch(true).Allows(1));
+  EXPECT_FALSE(Limit::Switch(false).on());
+  EXPECT_FALSE(Limit::Switch(false).Allows(1));
+  EXPECT_EQ(Limit::Switch(false), Limit::Of(0));
 }
 
 }  // namespace

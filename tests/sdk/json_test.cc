@@ -222,5 +222,247 @@ TEST(Json, LimitWireFormat) {
   EXPECT_EQ(LimitFromWire(-2).status().code(), Code::kInvalidArgument);
 }
 
+TEST(Json, ReadsKindsAndUnits) {
+  const auto c = ParseCatalog(R"({"features":[
+      {"key":"seats","kind":"allocation","unit":"seats"},
+      {"key":"sso","label":"Single sign-on","kind":"boolean"},
+      {"key":"upload_mb","kind":"value","unit":"MB"},
+      {"key":"exports","kind":"metered","enforcement":"soft"}],
+    "plans":[{"code":"FREE","price":0,"limits":{"seats":1,"sso":false,"upload_mb":10,"exports":5}},
+             {"code":"TEAM","price":500,"limits":{"seats":-1,"sso":true,"upload_mb":-1,"exports":-1}}]})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::string kinds;
+  for (const Feature& f : c->features()) {
+    kinds += f.key + ":" + std::string(to_string(f.kind)) + ":" + f.unit + " ";
+  }
+  EXPECT_EQ(kinds, "seats:allocation:seats sso:boolean: upload_mb:value:MB exports:metered: ");
+  EXPECT_EQ(c->FindPlan("FREE")->limits[1], Limit::Switch(false));
+  EXPECT_EQ(c->FindPlan("TEAM")->limits[1], Limit::Switch(true));
+  const Json back = CatalogToJson(*c);
+  EXPECT_EQ(back["plans"][1]["limits"], Json::parse(R"({"seats":-1,"sso":true,"upload_mb":-1,
+      "exports":-1})"));
+  EXPECT_EQ(CatalogToJson(CatalogFromJson(back).value()), back);
+}
+
+TEST(Json, ACatalogWithoutKindsLoadsAsMetered) {
+  // A catalog written before kinds existed: every feature is counted per period, as before.
+  const auto c = ParseCatalog(R"({"features":[{"key":"invoices","label":"Invoices"},
+      {"key":"team_members","enforcement":"hard"}],
+    "plans":[{"code":"FREE","price":0,"limits":{"invoices":10,"team_members":1}}]})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  for (const Feature& f : c->features()) {
+    EXPECT_EQ(f.kind, FeatureKind::kMetered) << f.key;
+    EXPECT_EQ(f.unit, "") << f.key;
+  }
+  EXPECT_EQ(CatalogToJson(*c)["features"][1],
+            Json::parse(R"({"key":"team_members","label":"team_members","kind":"metered",
+                            "enforcement":"hard","unit":""})"));
+}
+
+TEST(Json, RefusesKindsMixedWrongly) {
+  struct Case {
+    std::string feature;  // one feature "f"
+    std::string free;     // FREE's limit for it
+    std::string message;
+  };
+  const Case cases[] = {
+      {R"({"key":"f","kind":"boolean"})", "1",
+       "plan \"FREE\" limit for \"f\" must be true or false (a boolean feature)"},
+      {R"({"key":"f","kind":"boolean"})", "-1",
+       "plan \"FREE\" limit for \"f\" must be true or false (a boolean feature)"},
+      {R"({"key":"f","kind":"boolean"})", R"("true")",
+       "plan \"FREE\" limit for \"f\" must be true or false (a boolean feature)"},
+      {R"({"key":"f","kind":"value"})", "true",
+       "plan \"FREE\" limit for \"f\" must be an integer, -1 for unlimited (a value feature)"},
+      {R"({"key":"f","kind":"allocation"})", "false",
+       "plan \"FREE\" limit for \"f\" must be an integer, -1 for unlimited (an allocation "
+       "feature)"},
+      {R"({"key":"f"})", "true",
+       "plan \"FREE\" limit for \"f\" must be an integer, -1 for unlimited (a metered feature)"},
+      {R"({"key":"f","kind":"value"})", "-3",
+       "plan \"FREE\" limit for \"f\" is -3; it must be -1 (unlimited) or more"},
+      {R"({"key":"f","kind":"boolean","enforcement":"soft"})", "true",
+       "feature \"f\" is a boolean feature and cannot be soft (switches and values are always "
+       "hard)"},
+      {R"({"key":"f","kind":"value","enforcement":"soft"})", "3",
+       "feature \"f\" is a value feature and cannot be soft (switches and values are always "
+       "hard)"},
+      {R"({"key":"f","kind":"seats"})", "1",
+       "features[0].kind must be \"metered\", \"allocation\", \"boolean\" or \"value\""},
+      {R"({"key":"f","kind":null})", "1",
+       "features[0].kind must be \"metered\", \"allocation\", \"boolean\" or \"value\""},
+      {R"({"key":"f","unit":5})", "1", "features[0].unit must be a string"},
+  };
+  for (const Case& c : cases) {
+    const std::string text = R"({"features":[)" + c.feature +
+                             R"(],"plans":[{"code":"FREE","price":0,"limits":{"f":)" + c.free +
+                             "}}]}";
+    const auto result = ParseCatalog(text);
+    ASSERT_FALSE(result.ok()) << text;
+    EXPECT_EQ(result.status().code(), Code::kInvalidCatalog) << text;
+    EXPECT_EQ(result.status().message(), c.message) << text;
+  }
+}
+
+TEST(Json, LimitsAsEachKindSpellsThem) {
+  EXPECT_EQ(LimitToJson(FeatureKind::kBoolean, Limit::Switch(true)), Json(true));
+  EXPECT_EQ(LimitToJson(FeatureKind::kBoolean, Limit::Switch(false)), Json(false));
+  EXPECT_EQ(LimitToJson(FeatureKind::kValue, Limit::Of(25)), Json(25));
+  EXPECT_EQ(LimitToJson(FeatureKind::kAllocation, Limit::Unlimited()), Json(-1));
+  struct Case {
+    FeatureKind kind;
+    const char* json;
+    std::string want;  // the limit as JSON again, or the error
+  };
+  const Case cases[] = {
+      {FeatureKind::kBoolean, "true", "true"},
+      {FeatureKind::kBoolean, "false", "false"},
+      {FeatureKind::kBoolean, "1",
+       "validation_error: must be true or false for the boolean feature \"f\""},
+      {FeatureKind::kMetered, "-1", "-1"},
+      {FeatureKind::kValue, "0", "0"},
+      {FeatureKind::kAllocation, "5000", "5000"},
+      {FeatureKind::kMetered, "-2",
+       "validation_error: must be an integer of -1 (unlimited) or more for the metered feature "
+       "\"f\""},
+      {FeatureKind::kValue, "true",
+       "validation_error: must be an integer of -1 (unlimited) or more for the value feature "
+       "\"f\""},
+      {FeatureKind::kValue, "2.5",
+       "validation_error: must be an integer of -1 (unlimited) or more for the value feature "
+       "\"f\""},
+  };
+  for (const Case& c : cases) {
+    const auto limit = LimitFromJson(c.kind, Json::parse(c.json), "f");
+    EXPECT_EQ(limit ? LimitToJson(c.kind, *limit).dump() : limit.status().ToString(), c.want)
+        << c.json;
+  }
+}
+
+TEST(Json, OverridesRoundTripAndRefuseWhatDoesNotFit) {
+  const Catalog& c = Catalog::Default();
+  const Override deal{"invoices", Limit::Of(5000), "BASIC", At("2027-01-01T00:00:00Z")};
+  EXPECT_EQ(OverrideToJson(c, deal), Json::parse(R"({"feature":"invoices","limit":5000,
+      "plan":"BASIC","until":"2027-01-01T00:00:00Z"})"));
+  EXPECT_EQ(OverrideFromJson(c, OverrideToJson(c, deal)).value(), deal);
+  const Override pdf{"pdf_export", Limit::Switch(true), std::nullopt, std::nullopt};
+  EXPECT_EQ(OverrideToJson(c, pdf),
+            Json::parse(R"({"feature":"pdf_export","limit":true,"plan":null,"until":null})"));
+  EXPECT_EQ(OverrideFromJson(c, OverrideToJson(c, pdf)).value(), pdf);
+  EXPECT_EQ(OverrideFromJson(c, Json::parse(R"({"feature":"pdf_export","limit":false})")).value(),
+            (Override{"pdf_export", Limit::Switch(false), std::nullopt, std::nullopt}));
+
+  struct Case {
+    const char* json;
+    const char* want;
+  };
+  const Case cases[] = {
+      {R"([])", "validation_error: an override must be an object"},
+      {R"({"limit":5})", "validation_error: feature must be a non-empty string"},
+      {R"({"feature":"widgets","limit":5})",
+       "unknown_feature: feature \"widgets\" is not in the catalog"},
+      {R"({"feature":"invoices"})", "validation_error: limit is required"},
+      {R"({"feature":"pdf_export","limit":1})",
+       "validation_error: limit must be true or false for the boolean feature \"pdf_export\""},
+      {R"({"feature":"attachment_mb","limit":true})",
+       "validation_error: limit must be an integer of -1 (unlimited) or more for the value "
+       "feature \"attachment_mb\""},
+      {R"({"feature":"invoices","limit":5,"plan":"GOLD"})",
+       "invalid_plan: plan \"GOLD\" is not in the catalog"},
+      {R"({"feature":"invoices","limit":5,"plan":3})",
+       "validation_error: plan must be a plan code or null"},
+      {R"({"feature":"invoices","limit":5,"until":"soon"})",
+       "validation_error: until must be an RFC 3339 time or null"},
+  };
+  for (const Case& k : cases) {
+    EXPECT_EQ(OverrideFromJson(c, Json::parse(k.json)).status().ToString(), k.want) << k.json;
+  }
+}
+
+TEST(Json, DecisionsAndRefusalsCarryKindAndOverride) {
+  const Catalog& c = Catalog::Default();
+  const Subscription free{"FREE", At("2026-11-01T00:00:00Z"), std::nullopt};
+  const Time now = At("2026-12-01T00:00:00Z");
+  // A switch: 403 with current 0, limit false, and the plan that turns it on.
+  const auto pdf = Check(c, free, now, {}, "pdf_export");
+  EXPECT_EQ(LimitReachedBody(*pdf), Json::parse(R"({"error":"Limit reached",
+      "code":"limit_reached","feature":"pdf_export","kind":"boolean","current":0,"limit":false,
+      "plan":"FREE","override":null,
+      "upgrade":{"plan":"BASIC","limit":true,"price":1900,"price_paisa":190000}})"));
+  // A value over FREE's size.
+  const auto mb = Check(c, free, now, {}, "attachment_mb", 30);
+  EXPECT_EQ(DecisionToJson(*mb), Json::parse(R"({"allowed":false,"feature":"attachment_mb",
+      "kind":"value","plan":"FREE","current":0,"requested":30,"limit":5,"remaining":null,
+      "over":false,"override":null,
+      "upgrade":{"plan":"PRO","limit":100,"price":3900,"price_paisa":390000}})"));
+  // An override in force is named, without its feature.
+  const Overrides deal = {{"invoices", Limit::Of(20), std::nullopt, At("2027-01-01T00:00:00Z")}};
+  const auto invoices = Check(c, free, now, {{"invoices", 20}}, "invoices", 1, deal);
+  EXPECT_EQ(LimitReachedBody(*invoices), Json::parse(R"({"error":"Limit reached",
+      "code":"limit_reached","feature":"invoices","kind":"metered","current":20,"limit":20,
+      "plan":"FREE","override":{"limit":20,"plan":null,"until":"2027-01-01T00:00:00Z"},
+      "upgrade":null})"));
+}
+
+TEST(Json, UsageRowsHaveEveryFieldForEveryKind) {
+  const Overrides deal = {{"customers", Limit::Of(3), "FREE", std::nullopt}};
+  const auto rows = UsageView(Catalog::Default(), "FREE",
+                              {{"invoices", 12}, {"customers", 4}, {"team_members", 1}}, deal,
+                              At("2026-12-01T00:00:00Z"));
+  ASSERT_TRUE(rows.ok());
+  const Json j = UsageRowsToJson(*rows);
+  EXPECT_EQ(j["invoices"], Json::parse(R"j({"kind":"metered","label":"Invoices","used":12,
+      "limit":10,"percent":120,"status":"over","text":"12/10 (120%)","enforcement":"hard",
+      "unit":"","override":null,"unlock":null,"note":"12 used, 10 allowed on Free"})j"));
+  EXPECT_EQ(j["customers"], Json::parse(R"j({"kind":"allocation","label":"Customers","used":4,
+      "limit":3,"percent":133,"status":"over","text":"4/3 (133%)","enforcement":"hard",
+      "unit":"","override":{"limit":3,"plan":"FREE","until":null},"unlock":null,
+      "note":"4 in use, 3 allowed on Free: remove 1 to add more"})j"));
+  EXPECT_EQ(j["team_members"]["text"], "1/1 seats (100%)");
+  EXPECT_EQ(j["team_members"]["unit"], "seats");
+  EXPECT_EQ(j["pdf_export"], Json::parse(R"({"kind":"boolean","label":"Export to PDF","used":0,
+      "limit":false,"percent":null,"status":"ok","text":"Off","enforcement":"hard","unit":"",
+      "override":null,"unlock":{"plan":"BASIC","limit":true,"price":1900,"price_paisa":190000},
+      "note":""})"));
+  EXPECT_EQ(j["attachment_mb"], Json::parse(R"({"kind":"value","label":"Attachment size",
+      "used":0,"limit":5,"percent":null,"status":"ok","text":"5 MB","enforcement":"hard",
+      "unit":"MB","override":null,"unlock":null,"note":""})"));
+}
+
+TEST(Json, ReadsTheOverridesOfAUsageSnapshot) {
+  const auto snap = UsageSnapshotFromJson(Catalog::Default(), Json::parse(R"({"plan":"FREE",
+      "usage":{"invoices":{"used":3}},
+      "overrides":[{"feature":"invoices","limit":5000,"plan":"BASIC","until":null},
+                   {"feature":"pdf_export","limit":true,"plan":null,
+                    "until":"2027-01-01T00:00:00Z"}]})"));
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(
+      snap->overrides,
+      (Overrides{{"invoices", Limit::Of(5000), "BASIC", std::nullopt},
+                 {"pdf_export", Limit::Switch(true), std::nullopt, At("2027-01-01T00:00:00Z")}}));
+  struct Case {
+    const char* overrides;
+    const char* want;
+  };
+  const Case cases[] = {
+      {R"(null)", "OK"},
+      {R"({})", "validation_error: usage snapshot: \"overrides\" must be an array"},
+      {R"([5])", "validation_error: usage snapshot: overrides[0] must be an object"},
+      {R"([{"feature":"invoices","limit":1},{"feature":"pdf_export","limit":3}])",
+       "validation_error: usage snapshot: overrides[1].limit must be true or false for the "
+       "boolean feature \"pdf_export\""},
+      {R"([{"feature":"widgets","limit":1}])",
+       "unknown_feature: usage snapshot: overrides[0].feature \"widgets\" is not in the catalog"},
+      {R"([{"feature":"invoices","limit":1,"until":"2027"}])",
+       "validation_error: usage snapshot: overrides[0].until must be an RFC 3339 time or null"},
+  };
+  for (const Case& c : cases) {
+    Json body = Json::parse(R"({"plan":"FREE","usage":{}})");
+    body["overrides"] = Json::parse(c.overrides);
+    EXPECT_EQ(UsageSnapshotFromJson(Catalog::Default(), body).status().ToString(), c.want)
+        << c.overrides;
+  }
+}
+
 }  // namespace
 }  // namespace sima

@@ -7,7 +7,10 @@
 namespace sima {
 namespace {
 
+using testing::Active;
 using testing::At;
+using testing::Expired;
+using testing::Free;
 
 // Every case settles at this moment; a started plan runs 2026-12-01..2026-12-31.
 const Time kNow = At("2026-12-01T00:00:00Z");
@@ -58,14 +61,6 @@ std::string Line(const SettleInput& in) {
            " \"" + e.detail + "\"";
   }
   return out;
-}
-
-Subscription Free() { return {"FREE", At("2026-11-01T00:00:00Z"), std::nullopt}; }
-Subscription Active(std::string plan) {
-  return {std::move(plan), At("2026-11-15T00:00:00Z"), At("2026-12-15T00:00:00Z")};
-}
-Subscription Expired(std::string plan) {
-  return {std::move(plan), At("2026-10-01T00:00:00Z"), At("2026-10-31T00:00:00Z")};
 }
 
 // A payment of `plan` in `status`, settled by a callback at kNow on `sub`.

@@ -18,6 +18,10 @@ class Expected {
  public:
   Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
   Expected(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
+  // A value built in place from `args` (no move of a large T on the way out of a function).
+  template <typename... Args>
+  explicit Expected(std::in_place_t, Args&&... args)
+      : v_(std::in_place_index<0>, std::forward<Args>(args)...) {}
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

@@ -41,7 +41,9 @@ Json UpgradeToJson(const std::optional<Upgrade>& upgrade, FeatureKind kind = Fea
 // {"feature","limit","plan","until"} (plan/until null when not set); the limit as the
 // feature's kind spells it.
 Json OverrideToJson(const Catalog& catalog, const Override& o);
-// The inverse, checked with ValidateOverride. Errors name the field ("overrides[0].until").
+// The inverse, checked with ValidateOverride. Errors start with the field they are about
+// ("until must be an RFC 3339 time or null"): kInvalidArgument, or kUnknownFeature /
+// kInvalidPlan as ValidateOverride.
 Result<Override> OverrideFromJson(const Catalog& catalog, const Json& json);
 // The decision with every field: allowed, feature, kind, plan, current, requested, limit,
 // remaining (null = unlimited), over, override (null or OverrideToJson without "feature"),
@@ -74,7 +76,7 @@ struct UsageSnapshot {
   Subscription subscription;
 };
 // Accepts the body of GET /billing/usage/ (needs the catalog to read overrides' limits). Errors
-// name the field that is wrong.
+// name the field that is wrong ("usage snapshot: overrides[1].limit must be true or false ...").
 Result<UsageSnapshot> UsageSnapshotFromJson(const Catalog& catalog, const Json& json);
 
 // The inverse of SubscriptionToJson: {"plan","start_date","end_date"} (end_date null or

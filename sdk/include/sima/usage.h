@@ -56,8 +56,9 @@ Result<std::vector<UsageRow>> UsageView(const Catalog& catalog, std::string_view
 // What the usage panel would show right after buying `target_plan` at `now` (sima::Activate):
 // allocations are kept (a FREE org with 1 member sees "1/10" on PRO), metered counts start at
 // zero when the purchase starts a new period and are kept when it extends the plan in force;
-// switches and values are the target plan's; overrides that would be in force apply.
-// Errors: kInvalidPlan (unknown target).
+// switches and values are the target plan's; overrides that would be in force apply. A plan that
+// cannot be bought at `now` (FREE, or a lower plan while a pricier one lasts) is drawn against
+// the counts as they are. Errors: kInvalidPlan (unknown target).
 Result<std::vector<UsageRow>> UsageAfterUpgrade(const Catalog& catalog, const Subscription& sub,
                                                 Time now, const Usage& usage,
                                                 std::string_view target_plan,

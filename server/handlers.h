@@ -17,6 +17,9 @@ Expected<Reply> CreateOrgHandler(const Services& s, const Call& call);
 Expected<Reply> ListKeysHandler(const Services& s, const Call& call);
 Expected<Reply> CreateKeyHandler(const Services& s, const Call& call);
 Expected<Reply> RevokeKeyHandler(const Services& s, const Call& call);
+Expected<Reply> ListOverridesHandler(const Services& s, const Call& call);
+Expected<Reply> SetOverrideHandler(const Services& s, const Call& call);
+Expected<Reply> ClearOverrideHandler(const Services& s, const Call& call);
 
 // Organization.
 Expected<Reply> CreateSessionHandler(const Services& s, const Call& call);
@@ -28,9 +31,11 @@ Expected<Reply> GetInvoiceHandler(const Services& s, const Call& call);
 Expected<Reply> CreateCustomerHandler(const Services& s, const Call& call);
 Expected<Reply> ListCustomersHandler(const Services& s, const Call& call);
 Expected<Reply> GetCustomerHandler(const Services& s, const Call& call);
+Expected<Reply> DeleteCustomerHandler(const Services& s, const Call& call);
 Expected<Reply> CreateTeamMemberHandler(const Services& s, const Call& call);
 Expected<Reply> ListTeamMembersHandler(const Services& s, const Call& call);
 Expected<Reply> GetTeamMemberHandler(const Services& s, const Call& call);
+Expected<Reply> DeleteTeamMemberHandler(const Services& s, const Call& call);
 Expected<Reply> RecordUsageHandler(const Services& s, const Call& call);
 
 // Payments (handlers_payments.cc): one handler per step serves every gateway; a route binds
@@ -41,6 +46,10 @@ HandlerFn PaymentReturnHandler(Provider provider);   // the gateway's redirect b
 HandlerFn PaymentFailureHandler(Provider provider);  // a failure target naming ?ref=
 Expected<Reply> GetPaymentHandler(const Services& s, const Call& call);
 Expected<Reply> ListPaymentsHandler(const Services& s, const Call& call);
+
+// An override's terms as the API shows them beside a feature: null, or {"limit","plan","until"}
+// (the limit as the feature's kind spells it).
+Json OverrideTermsToJson(const Catalog& catalog, const std::optional<Override>& o);
 
 // Every route of the API (payments add theirs here).
 std::vector<Route> ApiRoutes();

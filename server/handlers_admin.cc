@@ -1,6 +1,7 @@
 #include "handlers.h"
 #include "paging.h"
 #include "sima/json.h"
+#include "sima/overrides.h"
 #include "sima/subscription.h"
 #include "validate.h"
 
@@ -34,6 +35,59 @@ Expected<std::string> OrgParam(const Call& call) {
   const std::string& id = call.params.at(0);
   if (!HasIdShape(id, "org")) return Error::NotFound("no such organization");
   return id;
+}
+
+// The {feature} of an override path: a catalog feature, else 404.
+Expected<const Feature*> FeatureParam(const Catalog& catalog, const Call& call) {
+  const std::string& key = call.params.at(1);
+  const auto index = catalog.FeatureIndex(key);
+  if (!index) return Error::NotFound("no feature \"" + key + "\" in the catalog");
+  return &catalog.features()[*index];
+}
+
+Json StoredOverrideToJson(const Catalog& catalog, const StoredOverride& o) {
+  Json item = OverrideToJson(catalog, o.value);
+  const auto index = catalog.FeatureIndex(o.value.feature);
+  item["kind"] = index ? Json(to_string(catalog.features()[*index].kind)) : Json(nullptr);
+  item["reason"] = o.reason;
+  item["updated_at"] = FormatTime(o.updated_at);
+  return item;
+}
+
+// The override a PUT body describes for `feature`. Errors: validation_error naming the field
+// ("limit" of the wrong type for the feature's kind, "until" not in the future...),
+// invalid_plan for a plan the catalog does not have.
+Expected<Override> OverrideFromBody(const Catalog& catalog, const Feature& feature,
+                                    const Call& call) {
+  const Json& body = call.body;
+  if (auto r = OnlyFields(body, {"limit", "plan", "until", "reason"}); !r) return r.error();
+  Override o;
+  o.feature = feature.key;
+  const auto limit = body.find("limit");
+  if (limit == body.end() || limit->is_null())
+    return Error::Validation("limit", "limit is required");
+  auto parsed = LimitFromJson(feature.kind, *limit, feature.key);
+  if (!parsed) return Error::Validation("limit", parsed.status().message());
+  o.limit = parsed.value();
+  auto plan = StringField(body, "plan", false, 64, TextKind::kKey);
+  if (!plan) return plan.error();
+  if (*plan && catalog.FindPlan(**plan) == nullptr) {
+    return Error{ErrorKind::kInvalidPlan, "no plan \"" + **plan + "\" in the catalog"};
+  }
+  o.plan = *plan;
+  auto until = StringField(body, "until", false, 64, TextKind::kKey);
+  if (!until) return until.error();
+  if (*until) {
+    const auto at = ParseTime(**until);
+    if (!at) return Error::Validation("until", "until must be an RFC 3339 time");
+    if (*at <= call.now) return Error::Validation("until", "until must be in the future");
+    o.until = at;
+  }
+  if (Status valid = ValidateOverride(catalog, o); !valid.ok()) {
+    if (valid.code() == Code::kInvalidArgument) return Error::Validation("limit", valid.message());
+    return Error::FromStatus(valid);
+  }
+  return o;
 }
 
 }  // namespace
@@ -122,6 +176,60 @@ Expected<Reply> RevokeKeyHandler(const Services& s, const Call& call) {
                {{"key_id", revoked->key_id},
                 {"revoked_at", FormatTime(revoked->revoked_at)},
                 {"sessions_ended", static_cast<int64_t>(revoked->ended_session_hashes.size())}}};
+}
+
+// GET /admin/orgs/{org_id}/overrides/: the organization's overrides (expired ones included, so
+// support sees what a deal was) and the audit trail, newest first.
+Expected<Reply> ListOverridesHandler(const Services& s, const Call& call) {
+  auto org = OrgParam(call);
+  if (!org) return org.error();
+  auto view = s.store.ListOverrides(*org);
+  if (!view) return view.error();
+  Json items = Json::array();
+  for (const StoredOverride& o : view->overrides)
+    items.push_back(StoredOverrideToJson(s.catalog, o));
+  Json history = Json::array();
+  for (const OverrideChange& c : view->history) {
+    history.push_back({{"feature", c.feature},
+                       {"before", OverrideTermsToJson(s.catalog, c.before)},
+                       {"after", OverrideTermsToJson(s.catalog, c.after)},
+                       {"reason", c.reason},
+                       {"at", FormatTime(c.at)}});
+  }
+  return Reply{200, {{"items", std::move(items)}, {"history", std::move(history)}}};
+}
+
+// PUT /admin/orgs/{org_id}/overrides/{feature}/ {"limit", "plan"?, "until"?, "reason"?}: sets
+// or replaces the organization's override of one feature (audited).
+Expected<Reply> SetOverrideHandler(const Services& s, const Call& call) {
+  auto org = OrgParam(call);
+  if (!org) return org.error();
+  auto feature = FeatureParam(s.catalog, call);
+  if (!feature) return feature.error();
+  auto o = OverrideFromBody(s.catalog, **feature, call);
+  if (!o) return o.error();
+  auto reason = StringField(call.body, "reason", false, 500, TextKind::kLine);
+  if (!reason) return reason.error();
+  auto stored = s.store.SetOverride(*org, *o, reason->value_or(""), call.now);
+  if (!stored) return stored.error();
+  return Reply{200, StoredOverrideToJson(s.catalog, *stored)};
+}
+
+// DELETE /admin/orgs/{org_id}/overrides/{feature}/ {"reason"?}: the plan's limit applies again
+// (audited); 404 when there is no override.
+Expected<Reply> ClearOverrideHandler(const Services& s, const Call& call) {
+  if (auto r = OnlyFields(call.body, {"reason"}); !r) return r.error();
+  auto reason = StringField(call.body, "reason", false, 500, TextKind::kLine);
+  if (!reason) return reason.error();
+  auto org = OrgParam(call);
+  if (!org) return org.error();
+  auto feature = FeatureParam(s.catalog, call);
+  if (!feature) return feature.error();
+  if (auto done = s.store.ClearOverride(*org, (*feature)->key, reason->value_or(""), call.now);
+      !done) {
+    return done.error();
+  }
+  return Reply{204, nullptr};
 }
 
 }  // namespace sima::server

@@ -34,32 +34,86 @@ Expected<Reply> EndSessionHandler(const Services& s, const Call& call) {
   return Reply{204, nullptr};
 }
 
-// GET /billing/usage/: the plan in force, the subscription, the period and one row per feature.
+Json OverrideTermsToJson(const Catalog& catalog, const std::optional<Override>& o) {
+  if (!o) return nullptr;
+  Json terms = OverrideToJson(catalog, *o);
+  terms.erase("feature");
+  return terms;
+}
+
+// GET /billing/usage/: the plan in force, the subscription, the period, one row per catalog
+// feature (with the overrides in force now) and every override of the organization that has
+// not expired, so a browser can preview other plans with them.
 Expected<Reply> GetUsage(const Services& s, const Call& call) {
   auto state = s.store.ReadUsage(call.org_id(), call.now);
   if (!state) return state.error();
   const std::string_view plan = EffectivePlan(state->subscription, call.now);
-  auto rows = UsageView(s.catalog, plan, state->usage);
+  auto rows = UsageView(s.catalog, plan, state->usage, state->overrides, call.now);
   if (!rows)
     return Error::Internal("the organization's plan is not in the catalog: " +
                            rows.status().ToString());
+  Json overrides = Json::array();
+  for (const Override& o : state->overrides) {
+    if (!o.until || call.now < *o.until) overrides.push_back(OverrideToJson(s.catalog, o));
+  }
   return Reply{200,
                {{"org_id", call.org_id()},
                 {"plan", plan},
                 {"subscription", SubscriptionToJson(state->subscription, call.now)},
                 {"period", PeriodToJson(state->period)},
-                {"usage", UsageRowsToJson(rows.value())}}};
+                {"usage", UsageRowsToJson(rows.value())},
+                {"overrides", std::move(overrides)}}};
 }
 
+namespace {
+
+constexpr int64_t kMaxMeter = 1'000'000;
+constexpr int64_t kMaxValue = 1'000'000'000'000'000;  // 10^15
+
+// The "quantity" of POST /usage/{feature}/ as the feature's kind allows it: metered 1..10^6;
+// allocation -10^6..10^6 except 0 (negative releases); boolean absent or 1; value 0..10^15
+// (the size to check), default 1.
+Expected<int64_t> Quantity(const Json& body, const Feature& feature) {
+  const auto it = body.find("quantity");
+  switch (feature.kind) {
+    case FeatureKind::kMetered:
+      if (it != body.end() && it->is_number_integer() && !it->is_number_unsigned() &&
+          it->get<int64_t>() < 0) {
+        return Error::Validation("quantity", "a metered feature cannot be released");
+      }
+      return IntField(body, "quantity", 1, kMaxMeter, 1);
+    case FeatureKind::kAllocation: {
+      auto q = IntField(body, "quantity", -kMaxMeter, kMaxMeter, 1);
+      if (q && *q == 0) {
+        return Error::Validation("quantity",
+                                 "quantity must not be 0 (a positive count adds, a negative one "
+                                 "releases)");
+      }
+      return q;
+    }
+    case FeatureKind::kBoolean:
+      if (auto q = IntField(body, "quantity", 1, 1, 1); !q) {
+        return Error::Validation("quantity",
+                                 "quantity must be 1 (or absent) for a boolean feature");
+      }
+      return 1;
+    case FeatureKind::kValue: return IntField(body, "quantity", 0, kMaxValue, 1);
+  }
+  return Error::Internal("a feature of an unknown kind");
+}
+
+}  // namespace
+
 // POST /usage/{feature}/ {"quantity"?: 1, "idempotency_key"?}. An unknown feature is 404: the
-// feature is part of the path, so the resource does not exist.
+// feature is part of the path, so the resource does not exist. Metered features count,
+// allocations count or release, switches and values only decide (the store, in one
+// transaction); a refusal is 403 limit_reached.
 Expected<Reply> RecordUsageHandler(const Services& s, const Call& call) {
   const std::string& feature = call.params.at(0);
-  if (!s.catalog.FeatureIndex(feature)) {
-    return Error::NotFound("no feature \"" + feature + "\" in the catalog");
-  }
+  const auto index = s.catalog.FeatureIndex(feature);
+  if (!index) return Error::NotFound("no feature \"" + feature + "\" in the catalog");
   if (auto r = OnlyFields(call.body, {"quantity", "idempotency_key"}); !r) return r.error();
-  auto quantity = IntField(call.body, "quantity", 1, 1000000, 1);
+  auto quantity = Quantity(call.body, s.catalog.features()[*index]);
   if (!quantity) return quantity.error();
   auto key = StringField(call.body, "idempotency_key", false, 255, TextKind::kKey);
   if (!key) return key.error();
@@ -69,11 +123,13 @@ Expected<Reply> RecordUsageHandler(const Services& s, const Call& call) {
   Reply reply{200,
               {{"allowed", true},
                {"feature", result->feature},
+               {"kind", to_string(result->kind)},
                {"quantity", result->quantity},
                {"used", result->used},
-               {"limit", LimitToWire(result->limit)},
+               {"limit", LimitToJson(result->kind, result->limit)},
                {"over", result->over},
-               {"plan", result->plan}}};
+               {"plan", result->plan},
+               {"override", OverrideTermsToJson(s.catalog, result->override)}}};
   if (result->replayed) reply.headers["Idempotent-Replayed"] = "true";
   return reply;
 }

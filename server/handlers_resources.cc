@@ -1,5 +1,6 @@
 // The example SaaS resources: invoices, customers, team members. Each create is metered by
-// the store (check, insert and count in one transaction).
+// the store (check, insert and count in one transaction); deleting a customer or a team member
+// frees its allocation in the same transaction.
 #include <charconv>
 
 #include "handlers.h"
@@ -41,6 +42,12 @@ template <typename T>
 Expected<Reply> One(const Expected<T>& v, int status = 200) {
   if (!v) return v.error();
   return Reply{status, ToJson(*v)};
+}
+
+// 204 for a delete that happened.
+Expected<Reply> Gone(const ExpectedDone& done) {
+  if (!done) return done.error();
+  return Reply{204, nullptr};
 }
 
 }  // namespace
@@ -100,6 +107,14 @@ Expected<Reply> GetCustomerHandler(const Services& s, const Call& call) {
   return One(s.store.GetCustomer(call.org_id(), id, call.now));
 }
 
+// DELETE /customers/{id}/: 204; another organization's or a missing customer is 404.
+Expected<Reply> DeleteCustomerHandler(const Services& s, const Call& call) {
+  const std::string& id = call.params.at(0);
+  if (auto r = OnlyFields(call.body, {}); !r) return r.error();
+  if (!HasIdShape(id, "cus")) return Error::NotFound("no customer with this id");
+  return Gone(s.store.DeleteCustomer(call.org_id(), id, call.now));
+}
+
 Expected<Reply> CreateTeamMemberHandler(const Services& s, const Call& call) {
   if (auto r = OnlyFields(call.body, {"email", "name"}); !r) return r.error();
   auto email = StringField(call.body, "email", true, 254, TextKind::kEmail);
@@ -122,6 +137,14 @@ Expected<Reply> GetTeamMemberHandler(const Services& s, const Call& call) {
   const std::string& id = call.params.at(0);
   if (!HasIdShape(id, "tm")) return Error::NotFound("no team member with this id");
   return One(s.store.GetTeamMember(call.org_id(), id, call.now));
+}
+
+// DELETE /team-members/{id}/: 204, and the seat is free at once.
+Expected<Reply> DeleteTeamMemberHandler(const Services& s, const Call& call) {
+  const std::string& id = call.params.at(0);
+  if (auto r = OnlyFields(call.body, {}); !r) return r.error();
+  if (!HasIdShape(id, "tm")) return Error::NotFound("no team member with this id");
+  return Gone(s.store.DeleteTeamMember(call.org_id(), id, call.now));
 }
 
 }  // namespace sima::server

@@ -176,11 +176,64 @@ CREATE INDEX sessions_key ON sessions(key_id, created_at);
 CREATE INDEX usage_events_created ON usage_events(created_at);
 )sql";
 
+// Feature kinds and per-organization overrides. Allocations (live counts: customers, team
+// members, any "allocation" feature) are counted per (org, feature) with no period, so neither
+// a period boundary nor an activation resets them; every organization starts with the rows it
+// has. Customers are deleted softly (invoices keep naming them). An override replaces one
+// feature's limit for one organization (limit_wire as the catalog wire spells it: -1
+// unlimited; a switch -1 on, 0 off), while `plan` is in force (NULL: any) and before
+// `until_at` (NULL: until cleared); override_changes is its audit trail (before_* NULL: it was
+// set; after_* NULL: it was cleared). A metering answer remembers the override it was given
+// with (override_*), for replays.
+constexpr std::string_view kKindsAndOverrides = R"sql(
+CREATE TABLE allocations (
+  org_id  TEXT NOT NULL REFERENCES organizations(id),
+  feature TEXT NOT NULL,
+  used    INTEGER NOT NULL CHECK (used >= 0),
+  PRIMARY KEY (org_id, feature)
+) WITHOUT ROWID;
+ALTER TABLE customers ADD COLUMN deleted_at INTEGER;
+INSERT INTO allocations(org_id, feature, used)
+  SELECT o.id, 'customers', (SELECT COUNT(*) FROM customers c WHERE c.org_id = o.id)
+  FROM organizations o;
+INSERT INTO allocations(org_id, feature, used)
+  SELECT o.id, 'team_members', (SELECT COUNT(*) FROM team_members t WHERE t.org_id = o.id)
+  FROM organizations o;
+CREATE TABLE overrides (
+  org_id     TEXT NOT NULL REFERENCES organizations(id),
+  feature    TEXT NOT NULL,
+  limit_wire INTEGER NOT NULL CHECK (limit_wire >= -1),
+  plan       TEXT,
+  until_at   INTEGER,
+  reason     TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (org_id, feature)
+) WITHOUT ROWID;
+CREATE TABLE override_changes (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id        TEXT NOT NULL REFERENCES organizations(id),
+  feature       TEXT NOT NULL,
+  at            INTEGER NOT NULL,
+  reason        TEXT NOT NULL DEFAULT '',
+  before_limit  INTEGER,
+  before_plan   TEXT,
+  before_until  INTEGER,
+  after_limit   INTEGER,
+  after_plan    TEXT,
+  after_until   INTEGER
+);
+CREATE INDEX override_changes_org ON override_changes(org_id, id);
+ALTER TABLE usage_events ADD COLUMN override_limit INTEGER;  -- NULL: no override
+ALTER TABLE usage_events ADD COLUMN override_plan TEXT;
+ALTER TABLE usage_events ADD COLUMN override_until INTEGER;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "core", kCore},
     {2, "payments", kPayments},
     {3, "payment_refs", kPaymentRefs},
     {4, "keys_and_bounds", kKeysAndBounds},
+    {5, "kinds_and_overrides", kKindsAndOverrides},
 };
 
 }  // namespace

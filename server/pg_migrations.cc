@@ -186,11 +186,63 @@ CREATE INDEX sessions_key ON sessions(key_id, created_at, seq);
 CREATE INDEX usage_events_created ON usage_events(created_at);
 )sql";
 
+// As migrations.cc's migration 5 (same tables and columns, so migrate-store copies 1:1):
+// allocations are live counts per (org, feature) with no period, seeded from the rows every
+// organization has; customers are deleted softly; an override replaces one feature's limit
+// for one organization (limit_wire: -1 unlimited, a switch -1 on / 0 off) while `plan` is in
+// force (NULL: any) and before `until_at` (NULL: until cleared); override_changes is its audit
+// trail (before_* NULL: set; after_* NULL: cleared). A metering answer remembers the override
+// it was given with, for replays. Allocation changes always take the organization's lock, so
+// an allocation is one row, not shards.
+constexpr std::string_view kKindsAndOverrides = R"sql(
+CREATE TABLE allocations (
+  org_id  TEXT NOT NULL,
+  feature TEXT NOT NULL,
+  used    BIGINT NOT NULL CHECK (used >= 0),
+  PRIMARY KEY (org_id, feature)
+);
+ALTER TABLE customers ADD COLUMN deleted_at BIGINT;
+INSERT INTO allocations(org_id, feature, used)
+  SELECT o.id, 'customers', (SELECT COUNT(*) FROM customers c WHERE c.org_id = o.id)
+  FROM organizations o;
+INSERT INTO allocations(org_id, feature, used)
+  SELECT o.id, 'team_members', (SELECT COUNT(*) FROM team_members t WHERE t.org_id = o.id)
+  FROM organizations o;
+CREATE TABLE overrides (
+  org_id     TEXT NOT NULL REFERENCES organizations(id),
+  feature    TEXT NOT NULL,
+  limit_wire BIGINT NOT NULL CHECK (limit_wire >= -1),
+  plan       TEXT,
+  until_at   BIGINT,
+  reason     TEXT NOT NULL DEFAULT '',
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (org_id, feature)
+);
+CREATE TABLE override_changes (
+  id           BIGSERIAL PRIMARY KEY,
+  org_id       TEXT NOT NULL REFERENCES organizations(id),
+  feature      TEXT NOT NULL,
+  at           BIGINT NOT NULL,
+  reason       TEXT NOT NULL DEFAULT '',
+  before_limit BIGINT,
+  before_plan  TEXT,
+  before_until BIGINT,
+  after_limit  BIGINT,
+  after_plan   TEXT,
+  after_until  BIGINT
+);
+CREATE INDEX override_changes_org ON override_changes(org_id, id);
+ALTER TABLE usage_events ADD COLUMN override_limit BIGINT;  -- NULL: no override
+ALTER TABLE usage_events ADD COLUMN override_plan TEXT;
+ALTER TABLE usage_events ADD COLUMN override_until BIGINT;
+)sql";
+
 constexpr Migration kPgMigrations[] = {
     {1, "core", kCore},
     {2, "payments", kPayments},
     {3, "payment_refs", kPaymentRefs},
     {4, "keys_and_bounds", kKeysAndBounds},
+    {5, "kinds_and_overrides", kKindsAndOverrides},
 };
 
 // pg_advisory_xact_lock's key for migrations: "sima" in ASCII.

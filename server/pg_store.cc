@@ -5,6 +5,7 @@
 #include "pg_migrations.h"
 #include "sima/text.h"
 #include "store_rows.h"
+#include "store_rules.h"
 
 namespace sima::server {
 namespace {
@@ -21,14 +22,15 @@ Customer ReadCustomer(const Row& r) { return ReadCustomerRow(r); }
 TeamMember ReadTeamMember(const Row& r) { return ReadTeamMemberRow(r); }
 ApiKeyInfo ReadKeyInfo(const Row& r) { return ReadKeyInfoRow(r); }
 
-// One page of an organization's list, newest first by (created_at, seq). `columns` are read
-// by `read`; created_at and seq follow them. Reads one row more than asked to know whether
-// another page exists.
+// One page of an organization's list, newest first by (created_at, seq), of the rows `filter`
+// (" AND ...") keeps. `columns` are read by `read`; created_at and seq follow them. Reads one row
+// more than asked to know whether another page exists.
 template <typename T, typename R>
 Expected<Page<T>> ReadPage(Conn& c, std::string_view columns, std::string_view table,
-                           const std::string& org_id, const PageRequest& page, R read) {
+                           const std::string& org_id, const PageRequest& page, R read,
+                           std::string_view filter = "") {
   const std::string head = "SELECT " + std::string(columns) + ", created_at, seq FROM " +
-                           std::string(table) + " WHERE org_id = $1";
+                           std::string(table) + " WHERE org_id = $1" + std::string(filter);
   const std::string order = " ORDER BY created_at DESC, seq DESC LIMIT ";
   auto rows = page.after ? c.All(head + " AND (created_at, seq) < ($2, $3)" + order + "$4", org_id,
                                  page.after->at, page.after->row, page.limit + 1)
@@ -60,6 +62,24 @@ std::vector<std::string> Hashes(const std::vector<Row>& rows) {
   std::vector<std::string> out;
   for (const Row& r : rows) out.push_back(r.Text(0));
   return out;
+}
+
+// What LoadUsage reads of one organization, `org` naming its id: rows of (what, period_start,
+// feature, number, plan, until_at) where `what` is 'm' (a metered counter of a period that
+// can be the current one: those that started within one period length before $2; number =
+// its count), 'a' (an allocation's live count) or 'o' (an override not expired at $3; number =
+// its limit on the wire).
+std::string OrgCounts(std::string_view org) {
+  const std::string o(org);
+  return "SELECT 'm' AS what, period_start, feature, SUM(used)::bigint AS n, NULL::text AS plan, "
+         "NULL::bigint AS until_at FROM usage_counters WHERE org_id = " +
+         o +
+         " AND period_start > $2 GROUP BY period_start, feature "
+         "UNION ALL SELECT 'a', NULL, feature, used, NULL, NULL FROM allocations WHERE org_id = " +
+         o +
+         " UNION ALL SELECT 'o', NULL, feature, limit_wire, plan, until_at FROM overrides "
+         "WHERE org_id = " +
+         o + " AND (until_at IS NULL OR until_at > $3)";
 }
 
 }  // namespace
@@ -95,16 +115,16 @@ Expected<std::unique_ptr<PgStore>> PgStore::Open(const Options& options, const C
 
 Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time now,
                                         std::initializer_list<std::string_view> adds, bool lock) {
+  // The subscription and, in the same statement, everything the decisions need: no round trip
+  // of its own for counts or overrides. Columns 3.. are OrgCounts's.
+  static const std::string kWithSubscription =
+      "SELECT s.plan, s.start_at, s.end_at, c.* FROM subscriptions s LEFT JOIN LATERAL (" +
+      OrgCounts("s.org_id") + ") c ON true WHERE s.org_id = $1";
+  static const std::string kAfterLock =
+      "SELECT NULL, NULL, NULL, c.* FROM (" + OrgCounts("$1") + ") c";
   UsageState state;
-  // The subscription and, in the same statement, the counters of every period that can be the
-  // current one (those that started within one period length before now).
   const int64_t since = ToUnixSeconds(now) - int64_t{catalog_.period_days()} * 86400;
-  auto rows = c.All(
-      "SELECT s.plan, s.start_at, s.end_at, c.period_start, c.feature, c.used "
-      "FROM subscriptions s LEFT JOIN LATERAL (SELECT period_start, feature, "
-      "SUM(used)::bigint AS used FROM usage_counters WHERE org_id = s.org_id AND "
-      "period_start > $2 GROUP BY period_start, feature) c ON true WHERE s.org_id = $1",
-      org_id, since);
+  auto rows = c.All(kWithSubscription, org_id, since, now);
   if (!rows) return rows.error();
   if (rows->empty()) return Error::NotFound("no such organization");
   auto read_sub = [](const Row& r) {
@@ -114,74 +134,113 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
     sub.end = r.OptAt(2);
     return sub;
   };
+  auto read_overrides = [&](const std::vector<Row>& all) {
+    Overrides out;
+    for (const Row& r : all) {
+      if (r.IsNull(3) || r.Text(3) != "o") continue;
+      auto limit = LimitFromWire(r.Int(6));
+      out.push_back(Override{r.Text(5), limit ? limit.value() : Limit::Unlimited(), r.OptText(7),
+                             r.OptAt(8)});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Override& a, const Override& b) { return a.feature < b.feature; });
+    return out;
+  };
   state.subscription = read_sub(rows->front());
+  state.overrides = read_overrides(*rows);
   if (!lock) {
     const Plan* plan = catalog_.FindPlan(EffectivePlan(state.subscription, now));
     for (std::string_view feature : adds) {
       const auto index = catalog_.FeatureIndex(feature);
       if (!index || plan == nullptr) continue;
-      if (catalog_.features()[*index].enforcement == Enforcement::kHard &&
-          !plan->limits[*index].unlimited()) {
+      const Feature& f = catalog_.features()[*index];
+      const Limit limit = ResolveLimit(catalog_, *plan, *index, state.overrides, now).limit;
+      if (f.kind == FeatureKind::kAllocation ||
+          (f.enforcement == Enforcement::kHard && !limit.unlimited())) {
         lock = true;
       }
     }
   }
   if (lock) {
     // The organization's lock, held to the commit. The subscription as committed now, and
-    // the counts read after the lock (a new snapshot) include every earlier holder's.
+    // the counts and overrides read after the lock (a new snapshot) include every earlier
+    // holder's.
     auto locked = c.One(
         "SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = $1 FOR NO KEY UPDATE",
         org_id);
     if (!locked) return locked.error();
     if (!*locked) return Error::NotFound("no such organization");
     state.subscription = read_sub(**locked);
-    rows = c.All(
-        "SELECT NULL, NULL, NULL, period_start, feature, SUM(used)::bigint FROM usage_counters "
-        "WHERE org_id = $1 AND period_start > $2 GROUP BY period_start, feature",
-        org_id, since);
+    rows = c.All(kAfterLock, org_id, since, now);
     if (!rows) return rows.error();
+    state.overrides = read_overrides(*rows);
   }
   state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
   for (const Row& r : *rows) {
-    if (!r.IsNull(4) && r.Int(3) == ToUnixSeconds(state.period.start))
-      state.usage[r.Text(4)] = r.Int(5);
+    if (r.IsNull(3)) continue;
+    const std::string what = r.Text(3);
+    const std::string feature = r.Text(5);
+    const bool allocation = IsAllocation(catalog_, feature);
+    if (what == "a" && allocation) state.usage[feature] = r.Int(6);
+    if (what == "m" && !allocation && r.Int(4) == ToUnixSeconds(state.period.start)) {
+      state.usage[feature] = r.Int(6);
+    }
   }
   return state;
 }
 
 ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& state,
                             const std::vector<std::pair<std::string_view, int64_t>>& adds) {
-  if (adds.empty()) return Done{};
-  Statement statement;
-  statement.sql = "INSERT INTO usage_counters(org_id, period_start, feature, shard, used) VALUES ";
-  statement.params = {org_id, ToUnixSeconds(state.period.start),
-                      (shard_base_ + c.slot()) % kShards};
+  Statement metered;
+  metered.sql = "INSERT INTO usage_counters(org_id, period_start, feature, shard, used) VALUES ";
+  metered.params = {org_id, ToUnixSeconds(state.period.start), (shard_base_ + c.slot()) % kShards};
   for (const auto& [feature, n] : adds) {
     const int64_t used = state.usage[std::string(feature)];
-    if (used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
-    const size_t at = statement.params.size();
-    if (at > 3) statement.sql += ", ";
-    statement.sql +=
-        "($1, $2, $" + std::to_string(at + 1) + ", $3, $" + std::to_string(at + 2) + ")";
-    statement.params.emplace_back(feature);
-    statement.params.emplace_back(n);
+    if (n > 0 && used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
+    if (IsAllocation(catalog_, feature)) {
+      if (auto r = CountLive(c, org_id, state, feature, n); !r) return r;
+      continue;
+    }
+    const size_t at = metered.params.size();
+    if (at > 3) metered.sql += ", ";
+    metered.sql += "($1, $2, $" + std::to_string(at + 1) + ", $3, $" + std::to_string(at + 2) + ")";
+    metered.params.emplace_back(feature);
+    metered.params.emplace_back(n);
+    state.usage[std::string(feature)] += n;
   }
-  statement.sql +=
+  if (metered.params.size() == 3) return Done{};
+  metered.sql +=
       " ON CONFLICT (org_id, period_start, feature, shard) "
       "DO UPDATE SET used = usage_counters.used + excluded.used";
   // Sent with the next statement or the COMMIT: no round trip of its own.
-  c.Defer(std::move(statement));
-  for (const auto& [feature, n] : adds) state.usage[std::string(feature)] += n;
+  c.Defer(std::move(metered));
   return Done{};
+}
+
+ExpectedDone PgStore::CountLive(Conn& c, const std::string& org_id, UsageState& state,
+                                std::string_view feature, int64_t n) {
+  // One row per allocation, not shards: every change holds the organization's lock anyway.
+  c.Defer(
+      "INSERT INTO allocations(org_id, feature, used) VALUES ($1, $2, $3) "
+      "ON CONFLICT (org_id, feature) DO UPDATE SET used = allocations.used + excluded.used",
+      org_id, feature, n);
+  if (IsAllocation(catalog_, feature)) state.usage[std::string(feature)] += n;
+  return Done{};
+}
+
+Expected<std::optional<Decision>> PgStore::Decide(const UsageState& state, std::string_view feature,
+                                                  int64_t n, Time now) const {
+  if (!catalog_.FeatureIndex(feature)) return std::optional<Decision>();
+  auto d = Check(catalog_, state.subscription, now, state.usage, feature, n, state.overrides);
+  if (!d) return Error::FromStatus(d.status());
+  return std::optional<Decision>(std::move(d).value());
 }
 
 Expected<std::optional<Decision>> PgStore::Gate(const UsageState& state, std::string_view feature,
                                                 int64_t n, Time now) const {
-  if (!catalog_.FeatureIndex(feature)) return std::optional<Decision>();
-  auto d = Check(catalog_, state.subscription, now, state.usage, feature, n);
-  if (!d) return Error::FromStatus(d.status());
-  if (!d->allowed) return Error::LimitReached(*d);
-  return std::optional<Decision>(d.value());
+  auto d = Decide(state, feature, n, now);
+  if (d && d->has_value() && !(*d)->allowed) return Error::LimitReached(**d);
+  return d;
 }
 
 ExpectedDone PgStore::CountCall(Conn& c, const std::string& org_id, UsageState& state, Time now) {
@@ -203,10 +262,10 @@ ExpectedDone PgStore::SaveSubscription(Conn& c, const std::string& org_id, const
 }
 
 template <typename T, typename F>
-Expected<T> PgStore::CreateMetered(const std::string& org_id, std::string_view feature, Time now,
-                                   F&& insert) {
+Expected<T> PgStore::CreateCounted(const std::string& org_id, std::string_view feature, bool live,
+                                   Time now, F&& insert) {
   return Tx<T>([&](Conn& c) -> Expected<T> {
-    auto state = LoadUsage(c, org_id, now, {kApiCalls, feature});
+    auto state = LoadUsage(c, org_id, now, {kApiCalls, feature}, /*lock=*/live);
     if (!state) return state.error();
     auto call = Gate(*state, kApiCalls, 1, now);
     if (!call) return call.error();
@@ -219,7 +278,25 @@ Expected<T> PgStore::CreateMetered(const std::string& org_id, std::string_view f
     if (call->has_value()) adds.emplace_back(kApiCalls, 1);
     if (gate->has_value()) adds.emplace_back(feature, 1);
     if (auto r = Count(c, org_id, state.value(), adds); !r) return r.error();
+    if (live && !(gate->has_value() && IsAllocation(catalog_, feature))) {
+      if (auto r = CountLive(c, org_id, state.value(), feature, 1); !r) return r.error();
+    }
     return created;
+  });
+}
+
+template <typename F>
+ExpectedDone PgStore::DeleteLive(const std::string& org_id, std::string_view feature,
+                                 std::string_view what, Time now, F&& remove) {
+  return Tx<Done>([&](Conn& c) -> ExpectedDone {
+    // The organization's lock: a delete racing creates leaves the counter equal to the rows.
+    auto state = LoadUsage(c, org_id, now, {kApiCalls}, /*lock=*/true);
+    if (!state) return state.error();
+    if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
+    auto removed = remove(c);
+    if (!removed) return removed.error();
+    if (*removed == 0) return Error::NotFound("no " + std::string(what) + " with this id");
+    return CountLive(c, org_id, state.value(), feature, -1);
   });
 }
 
@@ -409,27 +486,30 @@ Expected<UsageState> PgStore::ReadUsage(const std::string& org_id, Time now) {
 
 Expected<Invoice> PgStore::CreateInvoice(const std::string& org_id, const Invoice& invoice,
                                          Time now) {
-  return CreateMetered<Invoice>(org_id, kInvoices, now, [&](Conn& c) -> Expected<Invoice> {
-    if (invoice.customer_id) {
-      auto row = c.One("SELECT 1 FROM customers WHERE id = $1 AND org_id = $2",
-                       *invoice.customer_id, org_id);
-      if (!row) return row.error();
-      if (!*row) return Error::Validation("customer_id", "no customer with this id");
-    }
-    c.Defer(
-        "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        invoice.id, org_id, invoice.amount_paisa, invoice.customer_id, invoice.description,
-        ToUnixSeconds(now));
-    Invoice out = invoice;
-    out.created_at = now;
-    return out;
-  });
+  return CreateCounted<Invoice>(
+      org_id, kInvoices, /*live=*/false, now, [&](Conn& c) -> Expected<Invoice> {
+        if (invoice.customer_id) {
+          auto row =
+              c.One("SELECT 1 FROM customers WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL",
+                    *invoice.customer_id, org_id);
+          if (!row) return row.error();
+          if (!*row) return Error::Validation("customer_id", "no customer with this id");
+        }
+        c.Defer(
+            "INSERT INTO invoices(id, org_id, amount_paisa, customer_id, description, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            invoice.id, org_id, invoice.amount_paisa, invoice.customer_id, invoice.description,
+            ToUnixSeconds(now));
+        Invoice out = invoice;
+        out.created_at = now;
+        return out;
+      });
 }
 
 Expected<Customer> PgStore::CreateCustomer(const std::string& org_id, const Customer& customer,
                                            Time now) {
-  return CreateMetered<Customer>(org_id, kCustomers, now, [&](Conn& c) -> Expected<Customer> {
+  return CreateCounted<
+      Customer>(org_id, kCustomers, /*live=*/true, now, [&](Conn& c) -> Expected<Customer> {
     c.Defer(
         "INSERT INTO customers(id, org_id, name, email, created_at) VALUES ($1, $2, $3, $4, $5)",
         customer.id, org_id, customer.name, customer.email, ToUnixSeconds(now));
@@ -441,19 +521,20 @@ Expected<Customer> PgStore::CreateCustomer(const std::string& org_id, const Cust
 
 Expected<TeamMember> PgStore::CreateTeamMember(const std::string& org_id, const TeamMember& member,
                                                Time now) {
-  return CreateMetered<TeamMember>(org_id, kTeamMembers, now, [&](Conn& c) -> Expected<TeamMember> {
-    const std::string key = AsciiLower(member.email);
-    // ON CONFLICT: two instances adding the same e-mail at once (the unique index decides).
-    auto r = c.Run(
-        "INSERT INTO team_members(id, org_id, email, email_key, name, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, email_key) DO NOTHING",
-        member.id, org_id, member.email, key, member.name, ToUnixSeconds(now));
-    if (!r) return r.error();
-    if (*r == 0) return Error::Conflict("a team member with this e-mail already exists");
-    TeamMember out = member;
-    out.created_at = now;
-    return out;
-  });
+  return CreateCounted<TeamMember>(
+      org_id, kTeamMembers, /*live=*/true, now, [&](Conn& c) -> Expected<TeamMember> {
+        const std::string key = AsciiLower(member.email);
+        // ON CONFLICT: two instances adding the same e-mail at once (the unique index decides).
+        auto r = c.Run(
+            "INSERT INTO team_members(id, org_id, email, email_key, name, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, email_key) DO NOTHING",
+            member.id, org_id, member.email, key, member.name, ToUnixSeconds(now));
+        if (!r) return r.error();
+        if (*r == 0) return Error::Conflict("a team member with this e-mail already exists");
+        TeamMember out = member;
+        out.created_at = now;
+        return out;
+      });
 }
 
 Expected<Page<Invoice>> PgStore::ListInvoices(const std::string& org_id, const PageRequest& page,
@@ -468,7 +549,7 @@ Expected<Page<Customer>> PgStore::ListCustomers(const std::string& org_id, const
                                                 Time now) {
   return OrgCall<Page<Customer>>(org_id, now, [&](Conn& c, UsageState&) {
     return ReadPage<Customer>(c, "id, name, email, created_at", "customers", org_id, page,
-                              ReadCustomer);
+                              ReadCustomer, " AND deleted_at IS NULL");
   });
 }
 
@@ -494,7 +575,7 @@ Expected<Customer> PgStore::GetCustomer(const std::string& org_id, const std::st
   return OrgCall<Customer>(org_id, now, [&](Conn& c, UsageState&) {
     return ReadOne<Customer>(c,
                              "SELECT id, name, email, created_at FROM customers "
-                             "WHERE id = $1 AND org_id = $2",
+                             "WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL",
                              org_id, id, "customer", ReadCustomer);
   });
 }
@@ -509,22 +590,41 @@ Expected<TeamMember> PgStore::GetTeamMember(const std::string& org_id, const std
   });
 }
 
+ExpectedDone PgStore::DeleteCustomer(const std::string& org_id, const std::string& id, Time now) {
+  // Softly: the invoices that name it keep their customer_id.
+  return DeleteLive(org_id, kCustomers, "customer", now, [&](Conn& c) {
+    return c.Run(
+        "UPDATE customers SET deleted_at = $1 WHERE id = $2 AND org_id = $3 AND deleted_at IS NULL",
+        now, id, org_id);
+  });
+}
+
+ExpectedDone PgStore::DeleteTeamMember(const std::string& org_id, const std::string& id, Time now) {
+  return DeleteLive(org_id, kTeamMembers, "team member", now, [&](Conn& c) {
+    return c.Run("DELETE FROM team_members WHERE id = $1 AND org_id = $2", id, org_id);
+  });
+}
+
 Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const MeterRequest& req,
                                            Time now) {
-  if (!catalog_.FeatureIndex(req.feature)) {
-    return Error::NotFound("no feature \"" + req.feature + "\" in the catalog");
-  }
+  auto feature = MeteredFeature(catalog_, req);
+  if (!feature) return feature.error();
+  const Feature& f = *feature.value();
   return Tx<MeterResult>([&](Conn& c) -> Expected<MeterResult> {
     // An idempotency key is answered once across instances: the organization's lock orders
-    // callers with the same key, and the second finds the first one's answer.
+    // callers with the same key, and the second finds the first one's answer. Switches and
+    // values count nothing, so they never need it otherwise.
     auto state =
-        LoadUsage(c, org_id, now, {kApiCalls, req.feature}, req.idempotency_key.has_value());
+        f.counted()
+            ? LoadUsage(c, org_id, now, {kApiCalls, req.feature}, req.idempotency_key.has_value())
+            : LoadUsage(c, org_id, now, {kApiCalls}, req.idempotency_key.has_value());
     if (!state) return state.error();
     if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
     if (req.idempotency_key) {
       // A key older than the TTL is forgotten: the call counts again (and replaces it below).
       auto row = c.One(
-          "SELECT feature, quantity, plan, used, limit_wire, over FROM usage_events "
+          "SELECT feature, quantity, plan, used, limit_wire, over, override_limit, "
+          "override_plan, override_until FROM usage_events "
           "WHERE org_id = $1 AND idempotency_key = $2 AND created_at > $3",
           org_id, *req.idempotency_key, ToUnixSeconds(now - options_.idempotency_ttl));
       if (!row) return row.error();
@@ -533,41 +633,145 @@ Expected<MeterResult> PgStore::RecordUsage(const std::string& org_id, const Mete
         MeterResult first;
         first.feature = r.Text(0);
         first.quantity = r.Int(1);
-        if (first.feature != req.feature || first.quantity != req.quantity) {
-          Error e =
-              Error::Conflict("this idempotency_key was already used for a different request");
-          e.extra["field"] = "idempotency_key";
-          return e;
-        }
+        if (auto same = SameRequest(first, req); !same) return same.error();
+        first.kind = f.kind;
         first.plan = r.Text(2);
         first.used = r.Int(3);
         auto limit = LimitFromWire(r.Int(4));
         first.limit = limit ? limit.value() : Limit::Unlimited();
         first.over = r.Bool(5);
+        first.override = ReadOverrideColumns(r, 6, first.feature);
         first.replayed = true;
         return first;
       }
     }
-    auto gate = Gate(*state, req.feature, req.quantity, now);
-    if (!gate) return gate.error();
-    if (auto r = Count(c, org_id, state.value(), req.feature, req.quantity); !r) return r.error();
-    const Decision& d = **gate;
-    MeterResult out{req.feature, req.quantity, d.plan, state.value().usage[req.feature],
-                    d.limit,     d.over,       false};
+    // A release is always allowed (never below zero): decided for one more only to name the
+    // plan and the limit.
+    const bool release = req.quantity < 0;
+    const int64_t in_use = state.value().usage[req.feature];
+    if (release && in_use + req.quantity < 0) {
+      return ReleaseTooLarge(req.feature, req.quantity, in_use);
+    }
+    auto decided = release ? Decide(*state, req.feature, 1, now)
+                           : Gate(*state, req.feature, req.quantity, now);
+    if (!decided) return decided.error();
+    if (!decided->has_value()) return Error::NotFound("no feature in the catalog");
+    if (f.counted()) {
+      if (auto r = Count(c, org_id, state.value(), req.feature, req.quantity); !r) {
+        return r.error();
+      }
+    }
+    MeterResult out = MeterAnswer(f, req, **decided, state.value().usage[req.feature]);
     if (req.idempotency_key) {
+      const std::optional<Override>& o = out.override;
       if (auto r = c.Run(
               "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
-              "limit_wire, over, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+              "limit_wire, over, created_at, override_limit, override_plan, override_until) "
+              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
               "ON CONFLICT (org_id, idempotency_key) DO UPDATE SET feature = excluded.feature, "
               "quantity = excluded.quantity, plan = excluded.plan, used = excluded.used, "
               "limit_wire = excluded.limit_wire, over = excluded.over, "
-              "created_at = excluded.created_at",
+              "created_at = excluded.created_at, override_limit = excluded.override_limit, "
+              "override_plan = excluded.override_plan, override_until = excluded.override_until",
               org_id, *req.idempotency_key, out.feature, out.quantity, out.plan, out.used,
-              LimitToWire(out.limit), out.over, ToUnixSeconds(now));
+              LimitToWire(out.limit), out.over, ToUnixSeconds(now),
+              o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt,
+              o ? o->plan : std::nullopt, o ? o->until : std::nullopt);
           !r) {
         return r.error();
       }
     }
+    return out;
+  });
+}
+
+// --- per-organization overrides ---
+
+Expected<std::optional<StoredOverride>> PgStore::LockOverride(Conn& c, const std::string& org_id,
+                                                              const std::string& feature) {
+  // The organization's lock: a change is ordered with the decisions that read it.
+  auto org = c.One("SELECT 1 FROM subscriptions WHERE org_id = $1 FOR NO KEY UPDATE", org_id);
+  if (!org) return org.error();
+  if (!*org) return Error::NotFound("no such organization");
+  auto row = c.One("SELECT " + std::string(kOverrideColumns) +
+                       " FROM overrides WHERE org_id = $1 AND feature = $2",
+                   org_id, feature);
+  if (!row) return row.error();
+  if (!*row) return std::optional<StoredOverride>();
+  return std::optional<StoredOverride>(ReadStoredOverrideRow(**row));
+}
+
+void PgStore::AuditOverride(Conn& c, const std::string& org_id, const std::string& feature,
+                            const std::optional<Override>& before,
+                            const std::optional<Override>& after, const std::string& reason,
+                            Time now) {
+  auto wire = [](const std::optional<Override>& o) {
+    return o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt;
+  };
+  auto plan = [](const std::optional<Override>& o) { return o ? o->plan : std::nullopt; };
+  auto until = [](const std::optional<Override>& o) { return o ? o->until : std::nullopt; };
+  // Sent with the COMMIT.
+  c.Defer(
+      "INSERT INTO override_changes(org_id, feature, at, reason, before_limit, before_plan, "
+      "before_until, after_limit, after_plan, after_until) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      org_id, feature, now, reason, wire(before), plan(before), until(before), wire(after),
+      plan(after), until(after));
+}
+
+Expected<StoredOverride> PgStore::SetOverride(const std::string& org_id, const Override& o,
+                                              const std::string& reason, Time now) {
+  return Tx<StoredOverride>([&](Conn& c) -> Expected<StoredOverride> {
+    auto before = LockOverride(c, org_id, o.feature);
+    if (!before) return before.error();
+    if (auto r = c.Run(
+            "INSERT INTO overrides(org_id, feature, limit_wire, plan, until_at, reason, "
+            "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, feature) DO "
+            "UPDATE SET limit_wire = excluded.limit_wire, plan = excluded.plan, "
+            "until_at = excluded.until_at, reason = excluded.reason, "
+            "updated_at = excluded.updated_at",
+            org_id, o.feature, LimitToWire(o.limit), o.plan, o.until, reason, now);
+        !r) {
+      return r.error();
+    }
+    std::optional<Override> was;
+    if (*before) was = (*before)->value;
+    AuditOverride(c, org_id, o.feature, was, o, reason, now);
+    return StoredOverride{o, reason, now};
+  });
+}
+
+ExpectedDone PgStore::ClearOverride(const std::string& org_id, const std::string& feature,
+                                    const std::string& reason, Time now) {
+  return Tx<Done>([&](Conn& c) -> ExpectedDone {
+    auto before = LockOverride(c, org_id, feature);
+    if (!before) return before.error();
+    if (!*before) {
+      return Error::NotFound("no override of \"" + feature + "\" for this organization");
+    }
+    c.Defer("DELETE FROM overrides WHERE org_id = $1 AND feature = $2", org_id, feature);
+    AuditOverride(c, org_id, feature, (*before)->value, std::nullopt, reason, now);
+    return Done{};
+  });
+}
+
+Expected<OverridesView> PgStore::ListOverrides(const std::string& org_id) {
+  // One snapshot for the items and their history.
+  return Tx<OverridesView>([&](Conn& c) -> Expected<OverridesView> {
+    auto org = c.One("SELECT 1 FROM organizations WHERE id = $1", org_id);
+    if (!org) return org.error();
+    if (!*org) return Error::NotFound("no such organization");
+    OverridesView out;
+    auto items = c.All("SELECT " + std::string(kOverrideColumns) +
+                           " FROM overrides WHERE org_id = $1 ORDER BY feature",
+                       org_id);
+    if (!items) return items.error();
+    for (const Row& r : *items) out.overrides.push_back(ReadStoredOverrideRow(r));
+    auto history = c.All("SELECT " + std::string(kOverrideChangeColumns) +
+                             " FROM override_changes WHERE org_id = $1 ORDER BY id DESC LIMIT 100",
+                         org_id);
+    if (!history) return history.error();
+    for (const Row& r : *history) out.history.push_back(ReadOverrideChangeRow(r));
     return out;
   });
 }

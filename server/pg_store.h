@@ -97,8 +97,16 @@ class PgStore final : public Store {
                                  Time now) override;
   Expected<TeamMember> GetTeamMember(const std::string& org_id, const std::string& id,
                                      Time now) override;
+  ExpectedDone DeleteCustomer(const std::string& org_id, const std::string& id, Time now) override;
+  ExpectedDone DeleteTeamMember(const std::string& org_id, const std::string& id,
+                                Time now) override;
   Expected<MeterResult> RecordUsage(const std::string& org_id, const MeterRequest& req,
                                     Time now) override;
+  Expected<StoredOverride> SetOverride(const std::string& org_id, const Override& o,
+                                       const std::string& reason, Time now) override;
+  ExpectedDone ClearOverride(const std::string& org_id, const std::string& feature,
+                             const std::string& reason, Time now) override;
+  Expected<OverridesView> ListOverrides(const std::string& org_id) override;
 
   // Payments and the outbox (pg_payments.cc).
   Expected<Payment> CreatePayment(const std::string& org_id, Provider provider,
@@ -161,27 +169,54 @@ class PgStore final : public Store {
   template <typename T, typename F>
   Expected<T> Read(F&& body);
 
-  // The organization's subscription, current period and counts. When `adds` names a feature
-  // the plan in force limits with a hard limit (or `lock`), the organization's row is locked
-  // first, so the counts stay exact until the commit. kNotFound: no such organization.
+  // The organization's subscription, current period, counts (metered features' of the period,
+  // allocations' live ones) and overrides (those not expired), read in one statement. When
+  // `adds` names an allocation, or a feature whose effective limit (overrides included) is a
+  // hard finite one (or `lock`), the organization's row is locked first, so the counts stay
+  // exact until the commit. kNotFound: no such organization.
   Expected<UsageState> LoadUsage(pg::Conn& c, const std::string& org_id, Time now,
                                  std::initializer_list<std::string_view> adds, bool lock = false);
-  // Adds to counters of the state's period (and to state.usage), in one statement sent with
-  // the transaction's next statement or its COMMIT.
+  // Adds to counters (and to state.usage), in one statement sent with the transaction's next
+  // statement or its COMMIT: an allocation's live counter, any other feature's counter of the
+  // state's period. REQUIRES: the organization's lock when one is an allocation.
   ExpectedDone Count(pg::Conn& c, const std::string& org_id, UsageState& state,
                      const std::vector<std::pair<std::string_view, int64_t>>& adds);
   ExpectedDone Count(pg::Conn& c, const std::string& org_id, UsageState& state,
                      std::string_view feature, int64_t n) {
     return Count(c, org_id, state, {{feature, n}});
   }
+  // Adds `n` (negative: frees) to the live counter of a resource the server keeps (customers,
+  // team members), whatever the catalog's kind; sent like Count's. REQUIRES: the
+  // organization's lock.
+  ExpectedDone CountLive(pg::Conn& c, const std::string& org_id, UsageState& state,
+                         std::string_view feature, int64_t n);
+  // The decision for `n` of `feature` with the state's overrides; nullopt for a feature the
+  // catalog does not have. Gate: a refusal is kLimitReached.
+  Expected<std::optional<Decision>> Decide(const UsageState& state, std::string_view feature,
+                                           int64_t n, Time now) const;
   Expected<std::optional<Decision>> Gate(const UsageState& state, std::string_view feature,
                                          int64_t n, Time now) const;
   ExpectedDone CountCall(pg::Conn& c, const std::string& org_id, UsageState& state, Time now);
   template <typename T, typename F>
   Expected<T> OrgCall(const std::string& org_id, Time now, F&& body);
+  // Creates a resource counted as `feature` under the limit in force; `live`: the server keeps
+  // it (customers, team members), so its live counter goes up whatever the catalog's kind.
   template <typename T, typename F>
-  Expected<T> CreateMetered(const std::string& org_id, std::string_view feature, Time now,
-                            F&& insert);
+  Expected<T> CreateCounted(const std::string& org_id, std::string_view feature, bool live,
+                            Time now, F&& insert);
+  // Deletes one resource with `remove(conn)` (rows changed: one or none) under the
+  // organization's lock and frees its allocation.
+  template <typename F>
+  ExpectedDone DeleteLive(const std::string& org_id, std::string_view feature,
+                          std::string_view what, Time now, F&& remove);
+  // Takes the organization's lock and reads its override of `feature`. kNotFound: no such
+  // organization.
+  Expected<std::optional<StoredOverride>> LockOverride(pg::Conn& c, const std::string& org_id,
+                                                       const std::string& feature);
+  // Records one change of an override (sent with the COMMIT).
+  void AuditOverride(pg::Conn& c, const std::string& org_id, const std::string& feature,
+                     const std::optional<Override>& before, const std::optional<Override>& after,
+                     const std::string& reason, Time now);
   Expected<Payment> LoadPayment(pg::Conn& c, int64_t payment_id, bool lock = false);
   Expected<Payment> InsertPayment(pg::Conn& c, const std::string& org_id, Provider provider,
                                   const std::string& plan, const std::string& order_nonce,

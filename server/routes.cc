@@ -15,9 +15,11 @@ std::vector<Route> ApiRoutes() {
       {"POST", "/customers", Access::kOrg, CreateCustomerHandler},
       {"GET", "/customers", Access::kOrg, ListCustomersHandler},
       {"GET", "/customers/:id", Access::kOrg, GetCustomerHandler},
+      {"DELETE", "/customers/:id", Access::kOrg, DeleteCustomerHandler, true},
       {"POST", "/team-members", Access::kOrg, CreateTeamMemberHandler},
       {"GET", "/team-members", Access::kOrg, ListTeamMembersHandler},
       {"GET", "/team-members/:id", Access::kOrg, GetTeamMemberHandler},
+      {"DELETE", "/team-members/:id", Access::kOrg, DeleteTeamMemberHandler, true},
       {"POST", "/usage/:feature", Access::kOrg, RecordUsageHandler},
       // Each gateway: its lines here and its adapter (gateway_adapters.h).
       {"POST", "/billing/khalti/init", Access::kOrg, PaymentInitHandler(Provider::kKhalti)},
@@ -32,6 +34,10 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/admin/orgs/:org_id/keys", Access::kAdmin, ListKeysHandler},
       {"POST", "/admin/orgs/:org_id/keys", Access::kAdmin, CreateKeyHandler, true},
       {"DELETE", "/admin/orgs/:org_id/keys/:key_id", Access::kAdmin, RevokeKeyHandler, true},
+      {"GET", "/admin/orgs/:org_id/overrides", Access::kAdmin, ListOverridesHandler},
+      {"PUT", "/admin/orgs/:org_id/overrides/:feature", Access::kAdmin, SetOverrideHandler},
+      {"DELETE", "/admin/orgs/:org_id/overrides/:feature", Access::kAdmin, ClearOverrideHandler,
+       true},
       {"DELETE", "/sessions/current", Access::kOrg, EndSessionHandler, true},
   };
 }

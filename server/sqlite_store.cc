@@ -11,6 +11,7 @@
 #include "sima/json.h"
 #include "sima/text.h"
 #include "store_rows.h"
+#include "store_rules.h"
 
 namespace sima::server {
 namespace {
@@ -36,11 +37,14 @@ TeamMember ReadTeamMember(const Row& r) { return ReadTeamMemberRow(r); }
 // One page of an organization's list, newest first by (created_at, rowid). `columns` are read
 // by `read`; created_at and rowid follow them. Reads one row more than asked to know whether
 // another page exists.
+// `table` may carry a condition of its own ("customers WHERE deleted_at IS NULL AND").
 template <typename T, typename R>
 Expected<Page<T>> ReadPage(Db& db, std::string_view columns, std::string_view table,
                            const std::string& org_id, const PageRequest& page, R read) {
-  const std::string select = "SELECT " + std::string(columns) + ", created_at, rowid FROM " +
-                             std::string(table) + " WHERE org_id = ?";
+  const std::string from(table);
+  const std::string select = "SELECT " + std::string(columns) + ", created_at, rowid FROM " + from +
+                             (from.find(" WHERE ") == std::string::npos ? " WHERE" : "") +
+                             " org_id = ?";
   const std::string order = " ORDER BY created_at DESC, rowid DESC LIMIT ?";
   auto rows = page.after ? db.All(select + " AND (created_at, rowid) < (?, ?)" + order, org_id,
                                   page.after->at, page.after->row, page.limit + 1)
@@ -289,12 +293,27 @@ Expected<UsageState> SqliteStore::LoadUsage(Db& db, const std::string& org_id, T
       db.All("SELECT feature, used FROM usage_counters WHERE org_id = ? AND period_start = ?",
              org_id, state.period.start);
   if (!counters) return counters.error();
-  for (const Row& r : *counters) state.usage[r.Text(0)] = r.Int(1);
+  for (const Row& r : *counters) {
+    if (!IsAllocation(catalog_, r.Text(0))) state.usage[r.Text(0)] = r.Int(1);
+  }
+  auto live = db.All("SELECT feature, used FROM allocations WHERE org_id = ?", org_id);
+  if (!live) return live.error();
+  for (const Row& r : *live) {
+    if (IsAllocation(catalog_, r.Text(0))) state.usage[r.Text(0)] = r.Int(1);
+  }
+  // Expired overrides are never in force again: left out.
+  auto overrides = db.All("SELECT " + std::string(kOverrideColumns) +
+                              " FROM overrides WHERE org_id = ? AND (until_at IS NULL OR "
+                              "until_at > ?) ORDER BY feature",
+                          org_id, now);
+  if (!overrides) return overrides.error();
+  for (const Row& r : *overrides) state.overrides.push_back(ReadStoredOverrideRow(r).value);
   return state;
 }
 
 ExpectedDone SqliteStore::Count(Db& db, const std::string& org_id, UsageState& state,
                                 std::string_view feature, int64_t n) {
+  if (IsAllocation(catalog_, feature)) return CountLive(db, org_id, state, feature, n);
   int64_t& used = state.usage[std::string(feature)];
   if (used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
   if (auto r = db.Run(
@@ -308,14 +327,48 @@ ExpectedDone SqliteStore::Count(Db& db, const std::string& org_id, UsageState& s
   return Done{};
 }
 
+ExpectedDone SqliteStore::CountLive(Db& db, const std::string& org_id, UsageState& state,
+                                    std::string_view feature, int64_t n) {
+  auto row =
+      db.One("SELECT used FROM allocations WHERE org_id = ? AND feature = ?", org_id, feature);
+  if (!row) return row.error();
+  const int64_t used = *row ? (*row)->Int(0) : 0;
+  if (n > 0 && used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
+  if (used + n < 0) return ReleaseTooLarge(feature, n, used);
+  if (auto r = db.Run("INSERT INTO allocations(org_id, feature, used) VALUES (?, ?, ?) "
+                      "ON CONFLICT(org_id, feature) DO UPDATE SET used = excluded.used",
+                      org_id, feature, used + n);
+      !r) {
+    return r;
+  }
+  if (IsAllocation(catalog_, feature)) state.usage[std::string(feature)] = used + n;
+  return Done{};
+}
+
+ExpectedDone SqliteStore::CountResource(Db& db, const std::string& org_id, UsageState& state,
+                                        std::string_view feature, int64_t n) {
+  if (auto r = CountLive(db, org_id, state, feature, n); !r) return r;
+  if (n > 0 && catalog_.FeatureIndex(feature) && IsMetered(catalog_, feature)) {
+    return Count(db, org_id, state, feature, n);
+  }
+  return Done{};
+}
+
+Expected<std::optional<Decision>> SqliteStore::Decide(const UsageState& state,
+                                                      std::string_view feature, int64_t n,
+                                                      Time now) const {
+  if (!catalog_.FeatureIndex(feature)) return std::optional<Decision>();
+  auto d = Check(catalog_, state.subscription, now, state.usage, feature, n, state.overrides);
+  if (!d) return Error::FromStatus(d.status());
+  return std::optional<Decision>(std::move(d).value());
+}
+
 Expected<std::optional<Decision>> SqliteStore::Gate(const UsageState& state,
                                                     std::string_view feature, int64_t n,
                                                     Time now) const {
-  if (!catalog_.FeatureIndex(feature)) return std::optional<Decision>();
-  auto d = Check(catalog_, state.subscription, now, state.usage, feature, n);
-  if (!d) return Error::FromStatus(d.status());
-  if (!d->allowed) return Error::LimitReached(*d);
-  return std::optional<Decision>(d.value());
+  auto d = Decide(state, feature, n, now);
+  if (d && d->has_value() && !(*d)->allowed) return Error::LimitReached(**d);
+  return d;
 }
 
 ExpectedDone SqliteStore::CountCall(Db& db, const std::string& org_id, UsageState& state,
@@ -349,17 +402,29 @@ Expected<T> SqliteStore::OrgCall(const std::string& org_id, Time now, F&& body) 
 }
 
 template <typename T, typename F>
-Expected<T> SqliteStore::CreateMetered(const std::string& org_id, std::string_view feature,
+Expected<T> SqliteStore::CreateCounted(const std::string& org_id, std::string_view feature,
                                        Time now, F&& insert) {
   return OrgCall<T>(org_id, now, [&](Db& db, UsageState& state) -> Expected<T> {
     auto gate = Gate(state, feature, 1, now);
     if (!gate) return gate.error();
     auto created = insert(db);
     if (!created) return created;
-    if (gate->has_value()) {
+    if (IsServerResource(feature)) {
+      if (auto r = CountResource(db, org_id, state, feature, 1); !r) return r.error();
+    } else if (gate->has_value()) {
       if (auto r = Count(db, org_id, state, feature, 1); !r) return r.error();
     }
     return created;
+  });
+}
+
+template <typename F>
+ExpectedDone SqliteStore::DeleteCounted(const std::string& org_id, std::string_view feature,
+                                        std::string_view what, Time now, F&& remove) {
+  return OrgCall<Done>(org_id, now, [&](Db& db, UsageState& state) -> ExpectedDone {
+    if (auto r = remove(db); !r) return r;
+    if (db.changes() == 0) return Error::NotFound("no " + std::string(what) + " with this id");
+    return CountResource(db, org_id, state, feature, -1);
   });
 }
 
@@ -558,10 +623,11 @@ Expected<UsageState> SqliteStore::ReadUsage(const std::string& org_id, Time now)
 
 Expected<Invoice> SqliteStore::CreateInvoice(const std::string& org_id, const Invoice& invoice,
                                              Time now) {
-  return CreateMetered<Invoice>(org_id, kInvoices, now, [&](Db& db) -> Expected<Invoice> {
+  return CreateCounted<Invoice>(org_id, kInvoices, now, [&](Db& db) -> Expected<Invoice> {
     if (invoice.customer_id) {
-      auto row = db.One("SELECT 1 FROM customers WHERE id = ? AND org_id = ?", *invoice.customer_id,
-                        org_id);
+      auto row =
+          db.One("SELECT 1 FROM customers WHERE id = ? AND org_id = ? AND deleted_at IS NULL",
+                 *invoice.customer_id, org_id);
       if (!row) return row.error();
       if (!*row) return Error::Validation("customer_id", "no customer with this id");
     }
@@ -581,7 +647,7 @@ Expected<Invoice> SqliteStore::CreateInvoice(const std::string& org_id, const In
 
 Expected<Customer> SqliteStore::CreateCustomer(const std::string& org_id, const Customer& customer,
                                                Time now) {
-  return CreateMetered<Customer>(org_id, kCustomers, now, [&](Db& db) -> Expected<Customer> {
+  return CreateCounted<Customer>(org_id, kCustomers, now, [&](Db& db) -> Expected<Customer> {
     if (auto r = db.Run(
             "INSERT INTO customers(id, org_id, name, email, created_at) VALUES (?, ?, ?, ?, ?)",
             customer.id, org_id, customer.name, customer.email, now);
@@ -596,7 +662,7 @@ Expected<Customer> SqliteStore::CreateCustomer(const std::string& org_id, const 
 
 Expected<TeamMember> SqliteStore::CreateTeamMember(const std::string& org_id,
                                                    const TeamMember& member, Time now) {
-  return CreateMetered<TeamMember>(org_id, kTeamMembers, now, [&](Db& db) -> Expected<TeamMember> {
+  return CreateCounted<TeamMember>(org_id, kTeamMembers, now, [&](Db& db) -> Expected<TeamMember> {
     const std::string key = AsciiLower(member.email);
     auto same =
         db.One("SELECT 1 FROM team_members WHERE org_id = ? AND email_key = ?", org_id, key);
@@ -625,8 +691,8 @@ Expected<Page<Invoice>> SqliteStore::ListInvoices(const std::string& org_id,
 Expected<Page<Customer>> SqliteStore::ListCustomers(const std::string& org_id,
                                                     const PageRequest& page, Time now) {
   return OrgCall<Page<Customer>>(org_id, now, [&](Db& db, UsageState&) {
-    return ReadPage<Customer>(db, "id, name, email, created_at", "customers", org_id, page,
-                              ReadCustomer);
+    return ReadPage<Customer>(db, "id, name, email, created_at",
+                              "customers WHERE deleted_at IS NULL AND", org_id, page, ReadCustomer);
   });
 }
 
@@ -653,7 +719,7 @@ Expected<Customer> SqliteStore::GetCustomer(const std::string& org_id, const std
   return OrgCall<Customer>(org_id, now, [&](Db& db, UsageState&) {
     return ReadOne<Customer>(db,
                              "SELECT id, name, email, created_at FROM customers "
-                             "WHERE id = ? AND org_id = ?",
+                             "WHERE id = ? AND org_id = ? AND deleted_at IS NULL",
                              org_id, id, "customer", ReadCustomer);
   });
 }
@@ -668,16 +734,34 @@ Expected<TeamMember> SqliteStore::GetTeamMember(const std::string& org_id, const
   });
 }
 
+ExpectedDone SqliteStore::DeleteCustomer(const std::string& org_id, const std::string& id,
+                                         Time now) {
+  // Soft: the invoices that name the customer keep naming it.
+  return DeleteCounted(org_id, kCustomers, "customer", now, [&](Db& db) {
+    return db.Run(
+        "UPDATE customers SET deleted_at = ? WHERE id = ? AND org_id = ? AND deleted_at IS NULL",
+        now, id, org_id);
+  });
+}
+
+ExpectedDone SqliteStore::DeleteTeamMember(const std::string& org_id, const std::string& id,
+                                           Time now) {
+  return DeleteCounted(org_id, kTeamMembers, "team member", now, [&](Db& db) {
+    return db.Run("DELETE FROM team_members WHERE id = ? AND org_id = ?", id, org_id);
+  });
+}
+
 Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const MeterRequest& req,
                                                Time now) {
-  if (!catalog_.FeatureIndex(req.feature)) {
-    return Error::NotFound("no feature \"" + req.feature + "\" in the catalog");
-  }
+  auto feature = MeteredFeature(catalog_, req);
+  if (!feature) return feature.error();
+  const Feature& f = *feature.value();
   return OrgCall<MeterResult>(org_id, now, [&](Db& db, UsageState& state) -> Expected<MeterResult> {
     if (req.idempotency_key) {
       // A key older than the TTL is forgotten: the call counts again (and replaces it below).
       auto row = db.One(
-          "SELECT feature, quantity, plan, used, limit_wire, over FROM usage_events "
+          "SELECT feature, quantity, plan, used, limit_wire, over, override_limit, "
+          "override_plan, override_until FROM usage_events "
           "WHERE org_id = ? AND idempotency_key = ? AND created_at > ?",
           org_id, *req.idempotency_key, now - options_.idempotency_ttl);
       if (!row) return row.error();
@@ -686,41 +770,139 @@ Expected<MeterResult> SqliteStore::RecordUsage(const std::string& org_id, const 
         MeterResult first;
         first.feature = r.Text(0);
         first.quantity = r.Int(1);
-        if (first.feature != req.feature || first.quantity != req.quantity) {
-          Error e =
-              Error::Conflict("this idempotency_key was already used for a different request");
-          e.extra["field"] = "idempotency_key";
-          return e;
-        }
+        if (auto same = SameRequest(first, req); !same) return same.error();
+        first.kind = f.kind;
         first.plan = r.Text(2);
         first.used = r.Int(3);
         auto limit = LimitFromWire(r.Int(4));
         first.limit = limit ? limit.value() : Limit::Unlimited();
         first.over = r.Bool(5);
+        first.override = ReadOverrideColumns(r, 6, first.feature);
         first.replayed = true;
         return first;
       }
     }
-    auto gate = Gate(state, req.feature, req.quantity, now);
-    if (!gate) return gate.error();
-    if (auto r = Count(db, org_id, state, req.feature, req.quantity); !r) return r.error();
-    const Decision& d = **gate;
-    MeterResult out{req.feature, req.quantity, d.plan, state.usage[req.feature],
-                    d.limit,     d.over,       false};
+    // A release is always allowed: decided for one more only to name the plan and limit.
+    const bool release = req.quantity < 0;
+    auto decided =
+        release ? Decide(state, req.feature, 1, now) : Gate(state, req.feature, req.quantity, now);
+    if (!decided) return decided.error();
+    if (!decided->has_value()) return Error::NotFound("no feature in the catalog");
+    if (f.counted()) {
+      if (auto r = Count(db, org_id, state, req.feature, req.quantity); !r) return r.error();
+    }
+    MeterResult out = MeterAnswer(f, req, **decided, state.usage[req.feature]);
     if (req.idempotency_key) {
+      const std::optional<Override>& o = out.override;
       if (auto r = db.Run(
               "INSERT INTO usage_events(org_id, idempotency_key, feature, quantity, plan, used, "
-              "limit_wire, over, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "limit_wire, over, created_at, override_limit, override_plan, override_until) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
               "ON CONFLICT(org_id, idempotency_key) DO UPDATE SET feature = excluded.feature, "
               "quantity = excluded.quantity, plan = excluded.plan, used = excluded.used, "
               "limit_wire = excluded.limit_wire, over = excluded.over, "
-              "created_at = excluded.created_at",
+              "created_at = excluded.created_at, override_limit = excluded.override_limit, "
+              "override_plan = excluded.override_plan, override_until = excluded.override_until",
               org_id, *req.idempotency_key, out.feature, out.quantity, out.plan, out.used,
-              LimitToWire(out.limit), out.over, now);
+              LimitToWire(out.limit), out.over, now,
+              o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt,
+              o ? o->plan : std::nullopt, o ? o->until : std::nullopt);
           !r) {
         return r.error();
       }
     }
+    return out;
+  });
+}
+
+// --- per-organization overrides ---
+
+namespace {
+
+// The override of `feature` stored for the organization, if any.
+Expected<std::optional<StoredOverride>> FindOverride(Db& db, const std::string& org_id,
+                                                     const std::string& feature) {
+  auto row = db.One("SELECT " + std::string(kOverrideColumns) +
+                        " FROM overrides WHERE org_id = ? AND feature = ?",
+                    org_id, feature);
+  if (!row) return row.error();
+  if (!*row) return std::optional<StoredOverride>();
+  return std::optional<StoredOverride>(ReadStoredOverrideRow(**row));
+}
+
+// Records one change of an override in override_changes.
+ExpectedDone AuditOverride(Db& db, const std::string& org_id, const std::string& feature,
+                           const std::optional<Override>& before,
+                           const std::optional<Override>& after, const std::string& reason,
+                           Time now) {
+  auto wire = [](const std::optional<Override>& o) {
+    return o ? std::optional<int64_t>(LimitToWire(o->limit)) : std::nullopt;
+  };
+  auto plan = [](const std::optional<Override>& o) { return o ? o->plan : std::nullopt; };
+  auto until = [](const std::optional<Override>& o) { return o ? o->until : std::nullopt; };
+  return db.Run(
+      "INSERT INTO override_changes(org_id, feature, at, reason, before_limit, before_plan, "
+      "before_until, after_limit, after_plan, after_until) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      org_id, feature, now, reason, wire(before), plan(before), until(before), wire(after),
+      plan(after), until(after));
+}
+
+}  // namespace
+
+Expected<StoredOverride> SqliteStore::SetOverride(const std::string& org_id, const Override& o,
+                                                  const std::string& reason, Time now) {
+  return Write<StoredOverride>(Durability::kFull, [&](Db& db) -> Expected<StoredOverride> {
+    if (auto r = OrgExists(db, org_id); !r) return r.error();
+    auto before = FindOverride(db, org_id, o.feature);
+    if (!before) return before.error();
+    if (auto r = db.Run(
+            "INSERT INTO overrides(org_id, feature, limit_wire, plan, until_at, reason, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(org_id, feature) DO UPDATE "
+            "SET limit_wire = excluded.limit_wire, plan = excluded.plan, "
+            "until_at = excluded.until_at, reason = excluded.reason, "
+            "updated_at = excluded.updated_at",
+            org_id, o.feature, LimitToWire(o.limit), o.plan, o.until, reason, now);
+        !r) {
+      return r.error();
+    }
+    std::optional<Override> was;
+    if (*before) was = (*before)->value;
+    if (auto r = AuditOverride(db, org_id, o.feature, was, o, reason, now); !r) return r.error();
+    return StoredOverride{o, reason, now};
+  });
+}
+
+ExpectedDone SqliteStore::ClearOverride(const std::string& org_id, const std::string& feature,
+                                        const std::string& reason, Time now) {
+  return Write<Done>(Durability::kFull, [&](Db& db) -> ExpectedDone {
+    if (auto r = OrgExists(db, org_id); !r) return r;
+    auto before = FindOverride(db, org_id, feature);
+    if (!before) return before.error();
+    if (!*before)
+      return Error::NotFound("no override of \"" + feature + "\" for this organization");
+    if (auto r = db.Run("DELETE FROM overrides WHERE org_id = ? AND feature = ?", org_id, feature);
+        !r) {
+      return r;
+    }
+    return AuditOverride(db, org_id, feature, (*before)->value, std::nullopt, reason, now);
+  });
+}
+
+Expected<OverridesView> SqliteStore::ListOverrides(const std::string& org_id) {
+  return Write<OverridesView>(Durability::kNormal, [&](Db& db) -> Expected<OverridesView> {
+    if (auto r = OrgExists(db, org_id); !r) return r.error();
+    OverridesView out;
+    auto items = db.All("SELECT " + std::string(kOverrideColumns) +
+                            " FROM overrides WHERE org_id = ? ORDER BY feature",
+                        org_id);
+    if (!items) return items.error();
+    for (const Row& r : *items) out.overrides.push_back(ReadStoredOverrideRow(r));
+    auto history = db.All("SELECT " + std::string(kOverrideChangeColumns) +
+                              " FROM override_changes WHERE org_id = ? ORDER BY id DESC LIMIT 100",
+                          org_id);
+    if (!history) return history.error();
+    for (const Row& r : *history) out.history.push_back(ReadOverrideChangeRow(r));
     return out;
   });
 }

@@ -107,8 +107,16 @@ class SqliteStore final : public Store {
                                  Time now) override;
   Expected<TeamMember> GetTeamMember(const std::string& org_id, const std::string& id,
                                      Time now) override;
+  ExpectedDone DeleteCustomer(const std::string& org_id, const std::string& id, Time now) override;
+  ExpectedDone DeleteTeamMember(const std::string& org_id, const std::string& id,
+                                Time now) override;
   Expected<MeterResult> RecordUsage(const std::string& org_id, const MeterRequest& req,
                                     Time now) override;
+  Expected<StoredOverride> SetOverride(const std::string& org_id, const Override& o,
+                                       const std::string& reason, Time now) override;
+  ExpectedDone ClearOverride(const std::string& org_id, const std::string& feature,
+                             const std::string& reason, Time now) override;
+  Expected<OverridesView> ListOverrides(const std::string& org_id) override;
 
   // Payments and the outbox (sqlite_payments.cc).
   Expected<Payment> CreatePayment(const std::string& org_id, Provider provider,
@@ -155,13 +163,28 @@ class SqliteStore final : public Store {
   ExpectedDone CheckHealth() override;
 
   // --- building blocks for operations inside Write() ---
-  // The subscription, current period and that period's counters of an organization.
+  // The subscription, current period, counters and overrides of an organization: metered
+  // features' counters of the period, allocations' live counters, the overrides not expired.
   Expected<UsageState> LoadUsage(sqlite::Db& db, const std::string& org_id, Time now);
-  // Adds `n` to a counter of the state's period (and to state.usage).
+  // Adds `n` to a feature's counter (and to state.usage): the live one of an allocation (see
+  // CountLive), else the state's period's.
   ExpectedDone Count(sqlite::Db& db, const std::string& org_id, UsageState& state,
                      std::string_view feature, int64_t n);
-  // sima::Check for `n` more of `feature`; kLimitReached when refused. A feature the catalog
-  // does not have is allowed and not counted (nullopt).
+  // Adds `n` (negative: releases) to the live counter of `feature`, whatever the catalog's
+  // kind; state.usage follows when the catalog counts it as an allocation. kConflict
+  // "quantity" when it would go below zero.
+  ExpectedDone CountLive(sqlite::Db& db, const std::string& org_id, UsageState& state,
+                         std::string_view feature, int64_t n);
+  // A server resource (customers, team members) created (n > 0) or deleted (n < 0): its live
+  // counter always, and the period's too for a creation when the catalog meters it.
+  ExpectedDone CountResource(sqlite::Db& db, const std::string& org_id, UsageState& state,
+                             std::string_view feature, int64_t n);
+  // sima::Check for `n` of `feature` with the organization's overrides, allowed or not. A
+  // feature the catalog does not have has no decision (nullopt).
+  Expected<std::optional<Decision>> Decide(const UsageState& state, std::string_view feature,
+                                           int64_t n, Time now) const;
+  // Decide, and kLimitReached when refused. A feature the catalog does not have is allowed and
+  // not counted (nullopt).
   Expected<std::optional<Decision>> Gate(const UsageState& state, std::string_view feature,
                                          int64_t n, Time now) const;
   // Replaces the organization's subscription (after sima::Activate). A new start date starts
@@ -193,9 +216,16 @@ class SqliteStore final : public Store {
   // Runs `body(db, state)` with the org's usage loaded and this call counted.
   template <typename T, typename F>
   Expected<T> OrgCall(const std::string& org_id, Time now, F&& body);
+  // Gates one more of `feature`, runs `insert(db)` and counts it (CountResource for the
+  // server's resources, else Count).
   template <typename T, typename F>
-  Expected<T> CreateMetered(const std::string& org_id, std::string_view feature, Time now,
+  Expected<T> CreateCounted(const std::string& org_id, std::string_view feature, Time now,
                             F&& insert);
+  // Deletes one resource with `remove(db)` (one statement) and frees its allocation;
+  // kNotFound naming `what` when the statement changed no row.
+  template <typename F>
+  ExpectedDone DeleteCounted(const std::string& org_id, std::string_view feature,
+                             std::string_view what, Time now, F&& remove);
 
   // A body waiting to run in a batch.
   struct Job {

@@ -3,8 +3,10 @@
 // OptAt). Each reader expects the columns its comment lists, in that order.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
+#include "sima/json.h"
 #include "sima/payment.h"
 #include "store.h"
 
@@ -63,6 +65,40 @@ TeamMember ReadTeamMemberRow(const RowT& r) {
 template <typename RowT>
 ApiKeyInfo ReadKeyInfoRow(const RowT& r) {
   return {r.Text(0), r.OptText(1).value_or("sk_"), r.At(2), r.OptAt(3)};
+}
+
+// An override of `feature` from three columns starting at `at`: limit_wire (NULL: none, as a
+// change's before/after or a metering answer without one), plan, until.
+template <typename RowT>
+std::optional<Override> ReadOverrideColumns(const RowT& r, int at, const std::string& feature) {
+  if (r.IsNull(at)) return std::nullopt;
+  auto limit = LimitFromWire(r.Int(at));
+  return Override{feature, limit ? limit.value() : Limit::Unlimited(), r.OptText(at + 1),
+                  r.OptAt(at + 2)};
+}
+
+// The columns ReadStoredOverrideRow reads, in its order (table overrides).
+inline constexpr std::string_view kOverrideColumns =
+    "feature, limit_wire, plan, until_at, reason, updated_at";
+
+template <typename RowT>
+StoredOverride ReadStoredOverrideRow(const RowT& r) {
+  const std::string feature = r.Text(0);
+  auto o = ReadOverrideColumns(r, 1, feature);
+  return {o ? *o : Override{feature, Limit::Unlimited(), std::nullopt, std::nullopt}, r.Text(4),
+          r.At(5)};
+}
+
+// The columns ReadOverrideChangeRow reads, in its order (table override_changes).
+inline constexpr std::string_view kOverrideChangeColumns =
+    "feature, before_limit, before_plan, before_until, after_limit, after_plan, after_until, "
+    "reason, at";
+
+template <typename RowT>
+OverrideChange ReadOverrideChangeRow(const RowT& r) {
+  const std::string feature = r.Text(0);
+  return {feature, ReadOverrideColumns(r, 1, feature), ReadOverrideColumns(r, 4, feature),
+          r.Text(7), r.At(8)};
 }
 
 }  // namespace sima::server

@@ -157,6 +157,41 @@ test('every answer of a tour of the API is documented in openapi.json', async ()
   await call('POST', '/usage/{feature}/', '/usage/nope/', { token: st, body: {} });
   await call('POST', '/usage/{feature}/', '/usage/customers/', { token: st, body: { quantity: 100 } });
 
+  // Kinds: a release the server refuses (it counts seats itself), a metered release, a switch
+  // that is off, a value that fits and one that does not.
+  await call('POST', '/usage/{feature}/', '/usage/team_members/', { token: st, body: { quantity: -1 } });
+  await call('POST', '/usage/{feature}/', '/usage/invoices/', { token: st, body: { quantity: -1 } });
+  const sw = await call('POST', '/usage/{feature}/', '/usage/pdf_export/', { token: st, body: {} });
+  assert.equal(sw.status, 403);
+  assert.equal(sw.body.upgrade.plan, 'BASIC');
+  await call('POST', '/usage/{feature}/', '/usage/attachment_mb/', { token: st, body: { quantity: 5 } });
+  await call('POST', '/usage/{feature}/', '/usage/attachment_mb/', { token: st, body: { quantity: 50 } });
+
+  // Deletes free their place.
+  const members = await call('GET', '/team-members/', '/team-members/', { token: st });
+  const member = `/team-members/${members.body.items[0].id}/`;
+  assert.equal((await call('DELETE', '/team-members/{id}/', member, { token: st })).status, 204);
+  await call('DELETE', '/team-members/{id}/', member, { token: st });
+  await call('DELETE', '/customers/{id}/', `/customers/${c.body.id}/`, { token: key, body: {} });
+  await call('DELETE', '/customers/{id}/', '/customers/cus_00000000000000000000/', { token: key });
+
+  // Overrides: set (a switch until a date, a deal on BASIC), refused, in force, listed, cleared.
+  const overrides = `/admin/orgs/${org.body.org_id}/overrides/`;
+  const one = '/admin/orgs/{org_id}/overrides/{feature}/';
+  await call('PUT', one, `${overrides}pdf_export/`, { token: admin, body: { limit: true, until: '2099-01-01T00:00:00Z', reason: 'trial' } });
+  await call('PUT', one, `${overrides}invoices/`, { token: admin, body: { limit: 5000, plan: 'BASIC', reason: 'deal #42' } });
+  await call('PUT', one, `${overrides}invoices/`, { token: admin, body: { limit: true } });
+  await call('PUT', one, `${overrides}invoices/`, { token: admin, body: { limit: 5, until: '2000-01-01T00:00:00Z' } });
+  await call('PUT', one, `${overrides}nope/`, { token: admin, body: { limit: 1 } });
+  await call('PUT', one, `${overrides}invoices/`, { token: key, body: { limit: 1 } });
+  assert.equal((await call('POST', '/usage/{feature}/', '/usage/pdf_export/', { token: st, body: {} })).status, 200);
+  const usage = await call('GET', '/billing/usage/', '/billing/usage/', { token: st });
+  assert.equal(usage.body.overrides.length, 2);
+  await call('GET', '/admin/orgs/{org_id}/overrides/', overrides, { token: admin });
+  await call('DELETE', one, `${overrides}invoices/`, { token: admin, body: { reason: 'deal ended' } });
+  await call('DELETE', one, `${overrides}invoices/`, { token: admin });
+  await call('GET', '/admin/orgs/{org_id}/overrides/', '/admin/orgs/org_00000000000000000000/overrides/', { token: admin });
+
   await call('POST', '/billing/khalti/init/', '/billing/khalti/init/', { token: st, body: { plan: 'FREE' } });
   await call('POST', '/billing/khalti/init/', '/billing/khalti/init/', { token: st, body: { plan: 'PRO', amount: 1 } });
   await call('POST', '/billing/esewa/init/', '/billing/esewa/init/', { token: st, body: { plan: 'PRO' } });

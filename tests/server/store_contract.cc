@@ -32,7 +32,7 @@ std::unique_ptr<Store> StoreContract::OpenStore(int pool, ConfirmationRenderer c
   if (GetParam() == StoreKind::kSqlite) {
     SqliteStore::Options options{path_};
     if (confirmation) options.confirmation = std::move(confirmation);
-    auto s = SqliteStore::Open(options, Catalog::Default());
+    auto s = SqliteStore::Open(options, *catalog_);
     EXPECT_TRUE(s.ok()) << s.error().message;
     if (!s) return nullptr;
     return std::move(s).value();
@@ -42,7 +42,7 @@ std::unique_ptr<Store> StoreContract::OpenStore(int pool, ConfirmationRenderer c
   options.schema = schema_;
   options.pool_size = pool;
   if (confirmation) options.confirmation = std::move(confirmation);
-  auto s = PgStore::Open(options, Catalog::Default());
+  auto s = PgStore::Open(options, *catalog_);
   EXPECT_TRUE(s.ok()) << s.error().message;
   if (!s) return nullptr;
   return std::move(s).value();

@@ -26,6 +26,7 @@ class StoreContract : public ::testing::TestWithParam<StoreKind> {
   // A new store on this test's database: another sima-server instance (PostgreSQL), or the
   // same file opened again (SQLite). `pool` sizes a PostgreSQL store's pool; `confirmation`
   // replaces the confirmation e-mail's renderer (empty: the store's default).
+  // The store reads `catalog_`.
   std::unique_ptr<Store> OpenStore(int pool = 16, ConfirmationRenderer confirmation = {});
   // Closes store_ and opens it again on the same database.
   void Reopen();
@@ -45,6 +46,8 @@ class StoreContract : public ::testing::TestWithParam<StoreKind> {
   std::string path_ = dir_.path() + "/store.db";
   std::string schema_;
   Time now_ = Time{std::chrono::seconds{1767225600}};
+  // The catalog stores are opened with (set it, then Reopen()); it outlives them.
+  const Catalog* catalog_ = &Catalog::Default();
   std::unique_ptr<Store> store_;
 };
 

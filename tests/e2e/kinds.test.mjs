@@ -11,14 +11,25 @@ let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-const waitText = (page, feature, text) => page.waitForFunction(([f, t]) =>
-  document.querySelector(`.usage-row[data-feature="${f}"] [data-usage-text]`)?.textContent === t, [feature, text]);
-
-test('a seat freed: FREE 1/1 seats, adding is refused, Remove frees it, adding works again', async () => {
+/** Runs `fn(demo, page)` on the dashboard of a fresh demo (a FREE organization). */
+async function onFreshDashboard(fn) {
   const demo = await startDemo();
   try {
     const page = await newPage(browser);
     await openDashboard(page, demo);
+    await fn(demo, page);
+    page.assertClean();
+    await page.context().close();
+  } finally {
+    await demo.stop();
+  }
+}
+
+const waitText = (page, feature, text) => page.waitForFunction(([f, t]) =>
+  document.querySelector(`.usage-row[data-feature="${f}"] [data-usage-text]`)?.textContent === t, [feature, text]);
+
+test('a seat freed: FREE 1/1 seats, adding is refused, Remove frees it, adding works again', async () => {
+  await onFreshDashboard(async (demo, page) => {
     assert.equal(await usageText(page, 'team_members'), '1/1 seats (100%)');
     const members = page.locator('#team [data-member]');
     await members.first().waitFor();
@@ -50,18 +61,11 @@ test('a seat freed: FREE 1/1 seats, adding is refused, Remove frees it, adding w
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
     assert.equal(await usageText(page, 'team_members'), '1/1 seats (100%)', 'the server counted the same');
-    page.assertClean();
-    await page.context().close();
-  } finally {
-    await demo.stop();
-  }
+  });
 });
 
 test('the attachment size is a value: 5 MB fits on FREE, 20 MB is refused with the plan that allows it', async () => {
-  const demo = await startDemo();
-  try {
-    const page = await newPage(browser);
-    await openDashboard(page, demo);
+  await onFreshDashboard(async (demo, page) => {
     assert.equal(await usageText(page, 'attachment_mb'), '5 MB');
     assert.equal(await usageText(page, 'pdf_export'), 'Off');
     assert.equal((await page.locator('.usage-row[data-feature="pdf_export"] [data-unlock]').textContent()).trim(), '· on Basic');
@@ -87,11 +91,7 @@ test('the attachment size is a value: 5 MB fits on FREE, 20 MB is refused with t
     await page.getByRole('button', { name: 'Attach file' }).click();
     await dialog.waitFor();
     assert.match(await dialog.locator('[data-prompt-offer]').textContent(), /^Upgrade to PRO — up to 100 MB for NPR 3,900/);
-    page.assertClean();
-    await page.context().close();
-  } finally {
-    await demo.stop();
-  }
+  });
 });
 
 test('Export to PDF: off on FREE, the prompt names Basic; after buying Basic it is on', async (t) => {

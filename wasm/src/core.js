@@ -206,7 +206,7 @@ export class Core {
         price_paisa: s[o + L.CHECK_UPGRADE_PAISA],
       },
     };
-    if (index !== undefined) this.#checks[index] = { n, ...this.#interval(at), d: copyDecision(decision) };
+    this.#checks[index] = { n, lo: this.#from(at), hi: this.#until(at), d: copyDecision(decision) };
     return decision;
   }
 
@@ -215,7 +215,7 @@ export class Core {
     const at = now === undefined ? Math.floor(Date.now() / 1000) : seconds(now);
     const cached = this.#rowsCache;
     if (cached === null || at < cached.lo || at >= cached.hi) {
-      this.#rowsCache = { ...this.#interval(at), rows: this.#rows('', at) };
+      this.#rowsCache = { lo: this.#from(at), hi: this.#until(at), rows: this.#rows('', at) };
     }
     return this.#rowsCache.rows.map(copyRow);
   }
@@ -312,15 +312,18 @@ export class Core {
     this.#rowsCache = null;
   }
 
-  // [lo, hi): the interval between the bounds that holds `at`, where answers cannot change.
-  #interval(at) {
+  // [#from(at), #until(at)): the interval between the bounds that holds `at`, where answers
+  // cannot change.
+  #from(at) {
     let lo = -Infinity;
+    for (const b of this.#bounds) if (b <= at && b > lo) lo = b;
+    return lo;
+  }
+
+  #until(at) {
     let hi = Infinity;
-    for (const b of this.#bounds) {
-      if (b <= at) lo = Math.max(lo, b);
-      else hi = Math.min(hi, b);
-    }
-    return { lo, hi };
+    for (const b of this.#bounds) if (b > at && b < hi) hi = b;
+    return hi;
   }
 
   // The subscription's end and the overrides, after a new snapshot or plan.

@@ -45,7 +45,7 @@ function render() {
   document.querySelector('[data-note="attachment_mb"]').textContent = attach.limit < 0
     ? `Any size on ${planName(client, attach.plan)}` : `Up to ${attach.limit} MB on ${planName(client, attach.plan)}`;
   const seats = client.usage().find((r) => r.feature === 'team_members');
-  document.querySelector('[data-seats]').textContent = seats ? `${seats.text} used` : '';
+  document.querySelector('[data-seats]').textContent = seats?.text ?? '';
 }
 
 async function loadRecent() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of sima-server with wrk: limit-checked POST /invoices/ on a PRO organization
-# and GET /billing/usage/, 32 keep-alive connections each. Prints requests/s, p50 and p99.
+# and GET /billing/usage/, then both again for an organization with 3 overrides (a count, a
+# switch, a value), 32 keep-alive connections each. Prints requests/s, p50 and p99.
 # Usage: bench/server_load.sh [seconds]     (loopback only; default 10 s per run)
 # Env: SIMA_BENCH_PORT (18089), SIMA_BENCH_BUILD (build/server-rel), SIMA_BENCH_LOG (file|off).
 set -euo pipefail
@@ -50,12 +51,31 @@ run() {
   p50=$(printf '%s\n' "$out" | awk '$1 == "50%" {print $2}')
   p99=$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')
   bad=$(printf '%s\n' "$out" | awk '/Non-2xx/ {print $5}')
-  printf '%-26s %12s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${bad:-0}"
+  printf '%-30s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${bad:-0}"
+}
+
+# "invoices counted: N" for the organization of SIMA_KEY.
+counted() {
+  curl -sf "http://127.0.0.1:$port/billing/usage/" -H "Authorization: Bearer $SIMA_KEY" |
+    python3 -c 'import json, sys; print("invoices counted:", json.load(sys.stdin)["usage"]["invoices"]["used"])'
 }
 
 echo "sima-server load ($(nproc) cores, wrk -t2 -c32 -d${secs}s, access log: $log)"
 run "POST /invoices/ (PRO)" "$root/bench/invoices.lua"
 run "GET /billing/usage/" "$root/bench/usage.lua"
 
-usage=$(curl -sf "http://127.0.0.1:$port/billing/usage/" -H "Authorization: Bearer $SIMA_KEY")
-echo "invoices counted: $(printf '%s' "$usage" | sed -n 's/.*"invoices":{[^}]*"used":\([0-9]*\).*/\1/p')"
+counted
+
+# The same calls for an organization whose decisions and usage rows resolve 3 overrides.
+org=$(curl -sf -X POST "http://127.0.0.1:$port/admin/orgs/" -H "Authorization: Bearer $admin" \
+  -H 'Content-Type: application/json' -d '{"name":"Deal","plan":"PRO"}')
+SIMA_KEY=$(printf '%s' "$org" | sed -n 's/.*"api_key":"\([^"]*\)".*/\1/p')
+org_id=$(printf '%s' "$org" | sed -n 's/.*"org_id":"\([^"]*\)".*/\1/p')
+for o in 'invoices {"limit":100000000}' 'custom_branding {"limit":false}' \
+         'attachment_mb {"limit":1000,"reason":"bench"}'; do
+  curl -sf -X PUT "http://127.0.0.1:$port/admin/orgs/$org_id/overrides/${o%% *}/" \
+    -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' -d "${o#* }" >/dev/null
+done
+run "POST /invoices/ (3 overrides)" "$root/bench/invoices.lua"
+run "GET /billing/usage/ (3 ovr.)" "$root/bench/usage.lua"
+counted

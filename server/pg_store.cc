@@ -219,11 +219,18 @@ ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& stat
 
 ExpectedDone PgStore::CountLive(Conn& c, const std::string& org_id, UsageState& state,
                                 std::string_view feature, int64_t n) {
-  // One row per allocation, not shards: every change holds the organization's lock anyway.
-  c.Defer(
-      "INSERT INTO allocations(org_id, feature, used) VALUES ($1, $2, $3) "
-      "ON CONFLICT (org_id, feature) DO UPDATE SET used = allocations.used + excluded.used",
-      org_id, feature, n);
+  // One row per allocation, not shards: every change holds the organization's lock anyway. A
+  // release updates the row its things were counted in (an insert of a negative count would
+  // break the CHECK before the conflict is seen).
+  if (n < 0) {
+    c.Defer("UPDATE allocations SET used = used + $3 WHERE org_id = $1 AND feature = $2", org_id,
+            feature, n);
+  } else {
+    c.Defer(
+        "INSERT INTO allocations(org_id, feature, used) VALUES ($1, $2, $3) "
+        "ON CONFLICT (org_id, feature) DO UPDATE SET used = allocations.used + excluded.used",
+        org_id, feature, n);
+  }
   if (IsAllocation(catalog_, feature)) state.usage[std::string(feature)] += n;
   return Done{};
 }

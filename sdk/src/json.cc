@@ -264,8 +264,9 @@ Result<Override> OverrideFromJson(const Catalog& catalog, const Json& json) {
   const std::string* feature = NonEmptyText(json, "feature");
   if (feature == nullptr) return Status::InvalidArgument("feature must be a non-empty string");
   const auto index = catalog.FeatureIndex(*feature);
-  if (!index) {
-    return Status::UnknownFeature("feature \"" + *feature + "\" is not in the catalog");
+  if (!index) {  // ValidateOverride names the unknown feature
+    return ValidateOverride(catalog,
+                            Override{*feature, Limit::Unlimited(), std::nullopt, std::nullopt});
   }
   const Json* limit_json = Field(json, "limit");
   if (limit_json == nullptr) return Status::InvalidArgument("limit is required");

@@ -217,7 +217,8 @@ TEST_F(ServerHttp, LimitReachedBodyOffersTheUpgrade) {
   Response r = Post("/invoices/", key, {{"amount_paisa", 1}});
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.body, Json::parse(R"({"error":"Limit reached","code":"limit_reached",
-      "feature":"invoices","current":10,"limit":10,"plan":"FREE",
+      "feature":"invoices","kind":"metered","current":10,"limit":10,"plan":"FREE",
+      "override":null,
       "upgrade":{"plan":"BASIC","limit":1000,"price":1900,"price_paisa":190000}})"));
   EXPECT_EQ(Get("/invoices/?limit=1000", key).body["items"].size(), 10u);
 }

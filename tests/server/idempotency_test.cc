@@ -21,14 +21,14 @@ TEST_F(ServerIdempotency, MetersAFeature) {
 TEST_F(ServerIdempotency, RepeatedKeyCountsOnceAndReturnsTheFirstAnswer) {
   const std::string key = NewKey();
   const Json body = {{"quantity", 2}, {"idempotency_key", "order-42"}};
-  Response first = Post("/usage/customers/", key, body);
+  Response first = Post("/usage/invoices/", key, body);
   ASSERT_EQ(first.status, 200);
-  Post("/usage/customers/", key, {{"quantity", 1}});  // used is now 3
-  Response again = Post("/usage/customers/", key, body);
+  Post("/usage/invoices/", key, {{"quantity", 1}});  // used is now 3
+  Response again = Post("/usage/invoices/", key, body);
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(again.body, first.body);
   EXPECT_EQ(again.headers.find("Idempotent-Replayed")->second, "true");
-  EXPECT_EQ(Used(key, "customers"), 3);
+  EXPECT_EQ(Used(key, "invoices"), 3);
 }
 
 TEST_F(ServerIdempotency, KeysBelongToOneOrganization) {

@@ -66,6 +66,56 @@ TEST_F(ServerStore, MigrateAppliesOnlyNewVersionsAndRefusesNewerDatabases) {
   EXPECT_EQ(*SchemaVersion(**db), 2);
 }
 
+// A database from before feature kinds: its organizations keep their customers and team
+// members as live counts, whatever period the old counters were in.
+TEST_F(ServerStore, AnOlderDatabaseKeepsItsCustomersAndMembersAsAllocations) {
+  const std::string path = dir_.path() + "/old.db";
+  const std::string org = "org_00000000000000000001";
+  {
+    auto db = sqlite::Db::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(Migrate(**db, Migrations().first(4)).ok());
+    ASSERT_TRUE(
+        (*db)
+            ->Run("INSERT INTO organizations(id, name, created_at) VALUES (?, 'Old', ?)", org, now_)
+            .ok());
+    ASSERT_TRUE((*db)
+                    ->Run("INSERT INTO subscriptions(org_id, plan, start_at, updated_at) "
+                          "VALUES (?, 'FREE', ?, ?)",
+                          org, now_, now_)
+                    .ok());
+    for (const char* id : {"cus_1", "cus_2", "cus_3"}) {
+      ASSERT_TRUE((*db)
+                      ->Run("INSERT INTO customers(id, org_id, name, email, created_at) "
+                            "VALUES (?, ?, 'C', 'c@x.test', ?)",
+                            id, org, now_)
+                      .ok());
+    }
+    ASSERT_TRUE((*db)
+                    ->Run("INSERT INTO team_members(id, org_id, email, email_key, name, "
+                          "created_at) VALUES ('tm_1', ?, 'a@x.test', 'a@x.test', 'A', ?)",
+                          org, now_)
+                    .ok());
+    // Counted two periods ago: an allocation is not tied to a period.
+    ASSERT_TRUE(
+        (*db)
+            ->Run("INSERT INTO usage_counters VALUES (?, ?, 'customers', 3)", org, now_ - Days{60})
+            .ok());
+  }
+  auto opened = SqliteStore::Open({path}, Catalog::Default());
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  SqliteStore& store = **opened;
+  auto usage = store.ReadUsage(org, now_);
+  ASSERT_TRUE(usage.ok()) << usage.error().message;
+  EXPECT_EQ(usage->usage.at("customers"), 3);
+  EXPECT_EQ(usage->usage.at("team_members"), 1);
+  EXPECT_EQ(store.CreateTeamMember(org, {"tm_2", "b@x.test", "B", now_}, now_).error().kind,
+            ErrorKind::kLimitReached);  // FREE allows 1
+  ASSERT_TRUE(store.DeleteCustomer(org, "cus_1", now_).ok());
+  EXPECT_EQ(store.ReadUsage(org, now_)->usage.at("customers"), 2);
+  EXPECT_EQ(store.ListCustomers(org, {100, std::nullopt}, now_)->items.size(), 2u);
+}
+
 TEST_F(ServerStore, WriteRollsBackOnError) {
   const std::string org = NewOrgId();
   auto r = store_->Write<Done>(SqliteStore::Durability::kFull, [&](sqlite::Db& db) -> ExpectedDone {

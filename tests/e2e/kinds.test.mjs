@@ -1,8 +1,11 @@
 // Feature kinds in the browser: a seat freed by removing a team member (an allocation), the
 // switch "Export to PDF" (off on FREE, the prompt names Basic, on after paying for it), the
-// attachment size (a value), and the plans page listing each plan's switches and values.
+// attachment size (a value), the plans page listing each plan's switches and values, and an
+// organization's own deal (an override set through the admin API).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   startDemo, launchBrowser, newPage, shot, openDashboard, usageText, journey, openPlans, payOnKhalti, expectSuccess,
 } from './harness.mjs';
@@ -132,5 +135,33 @@ test('Export to PDF: off on FREE, the prompt names Basic; after buying Basic it 
     await page.locator('.toast', { hasText: 'Your invoices were exported to PDF.' }).waitFor();
     assert.equal(await page.getByRole('dialog').count(), 0);
     await shot(page, 'kinds-06-pdf-on');
+  });
+});
+
+test("an organization's deal: more seats and the switch on, marked on the dashboard", async () => {
+  await onFreshDashboard(async (demo, page) => {
+    const admin = (await readFile(path.join(demo.data, 'admin.token'), 'utf8')).trim();
+    const { org_id: org } = JSON.parse(await readFile(path.join(demo.data, 'org.json'), 'utf8'));
+    const put = async (feature, body) => {
+      const res = await fetch(`${demo.api}/admin/orgs/${org}/overrides/${feature}/`, {
+        method: 'PUT', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 200, await res.text());
+    };
+    await put('team_members', { limit: 3, plan: 'FREE', reason: 'e2e: a bigger team on Free' });
+    await put('pdf_export', { limit: true, until: '2099-01-01T00:00:00Z', reason: 'e2e: a trial' });
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    assert.equal(await usageText(page, 'team_members'), '1/3 seats (33%)');
+    assert.equal(await usageText(page, 'pdf_export'), 'On');
+    for (const feature of ['team_members', 'pdf_export']) {
+      assert.equal((await page.locator(`.usage-row[data-feature="${feature}"] [data-override]`).textContent()).trim(), 'your deal');
+    }
+    assert.equal(await page.locator('.usage-row[data-feature="invoices"] [data-override]').count(), 0);
+    await page.getByRole('button', { name: 'Add team member' }).click();
+    await waitText(page, 'team_members', '2/3 seats (66%)');
+    await page.getByRole('button', { name: 'Export to PDF' }).click();
+    await page.locator('.toast', { hasText: 'Your invoices were exported to PDF.' }).waitFor();
+    await shot(page, 'kinds-07-deal');
   });
 });

@@ -108,6 +108,8 @@ export class SimaClient {
    * answers 2xx. A 403 from the server overrides the local view. Returns the server's body.
    */
   async create(feature, path, body) {
+    const kind = this.#kindOf(feature);
+    if (kind !== 'metered' && kind !== 'allocation') throw invalid(`only what is counted is created: "${feature}" is ${kind}`);
     const decision = this.check(feature, 1);
     if (!decision.allowed) throw new LimitReachedError(decision);
     const answer = await this.request('POST', path, body);

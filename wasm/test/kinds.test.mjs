@@ -161,6 +161,10 @@ test('client.remove deletes, frees the seat locally and emits a change', async (
   assert.equal(server.state.used.team_members, 1);
   await assert.rejects(client.remove('team_members', '/team-members/nobody/'), { code: 'not_found', status: 404 });
   await assert.rejects(client.remove('invoices', '/invoices/1/'), { code: 'validation_error', message: 'only an allocation can be removed: "invoices" is metered' });
+  const before = server.state.calls.length;
+  await assert.rejects(client.create('pdf_export', '/exports/', {}), { code: 'validation_error', message: 'only what is counted is created: "pdf_export" is boolean' });
+  await assert.rejects(client.create('widgets', '/widgets/', {}), { code: 'unknown_feature' });
+  assert.equal(server.state.calls.length, before, 'refused without a request');
 });
 
 test('client.meter: a negative quantity releases an allocation; a switch is answered, not counted', async () => {

@@ -58,9 +58,20 @@ export function quantity(limit, label) {
   if (limit < 0) return `unlimited ${noun}`;
   return `${number.format(limit)} ${limit === 1 ? singular(noun) : noun}`;
 }
-/** "Invoices" -> "invoices", but "API calls" stays. */
+/**
+ * What a plan gives for a feature, in words, by its kind: "1,000 invoices", "1 seat",
+ * "Export to PDF" / "No export to PDF", "Attachment size up to 25 MB".
+ */
+export function planFeatureText(feature, limit) {
+  if (feature.kind === 'boolean') return limit ? feature.label : `No ${lower(feature.label)}`;
+  if (feature.kind === 'value') return `${feature.label} ${limit < 0 ? 'unlimited' : `up to ${number.format(limit)}${feature.unit ? ` ${feature.unit}` : ''}`}`;
+  const text = quantity(limit, feature.unit || feature.label);
+  return text + (feature.enforcement === 'soft' ? ' (soft limit)' : '');
+}
+
+/** "Invoices" -> "invoices", "Export to PDF" -> "export to PDF", but "API calls" stays. */
 export function lower(label) {
-  return /^[A-Z]{2}/.test(label) ? label : label.toLowerCase();
+  return /^[A-Z]{2}/.test(label) ? label : label.charAt(0).toLowerCase() + label.slice(1);
 }
 function singular(noun) {
   return noun.replace(/ies$/, 'y').replace(/s$/, '').replace(/s( \w+)$/, '$1');
@@ -130,56 +141,96 @@ export function renderHeader(client, s) {
   }
 }
 
-/** Usage bars (UsageRow[] from the core) into a <ul>. */
-export function renderUsage(list, rows, { compact = false } = {}) {
+/**
+ * Usage rows (UsageRow[] from the core) into a <ul>: a bar for what is counted (metered,
+ * allocations), "On"/"Off" for a switch (an off one names the plan that turns it on), the
+ * number for a value. An override in force is marked; a hard feature over its limit says why.
+ */
+export function renderUsage(list, rows, { compact = false, client = null } = {}) {
   list.classList.toggle('compact', compact);
   list.replaceChildren(...rows.map((row) => {
-    const width = row.limit < 0 ? 8 : Math.min(100, row.percent ?? 0);
-    const barLabel = row.limit < 0 ? `${row.label}: ${row.used} used, unlimited` : `${row.label}: ${row.text}`;
-    return el('li', { class: 'usage-row', 'data-feature': row.feature, 'data-status': row.status, 'data-unlimited': row.limit < 0 },
-      el('div', { class: 'usage-row-head' },
-        el('span', { class: 'usage-label', text: row.label }),
-        el('span', { class: 'usage-text' },
-          el('span', { 'data-usage-text': '', text: row.text }),
-          row.status === 'over' ? el('span', { class: 'over-flag', text: '⚠ OVER' }) : null)),
-      el('div', { class: 'bar', role: 'progressbar', 'aria-label': barLabel, 'aria-valuemin': 0,
-        'aria-valuemax': row.limit < 0 ? null : row.limit, 'aria-valuenow': row.used, 'aria-valuetext': row.text },
-      el('span', { style: `width:${width}%` })),
-      !compact && row.status === 'over' ? el('p', { class: 'usage-hint', text: `Over the ${row.limit} included this period — ${lower(row.label)} keep working (soft limit).` }) : null,
-      !compact && row.status === 'full' ? el('p', { class: 'usage-hint', text: 'Limit reached: upgrade to add more.' }) : null);
+    const counted = row.kind === 'metered' || row.kind === 'allocation';
+    const unlimited = counted && row.limit < 0;
+    const unlock = row.unlock && client ? ` · on ${planName(client, row.unlock.plan)}` : '';
+    const head = el('div', { class: 'usage-row-head' },
+      el('span', { class: 'usage-label' }, row.label,
+        row.override ? el('span', { class: 'deal-tag', 'data-override': '', title: dealText(row.override), text: 'your deal' }) : null),
+      el('span', { class: 'usage-text' },
+        el('span', { 'data-usage-text': '', text: row.text }),
+        unlock ? el('span', { class: 'unlock', 'data-unlock': row.unlock.plan, text: unlock }) : null,
+        row.status === 'over' ? el('span', { class: 'over-flag', text: '⚠ OVER' }) : null));
+    let hint = null;
+    if (!compact && row.note) hint = row.note;
+    else if (!compact && row.status === 'over') hint = `Over the ${row.limit} included this period — ${lower(row.label)} keep working (soft limit).`;
+    else if (!compact && row.status === 'full') hint = row.kind === 'allocation' ? 'All in use: remove one or upgrade to add more.' : 'Limit reached: upgrade to add more.';
+    return el('li', { class: 'usage-row', 'data-feature': row.feature, 'data-kind': row.kind, 'data-status': row.status,
+      'data-unlimited': unlimited, 'data-on': row.kind === 'boolean' ? String(row.limit) : null },
+    head,
+    counted ? el('div', { class: 'bar', role: 'progressbar', 'aria-label': unlimited ? `${row.label}: ${row.used} used, unlimited` : `${row.label}: ${row.text}`,
+      'aria-valuemin': 0, 'aria-valuemax': unlimited ? null : row.limit, 'aria-valuenow': row.used, 'aria-valuetext': row.text },
+    el('span', { style: `width:${unlimited ? 8 : Math.min(100, row.percent ?? 0)}%` })) : null,
+    hint ? el('p', { class: 'usage-hint', 'data-hint': '', text: hint }) : null);
   }));
+}
+
+/** "Your own limit (until 20 Nov 2026)" for an override. */
+function dealText(o) {
+  return `Your own limit${o.plan ? ` on ${o.plan}` : ''}${o.until ? ` until ${fmtDate(o.until)}` : ''}`;
 }
 
 // --- the upgrade prompt -------------------------------------------------------------------------
 
 /**
  * Shows the upgrade prompt for a refusal: a Decision from client.check() (source 'local') or a
- * LimitReachedError from the server's 403 (source 'server'). Both carry feature, current,
- * limit, plan and upgrade ({plan, limit, price, price_paisa} or null).
+ * LimitReachedError from the server's 403 (source 'server'). Both carry feature, kind, current,
+ * limit, plan and upgrade ({plan, limit, price, price_paisa} or null); a value's Decision also
+ * `requested` (the number that did not fit).
  */
 export function showUpgradePrompt(client, refusal, source) {
   const dialog = document.getElementById('upgrade-prompt');
-  const label = featureLabel(client, refusal.feature);
+  const feature = client.catalog.features.find((f) => f.key === refusal.feature);
+  const label = feature?.label ?? refusal.feature;
+  const plan = planName(client, refusal.plan);
   const up = refusal.upgrade;
+  const unit = feature?.unit ? ` ${feature.unit}` : '';
   dialog.dataset.source = source;
   dialog.dataset.feature = refusal.feature;
-  dialog.querySelector('[data-prompt-title]').textContent = `${label} limit reached`;
-  dialog.querySelector('[data-prompt-used]').textContent =
-    `You have used ${refusal.current} of ${refusal.limit} ${lower(label)} included in the ${planName(client, refusal.plan)} plan.`;
+  let title = `${label} limit reached`;
+  let used = `You have used ${refusal.current} of ${refusal.limit} ${lower(label)} included in the ${plan} plan.`;
+  let gives = (limit) => quantity(limit, label);
+  if (refusal.kind === 'boolean') {
+    title = `${label} is not on your plan`;
+    used = `${label} is not included in the ${plan} plan.`;
+    gives = () => `${lower(label)} included`;
+  } else if (refusal.kind === 'value') {
+    title = `${label} limit`;
+    used = `The ${plan} plan allows up to ${refusal.limit}${unit}` + (refusal.requested === undefined ? '.' : `; this one is ${refusal.requested}${unit}.`);
+    gives = (limit) => (limit < 0 ? `no ${lower(label)} limit` : `up to ${limit}${unit}`);
+  } else if (refusal.kind === 'allocation' && feature?.unit) {
+    used = `You are using ${refusal.current} of the ${refusal.limit} ${feature.unit} included in the ${plan} plan.`;
+    gives = (limit) => (limit < 0 ? `unlimited ${feature.unit}` : `${limit} ${feature.unit}`);
+  }
+  if (refusal.override) used += ' (your own limit)';
+  dialog.querySelector('[data-prompt-title]').textContent = title;
+  dialog.querySelector('[data-prompt-used]').textContent = used;
   const offer = dialog.querySelector('[data-prompt-offer]');
   const go = dialog.querySelector('[data-prompt-go]');
   if (up) {
-    offer.textContent = `Upgrade to ${up.plan} — ${quantity(up.limit, label)} for ${money(client, up.price_paisa)} / ${client.catalog.period_days} days`;
+    offer.textContent = `Upgrade to ${up.plan} — ${gives(up.limit)} for ${money(client, up.price_paisa)} / ${client.catalog.period_days} days`;
     go.hidden = false;
     go.textContent = `See ${planName(client, up.plan)} plan`;
     go.href = `plans.html?plan=${encodeURIComponent(up.plan)}&feature=${encodeURIComponent(refusal.feature)}`;
   } else {
-    offer.textContent = `No plan offers more ${lower(label)}. Contact us for a custom plan.`;
+    offer.textContent = refusal.kind === 'boolean' || refusal.kind === 'value'
+      ? 'No plan offers this. Contact us for a custom plan.'
+      : `No plan offers more ${lower(label)}. Contact us for a custom plan.`;
     go.hidden = true;
   }
-  dialog.querySelector('[data-prompt-source]').textContent = source === 'server'
-    ? 'The server refused this one: the last slot was just used elsewhere (another tab or device).'
-    : 'Checked instantly in your browser by sima — no request was sent.';
+  const counted = refusal.kind !== 'boolean' && refusal.kind !== 'value';
+  dialog.querySelector('[data-prompt-source]').textContent = source !== 'server'
+    ? 'Checked instantly in your browser by sima — no request was sent.'
+    : counted ? 'The server refused this one: the last slot was just used elsewhere (another tab or device).'
+      : 'The server refused this one.';
   if (!dialog.open) dialog.showModal();
 }
 

@@ -1,9 +1,9 @@
-// The plans page: every plan of the catalog with its limits, the usage it would give ("after
-// upgrade", computed by the core), and the Khalti / eSewa buttons where the core says the plan
+// The plans page: every plan of the catalog with its limits, switches and values, the usage it
+// would give ("after upgrade", computed by the core: allocations kept, a new period's counts), and the Khalti / eSewa buttons where the core says the plan
 // may be bought (client.canBuy): an upgrade, or a renewal of the active plan. A plan that may
 // not be bought shows the core's reason instead.
 import {
-  connect, renderHeader, renderUsage, explain, showFatal, planName, quantity, money, fmtDate, renewalKey, PROVIDERS, el,
+  connect, renderHeader, renderUsage, explain, showFatal, planName, planFeatureText, money, fmtDate, renewalKey, PROVIDERS, el,
 } from './app.js';
 
 const params = new URLSearchParams(location.search);
@@ -28,7 +28,7 @@ function card(plan) {
   const suggested = params.get('plan') === plan.code;
   const offer = client.canBuy(plan.code);
   const usageList = el('ul', { class: 'usage', 'aria-label': current ? 'Your usage now' : `Your usage on ${plan.name}` });
-  renderUsage(usageList, current ? client.usage() : client.usageAfterUpgrade(plan.code), { compact: true });
+  renderUsage(usageList, current ? client.usage() : client.usageAfterUpgrade(plan.code), { compact: true, client });
   const days = client.catalog.period_days;
   return el('section', { class: 'card plan', 'data-plan': plan.code, 'data-current': current, 'data-suggested': suggested,
     'aria-labelledby': `plan-${plan.code}` },
@@ -37,7 +37,8 @@ function card(plan) {
     current ? el('span', { class: 'tag', text: 'Current plan' }) : suggested ? el('span', { class: 'tag suggested', text: 'Suggested' }) : null),
   el('p', { class: 'plan-price' }, plan.price_paisa === 0 ? 'Free' : money(client, plan.price_paisa), plan.price_paisa === 0 ? null : el('small', { text: ` / ${days} days` })),
   el('ul', { class: 'plan-limits', 'aria-label': `${plan.name} includes` },
-    client.catalog.features.map((f) => el('li', { text: quantity(plan.limits[f.key], f.label) + (f.enforcement === 'soft' ? ' (soft limit)' : '') }))),
+    client.catalog.features.map((f) => el('li', { 'data-feature': f.key, 'data-kind': f.kind,
+      'data-on': f.kind === 'boolean' ? String(plan.limits[f.key]) : null, text: planFeatureText(f, plan.limits[f.key]) }))),
   el('h3', { text: current ? 'Your usage now' : offer.ok ? 'Your usage after upgrade' : `Your usage on ${plan.name}` }),
   usageList,
   offer.ok ? buyButtons(plan, offer)
@@ -54,7 +55,7 @@ function render() {
   });
   document.querySelector('[data-subtitle]').textContent = top
     ? `You are on ${planName(client, client.plan)}, our largest plan.`
-    : `You are on the ${planName(client, client.plan)} plan. An upgrade starts right away and resets this period's usage.`;
+    : `You are on the ${planName(client, client.plan)} plan. An upgrade starts right away: this period's counts start again, customers and team members are kept.`;
   document.getElementById('plans').replaceChildren(...client.catalog.plans.map(card));
 }
 

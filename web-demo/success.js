@@ -36,7 +36,7 @@ function renderSuccess(p) {
   const name = planName(client, p.plan);
   document.title = `${renewed ? `${p.plan} renewed` : `You're on ${p.plan}`} · Himalayan Invoices`;
   const usage = el('ul', { class: 'usage', 'aria-label': renewed ? 'Your usage' : 'Usage on your new plan' });
-  renderUsage(usage, client.usage());
+  renderUsage(usage, client.usage(), { client });
   const sub = client.snapshot?.subscription;
   const paid = `Payment of ${money(client, p.amount_paisa)} received with ${providerName(p.provider)}.`;
   setState('success',
@@ -44,7 +44,7 @@ function renderSuccess(p) {
     el('h1', { text: renewed ? `${name} renewed` : `You're on ${name} now` }),
     el('p', { 'data-success-text': '', text: renewed
       ? `${paid} ${name} now runs until ${fmtDate(sub?.end_date)}; your usage this period is kept.`
-      : `${paid} Your new limits apply right away and this period's usage starts again from zero.` }),
+      : `${paid} Your new limits apply right away and this period's counts start again from zero (customers and team members are kept).` }),
     el('section', { class: 'card', 'aria-labelledby': 'receipt-title' },
       el('h2', { id: 'receipt-title', text: 'Receipt' }),
       el('dl', { class: 'receipt' },

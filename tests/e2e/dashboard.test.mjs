@@ -25,7 +25,7 @@ test('the dashboard opens on FREE with the seed usage and the over-limit warning
   assert.equal((await page.locator('[data-plan-badge]').textContent()).trim(), 'FREE plan');
   assert.equal(await usageText(page, 'invoices'), '8/10 (80%)');
   assert.equal(await usageText(page, 'customers'), '3/5 (60%)');
-  assert.equal(await usageText(page, 'team_members'), '1/1 (100%)');
+  assert.equal(await usageText(page, 'team_members'), '1/1 seats (100%)');
   assert.match(await usageText(page, 'api_calls'), /^4\d\d\/100 \(4\d\d%\)$/);
   assert.equal(await page.locator('.usage-row[data-feature="api_calls"] .over-flag').textContent(), '⚠ OVER');
   assert.equal(await page.locator('.usage-row[data-feature="invoices"]').getAttribute('data-status'), 'warning');
@@ -98,8 +98,10 @@ test('creating invoices until the limit, then the prompt appears without a reque
   assert.match(page.url(), /plans\.html\?plan=BASIC&feature=invoices$/);
   const basic = page.locator('.plan[data-plan="BASIC"]');
   assert.equal(await basic.getAttribute('data-suggested'), '');
-  assert.equal((await basic.locator('.usage-row[data-feature="invoices"] [data-usage-text]').textContent()), '10/1000 (1%)');
-  assert.equal((await page.locator('.plan[data-plan="PRO"] .usage-row[data-feature="invoices"] [data-usage-text]').textContent()), '10/∞');
+  // A purchase starts a new period: invoices from zero; the customers and the member stay.
+  assert.equal((await basic.locator('.usage-row[data-feature="invoices"] [data-usage-text]').textContent()), '0/1000 (0%)');
+  assert.equal((await basic.locator('.usage-row[data-feature="customers"] [data-usage-text]').textContent()), '3/50 (6%)');
+  assert.equal((await page.locator('.plan[data-plan="PRO"] .usage-row[data-feature="team_members"] [data-usage-text]').textContent()), '1/10 seats (10%)');
   await shot(page, '05-plans');
   page.assertClean();
   await page.context().close();
@@ -112,7 +114,8 @@ test('a team member on FREE is refused instantly; customers until their limit', 
   const dialog = page.getByRole('dialog', { name: 'Team members limit reached' });
   await dialog.waitFor();
   assert.equal((await dialog.locator('[data-prompt-offer]').textContent()).trim(),
-    'Upgrade to BASIC — 3 team members for NPR 1,900 / 30 days');
+    'Upgrade to BASIC — 3 seats for NPR 1,900 / 30 days');
+  assert.match(await dialog.textContent(), /You are using 1 of the 1 seats included in the Free plan\./);
   await shot(page, '06-prompt-phone', { fullPage: false });
   await dialog.getByRole('button', { name: 'Not now' }).click();
   await dialog.waitFor({ state: 'hidden' });

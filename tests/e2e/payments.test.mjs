@@ -27,7 +27,7 @@ test('Khalti: create until the prompt, upgrade to PRO, pay, success, create more
     await shot(page, 'khalti-01-prompt', { fullPage: false });
     await dialog.getByRole('link', { name: 'See Basic plan' }).click();
     await page.waitForSelector('body[data-ready="true"]');
-    assert.equal(await page.locator('.plan[data-plan="PRO"] .usage-row[data-feature="invoices"] [data-usage-text]').textContent(), '10/∞');
+    assert.equal(await page.locator('.plan[data-plan="PRO"] .usage-row[data-feature="invoices"] [data-usage-text]').textContent(), '0/∞');
     await shot(page, 'khalti-02-plans');
 
     await page.getByRole('button', { name: 'Upgrade to PRO with Khalti' }).click();

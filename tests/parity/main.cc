@@ -5,8 +5,8 @@
 // A case: {"catalog": <catalog JSON or null for the default>, "usage": <GET /billing/usage/
 // body, its "overrides" included>, "op": "check" | "usage" | "afterUpgrade" | "upgradeOptions" |
 // "canBuy", "feature", "n", "plan", "at" (now for every op, RFC 3339; default
-// "2026-12-01T00:00:00Z")}. check decides on the plan in force at "at" (the snapshot's
-// subscription, or its plan when it has none); usage and upgradeOptions use the snapshot's plan;
+// "2026-12-01T00:00:00Z")}. check, usage and upgradeOptions decide on the plan in force at
+// "at" (the snapshot's subscription, or its plan when it has none), as the package does;
 // every op applies the overrides in force at "at".
 // An answer: {"ok": true, "result": ...} or {"ok": false, "code": "...", "message": "..."};
 // canBuy's result is the package's {ok, plan, code, message, renew, end_date}.
@@ -94,9 +94,9 @@ sima::Json Run(const sima::Json& c) {
     return {{"ok", true}, {"result", sima::DecisionToJson(*d)}};
   }
   if (op == "upgradeOptions") {
-    const auto options =
-        sima::UpgradeOptions(*catalog, snapshot->plan, snapshot->usage, c.value("feature", ""),
-                             c.value("n", int64_t{1}), snapshot->overrides, *now);
+    const auto options = sima::UpgradeOptions(
+        *catalog, sima::EffectivePlan(snapshot->subscription, *now), snapshot->usage,
+        c.value("feature", ""), c.value("n", int64_t{1}), snapshot->overrides, *now);
     if (!options) return Error(options.status());
     const sima::FeatureKind kind =
         catalog->features()[*catalog->FeatureIndex(c.value("feature", ""))].kind;
@@ -108,7 +108,8 @@ sima::Json Run(const sima::Json& c) {
   if (op == "usage" || op == "afterUpgrade") {
     const auto rows =
         op == "usage"
-            ? sima::UsageView(*catalog, snapshot->plan, snapshot->usage, snapshot->overrides, *now)
+            ? sima::UsageView(*catalog, sima::EffectivePlan(snapshot->subscription, *now),
+                              snapshot->usage, snapshot->overrides, *now)
             : sima::UsageAfterUpgrade(*catalog, snapshot->subscription, *now, snapshot->usage,
                                       c.value("plan", ""), snapshot->overrides);
     if (!rows) return Error(rows.status());

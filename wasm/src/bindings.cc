@@ -1,5 +1,6 @@
 // The embind bindings of sima's core: free functions over a RawCore (a catalog and a usage
-// snapshot) that answer through sima::Check, sima::UsageView, sima::UpgradeOptions and
+// snapshot: plan, subscription, counts and the organization's overrides) that answer through
+// sima::Check, sima::UsageView, sima::UsageAfterUpgrade, sima::UpgradeOptions and
 // sima::Activate, and sima::FormatRupees. These names are private to the package;
 // src/index.js is the public API.
 //
@@ -9,7 +10,9 @@
 // - Nothing here throws or aborts on bad input. A fallible call returns false, -1, or "" and
 //   leaves the Status in error() ("<code>\n<message>").
 // - Numbers cross as doubles. A count must be a whole number in [-2^53, 2^53]; anything else
-//   is a validation_error.
+//   is a validation_error. A time (`now`) is whole seconds since 1970, up to 9999-12-31.
+// - Limits cross on the wire's scale (-1 = unlimited); a switch's limit is -1 (on) or 0 (off)
+//   and src/core.js shows it as true/false, as the server's JSON does.
 // - Answers that are numbers are written into an array of doubles at out() (read through
 //   HEAPF64), so no JSON is written and no JS object is made here. out() is sized by
 //   setCatalog() for every answer on that catalog and does not move until the next
@@ -23,6 +26,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +34,7 @@
 #include "sima/decision.h"
 #include "sima/json.h"
 #include "sima/money.h"
+#include "sima/overrides.h"
 #include "sima/status.h"
 #include "sima/subscription.h"
 #include "sima/time.h"
@@ -44,11 +49,13 @@ constexpr double kMaxSeconds = 253402300799.0;    // 9999-12-31T23:59:59Z: Forma
 // check(): out[0..kSlotCount).
 enum Slot {
   kAllowed,       // 0 or 1
+  kPlan,          // index into the catalog's plans: the plan in force the decision was made on
   kCurrent,       //
   kRequested,     //
-  kLimit,         // -1 = unlimited
+  kLimit,         // -1 = unlimited (a switch: -1 on, 0 off)
   kRemaining,     // -1 = unlimited (null)
   kOver,          // 0 or 1
+  kOverride,      // 0 or 1: the limit is the feature's override (see state())
   kUpgradePlan,   // index into the catalog's plans, -1 = no upgrade
   kUpgradeLimit,  // -1 = unlimited
   kUpgradePrice,  // whole rupees
@@ -58,10 +65,14 @@ enum Slot {
 // usage(): kRowSize doubles per feature, in catalog order.
 enum RowField {
   kRowUsed,         //
-  kRowLimit,        // -1 = unlimited
+  kRowLimit,        // -1 = unlimited (a switch: -1 on, 0 off)
   kRowPercent,      // -1 = unlimited (null)
   kRowStatus,       // sima::UsageStatus
   kRowEnforcement,  // sima::Enforcement
+  kRowOverride,     // 0 or 1: the limit is the feature's override
+  kRowUnlockPlan,   // a switch that is off: the plan that turns it on (index), -1 = none
+  kRowUnlockPrice,  // whole rupees
+  kRowUnlockPaisa,  //
   kRowSize,
 };
 // upgradeOptions(): kOptionSize doubles per option, cheapest first.
@@ -78,8 +89,21 @@ enum OptionField {
 enum BuyField {
   kBuyRenew,  // 0 or 1: buying extends the active plan (sima::ActivationKind::kExtended)
 };
-// catalogNumbers(): a header, F enforcements, then per plan (in the catalog's order, cheapest
-// first) kPlanHeader numbers and F limits.
+// state(): what the snapshot holds beyond counts: a header, then kStateOverrideSize numbers per
+// feature in catalog order (its override, if it has one).
+enum StateField {
+  kStateEnd,  // the subscription's end in seconds, -1 = never ends
+  kStateHeader,
+};
+enum StateOverrideField {
+  kStateHasOverride,  // 0 or 1
+  kStateLimit,        // the override's limit (wire scale)
+  kStatePlan,         // index into the catalog's plans, -1 = whatever the plan
+  kStateUntil,        // seconds, -1 = until cleared (its text: catalogText(kOverrideUntil, i))
+  kStateOverrideSize,
+};
+// catalogNumbers(): a header, F enforcements, F kinds, then per plan (in the catalog's order,
+// cheapest first) kPlanHeader numbers and F limits.
 enum CatalogField {
   kCatalogPeriodDays,
   kCatalogFeatures,  // F
@@ -92,10 +116,18 @@ enum PlanField {
   kPlanHeader,
 };
 constexpr size_t CatalogSize(size_t features, size_t plans) {
-  return kCatalogHeader + features + plans * (kPlanHeader + features);
+  return kCatalogHeader + 2 * features + plans * (kPlanHeader + features);
 }
 // catalogText(kind, i).
-enum TextKind { kCurrency, kFeatureKey, kFeatureLabel, kPlanCode, kPlanName };
+enum TextKind {
+  kCurrency,
+  kFeatureKey,
+  kFeatureLabel,
+  kFeatureUnit,
+  kPlanCode,
+  kPlanName,
+  kOverrideUntil,  // the `until` of feature i's override (FormatTime), "" when none
+};
 
 std::optional<int64_t> WholeCount(double value) {
   if (!std::isfinite(value) || value != std::floor(value) || value < -kMaxCount ||
@@ -115,6 +147,7 @@ std::string Number(double v) {
 }
 
 double Wire(Limit limit) { return static_cast<double>(LimitToWire(limit)); }
+double Seconds(Time t) { return static_cast<double>(t.time_since_epoch().count()); }
 
 class RawCore {
  public:
@@ -126,22 +159,26 @@ class RawCore {
     const size_t features = catalog_->features().size();
     const size_t plans = catalog_->plans().size();
     out_.assign(std::max({size_t{kSlotCount}, CatalogSize(features, plans), features * kRowSize,
-                          plans * kOptionSize}),
+                          plans * kOptionSize, kStateHeader + features * kStateOverrideSize}),
                 0.0);
+    overrides_.clear();
     return true;
   }
 
-  // Replaces the plan and the counts (the JSON of GET /billing/usage/).
+  // Replaces the plan, the subscription, the counts and the overrides (the JSON of
+  // GET /billing/usage/).
   bool setUsage(const std::string& text) {
+    if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
     const Json json = Json::parse(text.begin(), text.end(), nullptr, false);
     if (json.is_discarded())
       return Fail(Status::InvalidJson("the usage snapshot is not valid JSON"));
-    auto snapshot = UsageSnapshotFromJson(json);
+    auto snapshot = UsageSnapshotFromJson(*catalog_, json);
     if (!snapshot) return Fail(snapshot.status());
     if (!HasPlan(snapshot->plan)) return false;
     plan_ = std::move(snapshot.value().plan);
     usage_ = std::move(snapshot.value().usage);
     sub_ = std::move(snapshot.value().subscription);
+    overrides_ = std::move(snapshot.value().overrides);
     return true;
   }
 
@@ -153,9 +190,9 @@ class RawCore {
     return true;
   }
 
-  // Sets the count of one feature (the server's `current` in a 403 limit_reached body).
+  // Sets the count of one counted feature (the server's `current` in a 403 limit_reached body).
   bool setUsed(const std::string& feature, double used) {
-    if (!KnownFeature(feature)) return false;
+    if (!CountedFeature(feature)) return false;
     const auto n = WholeCount(used);
     if (!n || *n < 0) {
       return Fail(
@@ -165,18 +202,26 @@ class RawCore {
     return true;
   }
 
-  // Adds n to the count of a feature: the optimistic local count after the server accepted.
+  // Adds n to the count of a counted feature: the optimistic local count after the server
+  // accepted. A negative n releases that many of an allocation (never below zero).
   bool record(const std::string& feature, double n) {
-    if (!KnownFeature(feature)) return false;
+    if (!CountedFeature(feature)) return false;
     const auto count = WholeCount(n);
-    if (!count || *count < 1) {
-      return Fail(Status::InvalidArgument("quantity must be a whole number of at least 1, got " +
-                                          Number(n)));
+    const bool allocation =
+        catalog_->features()[*catalog_->FeatureIndex(feature)].kind == FeatureKind::kAllocation;
+    if (!count || *count == 0 || (*count < 0 && !allocation)) {
+      return Fail(Status::InvalidArgument(
+          allocation ? "quantity must be a whole number other than 0, got " + Number(n)
+                     : "quantity must be a whole number of at least 1, got " + Number(n)));
     }
     const auto it = usage_.find(feature);
     const int64_t before = it == usage_.end() ? 0 : it->second;
     if (static_cast<double>(before) + static_cast<double>(*count) > kMaxCount) {
       return Fail(Status::InvalidArgument("the count of \"" + feature + "\" would pass 2^53"));
+    }
+    if (before + *count < 0) {
+      return Fail(Status::InvalidArgument("cannot release " + std::to_string(-*count) + " of \"" +
+                                          feature + "\": " + std::to_string(before) + " in use"));
     }
     usage_.insert_or_assign(feature, before + *count);
     return true;
@@ -195,6 +240,7 @@ class RawCore {
     o[kCatalogPlans] = static_cast<double>(catalog_->plans().size());
     o += kCatalogHeader;
     for (const Feature& f : features) *o++ = static_cast<double>(f.enforcement);
+    for (const Feature& f : features) *o++ = static_cast<double>(f.kind);
     for (const Plan& p : catalog_->plans()) {
       o[kPlanPrice] = static_cast<double>(p.price_rupees());
       o[kPlanPaisa] = static_cast<double>(p.price_paisa);
@@ -204,7 +250,27 @@ class RawCore {
     return true;
   }
 
-  // One string of the catalog; "" when out of range.
+  // The subscription's end and the overrides into out() (layout StateField); false when there
+  // is no catalog.
+  bool state() {
+    if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
+    double* o = out_.data();
+    o[kStateEnd] = sub_.end ? Seconds(*sub_.end) : -1;
+    o += kStateHeader;
+    for (const Feature& f : catalog_->features()) {
+      const Override* found = FindOverride(f.key);
+      o[kStateHasOverride] = found ? 1 : 0;
+      if (found) {
+        o[kStateLimit] = Wire(found->limit);
+        o[kStatePlan] = found->plan ? PlanIndex(*found->plan) : -1;
+        o[kStateUntil] = found->until ? Seconds(*found->until) : -1;
+      }
+      o += kStateOverrideSize;
+    }
+    return true;
+  }
+
+  // One string of the catalog (or an override's until); "" when out of range.
   std::string catalogText(int kind, int i) const {
     if (!catalog_ || i < 0) return "";
     const auto at = static_cast<size_t>(i);
@@ -214,31 +280,43 @@ class RawCore {
       case kCurrency: return catalog_->currency();
       case kFeatureKey: return at < features.size() ? features[at].key : "";
       case kFeatureLabel: return at < features.size() ? features[at].label : "";
+      case kFeatureUnit: return at < features.size() ? features[at].unit : "";
       case kPlanCode: return at < plans.size() ? plans[at].code : "";
       case kPlanName: return at < plans.size() ? plans[at].name : "";
+      case kOverrideUntil: {
+        const Override* o = at < features.size() ? FindOverride(features[at].key) : nullptr;
+        return o && o->until ? FormatTime(*o->until) : "";
+      }
       default: return "";
     }
   }
 
-  // The hot path: the decision for n more of the feature at `index` in catalog order.
+  // The hot path: the decision for n of the feature at `index` in catalog order at `now`.
   // Returns 0 and fills out[0..kSlotCount), or 1 with the Status in error().
-  int check(int index, double n) {
+  int check(int index, double n, double now) {
     if (!catalog_ || index < 0 || static_cast<size_t>(index) >= catalog_->features().size()) {
       Fail(Status::UnknownFeature("no feature at index " + std::to_string(index)));
       return 1;
     }
-    return CheckFeature(catalog_->features()[static_cast<size_t>(index)].key, n);
+    return CheckFeature(catalog_->features()[static_cast<size_t>(index)].key, n, now);
   }
 
   // As check(), by feature key: the path that reports unknown features.
-  int checkByName(const std::string& feature, double n) { return CheckFeature(feature, n); }
+  int checkByName(const std::string& feature, double n, double now) {
+    return CheckFeature(feature, n, now);
+  }
 
-  // The usage rows on the current plan, or on `plan` when it is not empty (the after-upgrade
-  // view): the numbers into out(), the texts ("8/10 (80%)") returned joined by '\n'.
-  // "" on error (a catalog has at least one feature, so rows are never empty).
-  std::string usage(const std::string& plan) {
+  // The usage rows at `now` on the plan in force, or, when `plan` is not empty, right after
+  // buying it (sima::UsageAfterUpgrade): the numbers into out(), the texts and notes returned
+  // as "text\nnote" per row, rows joined by '\n'. "" on error (a catalog has at least one
+  // feature, so rows are never empty).
+  std::string usage(const std::string& plan, double now) {
     if (!catalog_) return FailText(Status::InvalidCatalog("no catalog loaded"));
-    auto rows = UsageView(*catalog_, plan.empty() ? plan_ : plan, usage_);
+    const auto at = ToTime(now);
+    if (!at) return "";
+    auto rows = plan.empty()
+                    ? UsageView(*catalog_, EffectivePlan(sub_, *at), usage_, overrides_, *at)
+                    : UsageAfterUpgrade(*catalog_, sub_, *at, usage_, plan, overrides_);
     if (!rows) return FailText(rows.status());
     std::string texts;
     double* o = out_.data();
@@ -248,22 +326,35 @@ class RawCore {
       o[kRowPercent] = row.percent ? static_cast<double>(*row.percent) : -1;
       o[kRowStatus] = static_cast<double>(row.status);
       o[kRowEnforcement] = static_cast<double>(row.enforcement);
+      o[kRowOverride] = row.override ? 1 : 0;
+      o[kRowUnlockPlan] = -1;
+      if (row.unlock) {
+        o[kRowUnlockPlan] = PlanIndex(row.unlock->plan);
+        o[kRowUnlockPrice] = static_cast<double>(WholeRupees(row.unlock->price_paisa));
+        o[kRowUnlockPaisa] = static_cast<double>(row.unlock->price_paisa);
+      }
       o += kRowSize;
       if (!texts.empty()) texts += '\n';
       texts += row.text;
+      texts += '\n';
+      texts += row.note;
     }
     return texts;
   }
 
-  // sima::UpgradeOptions into out(): returns how many, or -1 with the Status in error().
-  int upgradeOptions(const std::string& feature, double n) {
+  // sima::UpgradeOptions at `now` into out(): returns how many, or -1 with the Status in
+  // error().
+  int upgradeOptions(const std::string& feature, double n, double now) {
     if (!catalog_) return FailCount(Status::InvalidCatalog("no catalog loaded"));
     const auto count = WholeCount(n);
     if (!count) {
       return FailCount(
           Status::InvalidArgument("quantity must be a whole number, got " + Number(n)));
     }
-    const auto options = UpgradeOptions(*catalog_, plan_, usage_, feature, *count);
+    const auto at = ToTime(now);
+    if (!at) return -1;
+    const auto options = UpgradeOptions(*catalog_, EffectivePlan(sub_, *at), usage_, feature,
+                                        *count, overrides_, *at);
     if (!options) return FailCount(options.status());
     double* o = out_.data();
     for (const UpgradeOption& option : options.value()) {
@@ -283,12 +374,9 @@ class RawCore {
   // not in error() (kInvalidPlan, kConflict, or a bad `now`).
   std::string canBuy(const std::string& plan, double now) {
     if (!catalog_) return FailText(Status::InvalidCatalog("no catalog loaded"));
-    const auto seconds = WholeCount(now);
-    if (!seconds || *seconds < 0 || now > kMaxSeconds) {
-      return FailText(Status::InvalidArgument(
-          "now must be a time between 1970 and 9999 in whole seconds, got " + Number(now)));
-    }
-    const auto activation = Activate(*catalog_, sub_, plan, Time{std::chrono::seconds{*seconds}});
+    const auto at = ToTime(now);
+    if (!at) return "";
+    const auto activation = Activate(*catalog_, sub_, plan, *at);
     if (!activation) return FailText(activation.status());
     out_[kBuyRenew] = activation->kind == ActivationKind::kExtended ? 1 : 0;
     return FormatTime(*activation->subscription.end);
@@ -314,6 +402,16 @@ class RawCore {
     Fail(std::move(status));
     return -1;
   }
+  // `now` as a Time; nullopt with a validation_error in error() when it is not one.
+  std::optional<Time> ToTime(double now) {
+    const auto seconds = WholeCount(now);
+    if (!seconds || *seconds < 0 || now > kMaxSeconds) {
+      Fail(Status::InvalidArgument(
+          "now must be a time between 1970 and 9999 in whole seconds, got " + Number(now)));
+      return std::nullopt;
+    }
+    return Time{std::chrono::seconds{*seconds}};
+  }
   bool HasPlan(const std::string& plan) {
     if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
     if (catalog_->FindPlan(plan) == nullptr) {
@@ -321,12 +419,24 @@ class RawCore {
     }
     return true;
   }
-  bool KnownFeature(const std::string& feature) {
+  // A metered feature or an allocation: switches and values have no count.
+  bool CountedFeature(const std::string& feature) {
     if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
-    if (!catalog_->FeatureIndex(feature)) {
-      return Fail(Status::UnknownFeature("unknown feature \"" + feature + "\""));
+    const auto index = catalog_->FeatureIndex(feature);
+    if (!index) return Fail(Status::UnknownFeature("unknown feature \"" + feature + "\""));
+    const Feature& f = catalog_->features()[*index];
+    if (!f.counted()) {
+      return Fail(Status::InvalidArgument("\"" + feature + "\" is a " +
+                                          std::string(to_string(f.kind)) +
+                                          " feature: it has no count"));
     }
     return true;
+  }
+  const Override* FindOverride(std::string_view feature) const {
+    for (const Override& o : overrides_) {
+      if (o.feature == feature) return &o;
+    }
+    return nullptr;
   }
   double PlanIndex(std::string_view code) const {
     const auto& plans = catalog_->plans();
@@ -336,7 +446,7 @@ class RawCore {
     return -1;
   }
 
-  int CheckFeature(std::string_view feature, double n) {
+  int CheckFeature(std::string_view feature, double n, double now) {
     if (!catalog_) {
       Fail(Status::InvalidCatalog("no catalog loaded"));
       return 1;
@@ -346,18 +456,22 @@ class RawCore {
       Fail(Status::InvalidArgument("quantity must be a whole number, got " + Number(n)));
       return 1;
     }
-    const auto d = Check(*catalog_, plan_, usage_, feature, *count);
+    const auto at = ToTime(now);
+    if (!at) return 1;
+    const auto d = Check(*catalog_, sub_, *at, usage_, feature, *count, overrides_);
     if (!d) {
       Fail(d.status());
       return 1;
     }
     double* slots = out_.data();
     slots[kAllowed] = d->allowed ? 1 : 0;
+    slots[kPlan] = PlanIndex(d->plan);
     slots[kCurrent] = static_cast<double>(d->current);
     slots[kRequested] = static_cast<double>(d->requested);
     slots[kLimit] = Wire(d->limit);
     slots[kRemaining] = d->remaining ? static_cast<double>(*d->remaining) : -1;
     slots[kOver] = d->over ? 1 : 0;
+    slots[kOverride] = d->override ? 1 : 0;
     slots[kUpgradePlan] = -1;
     if (d->upgrade) {
       slots[kUpgradePlan] = PlanIndex(d->upgrade->plan);
@@ -372,6 +486,7 @@ class RawCore {
   std::string plan_{kFreePlan};
   Usage usage_;
   Subscription sub_;
+  Overrides overrides_;
   Status error_;
   std::vector<double> out_ = std::vector<double>(kSlotCount);
 };
@@ -389,11 +504,18 @@ bool Record(uintptr_t h, const std::string& f, double n) { return Core(h).record
 std::string PlanOf(uintptr_t h) { return Core(h).plan(); }
 uintptr_t Out(uintptr_t h) { return Core(h).out(); }
 bool CatalogNumbers(uintptr_t h) { return Core(h).catalogNumbers(); }
+bool State(uintptr_t h) { return Core(h).state(); }
 std::string CatalogText(uintptr_t h, int kind, int i) { return Core(h).catalogText(kind, i); }
-int CheckAt(uintptr_t h, int index, double n) { return Core(h).check(index, n); }
-int CheckByName(uintptr_t h, const std::string& f, double n) { return Core(h).checkByName(f, n); }
-std::string UsageOf(uintptr_t h, const std::string& plan) { return Core(h).usage(plan); }
-int Options(uintptr_t h, const std::string& f, double n) { return Core(h).upgradeOptions(f, n); }
+int CheckAt(uintptr_t h, int index, double n, double now) { return Core(h).check(index, n, now); }
+int CheckByName(uintptr_t h, const std::string& f, double n, double now) {
+  return Core(h).checkByName(f, n, now);
+}
+std::string UsageOf(uintptr_t h, const std::string& plan, double now) {
+  return Core(h).usage(plan, now);
+}
+int Options(uintptr_t h, const std::string& f, double n, double now) {
+  return Core(h).upgradeOptions(f, n, now);
+}
 std::string BuyOf(uintptr_t h, const std::string& plan, double now) {
   return Core(h).canBuy(plan, now);
 }
@@ -416,6 +538,10 @@ std::string EnforcementName(int i) {
   if (i < 0 || i > static_cast<int>(Enforcement::kSoft)) return "";
   return std::string(to_string(static_cast<Enforcement>(i)));
 }
+std::string FeatureKindName(int i) {
+  if (i < 0 || i > static_cast<int>(FeatureKind::kValue)) return "";
+  return std::string(to_string(static_cast<FeatureKind>(i)));
+}
 
 }  // namespace
 }  // namespace sima::wasm
@@ -433,6 +559,7 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   function("plan", &w::PlanOf);
   function("out", &w::Out);
   function("catalogNumbers", &w::CatalogNumbers);
+  function("state", &w::State);
   function("catalogText", &w::CatalogText);
   function("check", &w::CheckAt);
   function("checkByName", &w::CheckByName);
@@ -443,15 +570,18 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   function("formatRupees", &w::Rupees);
   function("usageStatusName", &w::UsageStatusName);
   function("enforcementName", &w::EnforcementName);
+  function("featureKindName", &w::FeatureKindName);
 
   // The layouts of out() (see the top of this file).
   using emscripten::constant;
   constant("CHECK_ALLOWED", int{w::kAllowed});
+  constant("CHECK_PLAN", int{w::kPlan});
   constant("CHECK_CURRENT", int{w::kCurrent});
   constant("CHECK_REQUESTED", int{w::kRequested});
   constant("CHECK_LIMIT", int{w::kLimit});
   constant("CHECK_REMAINING", int{w::kRemaining});
   constant("CHECK_OVER", int{w::kOver});
+  constant("CHECK_OVERRIDE", int{w::kOverride});
   constant("CHECK_UPGRADE_PLAN", int{w::kUpgradePlan});
   constant("CHECK_UPGRADE_LIMIT", int{w::kUpgradeLimit});
   constant("CHECK_UPGRADE_PRICE", int{w::kUpgradePrice});
@@ -461,6 +591,10 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   constant("ROW_PERCENT", int{w::kRowPercent});
   constant("ROW_STATUS", int{w::kRowStatus});
   constant("ROW_ENFORCEMENT", int{w::kRowEnforcement});
+  constant("ROW_OVERRIDE", int{w::kRowOverride});
+  constant("ROW_UNLOCK_PLAN", int{w::kRowUnlockPlan});
+  constant("ROW_UNLOCK_PRICE", int{w::kRowUnlockPrice});
+  constant("ROW_UNLOCK_PAISA", int{w::kRowUnlockPaisa});
   constant("ROW_SIZE", int{w::kRowSize});
   constant("OPTION_PLAN", int{w::kOptPlan});
   constant("OPTION_LIMIT", int{w::kOptLimit});
@@ -470,6 +604,13 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   constant("OPTION_SUGGESTED", int{w::kOptSuggested});
   constant("OPTION_SIZE", int{w::kOptionSize});
   constant("BUY_RENEW", int{w::kBuyRenew});
+  constant("STATE_END", int{w::kStateEnd});
+  constant("STATE_HEADER", int{w::kStateHeader});
+  constant("STATE_HAS_OVERRIDE", int{w::kStateHasOverride});
+  constant("STATE_LIMIT", int{w::kStateLimit});
+  constant("STATE_PLAN", int{w::kStatePlan});
+  constant("STATE_UNTIL", int{w::kStateUntil});
+  constant("STATE_OVERRIDE_SIZE", int{w::kStateOverrideSize});
   constant("CATALOG_PERIOD_DAYS", int{w::kCatalogPeriodDays});
   constant("CATALOG_FEATURES", int{w::kCatalogFeatures});
   constant("CATALOG_PLANS", int{w::kCatalogPlans});
@@ -480,6 +621,8 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   constant("TEXT_CURRENCY", int{w::kCurrency});
   constant("TEXT_FEATURE_KEY", int{w::kFeatureKey});
   constant("TEXT_FEATURE_LABEL", int{w::kFeatureLabel});
+  constant("TEXT_FEATURE_UNIT", int{w::kFeatureUnit});
   constant("TEXT_PLAN_CODE", int{w::kPlanCode});
   constant("TEXT_PLAN_NAME", int{w::kPlanName});
+  constant("TEXT_OVERRIDE_UNTIL", int{w::kOverrideUntil});
 }

@@ -76,27 +76,27 @@ export class SimaClient {
     return this.usage();
   }
 
-  check(feature, n = 1) {
-    return this.#coreOrThrow().check(feature, n);
+  check(feature, n = 1, now) {
+    return this.#coreOrThrow().check(feature, n, now);
   }
 
-  usage() {
-    return this.#coreOrThrow().usage();
+  usage(now) {
+    return this.#coreOrThrow().usage(now);
   }
 
-  usageAfterUpgrade(plan) {
-    return this.#coreOrThrow().usageAfterUpgrade(plan);
+  usageAfterUpgrade(plan, now) {
+    return this.#coreOrThrow().usageAfterUpgrade(plan, now);
   }
 
-  upgradeOptions(feature, n = 1) {
-    return this.#coreOrThrow().upgradeOptions(feature, n);
+  upgradeOptions(feature, n = 1, now) {
+    return this.#coreOrThrow().upgradeOptions(feature, n, now);
   }
 
   canBuy(plan, now) {
     return this.#coreOrThrow().canBuy(plan, now);
   }
 
-  /** Counts locally (optimistic) and tells listeners. */
+  /** Counts locally (optimistic; a negative n releases an allocation) and tells listeners. */
   record(feature, n = 1) {
     this.#coreOrThrow().record(feature, n);
     this.#emit('record');
@@ -108,6 +108,8 @@ export class SimaClient {
    * answers 2xx. A 403 from the server overrides the local view. Returns the server's body.
    */
   async create(feature, path, body) {
+    const kind = this.#kindOf(feature);
+    if (kind !== 'metered' && kind !== 'allocation') throw invalid(`only what is counted is created: "${feature}" is ${kind}`);
     const decision = this.check(feature, 1);
     if (!decision.allowed) throw new LimitReachedError(decision);
     const answer = await this.request('POST', path, body);
@@ -115,9 +117,36 @@ export class SimaClient {
     return answer;
   }
 
-  /** POST /usage/{feature}/: meters an integrator's action; the server's count wins. */
+  /**
+   * Deletes something that holds an allocation (e.g. DELETE /team-members/7/): sent, and on
+   * the server's 204 released locally, so the bar drops at once. `feature` must be an
+   * allocation of the catalog. A 404 (missing, or another organization's) is a SimaError.
+   */
+  async remove(feature, path) {
+    const kind = this.#kindOf(feature);
+    if (kind !== 'allocation') throw invalid(`only an allocation can be removed: "${feature}" is ${kind}`);
+    if (typeof path !== 'string' || path === '') throw invalid('path must be a non-empty string');
+    await this.request('DELETE', path);
+    try {
+      this.#core.record(feature, -1);
+    } catch {
+      await this.refresh(); // the local count was stale (already 0): take the server's
+      return;
+    }
+    this.#emit('record');
+  }
+
+  /**
+   * POST /usage/{feature}/: meters an integrator's action; the server's count wins. A negative
+   * quantity releases an allocation; a switch or a value is answered (allowed or a 403), not
+   * counted.
+   */
   async meter(feature, quantity = 1, idempotencyKey) {
     if (typeof feature !== 'string' || feature === '') throw invalid('feature must be a non-empty string');
+    if (!Number.isInteger(quantity)) throw invalid(`quantity must be a whole number, got ${String(quantity)}`);
+    if (quantity < 0 && this.#core && this.#kindOf(feature) === 'metered') {
+      throw invalid('a metered feature cannot be released');
+    }
     const body = { quantity };
     if (idempotencyKey !== undefined) body.idempotency_key = idempotencyKey;
     return this.request('POST', `usage/${encodeURIComponent(feature)}/`, body);
@@ -238,6 +267,13 @@ export class SimaClient {
       return;
     }
     this.#emit(reason);
+  }
+
+  // The kind of a catalog feature; unknown_feature when the catalog has none such.
+  #kindOf(feature) {
+    const f = this.#coreOrThrow().catalog.features.find((x) => x.key === feature);
+    if (!f) throw new SimaError('unknown_feature', `unknown feature "${String(feature)}"`);
+    return f.kind;
   }
 
   #coreOrThrow() {

@@ -47,6 +47,7 @@ async function load(options) {
   const layout = Object.fromEntries(Object.entries(module).filter(([k, v]) => /^[A-Z][A-Z_]+$/.test(k) && typeof v === 'number'));
   layout.STATUS = names(module.usageStatusName); // sima::UsageStatus
   layout.ENFORCEMENT = names(module.enforcementName); // sima::Enforcement
+  layout.KIND = names(module.featureKindName); // sima::FeatureKind
   L = Object.freeze(layout);
   loaded = module;
   return module;
@@ -124,6 +125,13 @@ export class Core {
   #plan;
   #catalog;
   #featureIndex;
+  #kinds; // per feature (catalog order): its kind
+  #switches; // per feature: true for a switch (its limits read as true/false)
+  #counted; // per feature: true for metered features and allocations
+  #overrides = []; // per feature: its override {limit, plan, until} from the snapshot, or null
+  // The times (seconds) where an answer may change without a new snapshot: the subscription's
+  // end and the overrides' ends. An answer is kept for the interval of them it was made in.
+  #bounds = [];
   // Answers of the wasm core, kept until the state changes (record, setUsage, ...).
   #checks = [];
   #rowsCache = null;
@@ -137,85 +145,106 @@ export class Core {
     this.#ok(module.setCatalog(raw, jsonText(catalog, 'the catalog')));
     this.#out = module.out(raw) / 8;
     this.#catalog = deepFreeze(this.#readCatalog());
-    this.#featureIndex = new Map(this.#catalog.features.map((f, i) => [f.key, i]));
+    const features = this.#catalog.features;
+    this.#featureIndex = new Map(features.map((f, i) => [f.key, i]));
+    this.#kinds = features.map((f) => f.kind);
+    this.#switches = features.map((f) => f.kind === 'boolean');
+    this.#counted = features.map((f) => f.kind === 'metered' || f.kind === 'allocation');
     if (usage !== undefined && usage !== null) this.setUsage(usage);
+    else this.#readState();
     this.#plan = module.plan(raw);
   }
 
-  /** The plan the core decides on. */
+  /** The plan of the last usage snapshot (or 403 body); decisions use the plan in force at their `now`. */
   get plan() {
     return this.#plan;
   }
 
-  /** The catalog as the core understood it (frozen): plans cheapest first, -1 = unlimited. */
+  /** The catalog as the core understood it (frozen): plans cheapest first, -1 = unlimited, switches true/false. */
   get catalog() {
     return this.#catalog;
   }
 
-  /** May `n` more of `feature` be done now? Never throws for a refusal: see `allowed`. */
-  check(feature, n = 1) {
+  /**
+   * May `n` of `feature` be done at `now` (a Date or milliseconds; default: the clock)? For a
+   * count, n more; for a switch, whether it is on; for a value, whether n fits. Never throws
+   * for a refusal: see `allowed`.
+   */
+  check(feature, n = 1, now) {
+    const at = now === undefined ? Math.floor(Date.now() / 1000) : seconds(now);
     const index = this.#featureIndex.get(feature);
     const cached = index === undefined ? undefined : this.#checks[index];
-    if (cached !== undefined && cached.requested === n) {
-      return { ...cached, upgrade: cached.upgrade && { ...cached.upgrade } };
-    }
+    if (cached !== undefined && cached.n === n && at >= cached.lo && at < cached.hi) return copyDecision(cached.d);
     const m = this.#module;
     if (index === undefined || !Number.isInteger(n)) {
       countArg(n, 'n', QUANTITY);
-      if (m.checkByName(this.#raw, featureArg(feature), n) !== 0) this.#fail();
-    } else if (m.check(this.#raw, index, n) !== 0) {
+      if (m.checkByName(this.#raw, featureArg(feature), n, at) !== 0) this.#fail();
+    } else if (m.check(this.#raw, index, n, at) !== 0) {
       this.#fail();
     }
     const s = m.HEAPF64;
     const o = this.#out;
+    const i = index; // known here: an unknown feature failed above
+    const sw = this.#switches[i];
     const up = s[o + L.CHECK_UPGRADE_PLAN];
     const remaining = s[o + L.CHECK_REMAINING];
     const decision = {
       allowed: s[o + L.CHECK_ALLOWED] !== 0,
       feature,
-      plan: this.#plan,
+      kind: this.#kinds[i],
+      plan: this.#catalog.plans[s[o + L.CHECK_PLAN]].code,
       current: s[o + L.CHECK_CURRENT],
       requested: s[o + L.CHECK_REQUESTED],
-      limit: s[o + L.CHECK_LIMIT],
+      limit: limitOf(sw, s[o + L.CHECK_LIMIT]),
       remaining: remaining < 0 ? null : remaining,
       over: s[o + L.CHECK_OVER] !== 0,
+      override: s[o + L.CHECK_OVERRIDE] !== 0 ? { ...this.#overrides[i] } : null,
       upgrade: up < 0 ? null : {
         plan: this.#catalog.plans[up].code,
-        limit: s[o + L.CHECK_UPGRADE_LIMIT],
+        limit: limitOf(sw, s[o + L.CHECK_UPGRADE_LIMIT]),
         price: s[o + L.CHECK_UPGRADE_PRICE],
         price_paisa: s[o + L.CHECK_UPGRADE_PAISA],
       },
     };
-    if (index !== undefined) this.#checks[index] = { ...decision, upgrade: decision.upgrade && { ...decision.upgrade } };
+    this.#checks[index] = { n, lo: this.#from(at), hi: this.#until(at), d: copyDecision(decision) };
     return decision;
   }
 
-  /** One row per feature, in catalog order, as a usage panel draws it. */
-  usage() {
-    this.#rowsCache ??= this.#rows('');
-    return this.#rowsCache.map((row) => ({ ...row }));
+  /** One row per feature, in catalog order, as a usage panel draws it at `now` (default: the clock). */
+  usage(now) {
+    const at = now === undefined ? Math.floor(Date.now() / 1000) : seconds(now);
+    const cached = this.#rowsCache;
+    if (cached === null || at < cached.lo || at >= cached.hi) {
+      this.#rowsCache = { lo: this.#from(at), hi: this.#until(at), rows: this.#rows('', at) };
+    }
+    return this.#rowsCache.rows.map(copyRow);
   }
 
-  /** The same counts drawn against another plan's limits (the "after upgrade" preview). */
-  usageAfterUpgrade(plan) {
+  /**
+   * What the usage panel would show right after buying `plan` at `now`: allocations kept,
+   * metered counts zero when the purchase starts a new period, the plan's switches and values.
+   */
+  usageAfterUpgrade(plan, now) {
     if (typeof plan !== 'string' || plan === '') throw invalid(`plan must be a non-empty string, got ${describe(plan)}`);
-    return this.#rows(plan);
+    return this.#rows(plan, now === undefined ? Math.floor(Date.now() / 1000) : seconds(now));
   }
 
-  /** Every plan pricier than the current one, cheapest first, for `n` more of `feature`. */
-  upgradeOptions(feature, n = 1) {
+  /** Every plan pricier than the one in force at `now`, cheapest first, for `n` of `feature`. */
+  upgradeOptions(feature, n = 1, now) {
     const m = this.#module;
-    const count = m.upgradeOptions(this.#raw, featureArg(feature), countArg(n, 'n', QUANTITY));
+    const at = now === undefined ? Math.floor(Date.now() / 1000) : seconds(now);
+    const count = m.upgradeOptions(this.#raw, featureArg(feature), countArg(n, 'n', QUANTITY), at);
     if (count < 0) this.#fail();
     const s = m.HEAPF64;
     const plans = this.#catalog.plans;
+    const sw = this.#switches[this.#featureIndex.get(feature)];
     const options = [];
     for (let i = 0, o = this.#out; i < count; i++, o += L.OPTION_SIZE) {
       const plan = plans[s[o + L.OPTION_PLAN]];
       options.push({
         plan: plan.code,
         name: plan.name,
-        limit: s[o + L.OPTION_LIMIT],
+        limit: limitOf(sw, s[o + L.OPTION_LIMIT]),
         price: s[o + L.OPTION_PRICE],
         price_paisa: s[o + L.OPTION_PAISA],
         allows: s[o + L.OPTION_ALLOWS] !== 0,
@@ -228,12 +257,8 @@ export class Core {
   /** May `plan` be bought at `now` (sima::Activate)? A refusal is `ok: false`, not an error. */
   canBuy(plan, now = Date.now()) {
     if (typeof plan !== 'string') throw invalid(`plan must be a string, got ${describe(plan)}`);
-    const ms = now instanceof Date ? now.getTime() : now;
-    if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-      throw invalid(`now must be a Date or milliseconds since 1970, got ${describe(now)}`);
-    }
     const m = this.#module;
-    const end = m.canBuy(this.#raw, plan, Math.floor(ms / 1000));
+    const end = m.canBuy(this.#raw, plan, seconds(now));
     if (end === '') {
       const [code, message] = this.#error();
       if (code === 'validation_error') throw new SimaError(code, message);
@@ -242,18 +267,22 @@ export class Core {
     return { ok: true, plan, code: null, message: null, renew: m.HEAPF64[this.#out + L.BUY_RENEW] !== 0, end_date: end };
   }
 
-  /** Counts `n` more of `feature` locally, after the server accepted a create. */
+  /**
+   * Counts `n` more of `feature` locally, after the server accepted a create; a negative `n`
+   * releases that many of an allocation (after a delete).
+   */
   record(feature, n = 1) {
     const key = featureArg(feature);
-    const count = countArg(n, 'n', `${QUANTITY} of at least 1`);
+    const count = countArg(n, 'n', QUANTITY);
     this.#ok(this.#module.record(this.#raw, key, count));
     this.#changed();
   }
 
-  /** Replaces the plan and every count with a GET /billing/usage/ answer. */
+  /** Replaces the plan, the subscription, every count and the overrides with a GET /billing/usage/ answer. */
   setUsage(snapshot) {
     this.#ok(this.#module.setUsage(this.#raw, jsonText(snapshot, 'the usage snapshot')));
     this.#plan = this.#module.plan(this.#raw);
+    this.#readState();
     this.#changed();
   }
 
@@ -265,15 +294,17 @@ export class Core {
     this.#changed();
   }
 
-  /** Takes the server's view from a 403 limit_reached body: its plan and its count. */
+  /** Takes the server's view from a 403 limit_reached body: its plan and, for a count, its count. */
   applyLimitReached(body) {
     if (body === null || typeof body !== 'object') throw invalid('a limit_reached body must be an object');
     if (typeof body.plan === 'string' && body.plan !== this.#plan) {
       this.#ok(this.#module.setPlan(this.#raw, body.plan));
       this.#plan = this.#module.plan(this.#raw);
+      this.#readState();
       this.#changed();
     }
-    this.setUsed(body.feature, body.current);
+    const index = this.#featureIndex.get(body.feature);
+    if (index === undefined || this.#counted[index]) this.setUsed(body.feature, body.current);
   }
 
   #changed() {
@@ -281,25 +312,73 @@ export class Core {
     this.#rowsCache = null;
   }
 
-  #rows(plan) {
+  // [#from(at), #until(at)): the interval between the bounds that holds `at`, where answers
+  // cannot change.
+  #from(at) {
+    let lo = -Infinity;
+    for (const b of this.#bounds) if (b <= at && b > lo) lo = b;
+    return lo;
+  }
+
+  #until(at) {
+    let hi = Infinity;
+    for (const b of this.#bounds) if (b > at && b < hi) hi = b;
+    return hi;
+  }
+
+  // The subscription's end and the overrides, after a new snapshot or plan.
+  #readState() {
     const m = this.#module;
-    const text = m.usage(this.#raw, plan);
+    this.#ok(m.state(this.#raw));
+    const features = this.#catalog.features;
+    // Copied out first: a string from the core may grow the wasm memory and detach HEAPF64.
+    const o = this.#out;
+    const n = m.HEAPF64.slice(o, o + L.STATE_HEADER + features.length * L.STATE_OVERRIDE_SIZE);
+    const bounds = n[L.STATE_END] < 0 ? [] : [n[L.STATE_END]];
+    this.#overrides = features.map((f, i) => {
+      const at = L.STATE_HEADER + i * L.STATE_OVERRIDE_SIZE;
+      if (n[at + L.STATE_HAS_OVERRIDE] === 0) return null;
+      const plan = n[at + L.STATE_PLAN];
+      const until = n[at + L.STATE_UNTIL];
+      if (until >= 0) bounds.push(until);
+      return {
+        limit: limitOf(this.#switches[i], n[at + L.STATE_LIMIT]),
+        plan: plan < 0 ? null : this.#catalog.plans[plan].code,
+        until: until < 0 ? null : m.catalogText(this.#raw, L.TEXT_OVERRIDE_UNTIL, i),
+      };
+    });
+    this.#bounds = bounds;
+  }
+
+  #rows(plan, at) {
+    const m = this.#module;
+    const text = m.usage(this.#raw, plan, at);
     if (text === '') this.#fail();
     const texts = text.split('\n');
     const s = m.HEAPF64;
     const features = this.#catalog.features;
+    const plans = this.#catalog.plans;
     const rows = [];
     for (let i = 0, o = this.#out; i < features.length; i++, o += L.ROW_SIZE) {
       const percent = s[o + L.ROW_PERCENT];
+      const unlock = s[o + L.ROW_UNLOCK_PLAN];
+      const f = features[i];
       rows.push({
-        feature: features[i].key,
-        label: features[i].label,
+        feature: f.key,
+        kind: f.kind,
+        label: f.label,
         used: s[o + L.ROW_USED],
-        limit: s[o + L.ROW_LIMIT],
+        limit: limitOf(this.#switches[i], s[o + L.ROW_LIMIT]),
         percent: percent < 0 ? null : percent,
         status: L.STATUS[s[o + L.ROW_STATUS]],
-        text: texts[i],
+        text: texts[2 * i],
         enforcement: L.ENFORCEMENT[s[o + L.ROW_ENFORCEMENT]],
+        unit: f.unit,
+        override: s[o + L.ROW_OVERRIDE] !== 0 ? { ...this.#overrides[i] } : null,
+        unlock: unlock < 0 ? null : {
+          plan: plans[unlock].code, limit: true, price: s[o + L.ROW_UNLOCK_PRICE], price_paisa: s[o + L.ROW_UNLOCK_PAISA],
+        },
+        note: texts[2 * i + 1],
       });
     }
     return rows;
@@ -313,16 +392,19 @@ export class Core {
     // Copied out first: a string from the core may grow the wasm memory and detach HEAPF64.
     const o = this.#out;
     const featureCount = m.HEAPF64[o + L.CATALOG_FEATURES], planCount = m.HEAPF64[o + L.CATALOG_PLANS];
-    const n = m.HEAPF64.slice(o, o + L.CATALOG_HEADER + featureCount + planCount * (L.PLAN_HEADER + featureCount));
+    const n = m.HEAPF64.slice(o, o + L.CATALOG_HEADER + 2 * featureCount + planCount * (L.PLAN_HEADER + featureCount));
     let at = L.CATALOG_HEADER;
     const features = [];
-    for (let i = 0; i < featureCount; i++) {
+    for (let i = 0; i < featureCount; i++, at++) {
       features.push({
         key: m.catalogText(raw, L.TEXT_FEATURE_KEY, i),
         label: m.catalogText(raw, L.TEXT_FEATURE_LABEL, i),
-        enforcement: L.ENFORCEMENT[n[at++]],
+        kind: L.KIND[n[at + featureCount]],
+        enforcement: L.ENFORCEMENT[n[at]],
+        unit: m.catalogText(raw, L.TEXT_FEATURE_UNIT, i),
       });
     }
+    at += featureCount;
     const plans = [];
     for (let i = 0; i < planCount; i++, at += L.PLAN_HEADER + featureCount) {
       const limits = n.subarray(at + L.PLAN_HEADER);
@@ -331,7 +413,7 @@ export class Core {
         name: m.catalogText(raw, L.TEXT_PLAN_NAME, i),
         price: n[at + L.PLAN_PRICE],
         price_paisa: n[at + L.PLAN_PAISA],
-        limits: Object.fromEntries(features.map((f, j) => [f.key, limits[j]])),
+        limits: Object.fromEntries(features.map((f, j) => [f.key, limitOf(f.kind === 'boolean', limits[j])])),
       });
     }
     return {
@@ -356,6 +438,33 @@ export class Core {
     const cut = error.indexOf('\n');
     return [error.slice(0, cut), error.slice(cut + 1)];
   }
+}
+
+// A limit as the server's JSON shows it: true/false for a switch (-1 on, 0 off), else the number.
+function limitOf(isSwitch, wire) {
+  return isSwitch ? wire !== 0 : wire;
+}
+
+function copyDecision(d) {
+  return { ...d, override: d.override && { ...d.override }, upgrade: d.upgrade && { ...d.upgrade } };
+}
+
+function copyRow(row) {
+  return { ...row, override: row.override && { ...row.override }, unlock: row.unlock && { ...row.unlock } };
+}
+
+const MAX_SECONDS = 253402300799; // 9999-12-31T23:59:59Z
+
+// `now` (a Date or milliseconds since 1970) in whole seconds, checked here because a cached
+// answer does not reach the core.
+function seconds(now) {
+  const ms = now instanceof Date ? now.getTime() : now;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw invalid(`now must be a Date or milliseconds since 1970, got ${describe(now)}`);
+  }
+  const s = Math.floor(ms / 1000);
+  if (s < 0 || s > MAX_SECONDS) throw invalid(`now must be a time between 1970 and 9999, got ${ms} ms`);
+  return s;
 }
 
 /** Paisa as rupee text by sima::FormatRupees (190000 -> "1,900"), once the core is loaded. */

@@ -1,5 +1,6 @@
 // Types of the sima package (hand-written; the runtime is src/*.js over the wasm core).
-// Numbers follow sima-server's JSON: -1 is unlimited, counts are whole numbers.
+// Numbers follow sima-server's JSON: -1 is unlimited, counts are whole numbers; a switch's
+// limit (a boolean feature) is true/false.
 
 /** How the core is loaded. Only the first call to init() (or createCore/createClient) counts. */
 export interface InitOptions {
@@ -14,11 +15,24 @@ export function init(options?: InitOptions): Promise<void>;
 
 export type Enforcement = 'hard' | 'soft';
 export type UsageStatus = 'ok' | 'warning' | 'full' | 'over';
+/**
+ * What a feature is: `metered` (counted per period, reset at each period and when a plan
+ * starts), `allocation` (live things, never reset; released on delete), `boolean` (a switch,
+ * on or off per plan), `value` (a number per plan the app enforces, e.g. max upload MB).
+ */
+export type FeatureKind = 'metered' | 'allocation' | 'boolean' | 'value';
+
+/** A plan's limit for a feature: a number (-1 = unlimited), or true/false for a switch. */
+export type LimitValue = number | boolean;
 
 export interface CatalogFeature {
   key: string;
   label: string;
+  kind: FeatureKind;
+  /** Switches and values are always hard. */
   enforcement: Enforcement;
+  /** Shown after numbers ("seats", "MB"); "" when none. */
+  unit: string;
 }
 
 export interface CatalogPlan {
@@ -27,8 +41,8 @@ export interface CatalogPlan {
   /** Whole rupees. */
   price: number;
   price_paisa: number;
-  /** Per feature key; -1 = unlimited. */
-  limits: Record<string, number>;
+  /** Per feature key; -1 = unlimited; true/false for a switch. */
+  limits: Record<string, LimitValue>;
 }
 
 /** The JSON of GET /billing/plans/. */
@@ -40,66 +54,106 @@ export interface Catalog {
   plans: CatalogPlan[];
 }
 
-/** The JSON of GET /billing/usage/ (only `plan` and `usage[*].used` are read). */
+/**
+ * A per-organization override: replaces the plan's limit for one feature while in force
+ * (only on `plan` when set; before `until` when set).
+ */
+export interface Override {
+  /** A count or -1 (unlimited); true/false for a switch. */
+  limit: LimitValue;
+  /** Only while this plan is in force; null = whatever the plan. */
+  plan: string | null;
+  /** In force before this time (RFC 3339); null = until cleared. */
+  until: string | null;
+}
+
+/** An override as GET /billing/usage/ lists it. */
+export interface SnapshotOverride extends Override {
+  feature: string;
+}
+
+/** The JSON of GET /billing/usage/ (`plan`, `usage[*].used`, `subscription` and `overrides` are read). */
 export interface UsageSnapshot {
   plan: string;
   usage: Record<string, { used: number; [field: string]: unknown } | number>;
+  /** Every override of the organization, also those not in force now. */
+  overrides?: SnapshotOverride[];
   org_id?: string;
   subscription?: { plan: string; is_active: boolean; start_date: string; end_date: string | null };
   period?: { start: string; end: string };
   [field: string]: unknown;
 }
 
-/** The cheapest plan that would allow the action. */
+/** The cheapest plan that would allow the action (for a switch: that turns it on). */
 export interface Upgrade {
   plan: string;
-  /** -1 = unlimited. */
-  limit: number;
+  /** Its limit: -1 = unlimited; true for a switch. */
+  limit: LimitValue;
   /** Whole rupees. */
   price: number;
   price_paisa: number;
 }
 
+/**
+ * What check(feature, n) decides: for a count, n more; for a switch, whether it is on (n
+ * ignored, requested 1); for a value, whether n fits.
+ */
 export interface Decision {
   allowed: boolean;
   feature: string;
-  /** The plan the decision was made on. */
+  kind: FeatureKind;
+  /** The plan the decision was made on: the plan in force at `now`. */
   plan: string;
-  /** Used before the action. */
+  /** Used before the action (metered, allocation); 0 for switches and values. */
   current: number;
   requested: number;
-  /** -1 = unlimited. */
-  limit: number;
-  /** Left before the action, never negative; null = unlimited. */
+  /** The effective limit: -1 = unlimited; true/false for a switch. */
+  limit: LimitValue;
+  /** Left before the action, never negative; null = unlimited, and always for switches and values. */
   remaining: number | null;
   /** Soft feature: allowed, but the action takes usage past the limit. */
   over: boolean;
-  /** For a refusal (or a soft feature going over): the cheapest plan that allows it. */
+  /** The organization's override in force for this feature (its limit is `limit`), or null. */
+  override: Override | null;
+  /** For a refusal (or a soft feature going over): the cheapest pricier plan that allows it. */
   upgrade: Upgrade | null;
 }
 
-/** One row of a usage panel, e.g. text "8/10 (80%)", "450/100 (450%)", "12/∞". */
+/**
+ * One row of a usage panel. `text`: "8/10 (80%)", "450/100 (450%)", "12/∞", "1/10 seats (10%)"
+ * for counts; "On"/"Off" for a switch; "25 MB"/"Unlimited" for a value.
+ */
 export interface UsageRow {
   feature: string;
+  kind: FeatureKind;
   label: string;
   enforcement: Enforcement;
+  /** Metered and allocations; 0 for switches and values. */
   used: number;
-  /** -1 = unlimited. */
-  limit: number;
-  /** floor(used * 100 / limit); null when unlimited. */
+  /** The effective limit: -1 = unlimited; true/false for a switch. */
+  limit: LimitValue;
+  /** floor(used * 100 / limit); null when unlimited, and for switches and values. */
   percent: number | null;
   status: UsageStatus;
   text: string;
+  /** "seats", "MB"; "" when none. */
+  unit: string;
+  /** The override in force for this feature, or null. */
+  override: Override | null;
+  /** A switch that is off: the cheapest pricier plan that turns it on; else null. */
+  unlock: Upgrade | null;
+  /** Why a hard feature is over its limit, e.g. "11 in use, 10 allowed on Free: remove 1 to add more"; "" otherwise. */
+  note: string;
 }
 
 export interface UpgradeOption {
   plan: string;
   name: string;
-  /** This plan's limit for the feature; -1 = unlimited. */
-  limit: number;
+  /** This plan's effective limit for the feature; -1 = unlimited; true/false for a switch. */
+  limit: LimitValue;
   price: number;
   price_paisa: number;
-  /** Whether this plan allows current + n. */
+  /** Whether this plan allows the action (as check() decides it). */
   allows: boolean;
   /** The one plan the core suggests (the cheapest that allows it). */
   suggested: boolean;
@@ -141,10 +195,26 @@ export interface LimitReachedBody {
   error?: string;
   code?: 'limit_reached';
   feature: string;
+  kind?: FeatureKind;
   current: number;
-  limit: number;
+  /** false for a switch. */
+  limit: LimitValue;
   plan: string;
+  override?: Override | null;
   upgrade: Upgrade | null;
+}
+
+/** The answer of POST /usage/{feature}/ (meter). */
+export interface MeterResult {
+  allowed: boolean;
+  feature: string;
+  kind: FeatureKind;
+  /** The count after metering (metered, allocation); 0 for switches and values. */
+  used: number;
+  limit: LimitValue;
+  plan: string;
+  override: Override | null;
+  [field: string]: unknown;
 }
 
 /** JSON text, or the parsed object. */
@@ -157,30 +227,36 @@ export function createCore(
   options?: InitOptions,
 ): Promise<Core>;
 
+/** A time: a Date or milliseconds since 1970. Every `now` defaults to the clock. */
+export type TimeInput = Date | number;
+
 /** sima's rules over one catalog and one usage snapshot. Made by createCore(). */
 export class Core {
   private constructor();
-  /** The plan decisions are made on. */
+  /** The plan of the last snapshot (decisions use the plan in force at their `now`). */
   readonly plan: string;
   /** The catalog as the core understood it, frozen; plans cheapest first. */
   readonly catalog: Readonly<Catalog>;
-  /** May `n` (default 1) more of `feature` be done now? A refusal is `allowed: false`. */
-  check(feature: string, n?: number): Decision;
-  /** One row per feature, in catalog order. */
-  usage(): UsageRow[];
-  /** The same counts against `plan`'s limits. */
-  usageAfterUpgrade(plan: string): UsageRow[];
-  /** Every plan pricier than the current one, cheapest first. */
-  upgradeOptions(feature: string, n?: number): UpgradeOption[];
+  /**
+   * May `n` (default 1) of `feature` be done at `now`: n more of a count, a switch on, a value
+   * of n (n >= 0) fitting? A refusal is `allowed: false`.
+   */
+  check(feature: string, n?: number, now?: TimeInput): Decision;
+  /** One row per feature, in catalog order, at `now`. */
+  usage(now?: TimeInput): UsageRow[];
+  /** What the rows would be right after buying `plan` at `now`: allocations kept, a new period's metered counts at 0. */
+  usageAfterUpgrade(plan: string, now?: TimeInput): UsageRow[];
+  /** Every plan pricier than the one in force, cheapest first. */
+  upgradeOptions(feature: string, n?: number, now?: TimeInput): UpgradeOption[];
   /** May `plan` be bought at `now` (default: the clock)? A refusal is `ok: false`, not an error. */
-  canBuy(plan: string, now?: Date | number): BuyDecision;
-  /** Counts `n` (default 1) more locally, after the server accepted. */
+  canBuy(plan: string, now?: TimeInput): BuyDecision;
+  /** Counts `n` (default 1) more locally, after the server accepted; a negative n releases an allocation. */
   record(feature: string, n?: number): void;
-  /** Replaces plan and counts with a GET /billing/usage/ answer. */
+  /** Replaces plan, subscription, counts and overrides with a GET /billing/usage/ answer. */
   setUsage(snapshot: JsonInput<UsageSnapshot>): void;
-  /** Sets one count. */
+  /** Sets one count (metered or allocation). */
   setUsed(feature: string, used: number): void;
-  /** Takes plan and count from a 403 limit_reached body. */
+  /** Takes plan and (for a count) the count from a 403 limit_reached body. */
   applyLimitReached(body: LimitReachedBody): void;
 }
 
@@ -264,16 +340,21 @@ export class SimaClient {
   load(): Promise<void>;
   /** GET /billing/usage/ again. */
   refresh(): Promise<UsageRow[]>;
-  check(feature: string, n?: number): Decision;
-  usage(): UsageRow[];
-  usageAfterUpgrade(plan: string): UsageRow[];
-  upgradeOptions(feature: string, n?: number): UpgradeOption[];
-  canBuy(plan: string, now?: Date | number): BuyDecision;
+  check(feature: string, n?: number, now?: TimeInput): Decision;
+  usage(now?: TimeInput): UsageRow[];
+  usageAfterUpgrade(plan: string, now?: TimeInput): UsageRow[];
+  upgradeOptions(feature: string, n?: number, now?: TimeInput): UpgradeOption[];
+  canBuy(plan: string, now?: TimeInput): BuyDecision;
   record(feature: string, n?: number): void;
   /** Refuses locally (LimitReachedError, status null) or POSTs and counts on success. */
   create<T = unknown>(feature: string, path: string, body: unknown): Promise<T>;
-  /** POST /usage/{feature}/. */
-  meter(feature: string, quantity?: number, idempotencyKey?: string): Promise<{ allowed: boolean; feature: string; used: number; limit: number; plan: string }>;
+  /** DELETEs `path` (e.g. "/team-members/7/") and, on 204, releases one of the allocation `feature` locally. */
+  remove(feature: string, path: string): Promise<void>;
+  /**
+   * POST /usage/{feature}/: counts `quantity` (default 1; negative releases an allocation), or
+   * asks a switch / a value. A refusal rejects with LimitReachedError.
+   */
+  meter(feature: string, quantity?: number, idempotencyKey?: string): Promise<MeterResult>;
   startUpgrade(plan: string, options?: { provider?: 'khalti' }): Promise<KhaltiInit>;
   startUpgrade(plan: string, options: { provider: 'esewa' }): Promise<EsewaInit>;
   payment(id: number | string): Promise<Payment>;
@@ -301,11 +382,19 @@ export class SimaError extends Error {
 
 /** A hard limit refused the action: locally (status null) or by the server (403). */
 export class LimitReachedError extends SimaError {
-  constructor(decision: { feature: string; current: number; limit: number; plan: string; upgrade?: Upgrade | null }, extra?: { status?: number | null; body?: unknown });
+  constructor(
+    decision: { feature: string; kind?: FeatureKind; current: number; requested?: number; limit: LimitValue; plan: string; override?: Override | null; upgrade?: Upgrade | null },
+    extra?: { status?: number | null; body?: unknown },
+  );
   readonly code: 'limit_reached';
   readonly feature: string;
+  readonly kind: FeatureKind;
   readonly current: number;
-  readonly limit: number;
+  /** false for a switch. */
+  readonly limit: LimitValue;
   readonly plan: string;
+  /** The override in force that set the limit, or null. */
+  readonly override: Override | null;
+  /** For a switch: the plan that turns it on. */
   readonly upgrade: Upgrade | null;
 }

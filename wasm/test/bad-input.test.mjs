@@ -37,6 +37,12 @@ test('wrong types', async () => {
   assert.throws(() => core.check('invoices', '2'), error('validation_error', /n must be a number, got string/));
   assert.throws(() => core.record(null), error('validation_error', /got null/));
   assert.throws(() => core.usageAfterUpgrade(7), error('validation_error'));
+  for (const now of ['2026-11-10', null, {}, new Date('soon'), -1, 1e16]) {
+    assert.throws(() => core.usageAfterUpgrade('PRO', now), error('validation_error', /now must be/), String(now));
+    assert.throws(() => core.upgradeOptions('invoices', 1, now), error('validation_error', /now must be/), String(now));
+  }
+  assert.throws(() => core.record('pdf_export'), error('validation_error', /it has no count/));
+  assert.throws(() => core.setUsed('attachment_mb', 3), error('validation_error', /it has no count/));
   assert.throws(() => core.setUsage(5), error('validation_error', /usage snapshot must be a JSON string or an object/));
   await assert.rejects(createCore(undefined), error('validation_error', /catalog must be/));
   await assert.rejects(createCore([catalog]), error('validation_error', /got an array/));

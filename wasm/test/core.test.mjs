@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCore, init, SimaError } from '../src/index.js';
-import { catalog, snapshot } from './fixtures.mjs';
+import { catalog, snapshot, DURING } from './fixtures.mjs';
+
+// The fixtures' paid plans run 2026-11-01 .. 2026-12-01: every answer here is asked DURING them.
 
 test('init is memoised and resolves to nothing', async () => {
   const a = init();
@@ -12,9 +14,9 @@ test('init is memoised and resolves to nothing', async () => {
 
 test('the 11th invoice on FREE is refused with the upgrade to BASIC', async () => {
   const core = await createCore(catalog, snapshot('FREE', { invoices: 10 }));
-  assert.deepEqual(core.check('invoices'), {
-    allowed: false, feature: 'invoices', plan: 'FREE', current: 10, requested: 1, limit: 10,
-    remaining: 0, over: false, upgrade: { plan: 'BASIC', limit: 1000, price: 1900, price_paisa: 190000 },
+  assert.deepEqual(core.check('invoices', 1, DURING), {
+    allowed: false, feature: 'invoices', kind: 'metered', plan: 'FREE', current: 10, requested: 1, limit: 10,
+    remaining: 0, over: false, override: null, upgrade: { plan: 'BASIC', limit: 1000, price: 1900, price_paisa: 190000 },
   });
 });
 
@@ -28,18 +30,22 @@ test('the 10th invoice on FREE is allowed, with one remaining', async () => {
 
 test('on PRO 3000 invoices are allowed and unlimited', async () => {
   const core = await createCore(catalog, snapshot('PRO', { invoices: 3000 }));
-  const d = core.check('invoices');
+  const d = core.check('invoices', 1, DURING);
   assert.equal(d.allowed, true);
+  assert.equal(d.plan, 'PRO');
   assert.equal(d.limit, -1);
   assert.equal(d.remaining, null);
-  assert.equal(core.check('invoices', 3000).allowed, true);
+  assert.equal(core.check('invoices', 3000, new Date(DURING)).allowed, true);
 });
 
 test('usage rows show the seed texts and statuses', async () => {
   const core = await createCore(catalog, snapshot('FREE', { invoices: 8, api_calls: 450 }));
-  const rows = core.usage();
-  assert.deepEqual(rows.map((r) => r.feature), ['invoices', 'customers', 'team_members', 'api_calls']);
-  assert.deepEqual(rows[0], { feature: 'invoices', label: 'Invoices', enforcement: 'hard', used: 8, limit: 10, percent: 80, status: 'warning', text: '8/10 (80%)' });
+  const rows = core.usage(DURING);
+  assert.deepEqual(rows.map((r) => r.feature), catalog.features.map((f) => f.key));
+  assert.deepEqual(rows[0], {
+    feature: 'invoices', kind: 'metered', label: 'Invoices', enforcement: 'hard', used: 8, limit: 10, percent: 80,
+    status: 'warning', text: '8/10 (80%)', unit: '', override: null, unlock: null, note: '',
+  });
   assert.equal(rows[3].text, '450/100 (450%)');
   assert.equal(rows[3].status, 'over');
   assert.equal(rows[3].percent, 450);
@@ -47,7 +53,7 @@ test('usage rows show the seed texts and statuses', async () => {
 
 test('an unlimited row reads 12/∞ with no percent', async () => {
   const core = await createCore(catalog, snapshot('PRO', { customers: 12 }));
-  const row = core.usage().find((r) => r.feature === 'customers');
+  const row = core.usage(DURING).find((r) => r.feature === 'customers');
   assert.equal(row.text, '12/∞');
   assert.equal(row.percent, null);
   assert.equal(row.status, 'ok');
@@ -55,29 +61,29 @@ test('an unlimited row reads 12/∞ with no percent', async () => {
 
 test('a soft feature past its limit is allowed but over, with a suggestion', async () => {
   const core = await createCore(catalog, snapshot('FREE', { api_calls: 450 }));
-  const d = core.check('api_calls');
+  const d = core.check('api_calls', 1, DURING);
   assert.equal(d.allowed, true);
   assert.equal(d.over, true);
   assert.equal(d.upgrade.plan, 'BASIC');
 });
 
-test('usageAfterUpgrade draws the same counts against PRO', async () => {
-  const core = await createCore(catalog, snapshot('FREE', { invoices: 10, team_members: 1 }));
-  const rows = core.usageAfterUpgrade('PRO');
-  assert.equal(rows[0].text, '10/∞');
-  assert.equal(rows[2].text, '1/10 (10%)');
+test('usageAfterUpgrade keeps allocations and starts metered counts anew on PRO', async () => {
+  const core = await createCore(catalog, snapshot('FREE', { invoices: 10, customers: 4, team_members: 1 }));
+  const rows = core.usageAfterUpgrade('PRO', DURING);
+  assert.deepEqual(rows.map((r) => r.text), ['0/∞', '4/∞', '1/10 seats (10%)', '0/100000 (0%)', 'On', 'On', '100 MB']);
   assert.equal(core.plan, 'FREE', 'the preview changes nothing');
+  assert.equal(core.usage(DURING)[0].text, '10/10 (100%)');
 });
 
 test('upgradeOptions lists the pricier plans and marks the suggestion', async () => {
   const core = await createCore(catalog, snapshot('FREE', { invoices: 10 }));
-  assert.deepEqual(core.upgradeOptions('invoices'), [
+  assert.deepEqual(core.upgradeOptions('invoices', 1, DURING), [
     { plan: 'BASIC', name: 'Basic', limit: 1000, price: 1900, price_paisa: 190000, allows: true, suggested: true },
     { plan: 'PRO', name: 'Pro', limit: -1, price: 3900, price_paisa: 390000, allows: true, suggested: false },
   ]);
-  assert.deepEqual(core.upgradeOptions('invoices', 5000).map((o) => [o.plan, o.allows, o.suggested]), [['BASIC', false, false], ['PRO', true, true]]);
+  assert.deepEqual(core.upgradeOptions('invoices', 5000, DURING).map((o) => [o.plan, o.allows, o.suggested]), [['BASIC', false, false], ['PRO', true, true]]);
   const pro = await createCore(catalog, snapshot('PRO'));
-  assert.deepEqual(pro.upgradeOptions('team_members'), []);
+  assert.deepEqual(pro.upgradeOptions('team_members', 1, DURING), []);
 });
 
 test('record counts optimistically until the 11th invoice is refused', async () => {
@@ -94,8 +100,8 @@ test('setUsage replaces the plan and the counts', async () => {
   const core = await createCore(catalog, snapshot('FREE', { invoices: 10 }));
   core.setUsage(JSON.stringify(snapshot('PRO', { invoices: 3000 })));
   assert.equal(core.plan, 'PRO');
-  assert.equal(core.check('invoices').allowed, true);
-  assert.equal(core.usage()[0].text, '3000/∞');
+  assert.equal(core.check('invoices', 1, DURING).allowed, true);
+  assert.equal(core.usage(DURING)[0].text, '3000/∞');
 });
 
 test('applyLimitReached takes the server count and plan', async () => {

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -48,4 +49,12 @@ test('npm pack → install in an empty folder → import sima works', async (t) 
   assert.deepEqual(relative, [], 'relative links in the README');
   // Only the public entry point is exported.
   assert.throws(() => execFileSync(process.execPath, ['-e', "import('sima/src/core.js').then(() => process.exit(0), () => process.exit(3))"], { cwd: app, stdio: 'ignore' }));
+});
+
+test('what browsers download stays within 60 KiB gzip', () => {
+  const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  const shipped = pkg.files.filter((f) => f.endsWith('.js') || f.endsWith('.wasm'));
+  const gz = shipped.map((f) => [f, gzipSync(readFileSync(join(pkgDir, f)), { level: 9 }).length]);
+  const total = gz.reduce((sum, [, n]) => sum + n, 0);
+  assert.ok(total <= 60 * 1024, `the package is ${(total / 1024).toFixed(1)} KiB gz: ${JSON.stringify(gz)}`);
 });

@@ -1,6 +1,7 @@
 // Parity: one table of cases through the native core (tests/parity/sima-parity) and through
-// this package (check, usage, usageAfterUpgrade, upgradeOptions, canBuy); every answer must be
-// the same, field by field, errors included.
+// this package (check, usage, usageAfterUpgrade, upgradeOptions, canBuy), every kind of feature
+// and the organization's overrides, each at its time ("at"); every answer must be the same,
+// field by field, errors included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -21,39 +22,92 @@ const zeroLimits = {
   ],
 };
 
+// Soft allocations, a switch only the top plan has, a value that is unlimited on top.
+const kindsCatalog = {
+  features: [
+    { key: 'projects', label: 'Projects', kind: 'allocation', enforcement: 'soft' },
+    { key: 'sso', label: 'Single sign-on', kind: 'boolean' },
+    { key: 'upload_gb', label: 'Upload size', kind: 'value', unit: 'GB' },
+  ],
+  plans: [
+    { code: 'FREE', price: 0, limits: { projects: 2, sso: false, upload_gb: 1 } },
+    { code: 'TEAM', price: 500, limits: { projects: 20, sso: false, upload_gb: 10 } },
+    { code: 'BIG', price: 900, limits: { projects: -1, sso: true, upload_gb: -1 } },
+  ],
+};
+
+// The fixtures' paid plans run 2026-11-01 .. 2026-12-01.
+const DURING = '2026-11-10T12:00:00Z';
+const LATER = '2026-11-25T00:00:00Z'; // the deals below that end on 2026-11-20 have ended
+const AFTER = '2026-12-05T00:00:00Z'; // the paid plan has ended: FREE
+
+// Sets of overrides as GET /billing/usage/ lists them.
+const overrideSets = [
+  [{ feature: 'invoices', limit: 5000, plan: 'BASIC', until: '2026-11-20T00:00:00Z' }],
+  [{ feature: 'custom_branding', limit: true, plan: null, until: null }, { feature: 'attachment_mb', limit: 10, plan: null, until: null }],
+  [{ feature: 'team_members', limit: 2, plan: 'FREE', until: null }, { feature: 'pdf_export', limit: false, plan: 'PRO', until: '2026-11-20T00:00:00Z' }],
+  [{ feature: 'customers', limit: -1, plan: null, until: '2026-11-20T00:00:00Z' }, { feature: 'api_calls', limit: 0, plan: 'BASIC', until: null }],
+];
+
 function cases() {
   const out = [];
-  const features = ['invoices', 'customers', 'team_members', 'api_calls'];
-  const counts = [0, 1, 4, 5, 8, 9, 10, 11, 49, 50, 99, 100, 450, 999, 1000, 3000, 100000];
+  const counted = ['invoices', 'customers', 'team_members', 'api_calls'];
+  const counts = [0, 1, 4, 5, 9, 10, 11, 50, 100, 450, 1000, 3000];
   for (const plan of ['FREE', 'BASIC', 'PRO']) {
-    for (const feature of features) {
-      for (const used of counts) {
-        for (const n of [1, 2, 1000]) {
-          out.push({ usage: snapshot(plan, { [feature]: used }), op: 'check', feature, n });
-        }
-        for (const n of [1, 60]) {
-          out.push({ usage: snapshot(plan, { [feature]: used }), op: 'upgradeOptions', feature, n });
+    for (const at of [DURING, AFTER]) {
+      for (const feature of counted) {
+        for (const used of counts) {
+          for (const n of [1, 2, 1000]) out.push({ usage: snapshot(plan, { [feature]: used }), op: 'check', feature, n, at });
+          out.push({ usage: snapshot(plan, { [feature]: used }), op: 'upgradeOptions', feature, n: 60, at });
         }
       }
+      for (const feature of ['pdf_export', 'custom_branding']) {
+        out.push({ usage: snapshot(plan), op: 'check', feature, n: 1, at });
+        out.push({ usage: snapshot(plan), op: 'upgradeOptions', feature, n: 1, at });
+      }
+      for (const n of [0, 1, 5, 6, 25, 26, 100, 101]) {
+        out.push({ usage: snapshot(plan), op: 'check', feature: 'attachment_mb', n, at });
+        out.push({ usage: snapshot(plan), op: 'upgradeOptions', feature: 'attachment_mb', n, at });
+      }
+      for (const used of counts) {
+        const u = snapshot(plan, { invoices: used, customers: used, team_members: used, api_calls: used });
+        out.push({ usage: u, op: 'usage', at });
+        for (const target of ['FREE', 'BASIC', 'PRO', 'GOLD']) out.push({ usage: u, op: 'afterUpgrade', plan: target, at });
+      }
     }
-    for (const used of counts) {
-      const u = snapshot(plan, { invoices: used, customers: used, team_members: used, api_calls: used });
-      out.push({ usage: u, op: 'usage' });
-      for (const target of ['FREE', 'BASIC', 'PRO', 'GOLD']) out.push({ usage: u, op: 'afterUpgrade', plan: target });
+    // Overrides: in force, ended, scoped to another plan.
+    for (const overrides of overrideSets) {
+      const u = snapshot(plan, { invoices: 1200, customers: 60, team_members: 2, api_calls: 5 }, { overrides });
+      for (const at of [DURING, LATER, AFTER]) {
+        for (const feature of catalog.features.map((f) => f.key)) {
+          for (const n of [1, 20]) out.push({ usage: u, op: 'check', feature, n, at });
+          out.push({ usage: u, op: 'upgradeOptions', feature, n: 1, at });
+        }
+        out.push({ usage: u, op: 'usage', at });
+        for (const target of ['BASIC', 'PRO']) out.push({ usage: u, op: 'afterUpgrade', plan: target, at });
+      }
     }
   }
   for (const op of ['check', 'upgradeOptions']) {
-    for (const n of [0, -1]) out.push({ usage: snapshot('FREE'), op, feature: 'invoices', n });
-    out.push({ usage: snapshot('FREE'), op, feature: 'widgets', n: 1 });
+    for (const n of [0, -1]) out.push({ usage: snapshot('FREE'), op, feature: 'invoices', n, at: DURING });
+    out.push({ usage: snapshot('FREE'), op, feature: 'attachment_mb', n: -1, at: DURING });
+    out.push({ usage: snapshot('FREE'), op, feature: 'widgets', n: 1, at: DURING });
   }
   for (const used of [0, 1, 5, 6, 1000, 1001]) {
     for (const plan of ['FREE', 'TEAM', 'BIG']) {
       const u = { plan, usage: { seats: { used }, events: { used } } };
-      out.push({ catalog: zeroLimits, usage: u, op: 'check', feature: 'seats', n: 1 });
-      out.push({ catalog: zeroLimits, usage: u, op: 'check', feature: 'events', n: 1 });
-      out.push({ catalog: zeroLimits, usage: u, op: 'usage' });
-      out.push({ catalog: zeroLimits, usage: u, op: 'upgradeOptions', feature: 'seats', n: 1 });
-      out.push({ catalog: zeroLimits, usage: u, op: 'upgradeOptions', feature: 'events', n: 5 });
+      out.push({ catalog: zeroLimits, usage: u, op: 'check', feature: 'seats', n: 1, at: DURING });
+      out.push({ catalog: zeroLimits, usage: u, op: 'check', feature: 'events', n: 1, at: DURING });
+      out.push({ catalog: zeroLimits, usage: u, op: 'usage', at: DURING });
+      out.push({ catalog: zeroLimits, usage: u, op: 'upgradeOptions', feature: 'seats', n: 1, at: DURING });
+      out.push({ catalog: zeroLimits, usage: u, op: 'upgradeOptions', feature: 'events', n: 5, at: DURING });
+      const k = { plan, usage: { projects: { used } } };
+      for (const [feature, n] of [['projects', 1], ['projects', 20], ['sso', 1], ['upload_gb', used]]) {
+        out.push({ catalog: kindsCatalog, usage: k, op: 'check', feature, n, at: DURING });
+        out.push({ catalog: kindsCatalog, usage: k, op: 'upgradeOptions', feature, n, at: DURING });
+      }
+      out.push({ catalog: kindsCatalog, usage: k, op: 'usage', at: DURING });
+      for (const target of ['TEAM', 'BIG']) out.push({ catalog: kindsCatalog, usage: k, op: 'afterUpgrade', plan: target, at: DURING });
     }
   }
   // canBuy: every plan (and an unknown one) from every plan, during, at the end of and after
@@ -69,6 +123,7 @@ function cases() {
       if (kind === 'none') delete u.subscription;
       for (const at of ['2026-10-01T00:00:00Z', '2026-11-10T12:34:56Z', '2026-11-30T23:59:59Z', '2026-12-01T00:00:00Z', '2027-03-01T00:00:00Z']) {
         for (const target of ['FREE', 'BASIC', 'PRO', 'GOLD', '']) out.push({ usage: u, op: 'canBuy', plan: target, at });
+        out.push({ usage: u, op: 'check', feature: 'team_members', n: 1, at });
       }
     }
   }
@@ -82,11 +137,12 @@ function cases() {
 async function viaJs(c) {
   try {
     const core = await createCore(c.catalog, c.usage);
-    if (c.op === 'check') return { ok: true, result: core.check(c.feature, c.n) };
-    if (c.op === 'usage') return { ok: true, result: core.usage() };
-    if (c.op === 'upgradeOptions') return { ok: true, result: core.upgradeOptions(c.feature, c.n) };
-    if (c.op === 'canBuy') return { ok: true, result: core.canBuy(c.plan, Date.parse(c.at)) };
-    return { ok: true, result: core.usageAfterUpgrade(c.plan) };
+    const at = Date.parse(c.at);
+    if (c.op === 'check') return { ok: true, result: core.check(c.feature, c.n, at) };
+    if (c.op === 'usage') return { ok: true, result: core.usage(at) };
+    if (c.op === 'upgradeOptions') return { ok: true, result: core.upgradeOptions(c.feature, c.n, at) };
+    if (c.op === 'canBuy') return { ok: true, result: core.canBuy(c.plan, at) };
+    return { ok: true, result: core.usageAfterUpgrade(c.plan, at) };
   } catch (e) {
     if (!(e instanceof SimaError)) throw e;
     return { ok: false, code: e.code, message: e.message };
@@ -102,11 +158,16 @@ test('the wasm package answers every case exactly as the native core', async (t)
   let compared = 0;
   for (let i = 0; i < table.length; i++) {
     const js = await viaJs(table[i]);
-    const label = `${table[i].op} ${table[i].usage.plan} ${table[i].feature ?? table[i].plan ?? ''} ${JSON.stringify(table[i].usage.usage)} n=${table[i].n}`;
+    const c = table[i];
+    const label = `${c.op} ${c.usage.plan} ${c.feature ?? c.plan ?? ''} ${JSON.stringify(c.usage.usage)} n=${c.n} at=${c.at} overrides=${JSON.stringify(c.usage.overrides ?? [])}`;
     assert.deepEqual(js, native[i], label);
     compared++;
   }
   t.diagnostic(`${compared} cases compared`);
-  assert.ok(compared > 700);
+  assert.ok(compared > 3000);
   assert.ok(table.filter((c) => c.op === 'canBuy').length > 200);
+  // Every kind, and overrides, are in the table.
+  const kinds = new Set(table.filter((c) => c.op === 'check').map((c) => c.catalog.features.find((f) => f.key === c.feature)?.kind ?? 'metered'));
+  assert.deepEqual([...kinds].sort(), ['allocation', 'boolean', 'metered', 'value']);
+  assert.ok(table.filter((c) => c.usage.overrides).length > 500);
 });

@@ -1,7 +1,8 @@
 // Must compile with `tsc --noEmit -p test/types`: the package's types as a user sees them.
 import {
   createClient, createCore, formatRupees, init, LimitReachedError, SimaError,
-  type BuyDecision, type Catalog, type ChangeEvent, type Core, type Decision, type SimaClient, type UsageRow, type UpgradeOption,
+  type BuyDecision, type Catalog, type ChangeEvent, type Core, type Decision, type FeatureKind, type LimitValue,
+  type MeterResult, type Override, type SimaClient, type UsageRow, type UpgradeOption,
 } from '../../src/index.js';
 
 async function offline(catalog: Catalog): Promise<void> {
@@ -12,16 +13,28 @@ async function offline(catalog: Catalog): Promise<void> {
   const upgradeTo: string | undefined = d.upgrade?.plan;
   const rows: UsageRow[] = core.usage();
   const status: 'ok' | 'warning' | 'full' | 'over' = rows[0].status;
-  const preview: UsageRow[] = core.usageAfterUpgrade('PRO');
+  const preview: UsageRow[] = core.usageAfterUpgrade('PRO', new Date());
+  const kind: FeatureKind = d.kind;
+  const limit: LimitValue = d.limit;
+  const deal: Override | null = d.override;
+  const until: string | null | undefined = deal?.until;
+  const on: boolean = core.check('pdf_export', 1, Date.now()).allowed;
+  const fits: boolean = core.check('attachment_mb', 30).allowed;
+  const unlockPlan: string | undefined = core.usage(Date.now())[4].unlock?.plan;
+  const note: string = rows[0].note;
+  const unit: string = core.catalog.features[2].unit;
+  core.record('team_members', -1);
+  // @ts-expect-error now is a Date or milliseconds
+  core.usage('today');
   const options: UpgradeOption[] = core.upgradeOptions('invoices', 2);
   core.record('invoices');
   core.setUsed('invoices', 3);
   core.setUsage('{"plan":"FREE","usage":{}}');
   const plan: string = core.plan;
   const buy: BuyDecision = core.canBuy('PRO');
+  const ends: string | null = buy.end_date;
   const renew: boolean = core.canBuy('PRO', new Date()).renew;
   const why: string | null = core.canBuy('BASIC', Date.now()).message;
-  const until: string | null = buy.end_date;
   const price: string = formatRupees(190000, { minDecimals: 2 });
   // @ts-expect-error minDecimals is 0, 1 or 2
   formatRupees(100, { minDecimals: 3 });
@@ -31,7 +44,7 @@ async function offline(catalog: Catalog): Promise<void> {
   core.check('invoices', '2');
   // @ts-expect-error the catalog is read-only
   core.catalog.currency = 'USD';
-  void [n, upgradeTo, status, preview, options, plan, renew, why, until, price];
+  void [n, upgradeTo, status, preview, options, plan, renew, why, until, price, kind, limit, on, fits, unlockPlan, note, unit, ends];
 }
 
 async function online(): Promise<void> {
@@ -43,12 +56,18 @@ async function online(): Promise<void> {
     if (e instanceof LimitReachedError) {
       const price: number | undefined = e.upgrade?.price;
       const status: number | null = e.status;
-      void [price, status];
+      const kind: FeatureKind = e.kind;
+      const over: Override | null = e.override;
+      void [price, status, kind, over];
     } else if (e instanceof SimaError) {
       const code: string = e.code;
       void code;
     }
   }
+  await client.remove('team_members', '/team-members/7/');
+  const metered: MeterResult = await client.meter('customers', -1);
+  const seats: number = metered.used;
+  void seats;
   const khalti = await client.startUpgrade('PRO');
   const url: string = khalti.payment_url;
   const esewa = await client.startUpgrade('PRO', { provider: 'esewa' });

@@ -72,8 +72,10 @@ class IntegrationTest : public ::testing::Test {
 
   // Extra server environment before StartServer() (e.g. timeouts).
   std::map<std::string, std::string> server_env_;
-  void StartSim();
-  void StartServer();
+  // Start the simulator (SetUp does) and the server: child processes here; InProcessTest
+  // runs both in this process instead.
+  virtual void StartSim();
+  virtual void StartServer();
   // The environment StartServer() gives a sima-server listening on `port` (server_env_ applied).
   std::map<std::string, std::string> ServerEnv(int port) const;
   void KillServer(int signal = 9) { server_.Kill(signal); }

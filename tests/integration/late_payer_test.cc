@@ -1,18 +1,16 @@
-// Payers who pay two minutes after init, on both gateways at once, in real time: the
-// reconciler runs every 200 ms meanwhile (harness default) and looks both payments up several
-// times; eSewa answers NOT_FOUND until the payer reaches it, the failure target is opened on
-// the way; neither payment may fail. About two minutes: its own binary (label "slow").
-#include <thread>
-
-#include "harness.h"
+// Payers who pay two minutes after init, on both gateways at once: the reconciler looks both
+// payments up several times meanwhile; eSewa answers NOT_FOUND until the payer reaches it, the
+// failure target is opened on the way; neither payment may fail. The two minutes pass on the
+// clock the server and the simulator share (InProcessTest), with a reconciler pass every second.
+#include "in_process_harness.h"
 
 namespace sima::integration {
 namespace {
 
-class IntegrationLatePayer : public IntegrationTest {
+class IntegrationLatePayer : public InProcessTest {
  protected:
   void SetUp() override {
-    IntegrationTest::SetUp();
+    InProcessTest::SetUp();
     if (HasFatalFailure()) return;
     StartServer();
   }
@@ -21,6 +19,13 @@ class IntegrationLatePayer : public IntegrationTest {
   }
   int64_t Attempts(int64_t id) {
     return CountRows("SELECT check_attempts FROM payments WHERE id = " + std::to_string(id));
+  }
+  // Lets `seconds` pass, one reconciler pass after each second, as the background one would.
+  void Wait(int seconds) {
+    for (int i = 0; i < seconds; ++i) {
+      Advance(std::chrono::seconds{1});
+      RunReconciler();
+    }
   }
 };
 
@@ -34,17 +39,17 @@ TEST_F(IntegrationLatePayer, PaysTwoMinutesAfterInitOnBothGateways) {
   const int64_t eid = e.body["payment_id"];
   const int64_t kid = k.body["payment_id"];
   const Json fields = e.body["fields"];
-  const auto started = std::chrono::steady_clock::now();
 
   // On the way, the eSewa payer lands on the failure target once (eSewa knows nothing yet).
-  std::this_thread::sleep_for(std::chrono::seconds{10});
+  Wait(10);
   EXPECT_EQ(FollowToServer(fields["failure_url"]).header("Location"),
             App("failure.html", "payment_id=" + std::to_string(eid) + "&status=PENDING&reason="));
 
-  std::this_thread::sleep_until(started + std::chrono::minutes{2});
-  // The reconciler looked at both several times (5 s, then doubling) and decided nothing.
-  EXPECT_GE(Attempts(eid), 4);
-  EXPECT_GE(Attempts(kid), 4);
+  Wait(110);
+  // The reconciler looked at both five times (at 5, 10, 20, 40 and 80 s: 5 s, then doubling)
+  // and decided nothing.
+  EXPECT_EQ(Attempts(eid), 5);
+  EXPECT_EQ(Attempts(kid), 5);
   EXPECT_EQ(GetPayment(esewa_key, eid).body["status"], "PENDING");
   EXPECT_EQ(GetPayment(khalti_key, kid).body["status"], "PENDING");
 

@@ -11,7 +11,11 @@
 namespace sima::integration {
 namespace {
 
-class IntegrationPostgresFault : public MultiInstanceTest {};
+class IntegrationPostgresFault : public MultiInstanceTest {
+ protected:
+  // It kills PostgreSQL: a cluster of its own, not the one the other suites share.
+  static void SetUpTestSuite() { StartOwnCluster(); }
+};
 
 // What one client saw.
 struct Tally {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "pg.h"
@@ -42,6 +43,13 @@ std::optional<std::string> QueryOne(const std::string& url, const std::string& s
   return *row ? (*row)->Text(0) : std::string();
 }
 
+std::string ReadLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
 }  // namespace
 
 bool PgCluster::Start(std::string* error) {
@@ -57,7 +65,15 @@ bool PgCluster::Start(std::string* error) {
     return false;
   }
   url_ = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
+  owned_ = true;
   return true;
+}
+
+bool PgCluster::Attach(const std::string& dir) {
+  dir_ = dir;
+  url_ = ReadLine(dir + "/url");
+  owned_ = false;
+  return !url_.empty() && QueryOne(url_, "SELECT 1").has_value();
 }
 
 bool PgCluster::Crash() { return RunPgCluster("crash " + dir_, nullptr); }
@@ -65,34 +81,42 @@ bool PgCluster::Crash() { return RunPgCluster("crash " + dir_, nullptr); }
 bool PgCluster::Resume() { return RunPgCluster("start " + dir_, nullptr); }
 
 void PgCluster::Stop() {
-  if (!dir_.empty()) RunPgCluster("stop " + dir_, nullptr);
+  if (owned_ && !dir_.empty()) RunPgCluster("stop " + dir_, nullptr);
   dir_.clear();
 }
 
-bool PgCluster::Recreate(std::string* error) {
-  std::string port;
-  {
-    std::FILE* f = std::fopen((dir_ + "/port").c_str(), "r");
-    if (f == nullptr) return false;
-    char buf[16] = {};
-    port = std::fgets(buf, sizeof(buf), f) ? buf : "";
-    std::fclose(f);
-    while (!port.empty() && port.back() == '\n') port.pop_back();
-  }
-  const std::string super = "postgresql://postgres@/postgres?host=" + dir_ + "&port=" + port;
-  return QueryOne(super, "DROP DATABASE IF EXISTS sima WITH (FORCE)", error) &&
-         QueryOne(super, "CREATE DATABASE sima OWNER sima", error);
+std::string PgCluster::SuperuserUrl() const {
+  return "postgresql://postgres@/postgres?host=" + dir_ + "&port=" + ReadLine(dir_ + "/port");
 }
 
-int64_t PgCluster::QueryInt(const std::string& sql) const {
-  auto v = QueryOne(url_, sql);
-  if (!v || v->empty()) return -1;
-  return std::stoll(*v);
+std::string PgCluster::NewDatabase(std::string* error) {
+  std::random_device rd;
+  char name[24];
+  std::snprintf(name, sizeof(name), "t_%08x%08x", rd(), rd());
+  if (!QueryOne(SuperuserUrl(), std::string("CREATE DATABASE ") + name + " OWNER sima", error)) {
+    return "";
+  }
+  return url_.substr(0, url_.rfind('/') + 1) + name;
+}
+
+void PgCluster::DropDatabase(const std::string& url) {
+  const std::string name = url.substr(url.rfind('/') + 1);
+  (void)QueryOne(SuperuserUrl(), "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
 }
 
 PgCluster* MultiInstanceTest::cluster_ = nullptr;
 
 void MultiInstanceTest::SetUpTestSuite() {
+  auto* cluster = new PgCluster();
+  if (cluster->Attach(SIMA_TEST_PG_CLUSTER)) {
+    cluster_ = cluster;
+    return;
+  }
+  delete cluster;
+  StartOwnCluster();
+}
+
+void MultiInstanceTest::StartOwnCluster() {
   auto* cluster = new PgCluster();
   std::string error;
   if (!cluster->Start(&error)) {
@@ -113,8 +137,9 @@ void MultiInstanceTest::SetUp() {
   IntegrationTest::SetUp();
   if (HasFatalFailure()) return;
   std::string error;
-  ASSERT_TRUE(cluster_->Recreate(&error)) << error;
-  db_path_ = cluster_->url();
+  pg_url_ = cluster_->NewDatabase(&error);
+  ASSERT_FALSE(pg_url_.empty()) << error;
+  db_path_ = pg_url_;
 }
 
 void MultiInstanceTest::TearDown() {
@@ -126,6 +151,7 @@ void MultiInstanceTest::TearDown() {
     }
   }
   IntegrationTest::TearDown();
+  if (!pg_url_.empty()) cluster_->DropDatabase(pg_url_);
 }
 
 void MultiInstanceTest::StartInstances(int n) {
@@ -160,7 +186,11 @@ int MultiInstanceTest::MailCount() {
   return n;
 }
 
-int64_t MultiInstanceTest::CountRows(const std::string& sql) { return cluster_->QueryInt(sql); }
+int64_t MultiInstanceTest::CountRows(const std::string& sql) {
+  auto v = QueryOne(pg_url_, sql);
+  if (!v || v->empty()) return -1;
+  return std::stoll(*v);
+}
 
 std::pair<int64_t, int64_t> MultiInstanceTest::GatewayLookups() {
   Response r = SimCall("GET", "/_sim/stats");

@@ -89,12 +89,9 @@ TEST(ServerMain, BadConfigurationExitsWithAMessage) {
 // An unreachable PostgreSQL at start: a clear message, a non-zero exit, no password.
 TEST(ServerMain, AnUnreachableDatabaseIsAClearStartupErrorWithoutThePassword) {
   TempDir dir;
-  // A port nothing listens on: bound, then released.
-  int port = 0;
-  {
-    httplib::Server probe;
-    port = probe.bind_to_any_port("127.0.0.1");
-  }
+  // A port nothing listens on. (An httplib::Server bound and destroyed still listens: the
+  // server would wait out its 5 s connect timeout instead of being refused.)
+  const int port = ClosedPort();
   const std::string url = "postgresql://sima:s3cret-pw@127.0.0.1:" + std::to_string(port) + "/sima";
   ::setenv("SIMA_DB", url.c_str(), 1);
   Child pg = Child::Spawn(dir, {"--listen=127.0.0.1:0"});

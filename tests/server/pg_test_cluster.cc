@@ -1,5 +1,9 @@
 #include "pg_test_cluster.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -64,6 +68,18 @@ void DropTestSchema(const std::string& schema) {
   if (!conn) return;
   auto quoted = (*conn)->One("SELECT quote_ident($1)", schema);
   if (quoted && *quoted) (void)(*conn)->Script("DROP SCHEMA " + (*quoted)->Text(0) + " CASCADE");
+}
+
+int ClosedPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 }  // namespace sima::server::testing

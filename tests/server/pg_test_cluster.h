@@ -21,4 +21,8 @@ std::string NewTestSchema();
 // Drops a test's schema and everything in it. Failures are ignored (the cluster is throwaway).
 void DropTestSchema(const std::string& schema);
 
+// A loopback port nothing listens on: bound, then closed (a PostgreSQL that is not there
+// refuses at once, where a port still listening would hold a client for its connect timeout).
+int ClosedPort();
+
 }  // namespace sima::server::testing

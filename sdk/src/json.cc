@@ -201,6 +201,8 @@ Json CatalogToJson(const Catalog& catalog) {
   }
   return {{"currency", catalog.currency()},
           {"period_days", catalog.period_days()},
+          {"renewal_notice_days", catalog.renewal_notice_days()},
+          {"grace_days", catalog.grace_days()},
           {"features", std::move(features)},
           {"plans", std::move(plans)}};
 }
@@ -218,6 +220,28 @@ Result<Catalog> CatalogFromJson(const Json& json) {
     if (!v || *v < 1 || *v > 3660) return Wrong("period_days", "must be an integer from 1 to 3660");
     period_days = static_cast<int>(*v);
   }
+  RenewalSettings renewal;
+  if (const Json* n = Field(json, "renewal_notice_days")) {
+    if (!n->is_array()) return Wrong("renewal_notice_days", "must be an array of whole days");
+    renewal.notice_days.emplace();
+    for (size_t i = 0; i < n->size(); ++i) {
+      const auto v = Int((*n)[i]);
+      if (!v || *v < 1 || *v > period_days) {
+        return Wrong("renewal_notice_days[" + std::to_string(i) + "]",
+                     "must be a whole number of days from 1 to period_days (" +
+                         std::to_string(period_days) + ")");
+      }
+      renewal.notice_days->push_back(static_cast<int>(*v));
+    }
+  }
+  if (const Json* g = Field(json, "grace_days")) {
+    const auto v = Int(*g);
+    if (!v || *v < 0 || *v > period_days) {
+      return Wrong("grace_days", "must be a whole number of days from 0 to period_days (" +
+                                     std::to_string(period_days) + ")");
+    }
+    renewal.grace_days = static_cast<int>(*v);
+  }
   const Json* features = Field(json, "features");
   if (features == nullptr || !features->is_array()) return Wrong("features", "must be an array");
   std::vector<Feature> fs;
@@ -234,7 +258,8 @@ Result<Catalog> CatalogFromJson(const Json& json) {
     if (!p) return p.status();
     ps.push_back(std::move(p).value());
   }
-  return Catalog::Create(std::move(currency), period_days, std::move(fs), std::move(ps));
+  return Catalog::Create(std::move(currency), period_days, std::move(fs), std::move(ps),
+                         std::move(renewal));
 }
 
 Result<Catalog> ParseCatalog(std::string_view text) {

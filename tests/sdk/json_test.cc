@@ -13,6 +13,8 @@ TEST(Json, CatalogMatchesTheSpecShape) {
   const Json j = CatalogToJson(Catalog::Default());
   EXPECT_EQ(j["currency"], "NPR");
   EXPECT_EQ(j["period_days"], 30);
+  EXPECT_EQ(j["renewal_notice_days"], Json::parse("[7,3,1]"));
+  EXPECT_EQ(j["grace_days"], 3);
   EXPECT_EQ(j["features"][0], Json::parse(R"({"key":"invoices","label":"Invoices","kind":"metered",
                             "enforcement":"hard","unit":""})"));
   EXPECT_EQ(j["features"][2]["unit"], "seats");
@@ -29,6 +31,24 @@ TEST(Json, CatalogRoundTrips) {
   const auto back = CatalogFromJson(CatalogToJson(Catalog::Default()));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(CatalogToJson(*back), CatalogToJson(Catalog::Default()));
+}
+
+TEST(Json, CatalogReadsRenewalSettingsOrTakesTheDefaults) {
+  const std::string rest =
+      R"("features":[{"key":"seats"}],"plans":[{"code":"FREE","price":0,"limits":{"seats":1}}]})";
+  const auto given = ParseCatalog(R"({"renewal_notice_days":[1,10],"grace_days":0,)" + rest);
+  ASSERT_TRUE(given.ok()) << given.status().ToString();
+  EXPECT_EQ(given->renewal_notice_days(), (std::vector<int>{10, 1}));
+  EXPECT_EQ(given->grace_days(), 0);
+  EXPECT_EQ(CatalogToJson(*given)["renewal_notice_days"], Json::parse("[10,1]"));
+  const auto defaults = ParseCatalog("{" + rest);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->renewal_notice_days(), (std::vector<int>{7, 3, 1}));
+  EXPECT_EQ(defaults->grace_days(), 3);
+  const auto short_period = ParseCatalog(R"({"period_days":2,)" + rest);
+  ASSERT_TRUE(short_period.ok()) << short_period.status().ToString();
+  EXPECT_EQ(CatalogToJson(*short_period)["renewal_notice_days"], Json::parse("[1]"));
+  EXPECT_EQ(CatalogToJson(*short_period)["grace_days"], 2);
 }
 
 TEST(Json, CatalogAcceptsRupeePrices) {
@@ -81,6 +101,20 @@ TEST(Json, RefusesEachBadCatalogNamingTheProblem) {
       {R"({"features":{},"plans":[]})", Code::kInvalidCatalog, "features must be an array"},
       {R"({"period_days":0,"features":[],"plans":[]})", Code::kInvalidCatalog,
        "period_days must be an integer from 1 to 3660"},
+      {R"({"renewal_notice_days":7,"features":[],"plans":[]})", Code::kInvalidCatalog,
+       "renewal_notice_days must be an array of whole days"},
+      {R"({"renewal_notice_days":[7,"3"],"features":[],"plans":[]})", Code::kInvalidCatalog,
+       "renewal_notice_days[1] must be a whole number of days from 1 to period_days (30)"},
+      {R"({"period_days":5,"renewal_notice_days":[7],"features":[],"plans":[]})",
+       Code::kInvalidCatalog,
+       "renewal_notice_days[0] must be a whole number of days from 1 to period_days (5)"},
+      {"{" + features +
+           R"(,"renewal_notice_days":[3,3],"plans":[{"code":"FREE","price":0,"limits":{"invoices":1}}]})",
+       Code::kInvalidCatalog, "renewal_notice_days: 3 is given twice"},
+      {R"({"grace_days":-1,"features":[],"plans":[]})", Code::kInvalidCatalog,
+       "grace_days must be a whole number of days from 0 to period_days (30)"},
+      {R"({"grace_days":1.5,"features":[],"plans":[]})", Code::kInvalidCatalog,
+       "grace_days must be a whole number of days from 0 to period_days (30)"},
       {"{" + features +
            R"(,"plans":[{"code":"FREE","price_paisa":18446744073709551615,"limits":{"invoices":1}}]})",
        Code::kInvalidCatalog, "plan \"FREE\" price_paisa must be an integer"},

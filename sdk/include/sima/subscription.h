@@ -17,6 +17,16 @@ struct Subscription {
   Time start{};             // anchors the usage periods
   std::optional<Time> end;  // nullopt: never ends (FREE)
 
+  // How the period ends (sima/lifecycle.h). The defaults are a paid period that renews: every
+  // subscription written before these existed keeps its meaning.
+  // Granted without payment (the admin API): no grace, FREE at `end` unless paid.
+  bool trial = false;
+  // The customer canceled: FREE at `end`, no reminders, no grace. Undone before `end`.
+  bool cancel_at_period_end = false;
+  // A plan scheduled to replace `plan` at `end` (a cheaper one, chosen by the customer):
+  // the next renewal is for it. Never FREE (that is cancel_at_period_end).
+  std::optional<std::string> next_plan = std::nullopt;
+
   // True when a paid plan is in force at `now` (start <= now < end).
   bool is_active(Time now) const;
   bool operator==(const Subscription&) const = default;

@@ -365,6 +365,72 @@ Json SubscriptionToJson(const Subscription& sub, Time now) {
           {"end_date", sub.end ? Json(FormatTime(*sub.end)) : Json(nullptr)}};
 }
 
+namespace {
+
+Json OptTime(const std::optional<Time>& t) { return t ? Json(FormatTime(*t)) : Json(nullptr); }
+
+}  // namespace
+
+Json SubscriptionToJson(const Catalog& catalog, const Subscription& sub, Time now) {
+  const Lifecycle lc = LifecycleAt(catalog, sub, now);
+  Json change = nullptr;
+  if (sub.cancel_at_period_end) {
+    change = {{"kind", to_string(ChangeKind::kCancel)}, {"plan", nullptr}};
+  } else if (sub.next_plan) {
+    change = {{"kind", to_string(ChangeKind::kSwitch)}, {"plan", *sub.next_plan}};
+  }
+  return {{"plan", lc.plan},
+          {"is_active",
+           lc.state != SubscriptionState::kFree && lc.state != SubscriptionState::kExpired},
+          {"start_date", FormatTime(sub.start)},
+          {"end_date", OptTime(sub.end)},
+          {"state", to_string(lc.state)},
+          {"subscribed_plan", sub.plan},
+          {"trial", sub.trial},
+          {"renewal_plan", lc.renewal_plan.empty() ? Json(nullptr) : Json(lc.renewal_plan)},
+          {"renewal_due_from", OptTime(lc.renewal_due_from)},
+          {"grace_until", OptTime(lc.grace_until)},
+          {"ends_at", OptTime(lc.ends_at)},
+          {"scheduled_change", std::move(change)}};
+}
+
+Json QuoteToJson(const UpgradeQuote& q) {
+  Json breakdown = Json::array();
+  for (const QuoteLine& line : q.breakdown) {
+    breakdown.push_back({{"label", line.label}, {"amount", line.paisa}});
+  }
+  return {{"plan", q.to_plan},
+          {"from_plan", q.from_plan},
+          {"price", WholeRupees(q.price_paisa)},
+          {"price_paisa", q.price_paisa},
+          {"credit_paisa", q.credit_paisa},
+          {"amount", WholeRupees(q.amount_paisa)},
+          {"amount_paisa", q.amount_paisa},
+          {"unused_seconds", q.unused.count()},
+          {"start_date", FormatTime(q.start)},
+          {"end_date", FormatTime(q.end)},
+          {"amount_breakdown", std::move(breakdown)}};
+}
+
+Result<ChangeRequest> ChangeRequestFromJson(const Json& json) {
+  if (!json.is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  const Json* change = Field(json, "change");
+  const auto kind = change != nullptr && change->is_string()
+                        ? ChangeKindFromString(change->get_ref<const std::string&>())
+                        : std::nullopt;
+  if (!kind) return Status::InvalidArgument("change must be \"switch\", \"cancel\" or \"undo\"");
+  ChangeRequest req{*kind, ""};
+  const Json* plan = Field(json, "plan");
+  if (*kind == ChangeKind::kSwitch) {
+    const std::string* code = NonEmptyText(json, "plan");
+    if (code == nullptr) return Status::InvalidArgument("plan must be a plan code for a switch");
+    req.plan = *code;
+  } else if (plan != nullptr && !plan->is_null()) {
+    return Status::InvalidArgument("plan is only for a switch");
+  }
+  return req;
+}
+
 Json PeriodToJson(const Period& period) {
   return {{"start", FormatTime(period.start)}, {"end", FormatTime(period.end)}};
 }
@@ -421,6 +487,12 @@ Result<Subscription> SubscriptionFromJson(const Json& json) {
   const std::string* plan = NonEmptyText(json, "plan");
   if (plan == nullptr)
     return Status::InvalidArgument("subscription.plan must be a non-empty string");
+  if (Field(json, "subscribed_plan") != nullptr) {
+    plan = NonEmptyText(json, "subscribed_plan");
+    if (plan == nullptr) {
+      return Status::InvalidArgument("subscription.subscribed_plan must be a non-empty string");
+    }
+  }
   const auto start = TimeAt(json, "start_date");
   if (!start) return Status::InvalidArgument("subscription.start_date must be an RFC 3339 time");
   Subscription sub{*plan, *start, std::nullopt};
@@ -429,6 +501,28 @@ Result<Subscription> SubscriptionFromJson(const Json& json) {
     if (!sub.end) {
       return Status::InvalidArgument("subscription.end_date must be an RFC 3339 time or null");
     }
+  }
+  if (const Json* trial = Field(json, "trial")) {
+    if (!trial->is_boolean()) {
+      return Status::InvalidArgument("subscription.trial must be true or false");
+    }
+    sub.trial = trial->get<bool>();
+  }
+  if (const Json* change = Field(json, "scheduled_change");
+      change != nullptr && !change->is_null()) {
+    Json body = Json::object();
+    if (change->is_object()) {
+      if (const Json* kind = Field(*change, "kind")) body["change"] = *kind;
+      if (const Json* next = Field(*change, "plan")) body["plan"] = *next;
+    }
+    auto req = ChangeRequestFromJson(body);
+    if (!req || req->kind == ChangeKind::kUndo) {
+      return Status::InvalidArgument(
+          "subscription.scheduled_change must be null, {\"kind\":\"cancel\"} or "
+          "{\"kind\":\"switch\",\"plan\":...}");
+    }
+    sub.cancel_at_period_end = req->kind == ChangeKind::kCancel;
+    if (req->kind == ChangeKind::kSwitch) sub.next_plan = req->plan;
   }
   return sub;
 }

@@ -121,6 +121,36 @@ Status CanBuyWithGrace(const Catalog& catalog, const Subscription& sub, std::str
   return ActivateWithGrace(catalog, sub, plan, now).status();
 }
 
+Result<Activation> GrantTrial(const Catalog& catalog, const Subscription& sub,
+                              std::string_view plan, int days, Time now) {
+  const Plan* wanted = catalog.FindPlan(plan);
+  if (wanted == nullptr) return Status::InvalidPlan("unknown plan \"" + std::string(plan) + "\"");
+  if (wanted->is_free()) {
+    return Status::InvalidPlan("plan \"" + std::string(plan) + "\" is free: no trial needed");
+  }
+  if (days < 1 || days > catalog.period_days()) {
+    return Status::InvalidArgument("a trial lasts 1 to " + std::to_string(catalog.period_days()) +
+                                   " days, got " + std::to_string(days));
+  }
+  const Lifecycle lc = LifecycleAt(catalog, sub, now);
+  switch (lc.state) {
+    case SubscriptionState::kFree:
+    case SubscriptionState::kExpired:
+    case SubscriptionState::kTrialing: break;
+    case SubscriptionState::kActive:
+    case SubscriptionState::kRenewalDue:
+    case SubscriptionState::kGrace:
+    case SubscriptionState::kCanceled: {
+      const std::string until = lc.ends_at ? " until " + FormatTime(*lc.ends_at) : "";
+      return Status::Conflict("plan " + sub.plan + " is paid" + until +
+                              "; a trial cannot replace it");
+    }
+  }
+  Subscription trial{wanted->code, now, now + Days{days}};
+  trial.trial = true;
+  return Activation{std::move(trial), ActivationKind::kStarted};
+}
+
 std::string_view to_string(ChangeKind kind) {
   switch (kind) {
     case ChangeKind::kSwitch: return "switch";

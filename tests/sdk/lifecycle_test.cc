@@ -214,6 +214,39 @@ TEST(ActivateWithGrace, TheOldActivateStillEndsAtTheEnd) {
   EXPECT_EQ(EffectivePlan(Pro(), At("2026-12-16T00:00:00Z")), "FREE");
 }
 
+// "started PRO <start>..<end> trial" or the refusal.
+std::string Grant(const Subscription& sub, std::string_view plan, int days, std::string_view now) {
+  const auto a = GrantTrial(Catalog::Default(), sub, plan, days, At(now));
+  if (!a.ok()) return a.status().ToString();
+  const Subscription& s = a->subscription;
+  return std::string(to_string(a->kind)) + " " + s.plan + " " + FormatTime(s.start) + ".." +
+         FormatTime(s.end.value_or(Time{})) + (s.trial ? " trial" : "");
+}
+
+TEST(GrantTrial, StartsATrialOnFreeAfterExpiryOrOverATrial) {
+  const Subscription free{"FREE", At("2026-11-01T00:00:00Z"), std::nullopt};
+  EXPECT_EQ(Grant(free, "PRO", 14, "2026-12-01T00:00:00Z"),
+            "started PRO 2026-12-01T00:00:00Z..2026-12-15T00:00:00Z trial");
+  EXPECT_EQ(Grant(Pro(), "BASIC", 7, "2026-12-18T00:00:00Z"),
+            "started BASIC 2026-12-18T00:00:00Z..2026-12-25T00:00:00Z trial");
+  EXPECT_EQ(Grant(Trial(), "PRO", 30, "2026-12-10T00:00:00Z"),
+            "started PRO 2026-12-10T00:00:00Z..2027-01-09T00:00:00Z trial");
+}
+
+TEST(GrantTrial, RefusesOverAPaidPlanAndBadPlansOrDays) {
+  EXPECT_EQ(Grant(Pro(), "PRO", 7, "2026-12-16T00:00:00Z"),
+            "conflict: plan PRO is paid until 2026-12-18T00:00:00Z; a trial cannot replace it");
+  EXPECT_EQ(Grant(Canceled(), "PRO", 7, "2026-12-01T00:00:00Z"),
+            "conflict: plan PRO is paid until 2026-12-15T00:00:00Z; a trial cannot replace it");
+  EXPECT_EQ(Grant(Pro(), "FREE", 7, "2027-01-01T00:00:00Z"),
+            "invalid_plan: plan \"FREE\" is free: no trial needed");
+  EXPECT_EQ(Grant(Pro(), "GOLD", 7, "2027-01-01T00:00:00Z"), "invalid_plan: unknown plan \"GOLD\"");
+  EXPECT_EQ(Grant(Pro(), "PRO", 0, "2027-01-01T00:00:00Z"),
+            "validation_error: a trial lasts 1 to 30 days, got 0");
+  EXPECT_EQ(Grant(Pro(), "PRO", 31, "2027-01-01T00:00:00Z"),
+            "validation_error: a trial lasts 1 to 30 days, got 31");
+}
+
 // The subscription after the change: "PRO ..2026-12-15 [cancel] [next BASIC]" or the refusal.
 std::string Schedule(const Subscription& sub, ChangeKind kind, std::string_view plan,
                      std::string_view now) {

@@ -98,6 +98,15 @@ Result<Activation> ActivateWithGrace(const Catalog& catalog, const Subscription&
 Status CanBuyWithGrace(const Catalog& catalog, const Subscription& sub, std::string_view plan,
                        Time now);
 
+// The subscription after the admin grants a trial of `plan` for `days` days at `now`: a new
+// period now..now+days marked trial (started: usage reset). Allowed on FREE, after expiry and
+// over another trial (which it replaces).
+// Errors: kInvalidPlan for an unknown or free plan; kInvalidArgument for days outside
+// 1..period_days; kConflict while a paid plan applies (active, renewal_due, grace, canceled):
+// "plan PRO is paid until ...; a trial cannot replace it".
+Result<Activation> GrantTrial(const Catalog& catalog, const Subscription& sub,
+                              std::string_view plan, int days, Time now);
+
 // A change the customer schedules for the end of the period (POST /billing/subscription/).
 enum class ChangeKind {
   kSwitch,  // renew on a cheaper plan: the next renewal is for it

@@ -15,6 +15,9 @@
 // Which functions the server uses: PlanInForce instead of EffectivePlan, and
 // ActivateWithGrace / CanBuyWithGrace instead of Activate / CanBuy (sima/subscription.h). The
 // old ones keep their meaning (FREE from `end` on, no grace) until every caller has switched.
+// Beside this file: what an upgrade costs (sima/quote.h), which reminder is due
+// (sima/reminders.h), and the subscription's JSON with its state (SubscriptionToJson with the
+// catalog, sima/json.h).
 // Pure: no I/O, no clock, no exceptions.
 #pragma once
 

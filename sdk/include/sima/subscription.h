@@ -39,7 +39,8 @@ struct Period {
   bool operator==(const Period&) const = default;
 };
 
-// The plan in force at `now`: the subscription's plan until `end`, FREE from `end` on.
+// The plan in force at `now`: the subscription's plan until `end`, FREE from `end` on. Knows
+// no grace, trial or cancel: PlanInForce (sima/lifecycle.h) is the one the server moves to.
 std::string_view EffectivePlan(const Subscription& sub, Time now);
 
 // The period that holds `now`: consecutive `period_days` windows anchored at `sub.start`.
@@ -67,7 +68,9 @@ struct Activation {
   bool reset_usage() const { return kind == ActivationKind::kStarted; }
 };
 
-// The subscription after a paid `plan` is activated at `now`. Errors as CanBuy.
+// The subscription after a paid `plan` is activated at `now`. Errors as CanBuy. Knows no
+// grace (a payment after `end` starts anew): ActivateWithGrace (sima/lifecycle.h) is the one
+// the server moves to.
 Result<Activation> Activate(const Catalog& catalog, const Subscription& sub, std::string_view plan,
                             Time now);
 

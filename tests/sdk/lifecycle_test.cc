@@ -150,6 +150,22 @@ TEST(ActivateWithGrace, PayingBeforeTheEndOrInGraceExtendsFromTheEndWithoutAGap)
             "extended PRO 2026-11-15T00:00:00Z..2027-01-14T00:00:00Z");
 }
 
+TEST(ActivateWithGrace, PayingInGraceKeepsTheUsageCountedSinceTheEnd) {
+  // The usage period that began at the old end goes on: nothing counted in grace is lost.
+  const Time now = At("2026-12-16T00:00:00Z");
+  const Time end = At("2026-12-15T00:00:00Z");
+  for (const Subscription& sub : {Pro(), ProThenBasic()}) {
+    const auto a =
+        ActivateWithGrace(Catalog::Default(), sub, sub.next_plan.value_or(sub.plan), now);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_FALSE(a->reset_usage());
+    EXPECT_EQ(CurrentPeriod(sub, 30, now).start, end);
+    EXPECT_EQ(CurrentPeriod(a->subscription, 30, now).start, end);
+    EXPECT_FALSE(UsageMustReset(end, a->subscription, 30, now));
+    EXPECT_EQ(PlanInForce(Catalog::Default(), a->subscription, now), a->subscription.plan);
+  }
+}
+
 TEST(ActivateWithGrace, PayingAfterExpiryStartsANewPeriodNow) {
   EXPECT_EQ(Pay(Pro(), "PRO", "2026-12-18T00:00:00Z"),
             "started PRO 2026-12-18T00:00:00Z..2027-01-17T00:00:00Z");

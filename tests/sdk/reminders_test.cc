@@ -38,6 +38,15 @@ TEST(Reminders, ARenewingPlanGetsEachNoticeThenGraceThenExpired) {
   EXPECT_EQ(Due(Pro(), "2027-01-17T00:00:00Z"), "none");
 }
 
+TEST(Reminders, CountWholeDaysAcrossTheEndOfFebruaryInALeapYear) {
+  const Subscription leap{"BASIC", At("2028-02-01T10:00:00Z"), At("2028-03-02T10:00:00Z")};
+  EXPECT_EQ(Due(leap, "2028-02-24T09:59:59Z"), "none");
+  EXPECT_EQ(Due(leap, "2028-02-24T10:00:00Z"), "renewal_notice:7:2028-03-02T10:00:00Z BASIC");
+  EXPECT_EQ(Due(leap, "2028-02-28T10:00:00Z"), "renewal_notice:3:2028-03-02T10:00:00Z BASIC");
+  EXPECT_EQ(Due(leap, "2028-03-01T10:00:00Z"), "renewal_notice:1:2028-03-02T10:00:00Z BASIC");
+  EXPECT_EQ(Due(leap, "2028-03-05T10:00:00Z"), "expired:2028-03-02T10:00:00Z BASIC");
+}
+
 TEST(Reminders, EachIsSentOnceWhateverTheSchedulerDoes) {
   // Twice at the same time, or again after a restart: the key is in the sent set.
   EXPECT_EQ(Due(Pro(), "2026-12-08T00:00:00Z", {"renewal_notice:7:2026-12-15T00:00:00Z"}), "none");

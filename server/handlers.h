@@ -47,10 +47,6 @@ HandlerFn PaymentFailureHandler(Provider provider);  // a failure target naming 
 Expected<Reply> GetPaymentHandler(const Services& s, const Call& call);
 Expected<Reply> ListPaymentsHandler(const Services& s, const Call& call);
 
-// An override's terms as the API shows them beside a feature: null, or {"limit","plan","until"}
-// (the limit as the feature's kind spells it).
-Json OverrideTermsToJson(const Catalog& catalog, const std::optional<Override>& o);
-
 // Every route of the API (payments add theirs here).
 std::vector<Route> ApiRoutes();
 

@@ -71,9 +71,6 @@ Expected<Override> OverrideFromBody(const Catalog& catalog, const Feature& featu
   o.limit = parsed.value();
   auto plan = StringField(body, "plan", false, 64, TextKind::kKey);
   if (!plan) return plan.error();
-  if (*plan && catalog.FindPlan(**plan) == nullptr) {
-    return Error{ErrorKind::kInvalidPlan, "no plan \"" + **plan + "\" in the catalog"};
-  }
   o.plan = *plan;
   auto until = StringField(body, "until", false, 64, TextKind::kKey);
   if (!until) return until.error();

@@ -34,13 +34,6 @@ Expected<Reply> EndSessionHandler(const Services& s, const Call& call) {
   return Reply{204, nullptr};
 }
 
-Json OverrideTermsToJson(const Catalog& catalog, const std::optional<Override>& o) {
-  if (!o) return nullptr;
-  Json terms = OverrideToJson(catalog, *o);
-  terms.erase("feature");
-  return terms;
-}
-
 // GET /billing/usage/: the plan in force, the subscription, the period, one row per catalog
 // feature (with the overrides in force now) and every override of the organization that has
 // not expired, so a browser can preview other plans with them.
@@ -53,9 +46,7 @@ Expected<Reply> GetUsage(const Services& s, const Call& call) {
     return Error::Internal("the organization's plan is not in the catalog: " +
                            rows.status().ToString());
   Json overrides = Json::array();
-  for (const Override& o : state->overrides) {
-    if (!o.until || call.now < *o.until) overrides.push_back(OverrideToJson(s.catalog, o));
-  }
+  for (const Override& o : state->overrides) overrides.push_back(OverrideToJson(s.catalog, o));
   return Reply{200,
                {{"org_id", call.org_id()},
                 {"plan", plan},

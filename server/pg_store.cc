@@ -600,11 +600,16 @@ Expected<TeamMember> PgStore::GetTeamMember(const std::string& org_id, const std
 }
 
 ExpectedDone PgStore::DeleteCustomer(const std::string& org_id, const std::string& id, Time now) {
-  // Softly: the invoices that name it keep their customer_id.
-  return DeleteLive(org_id, kCustomers, "customer", now, [&](Conn& c) {
-    return c.Run(
-        "UPDATE customers SET deleted_at = $1 WHERE id = $2 AND org_id = $3 AND deleted_at IS NULL",
+  // Softly when invoices name the customer (they keep naming it); otherwise the row goes, so
+  // creating and deleting customers in a loop cannot grow the table.
+  return DeleteLive(org_id, kCustomers, "customer", now, [&](Conn& c) -> Expected<int64_t> {
+    auto soft = c.Run(
+        "UPDATE customers SET deleted_at = $1 WHERE id = $2 AND org_id = $3 AND deleted_at IS NULL "
+        "AND EXISTS (SELECT 1 FROM invoices WHERE org_id = $3 AND customer_id = $2)",
         now, id, org_id);
+    if (!soft || *soft > 0) return soft;
+    return c.Run("DELETE FROM customers WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL", id,
+                 org_id);
   });
 }
 

@@ -734,11 +734,16 @@ Expected<TeamMember> SqliteStore::GetTeamMember(const std::string& org_id, const
 
 ExpectedDone SqliteStore::DeleteCustomer(const std::string& org_id, const std::string& id,
                                          Time now) {
-  // Soft: the invoices that name the customer keep naming it.
-  return DeleteCounted(org_id, kCustomers, "customer", now, [&](Db& db) {
-    return db.Run(
-        "UPDATE customers SET deleted_at = ? WHERE id = ? AND org_id = ? AND deleted_at IS NULL",
-        now, id, org_id);
+  // Softly when invoices name the customer (they keep naming it); otherwise the row goes, so
+  // creating and deleting customers in a loop cannot grow the table.
+  return DeleteCounted(org_id, kCustomers, "customer", now, [&](Db& db) -> ExpectedDone {
+    auto soft = db.Run(
+        "UPDATE customers SET deleted_at = ? WHERE id = ? AND org_id = ? AND deleted_at IS NULL "
+        "AND EXISTS (SELECT 1 FROM invoices WHERE org_id = ? AND customer_id = ?)",
+        now, id, org_id, org_id, id);
+    if (!soft || db.changes() > 0) return soft;
+    return db.Run("DELETE FROM customers WHERE id = ? AND org_id = ? AND deleted_at IS NULL", id,
+                  org_id);
   });
 }
 

@@ -139,8 +139,10 @@ struct TeamMember {
 struct UsageState {
   Subscription subscription;
   Period period;
-  Usage usage;          // metered counts of `period` and allocations' live counts
-  Overrides overrides;  // every override of the organization (also those not in force now)
+  Usage usage;  // metered counts of `period` and allocations' live counts
+  // Every override of the organization that has not expired at `now` (also those scoped to
+  // another plan, so a browser can preview that plan with them).
+  Overrides overrides;
 };
 
 // POST /usage/{feature}/.

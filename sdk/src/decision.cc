@@ -102,13 +102,14 @@ Result<std::vector<UpgradeOption>> UpgradeOptions(const Catalog& catalog, std::s
   if (Status s = CheckArguments(catalog, current, plan, index, feature, n); !s.ok()) return s;
   const Feature& f = catalog.features()[*index];
   const int64_t needed = Needed(f.kind, f.counted() ? Used(usage, feature) : 0, n);
-  const auto suggested = SuggestUpgrade(catalog, plan, *index, needed, overrides, now);
   std::vector<UpgradeOption> options;
+  bool suggested = false;  // the first (cheapest) plan that allows it is SuggestUpgrade's pick
   for (const Plan& p : catalog.plans()) {  // cheapest first
     if (p.price_paisa <= current->price_paisa) continue;
     const Limit limit = ResolveLimit(catalog, p, *index, overrides, now).limit;
-    options.push_back({p.code, p.name, limit, p.price_paisa, limit.Allows(needed),
-                       suggested && suggested->plan == p.code});
+    const bool allows = limit.Allows(needed);
+    options.push_back({p.code, p.name, limit, p.price_paisa, allows, allows && !suggested});
+    suggested = suggested || allows;
   }
   return options;
 }

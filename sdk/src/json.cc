@@ -276,11 +276,15 @@ Json UpgradeToJson(const std::optional<Upgrade>& upgrade, FeatureKind kind) {
           {"price_paisa", upgrade->price_paisa}};
 }
 
+Json OverrideTermsToJson(const Catalog& catalog, const std::optional<Override>& o) {
+  if (!o) return nullptr;
+  const auto index = catalog.FeatureIndex(o->feature);
+  return OverrideTermsToJson(index ? catalog.features()[*index].kind : FeatureKind::kMetered, *o);
+}
+
 Json OverrideToJson(const Catalog& catalog, const Override& o) {
-  const auto index = catalog.FeatureIndex(o.feature);
-  const FeatureKind kind = index ? catalog.features()[*index].kind : FeatureKind::kMetered;
   Json j = {{"feature", o.feature}};
-  j.update(OverrideTermsToJson(kind, o));
+  j.update(OverrideTermsToJson(catalog, o));
   return j;
 }
 

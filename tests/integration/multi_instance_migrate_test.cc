@@ -78,10 +78,14 @@ TEST_F(IntegrationMigrateStore, ASqliteDatabaseMovesIntoPostgresAndServesTheSame
   ASSERT_EQ(
       Call("POST", "/team-members/", key, {{"email", "sita@acme.test"}, {"name", "Sita"}}).status,
       201);
-  // A customer deleted (its row stays, softly), and overrides with their audit trail: one in
-  // force, one cleared.
+  // A customer deleted that an invoice names (its row stays, softly), and overrides with their
+  // audit trail: one in force, one cleared.
   Response gone = Call("POST", "/customers/", key, {{"name", "Gone"}, {"email", "g@gone.test"}});
   ASSERT_EQ(gone.status, 201) << gone.raw;
+  ASSERT_EQ(
+      Call("POST", "/invoices/", key, {{"amount_paisa", 100}, {"customer_id", gone.body["id"]}})
+          .status,
+      201);
   ASSERT_EQ(Call("DELETE", "/customers/" + gone.body["id"].get<std::string>() + "/", key).status,
             204);
   const std::string overrides = "/admin/orgs/" + org_id + "/overrides/";
@@ -152,7 +156,7 @@ TEST_F(IntegrationMigrateStore, ASqliteDatabaseMovesIntoPostgresAndServesTheSame
   EXPECT_EQ(again_rc, 1);
   EXPECT_NE(again.find("not empty"), std::string::npos) << again;
   EXPECT_EQ(again.find(password), std::string::npos) << again;
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM invoices"), 4);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM invoices"), 5);
 
   // sima-server on PostgreSQL: the same organization with the same key and the same usage.
   ASSERT_NO_FATAL_FAILURE(StartInstances(1));
@@ -186,7 +190,7 @@ TEST_F(IntegrationMigrateStore, ASqliteDatabaseMovesIntoPostgresAndServesTheSame
   Response invoice = CallAt(pg_port, "POST", "/invoices/", key, {{"amount_paisa", 1}});
   ASSERT_EQ(invoice.status, 201) << invoice.raw;
   Response invoices = CallAt(pg_port, "GET", "/invoices/", key);
-  ASSERT_EQ(invoices.body["items"].size(), 5u) << invoices.raw;
+  ASSERT_EQ(invoices.body["items"].size(), 6u) << invoices.raw;
   EXPECT_EQ(invoices.body["items"][0]["id"], invoice.body["id"]);  // newest first
 }
 

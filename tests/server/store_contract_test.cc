@@ -284,6 +284,21 @@ TEST_P(StoreContract, ADeletedCustomerIsGoneButItsInvoicesKeepNamingIt) {
   EXPECT_EQ(refused.error().extra["field"], "customer_id");
   EXPECT_EQ(store_->DeleteCustomer(org, c.id, now_).error().kind, ErrorKind::kNotFound);
   EXPECT_EQ(store_->ReadUsage(org, now_)->usage.at("customers"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM customers WHERE org_id = '" + org + "'"), 1);
+}
+
+// Creating and deleting in a loop (an anonymous browser user can) leaves no rows behind: only
+// a customer that invoices name is kept, softly.
+TEST_P(StoreContract, CustomersDeletedWithoutInvoicesLeaveNoRows) {
+  const std::string org = NewOrgId();  // FREE: 5 customers
+  for (int i = 0; i < 50; ++i) {
+    const Customer c = Cus(now_);
+    ASSERT_TRUE(store_->CreateCustomer(org, c, now_).ok());
+    ASSERT_TRUE(store_->DeleteCustomer(org, c.id, now_).ok());
+    ASSERT_EQ(store_->DeleteCustomer(org, c.id, now_).error().kind, ErrorKind::kNotFound);
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM customers WHERE org_id = '" + org + "'"), 0);
+  EXPECT_EQ(store_->ReadUsage(org, now_)->usage.at("customers"), 0);
 }
 
 TEST_P(StoreContract, DeletingAnotherOrganizationsObjectIsNotFoundAndChangesNothing) {

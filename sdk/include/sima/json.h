@@ -43,6 +43,9 @@ Json UpgradeToJson(const std::optional<Upgrade>& upgrade, FeatureKind kind = Fea
 // {"feature","limit","plan","until"} (plan/until null when not set); the limit as the
 // feature's kind spells it.
 Json OverrideToJson(const Catalog& catalog, const Override& o);
+// The same without "feature", as it stands beside a feature (usage rows, decisions, the metering
+// answer, the admin history): null for none, else {"limit","plan","until"}.
+Json OverrideTermsToJson(const Catalog& catalog, const std::optional<Override>& o);
 // The inverse, checked with ValidateOverride. Errors start with the field they are about
 // ("until must be an RFC 3339 time or null"): kInvalidArgument, or kUnknownFeature /
 // kInvalidPlan as ValidateOverride.

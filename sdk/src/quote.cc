@@ -85,4 +85,26 @@ Result<UpgradeQuote> QuoteUpgrade(const Catalog& catalog, const Subscription& su
   return q;
 }
 
+Result<UpgradeQuote> QuotePayment(const Catalog& catalog, const Subscription& sub,
+                                  std::string_view plan, Time now, int64_t minimum_paisa) {
+  if (Status s = CanBuyWithGrace(catalog, sub, plan, now); !s.ok()) return s;
+  auto upgrade = QuoteUpgrade(catalog, sub, plan, now, minimum_paisa);
+  if (upgrade || upgrade.status().code() != Code::kConflict) return upgrade;
+  // Not an upgrade: the plan itself again (a renewal, an extension, a trial's plan paid).
+  auto activation = ActivateWithGrace(catalog, sub, plan, now);
+  if (!activation) return activation.status();
+  const Plan* wanted = catalog.FindPlan(plan);
+  UpgradeQuote q;
+  q.from_plan = std::string(kFreePlan);
+  q.to_plan = wanted->code;
+  q.price_paisa = wanted->price_paisa;
+  q.amount_paisa = wanted->price_paisa;
+  const Subscription& after = activation->subscription;
+  q.end = after.end.value_or(now + Days{catalog.period_days()});
+  q.start = q.end - Days{catalog.period_days()};
+  q.breakdown.push_back(
+      {wanted->code + ", " + std::to_string(catalog.period_days()) + " days", q.price_paisa});
+  return q;
+}
+
 }  // namespace sima

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sima/lifecycle.h"
 #include "test_clock.h"
 
 namespace sima {
@@ -17,9 +18,7 @@ Subscription Basic(std::string_view end = "2026-12-15T00:00:00Z") {
 }
 
 // "<amount> = <label> <paisa> + ... [unused <s>s] <start>..<end>" or the refusal.
-std::string Quote(const Subscription& sub, std::string_view plan, std::string_view now,
-                  int64_t minimum = kKhaltiMinimum) {
-  const auto q = QuoteUpgrade(Catalog::Default(), sub, plan, At(now), minimum);
+std::string Describe(const Result<UpgradeQuote>& q) {
   if (!q.ok()) return q.status().ToString();
   std::string out = std::to_string(q->amount_paisa) + " =";
   int64_t sum = 0;
@@ -34,6 +33,15 @@ std::string Quote(const Subscription& sub, std::string_view plan, std::string_vi
   out += " from " + q->from_plan + " " + FormatTime(q->start).substr(0, 10) + ".." +
          FormatTime(q->end).substr(0, 10);
   return out;
+}
+
+std::string Quote(const Subscription& sub, std::string_view plan, std::string_view now,
+                  int64_t minimum = kKhaltiMinimum) {
+  return Describe(QuoteUpgrade(Catalog::Default(), sub, plan, At(now), minimum));
+}
+
+std::string Pay(const Subscription& sub, std::string_view plan, std::string_view now) {
+  return Describe(QuotePayment(Catalog::Default(), sub, plan, At(now), kKhaltiMinimum));
 }
 
 TEST(QuoteUpgrade, CreditsTheUnusedPartOfThePaidPlanByTheSecond) {
@@ -108,6 +116,32 @@ TEST(QuoteUpgrade, RefusesWhatIsNotAnUpgrade) {
   EXPECT_EQ(Quote(Basic(), "PRO", now, 400000),
             "validation_error: plan PRO costs 390000 paisa, below the gateway minimum of 400000 "
             "paisa");
+}
+
+TEST(QuotePayment, PricesEveryPurchaseAsTheServerCharges) {
+  const Subscription free{"FREE", At("2026-11-01T00:00:00Z"), std::nullopt};
+  // A first plan: the price, a period from now.
+  EXPECT_EQ(Pay(free, "BASIC", "2026-11-20T00:00:00Z"),
+            "190000 = BASIC, 30 days 190000 from FREE 2026-11-20..2026-12-20");
+  // A renewal while renewal is due: the price, the next period from the old end.
+  EXPECT_EQ(Pay(Basic(), "BASIC", "2026-12-10T00:00:00Z"),
+            "190000 = BASIC, 30 days 190000 from FREE 2026-12-15..2027-01-14");
+  // In grace: still from the old end, no gap.
+  EXPECT_EQ(Pay(Basic(), "BASIC", "2026-12-16T00:00:00Z"),
+            "190000 = BASIC, 30 days 190000 from FREE 2026-12-15..2027-01-14");
+  // After the grace: a new period now.
+  EXPECT_EQ(Pay(Basic(), "BASIC", "2026-12-20T00:00:00Z"),
+            "190000 = BASIC, 30 days 190000 from FREE 2026-12-20..2027-01-19");
+  // An upgrade: QuoteUpgrade's prorated amount.
+  EXPECT_EQ(Pay(Basic(), "PRO", "2026-11-30T00:00:00Z"),
+            Quote(Basic(), "PRO", "2026-11-30T00:00:00Z"));
+  // A cheaper plan while a paid one lasts, FREE, an unknown plan: refused as CanBuyWithGrace.
+  const Subscription pro{"PRO", At("2026-11-15T00:00:00Z"), At("2026-12-15T00:00:00Z")};
+  EXPECT_EQ(
+      Pay(pro, "BASIC", "2026-11-30T00:00:00Z"),
+      CanBuyWithGrace(Catalog::Default(), pro, "BASIC", At("2026-11-30T00:00:00Z")).ToString());
+  EXPECT_NE(Pay(pro, "BASIC", "2026-11-30T00:00:00Z").find("conflict"), std::string::npos);
+  EXPECT_NE(Pay(free, "FREE", "2026-11-30T00:00:00Z").find("invalid_plan"), std::string::npos);
 }
 
 }  // namespace

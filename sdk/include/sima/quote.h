@@ -59,4 +59,15 @@ struct UpgradeQuote {
 Result<UpgradeQuote> QuoteUpgrade(const Catalog& catalog, const Subscription& sub,
                                   std::string_view plan, Time now, int64_t minimum_paisa);
 
+// What a payment for `plan` at `now` is for, whatever it buys (the server prices every
+// payment with this, the browser shows it before paying):
+//  - an upgrade over a paid plan: QuoteUpgrade's prorated amount, the new period from now;
+//  - anything else (a first plan, a renewal in renewal_due or grace, an extension, a new
+//    period after expiry, paying for a trial's plan): the plan's whole price, one breakdown
+//    line, and the period ActivateWithGrace would give (a renewal: from the old end).
+// Errors: CanBuyWithGrace's (kInvalidPlan, kConflict for a cheaper plan while a paid one
+// lasts), QuoteUpgrade's kInvalidArgument.
+Result<UpgradeQuote> QuotePayment(const Catalog& catalog, const Subscription& sub,
+                                  std::string_view plan, Time now, int64_t minimum_paisa);
+
 }  // namespace sima

@@ -782,4 +782,27 @@ ExpectedDone PgStore::CheckHealth() {
   });
 }
 
+// --- the subscription's lifecycle: SCAFFOLD, replaced by the store's implementation ---
+
+Expected<Subscription> PgStore::GetSubscription(const std::string&, Time) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<Subscription> PgStore::ChangeSubscription(const std::string&, ChangeKind,
+                                                   const std::string&, Time) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<Subscription> PgStore::GrantTrial(const std::string&, const std::string&, int, Time) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<std::vector<std::string>> PgStore::ReminderCandidates(Time, const std::string&, int64_t) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<std::optional<SentReminder>> PgStore::SendDueReminder(const std::string&, Time,
+                                                               const ComposeReminder&) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<std::string> PgStore::PayLinkSecret(const std::string&) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+
 }  // namespace sima::server

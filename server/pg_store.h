@@ -116,6 +116,18 @@ class PgStore final : public Store {
                              const std::string& reason, Time now) override;
   Expected<OverridesView> ListOverrides(const std::string& org_id) override;
 
+  // The subscription's lifecycle (lifecycle in pg_store.cc).
+  Expected<Subscription> GetSubscription(const std::string& org_id, Time now) override;
+  Expected<Subscription> ChangeSubscription(const std::string& org_id, ChangeKind kind,
+                                            const std::string& plan, Time now) override;
+  Expected<Subscription> GrantTrial(const std::string& org_id, const std::string& plan, int days,
+                                    Time now) override;
+  Expected<std::vector<std::string>> ReminderCandidates(Time now, const std::string& after_org_id,
+                                                        int64_t limit) override;
+  Expected<std::optional<SentReminder>> SendDueReminder(const std::string& org_id, Time now,
+                                                        const ComposeReminder& compose) override;
+  Expected<std::string> PayLinkSecret(const std::string& candidate) override;
+
   // Payments and the outbox (pg_payments.cc).
   Expected<Payment> CreatePayment(const std::string& org_id, Provider provider,
                                   const std::string& plan, const std::string& order_nonce,

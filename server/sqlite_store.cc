@@ -911,4 +911,28 @@ ExpectedDone SqliteStore::CheckHealth() {
   });
 }
 
+// --- the subscription's lifecycle: SCAFFOLD, replaced by the store's implementation ---
+
+Expected<Subscription> SqliteStore::GetSubscription(const std::string&, Time) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<Subscription> SqliteStore::ChangeSubscription(const std::string&, ChangeKind,
+                                                       const std::string&, Time) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<Subscription> SqliteStore::GrantTrial(const std::string&, const std::string&, int, Time) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<std::vector<std::string>> SqliteStore::ReminderCandidates(Time, const std::string&,
+                                                                   int64_t) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<std::optional<SentReminder>> SqliteStore::SendDueReminder(const std::string&, Time,
+                                                                   const ComposeReminder&) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+Expected<std::string> SqliteStore::PayLinkSecret(const std::string&) {
+  return Error{ErrorKind::kInternal, "not built yet"};
+}
+
 }  // namespace sima::server

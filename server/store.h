@@ -115,6 +115,9 @@ struct Page {
 struct PruneResult {
   int64_t sessions = 0;          // expired sessions
   int64_t idempotency_keys = 0;  // idempotency keys older than the TTL
+  // recorded reminder keys of periods that ended more than 2 x (period_days + grace_days) ago
+  // (DueReminder only ever asks about the current period's keys)
+  int64_t reminders = 0;
 };
 
 struct Invoice {

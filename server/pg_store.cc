@@ -864,9 +864,13 @@ Expected<Subscription> PgStore::GrantTrial(const std::string& org_id, const std:
     // The same reset as a payment's activation (Settle's reset_usage_from).
     std::optional<Time> reset;
     if (granted->reset_usage()) reset = CurrentPeriod(after, catalog_.period_days(), now).start;
-    const PlanChange change{now,          "trial",     PlanInForce(catalog_, *before, now),
-                            after.plan,   after.start, after.end,
-                            granted->kind};
+    const PlanChange change{.at = now,
+                            .cause = "trial",
+                            .from_plan = PlanInForce(catalog_, *before, now),
+                            .to_plan = after.plan,
+                            .start = after.start,
+                            .end = after.end,
+                            .kind = granted->kind};
     if (auto r = SaveActivation(c, org_id, after, reset, change, std::nullopt, now); !r) {
       return r.error();
     }
@@ -877,6 +881,7 @@ Expected<Subscription> PgStore::GrantTrial(const std::string& org_id, const std:
 Expected<std::vector<std::string>> PgStore::ReminderCandidates(Time now,
                                                                const std::string& after_org_id,
                                                                int64_t limit) {
+  if (limit <= 0) return std::vector<std::string>();  // PostgreSQL refuses a negative LIMIT
   const EndWindow window = ReminderWindow(catalog_, now);
   return Read<std::vector<std::string>>([&](Conn& c) -> Expected<std::vector<std::string>> {
     // The conditions repeat the partial index subscriptions_reminders' word for word, so the

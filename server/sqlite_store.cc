@@ -976,23 +976,14 @@ Expected<Subscription> SqliteStore::GrantTrial(const std::string& org_id, const 
   return Write<Subscription>(Durability::kFull, [&](Db& db) -> Expected<Subscription> {
     auto before = LoadSubscription(db, org_id);
     if (!before) return before.error();
-    auto granted = sima::GrantTrial(catalog_, *before, plan, days, now);
-    if (!granted) return Error::FromStatus(granted.status());
-    const Subscription& after = granted->subscription;
-    // The same reset as a payment's activation (Settle's reset_usage_from).
-    std::optional<Time> reset;
-    if (granted->reset_usage()) reset = CurrentPeriod(after, catalog_.period_days(), now).start;
-    const PlanChange change{.at = now,
-                            .cause = "trial",
-                            .from_plan = PlanInForce(catalog_, *before, now),
-                            .to_plan = after.plan,
-                            .start = after.start,
-                            .end = after.end,
-                            .kind = granted->kind};
-    if (auto r = SaveActivation(db, org_id, after, reset, change, std::nullopt, now); !r) {
+    auto trial = GrantTrialChange(catalog_, *before, plan, days, now);
+    if (!trial) return trial.error();
+    if (auto r = SaveActivation(db, org_id, trial->subscription, trial->reset_usage_from,
+                                trial->change, std::nullopt, now);
+        !r) {
       return r.error();
     }
-    return after;
+    return trial->subscription;
   });
 }
 

@@ -20,6 +20,12 @@
 //   in the same transaction.
 // - Exactly once: ApplyPaymentOutcome locks the payment row and the organization's lock in
 //   one transaction; sima::Settle decides, the store writes what it says.
+// - The subscription's lifecycle: ChangeSubscription and GrantTrial read and save the
+//   subscription under the organization's lock, as payments do, so a change and a settlement
+//   are ordered, never interleaved. SendDueReminder takes the lock, then reads the recorded
+//   reminder keys and inserts the due one (ON CONFLICT DO NOTHING on (org_id, key)) with the
+//   outbox row in the same commit: each key is sent once whichever instances race.
+//   PayLinkSecret stores the first instance's secret and every instance reads that one.
 // - Idempotency keys are unique per organization and answered from the first call's stored
 //   answer, whichever instance answers.
 // - The reconciler and the outbox claim rows with FOR UPDATE SKIP LOCKED and push the row's

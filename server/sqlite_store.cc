@@ -993,13 +993,8 @@ Expected<std::vector<std::string>> SqliteStore::ReminderCandidates(Time now,
   if (limit <= 0) return std::vector<std::string>();  // SQLite reads LIMIT -1 as "all"
   const EndWindow window = ReminderWindow(catalog_, now);
   std::lock_guard lock(write_mu_);
-  // The conditions repeat the partial index subscriptions_reminders' word for word, so the
-  // walk reads that index alone, in org id order, and never a FREE or canceled subscription.
-  auto rows = db_->All(
-      "SELECT org_id FROM subscriptions WHERE end_at IS NOT NULL AND plan <> 'FREE' AND "
-      "cancel_at_period_end = 0 AND org_id > ? AND end_at BETWEEN ? AND ? ORDER BY org_id "
-      "LIMIT ?",
-      after_org_id, window.from, window.to, limit);
+  auto rows =
+      db_->All(std::string(kReminderCandidatesSql), after_org_id, window.from, window.to, limit);
   if (!rows) return rows.error();
   std::vector<std::string> out;
   out.reserve(rows->size());

@@ -27,6 +27,8 @@
 
 #include "mail/confirmation.h"
 #include "sima/catalog.h"
+#include "sima/quote.h"
+#include "sima/settlement.h"
 #include "sqlite.h"
 #include "store.h"
 
@@ -118,6 +120,18 @@ class SqliteStore final : public Store {
                              const std::string& reason, Time now) override;
   Expected<OverridesView> ListOverrides(const std::string& org_id) override;
 
+  // The subscription's lifecycle (lifecycle in sqlite_store.cc).
+  Expected<Subscription> GetSubscription(const std::string& org_id, Time now) override;
+  Expected<Subscription> ChangeSubscription(const std::string& org_id, ChangeKind kind,
+                                            const std::string& plan, Time now) override;
+  Expected<Subscription> GrantTrial(const std::string& org_id, const std::string& plan, int days,
+                                    Time now) override;
+  Expected<std::vector<std::string>> ReminderCandidates(Time now, const std::string& after_org_id,
+                                                        int64_t limit) override;
+  Expected<std::optional<SentReminder>> SendDueReminder(const std::string& org_id, Time now,
+                                                        const ComposeReminder& compose) override;
+  Expected<std::string> PayLinkSecret(const std::string& candidate) override;
+
   // Payments and the outbox (sqlite_payments.cc).
   Expected<Payment> CreatePayment(const std::string& org_id, Provider provider,
                                   const std::string& plan, const std::string& order_nonce,
@@ -162,6 +176,14 @@ class SqliteStore final : public Store {
   // file still where it was opened and writable.
   ExpectedDone CheckHealth() override;
 
+  // The statement ReminderCandidates runs (binds after_org_id, the window's two ends, limit).
+  // Its conditions repeat the partial index subscriptions_reminders' word for word, so the walk
+  // reads that index alone, in org id order: never a FREE or canceled subscription, never a sort.
+  static constexpr std::string_view kReminderCandidatesSql =
+      "SELECT org_id FROM subscriptions WHERE end_at IS NOT NULL AND plan <> 'FREE' AND "
+      "cancel_at_period_end = 0 AND org_id > ? AND end_at BETWEEN ? AND ? ORDER BY org_id "
+      "LIMIT ?";
+
   // --- building blocks for operations inside Write() ---
   // The subscription, current period, counters and overrides of an organization: metered
   // features' counters of the period, allocations' live counters, the overrides not expired.
@@ -187,13 +209,24 @@ class SqliteStore final : public Store {
   // not counted (nullopt).
   Expected<std::optional<Decision>> Gate(const UsageState& state, std::string_view feature,
                                          int64_t n, Time now) const;
-  // Replaces the organization's subscription (after sima::Activate). A new start date starts
-  // a new usage period, which is how activation resets usage.
+  // The organization's whole subscription; kNotFound when there is no such organization.
+  Expected<Subscription> LoadSubscription(sqlite::Db& db, const std::string& org_id);
+  // Replaces the organization's subscription, stored whole (after sima::ActivateWithGrace,
+  // ScheduleChange, GrantTrial). A new start date starts a new usage period, which is how
+  // activation resets usage.
   ExpectedDone SaveSubscription(sqlite::Db& db, const std::string& org_id, const Subscription& sub,
                                 Time now);
-  // CreatePayment's body (an org call already counted by the caller).
+  // Writes what an activation did (a payment's, by Settle, or a trial's): saves `sub`, clears
+  // the metered counters of the period starting at `reset_usage_from` (a started period: the
+  // counters already keyed by its start belong to the old plan) and records `change` with the
+  // payment that paid for it (none for a trial).
+  ExpectedDone SaveActivation(sqlite::Db& db, const std::string& org_id, const Subscription& sub,
+                              std::optional<Time> reset_usage_from, const PlanChange& change,
+                              std::optional<int64_t> payment_id, Time now);
+  // CreatePayment's body (an org call already counted by the caller): a PENDING payment of
+  // quote.to_plan for quote.amount_paisa, with its breakdown.
   Expected<Payment> InsertPayment(sqlite::Db& db, const std::string& org_id, Provider provider,
-                                  const std::string& plan, const std::string& order_nonce,
+                                  const UpgradeQuote& quote, const std::string& order_nonce,
                                   Time first_check, Time now);
   // A payment by id within a Write body; kNotFound when none.
   Expected<Payment> LoadPayment(sqlite::Db& db, int64_t payment_id);
@@ -215,7 +248,8 @@ class SqliteStore final : public Store {
   void BoundWal();
   // Runs `body(db, state)` with the org's usage loaded and this call counted.
   template <typename T, typename F>
-  Expected<T> OrgCall(const std::string& org_id, Time now, F&& body);
+  Expected<T> OrgCall(const std::string& org_id, Time now, F&& body,
+                      Durability durability = Durability::kNormal);
   // Gates one more of `feature`, runs `insert(db)` and counts it (CountResource for the
   // server's resources, else Count).
   template <typename T, typename F>

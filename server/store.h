@@ -26,15 +26,19 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "error.h"
 #include "sima/decision.h"
+#include "sima/lifecycle.h"
 #include "sima/overrides.h"
 #include "sima/payment.h"
 #include "sima/payment_timing.h"
+#include "sima/quote.h"
+#include "sima/reminders.h"
 #include "sima/subscription.h"
 #include "sima/time.h"
 
@@ -111,6 +115,9 @@ struct Page {
 struct PruneResult {
   int64_t sessions = 0;          // expired sessions
   int64_t idempotency_keys = 0;  // idempotency keys older than the TTL
+  // recorded reminder keys of periods that ended more than 2 x (period_days + grace_days) ago
+  // (DueReminder only ever asks about the current period's keys)
+  int64_t reminders = 0;
 };
 
 struct Invoice {
@@ -203,7 +210,9 @@ struct Payment {
   std::string org_id;
   Provider provider = Provider::kKhalti;
   std::string plan;
-  int64_t amount_paisa = 0;  // from the catalog at creation, never from a client
+  // sima::QuotePayment's amount at creation (the plan's price, or a prorated upgrade), never
+  // from a client; the gateway must confirm exactly this.
+  int64_t amount_paisa = 0;
   PaymentStatus status = PaymentStatus::kPending;
   std::string reason;                         // why FAILED/REFUNDED, or a note
   std::optional<std::string> reference_id;    // the gateway's id (Khalti pidx)
@@ -220,6 +229,9 @@ struct Payment {
   std::string ref;
   std::optional<std::string> payment_url;  // Khalti's payment page, to offer it again
   std::optional<Time> last_checked_at;     // the last gateway lookup from an anonymous path
+  // The quote's lines (sima::QuoteLine, paisa, summing to amount_paisa), as sent to Khalti in
+  // amount_breakdown. Stored with the payment; empty for payments made before quotes.
+  std::vector<QuoteLine> breakdown = {};
 };
 
 // What OpenPayment allows an organization (the settings ESEWA_SESSION_MINUTES,
@@ -270,6 +282,26 @@ struct OutboxEmail {
   std::string body;
   Time created_at{};
   int64_t attempts = 0;
+};
+
+// --- the subscription's lifecycle ---
+
+// One reminder e-mail, composed by the caller (it signs the pay link); the store queues it.
+struct ReminderMail {
+  std::string to;
+  std::string subject;
+  std::string body;
+};
+// Composes the e-mail of `reminder` for an organization whose billing e-mail is `to`, with
+// its subscription as stored. Called inside the store's transaction: no I/O, no store calls.
+using ComposeReminder =
+    std::function<ReminderMail(const std::string& org_id, const std::string& to,
+                               const Subscription& subscription, const Reminder& reminder)>;
+
+// What SendDueReminder did for one organization.
+struct SentReminder {
+  Reminder reminder;
+  bool emailed = false;  // false: no billing e-mail (the key is recorded all the same)
 };
 
 class Store {
@@ -370,10 +402,12 @@ class Store {
   virtual Expected<OverridesView> ListOverrides(const std::string& org_id) = 0;
 
   // --- payments (durable: each commits with a full fsync) ---
-  // Creates a PENDING payment of `plan` (an org call). The amount is the catalog's price.
-  // sima::CanBuy decides in the same transaction: kInvalidPlan (unknown or free plan),
-  // kConflict (a pricier plan is active). purchase_order_id = "pay_<id>_<order_nonce>".
-  // The reconciler first looks at it after `first_check` (it fails an un-initiated payment).
+  // Creates a PENDING payment of `plan` (an org call). The amount and breakdown are
+  // sima::QuotePayment's (with sima::kMinimumPaymentPaisa) on the subscription read in the same
+  // transaction, which also decides: kInvalidPlan (unknown or free plan), kConflict (a cheaper
+  // plan while a paid one lasts, or the scheduled next plan before the end). purchase_order_id =
+  // "pay_<id>_<order_nonce>". The reconciler first looks at it after `first_check` (it fails an
+  // un-initiated payment).
   virtual Expected<Payment> CreatePayment(const std::string& org_id, Provider provider,
                                           const std::string& plan, const std::string& order_nonce,
                                           Time first_check, Time now) = 0;
@@ -424,12 +458,12 @@ class Store {
                                        Time now) = 0;
 
   // An org call, CreatePayment for a payer who is about to pay: an open PENDING payment of the
-  // same organization, plan and provider that has its gateway reference and can still be
-  // paid (sima::PayerMayStillPay with limits.timing.reuse_margin) is returned again (`reused`, no
-  // write). Otherwise a new one is created unless the same payment is being started (created
-  // in the last 30 s, no gateway reference yet: kRateLimited, retry after 1 s), the
-  // organization created `per_minute` payments in the last 60 s or has `open_max` open ones:
-  // then kRateLimited with extra "retry_after" (seconds).
+  // same organization, plan and provider that has its gateway reference, can still be
+  // paid (sima::PayerMayStillPay with limits.timing.reuse_margin) and is for the amount a new
+  // quote would charge now is returned again (`reused`, no write). Otherwise a new one is created
+  // unless the same payment is being started (created in the last 30 s, no gateway reference yet:
+  // kRateLimited, retry after 1 s), the organization created `per_minute` payments in the last 60 s
+  // or has `open_max` open ones: then kRateLimited with extra "retry_after" (seconds).
   virtual Expected<OpenedPayment> OpenPayment(const std::string& org_id, Provider provider,
                                               const std::string& plan,
                                               const std::string& order_nonce, Time first_check,
@@ -448,6 +482,48 @@ class Store {
   virtual Expected<bool> AuditPaymentOnce(int64_t payment_id, PaymentCause cause,
                                           const std::string& detail, bool needs_attention,
                                           std::chrono::seconds window, Time now) = 0;
+
+  // --- the subscription's lifecycle (sima/lifecycle.h, sima/reminders.h) ---
+  // Every subscription is stored whole: plan, start, end, trial, cancel_at_period_end,
+  // next_plan. Decisions and the usage view use sima::PlanInForce (a plan in grace still
+  // applies), payments activate with sima::ActivateWithGrace (in Settle).
+
+  // An org call: the organization's subscription as stored.
+  virtual Expected<Subscription> GetSubscription(const std::string& org_id, Time now) = 0;
+  // An org call: sima::ScheduleChange(kind, plan) on the stored subscription and saves it, in
+  // one transaction under the organization's lock (a payment settling at the same time sees
+  // the change or not, never half). Errors as ScheduleChange: kConflict, kInvalidPlan (the
+  // sdk's message as the error).
+  virtual Expected<Subscription> ChangeSubscription(const std::string& org_id, ChangeKind kind,
+                                                    const std::string& plan, Time now) = 0;
+  // Admin, not an org call: sima::GrantTrial(plan, days) and saves it (a started period:
+  // metered usage resets as when a plan is bought), recording a plan change with cause
+  // "trial". kNotFound: no such organization; GrantTrial's kConflict/kInvalidPlan/kValidation.
+  virtual Expected<Subscription> GrantTrial(const std::string& org_id, const std::string& plan,
+                                            int days, Time now) = 0;
+
+  // Not org calls: the scheduler's.
+  // Organizations that may have a reminder due at `now`, by org id after `after_org_id` ("" =
+  // from the first), at most `limit`: those whose subscription is not FREE, has an end, is
+  // not canceled, and whose end lies in
+  // [now - grace_days - period_days, now + the largest notice day] (sima::PeriodReminders'
+  // span). An index keeps this cheap with millions of organizations.
+  virtual Expected<std::vector<std::string>> ReminderCandidates(Time now,
+                                                                const std::string& after_org_id,
+                                                                int64_t limit) = 0;
+  // Exactly once: in one transaction under the organization's lock, re-reads the subscription
+  // and the reminder keys already recorded for it, asks sima::DueReminder, and when one is due
+  // records its key (unique per organization: a second instance racing fails on it and sends
+  // nothing) and, when the organization has a billing e-mail, queues compose(...) in the
+  // outbox (payment_id null, message_id "reminder-<org_id>-<key>" made safe for a file name).
+  // nullopt when nothing is due or another sender was first. A crash before the commit sends
+  // nothing and records nothing; after it, the outbox delivers as for confirmations.
+  virtual Expected<std::optional<SentReminder>> SendDueReminder(const std::string& org_id, Time now,
+                                                                const ComposeReminder& compose) = 0;
+  // The secret that signs pay links, the same for every instance on this database: the stored
+  // one, or `candidate` (32 random bytes, hex) stored now when there is none (the first to
+  // store wins; the loser gets the winner's). Never logged.
+  virtual Expected<std::string> PayLinkSecret(const std::string& candidate) = 0;
 
   // --- e-mail outbox ---
   // Unsent e-mails due at `now`, oldest first; each is leased until `lease_until` so a second

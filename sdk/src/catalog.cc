@@ -1,6 +1,7 @@
 #include "sima/catalog.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 namespace sima {
@@ -30,11 +31,38 @@ const Catalog& Catalog::Default() {
 }
 
 Result<Catalog> Catalog::Create(std::string currency, int period_days,
-                                std::vector<Feature> features, std::vector<Plan> plans) {
+                                std::vector<Feature> features, std::vector<Plan> plans,
+                                RenewalSettings renewal) {
   if (currency.empty()) return Status::InvalidCatalog("currency must not be empty");
   if (period_days < 1) {
     return Status::InvalidCatalog("period_days must be at least 1, got " +
                                   std::to_string(period_days));
+  }
+  const std::string period = " (period_days is " + std::to_string(period_days) + ")";
+  std::vector<int> notice_days;
+  if (renewal.notice_days) {
+    notice_days = *renewal.notice_days;
+    for (int d : notice_days) {
+      if (d < 1 || d > period_days) {
+        return Status::InvalidCatalog("renewal_notice_days: " + std::to_string(d) +
+                                      " is not a day from 1 to period_days" + period);
+      }
+    }
+    std::sort(notice_days.begin(), notice_days.end(), std::greater<>());
+    if (auto twice = std::adjacent_find(notice_days.begin(), notice_days.end());
+        twice != notice_days.end()) {
+      return Status::InvalidCatalog("renewal_notice_days: " + std::to_string(*twice) +
+                                    " is given twice");
+    }
+  } else {
+    for (int d : {7, 3, 1}) {
+      if (d <= period_days) notice_days.push_back(d);
+    }
+  }
+  const int grace_days = renewal.grace_days.value_or(std::min(3, period_days));
+  if (grace_days < 0 || grace_days > period_days) {
+    return Status::InvalidCatalog("grace_days must be from 0 to period_days, got " +
+                                  std::to_string(grace_days) + period);
   }
   if (features.empty()) return Status::InvalidCatalog("a catalog needs at least one feature");
   std::set<std::string, std::less<>> keys;
@@ -88,6 +116,8 @@ Result<Catalog> Catalog::Create(std::string currency, int period_days,
   Catalog c;
   c.currency_ = std::move(currency);
   c.period_days_ = period_days;
+  c.renewal_notice_days_ = std::move(notice_days);
+  c.grace_days_ = grace_days;
   c.features_ = std::move(features);
   c.plans_ = std::move(plans);
   return c;

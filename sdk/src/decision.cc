@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "sima/lifecycle.h"
+
 namespace sima {
 namespace {
 
@@ -91,7 +93,7 @@ Result<Decision> Check(const Catalog& catalog, std::string_view plan, const Usag
 Result<Decision> Check(const Catalog& catalog, const Subscription& sub, Time now,
                        const Usage& usage, std::string_view feature, int64_t n,
                        const Overrides& overrides) {
-  return Decide(catalog, EffectivePlan(sub, now), usage, feature, n, overrides, now);
+  return Decide(catalog, PlanInForce(catalog, sub, now), usage, feature, n, overrides, now);
 }
 
 Result<std::vector<UpgradeOption>> UpgradeOptions(const Catalog& catalog, std::string_view plan,

@@ -201,6 +201,8 @@ Json CatalogToJson(const Catalog& catalog) {
   }
   return {{"currency", catalog.currency()},
           {"period_days", catalog.period_days()},
+          {"renewal_notice_days", catalog.renewal_notice_days()},
+          {"grace_days", catalog.grace_days()},
           {"features", std::move(features)},
           {"plans", std::move(plans)}};
 }
@@ -218,6 +220,28 @@ Result<Catalog> CatalogFromJson(const Json& json) {
     if (!v || *v < 1 || *v > 3660) return Wrong("period_days", "must be an integer from 1 to 3660");
     period_days = static_cast<int>(*v);
   }
+  RenewalSettings renewal;
+  if (const Json* n = Field(json, "renewal_notice_days")) {
+    if (!n->is_array()) return Wrong("renewal_notice_days", "must be an array of whole days");
+    renewal.notice_days.emplace();
+    for (size_t i = 0; i < n->size(); ++i) {
+      const auto v = Int((*n)[i]);
+      if (!v || *v < 1 || *v > period_days) {
+        return Wrong("renewal_notice_days[" + std::to_string(i) + "]",
+                     "must be a whole number of days from 1 to period_days (" +
+                         std::to_string(period_days) + ")");
+      }
+      renewal.notice_days->push_back(static_cast<int>(*v));
+    }
+  }
+  if (const Json* g = Field(json, "grace_days")) {
+    const auto v = Int(*g);
+    if (!v || *v < 0 || *v > period_days) {
+      return Wrong("grace_days", "must be a whole number of days from 0 to period_days (" +
+                                     std::to_string(period_days) + ")");
+    }
+    renewal.grace_days = static_cast<int>(*v);
+  }
   const Json* features = Field(json, "features");
   if (features == nullptr || !features->is_array()) return Wrong("features", "must be an array");
   std::vector<Feature> fs;
@@ -234,7 +258,8 @@ Result<Catalog> CatalogFromJson(const Json& json) {
     if (!p) return p.status();
     ps.push_back(std::move(p).value());
   }
-  return Catalog::Create(std::move(currency), period_days, std::move(fs), std::move(ps));
+  return Catalog::Create(std::move(currency), period_days, std::move(fs), std::move(ps),
+                         std::move(renewal));
 }
 
 Result<Catalog> ParseCatalog(std::string_view text) {
@@ -344,6 +369,72 @@ Json SubscriptionToJson(const Subscription& sub, Time now) {
           {"end_date", sub.end ? Json(FormatTime(*sub.end)) : Json(nullptr)}};
 }
 
+namespace {
+
+Json OptTime(const std::optional<Time>& t) { return t ? Json(FormatTime(*t)) : Json(nullptr); }
+
+}  // namespace
+
+Json SubscriptionToJson(const Catalog& catalog, const Subscription& sub, Time now) {
+  const Lifecycle lc = LifecycleAt(catalog, sub, now);
+  Json change = nullptr;
+  if (sub.cancel_at_period_end) {
+    change = {{"kind", to_string(ChangeKind::kCancel)}, {"plan", nullptr}};
+  } else if (sub.next_plan) {
+    change = {{"kind", to_string(ChangeKind::kSwitch)}, {"plan", *sub.next_plan}};
+  }
+  return {{"plan", lc.plan},
+          {"is_active",
+           lc.state != SubscriptionState::kFree && lc.state != SubscriptionState::kExpired},
+          {"start_date", FormatTime(sub.start)},
+          {"end_date", OptTime(sub.end)},
+          {"state", to_string(lc.state)},
+          {"subscribed_plan", sub.plan},
+          {"trial", sub.trial},
+          {"renewal_plan", lc.renewal_plan.empty() ? Json(nullptr) : Json(lc.renewal_plan)},
+          {"renewal_due_from", OptTime(lc.renewal_due_from)},
+          {"grace_until", OptTime(lc.grace_until)},
+          {"ends_at", OptTime(lc.ends_at)},
+          {"scheduled_change", std::move(change)}};
+}
+
+Json QuoteToJson(const UpgradeQuote& q) {
+  Json breakdown = Json::array();
+  for (const QuoteLine& line : q.breakdown) {
+    breakdown.push_back({{"label", line.label}, {"amount", line.paisa}});
+  }
+  return {{"plan", q.to_plan},
+          {"from_plan", q.from_plan},
+          {"price", WholeRupees(q.price_paisa)},
+          {"price_paisa", q.price_paisa},
+          {"credit_paisa", q.credit_paisa},
+          {"amount", WholeRupees(q.amount_paisa)},
+          {"amount_paisa", q.amount_paisa},
+          {"unused_seconds", q.unused.count()},
+          {"start_date", FormatTime(q.start)},
+          {"end_date", FormatTime(q.end)},
+          {"amount_breakdown", std::move(breakdown)}};
+}
+
+Result<ChangeRequest> ChangeRequestFromJson(const Json& json) {
+  if (!json.is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  const Json* change = Field(json, "change");
+  const auto kind = change != nullptr && change->is_string()
+                        ? ChangeKindFromString(change->get_ref<const std::string&>())
+                        : std::nullopt;
+  if (!kind) return Status::InvalidArgument("change must be \"switch\", \"cancel\" or \"undo\"");
+  ChangeRequest req{*kind, ""};
+  const Json* plan = Field(json, "plan");
+  if (*kind == ChangeKind::kSwitch) {
+    const std::string* code = NonEmptyText(json, "plan");
+    if (code == nullptr) return Status::InvalidArgument("plan must be a plan code for a switch");
+    req.plan = *code;
+  } else if (plan != nullptr && !plan->is_null()) {
+    return Status::InvalidArgument("plan is only for a switch");
+  }
+  return req;
+}
+
 Json PeriodToJson(const Period& period) {
   return {{"start", FormatTime(period.start)}, {"end", FormatTime(period.end)}};
 }
@@ -400,6 +491,12 @@ Result<Subscription> SubscriptionFromJson(const Json& json) {
   const std::string* plan = NonEmptyText(json, "plan");
   if (plan == nullptr)
     return Status::InvalidArgument("subscription.plan must be a non-empty string");
+  if (Field(json, "subscribed_plan") != nullptr) {
+    plan = NonEmptyText(json, "subscribed_plan");
+    if (plan == nullptr) {
+      return Status::InvalidArgument("subscription.subscribed_plan must be a non-empty string");
+    }
+  }
   const auto start = TimeAt(json, "start_date");
   if (!start) return Status::InvalidArgument("subscription.start_date must be an RFC 3339 time");
   Subscription sub{*plan, *start, std::nullopt};
@@ -408,6 +505,28 @@ Result<Subscription> SubscriptionFromJson(const Json& json) {
     if (!sub.end) {
       return Status::InvalidArgument("subscription.end_date must be an RFC 3339 time or null");
     }
+  }
+  if (const Json* trial = Field(json, "trial")) {
+    if (!trial->is_boolean()) {
+      return Status::InvalidArgument("subscription.trial must be true or false");
+    }
+    sub.trial = trial->get<bool>();
+  }
+  if (const Json* change = Field(json, "scheduled_change");
+      change != nullptr && !change->is_null()) {
+    Json body = Json::object();
+    if (change->is_object()) {
+      if (const Json* kind = Field(*change, "kind")) body["change"] = *kind;
+      if (const Json* next = Field(*change, "plan")) body["plan"] = *next;
+    }
+    auto req = ChangeRequestFromJson(body);
+    if (!req || req->kind == ChangeKind::kUndo) {
+      return Status::InvalidArgument(
+          "subscription.scheduled_change must be null, {\"kind\":\"cancel\"} or "
+          "{\"kind\":\"switch\",\"plan\":...}");
+    }
+    sub.cancel_at_period_end = req->kind == ChangeKind::kCancel;
+    if (req->kind == ChangeKind::kSwitch) sub.next_plan = req->plan;
   }
   return sub;
 }

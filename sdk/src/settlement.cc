@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "sima/lifecycle.h"
+
 namespace sima {
 namespace {
 
@@ -65,7 +67,7 @@ Settlement Settle(const SettleInput& in) {
   out.needs_attention = in.needs_attention || in.outcome.needs_attention || t.needs_attention;
   out.transaction_id = in.transaction_id;
   if (t.activate) {
-    auto a = Activate(*in.catalog, in.subscription, in.plan, in.now);
+    auto a = ActivateWithGrace(*in.catalog, in.subscription, in.plan, in.now);
     if (a) {
       out.activation = std::move(a).value();
     } else {
@@ -93,7 +95,7 @@ Settlement Settle(const SettleInput& in) {
     }
     out.plan_change = PlanChange{in.now,
                                  in.cause,
-                                 std::string(EffectivePlan(in.subscription, in.now)),
+                                 PlanInForce(*in.catalog, in.subscription, in.now),
                                  after.plan,
                                  after.start,
                                  after.end,

@@ -1,5 +1,7 @@
 #include "sima/usage.h"
 
+#include "sima/lifecycle.h"
+
 namespace sima {
 namespace {
 
@@ -49,7 +51,7 @@ void DrawCount(UsageRow& row, const Plan& plan) {
 // bought (FREE, or a lower plan while a pricier one lasts).
 std::optional<ActivationKind> PurchaseKind(const Catalog& catalog, const Subscription& sub,
                                            std::string_view target, Time now) {
-  const auto a = Activate(catalog, sub, target, now);
+  const auto a = ActivateWithGrace(catalog, sub, target, now);
   if (!a) return std::nullopt;
   return a->kind;
 }

@@ -165,6 +165,47 @@ TEST(Catalog, RefusesEachBadCatalogNamingTheProblem) {
   }
 }
 
+// "notice 7,3,1 grace 3" or the refusal's message.
+std::string Renewal(int period_days, RenewalSettings renewal) {
+  const auto c = Catalog::Create("NPR", period_days, TwoFeatures(),
+                                 {MakePlan("FREE", 0, {Limit::Of(1), Limit::Of(1)})}, renewal);
+  if (!c.ok()) return c.status().ToString();
+  std::string out = "notice";
+  for (size_t i = 0; i < c->renewal_notice_days().size(); ++i) {
+    out += (i == 0 ? " " : ",") + std::to_string(c->renewal_notice_days()[i]);
+  }
+  return out + " grace " + std::to_string(c->grace_days());
+}
+
+TEST(Catalog, RenewalSettingsDefaultToNoticeOnDays7_3_1AndThreeDaysOfGrace) {
+  EXPECT_EQ(Catalog::Default().renewal_notice_days(), (std::vector<int>{7, 3, 1}));
+  EXPECT_EQ(Catalog::Default().grace_days(), 3);
+  EXPECT_EQ(Renewal(30, {}), "notice 7,3,1 grace 3");
+  // A short period keeps the defaults that fit in it.
+  EXPECT_EQ(Renewal(5, {}), "notice 3,1 grace 3");
+  EXPECT_EQ(Renewal(2, {}), "notice 1 grace 2");
+  EXPECT_EQ(Renewal(1, {}), "notice 1 grace 1");
+}
+
+TEST(Catalog, RenewalSettingsAreCheckedAndKeptLargestFirst) {
+  EXPECT_EQ(Renewal(30, {{{1, 14, 3}}, 5}), "notice 14,3,1 grace 5");
+  EXPECT_EQ(Renewal(30, {{{30}}, 30}), "notice 30 grace 30");
+  EXPECT_EQ(Renewal(30, {{std::vector<int>{}}, 0}), "notice grace 0");
+  EXPECT_EQ(Renewal(30, {{{7, 0}}, {}}),
+            "invalid_catalog: renewal_notice_days: 0 is not a day from 1 to period_days "
+            "(period_days is 30)");
+  EXPECT_EQ(Renewal(30, {{{31}}, {}}),
+            "invalid_catalog: renewal_notice_days: 31 is not a day from 1 to period_days "
+            "(period_days is 30)");
+  EXPECT_EQ(Renewal(30, {{{3, 7, 3}}, {}}),
+            "invalid_catalog: renewal_notice_days: 3 is given twice");
+  EXPECT_EQ(Renewal(30, {{}, -1}),
+            "invalid_catalog: grace_days must be from 0 to period_days, got -1 (period_days is "
+            "30)");
+  EXPECT_EQ(Renewal(7, {{}, 8}),
+            "invalid_catalog: grace_days must be from 0 to period_days, got 8 (period_days is 7)");
+}
+
 TEST(Catalog, FindsFeaturesAndPlansByName) {
   const Catalog& c = Catalog::Default();
   EXPECT_EQ(c.FeatureIndex("team_members"), 2u);

@@ -113,11 +113,16 @@ TEST(Decision, RefusesUnknownFeaturePlanAndQuantity) {
   }
 }
 
-TEST(Decision, UsesFreeOnceTheSubscriptionHasEnded) {
+TEST(Decision, KeepsThePlanThroughTheGraceThenUsesFree) {
   const Subscription pro{"PRO", At("2026-11-01T00:00:00Z"), At("2026-12-01T00:00:00Z")};
   const Usage usage{{"invoices", 10}};
   EXPECT_TRUE(Check(C(), pro, At("2026-11-30T23:59:59Z"), usage, "invoices")->allowed);
-  const auto after = Check(C(), pro, At("2026-12-01T00:00:00Z"), usage, "invoices");
+  // The period ended; for the catalog's 3 days of grace the plan still applies.
+  const auto grace = Check(C(), pro, At("2026-12-03T23:59:59Z"), usage, "invoices");
+  ASSERT_TRUE(grace.ok());
+  EXPECT_TRUE(grace->allowed);
+  EXPECT_EQ(grace->plan, "PRO");
+  const auto after = Check(C(), pro, At("2026-12-04T00:00:00Z"), usage, "invoices");
   ASSERT_TRUE(after.ok());
   EXPECT_FALSE(after->allowed);
   EXPECT_EQ(after->plan, "FREE");
@@ -330,8 +335,9 @@ TEST(Decision, CarriesTheOverrideInForce) {
   EXPECT_EQ(d->limit, Limit::Of(5000));
   EXPECT_EQ(d->remaining, 4990);
   EXPECT_EQ(d->kind, FeatureKind::kMetered);
-  // The same override once the subscription has ended: the org is on FREE, the deal was BASIC's.
-  const auto ended = Check(C(), On("BASIC"), At("2026-12-15T00:00:00Z"), {{"invoices", 10}},
+  // The same override once the subscription has expired (past its end and the grace): the org
+  // is on FREE, the deal was BASIC's.
+  const auto ended = Check(C(), On("BASIC"), At("2027-01-15T00:00:00Z"), {{"invoices", 10}},
                            "invoices", 1, overrides);
   ASSERT_TRUE(ended.ok());
   EXPECT_EQ(ended->plan, "FREE");

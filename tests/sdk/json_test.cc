@@ -13,6 +13,8 @@ TEST(Json, CatalogMatchesTheSpecShape) {
   const Json j = CatalogToJson(Catalog::Default());
   EXPECT_EQ(j["currency"], "NPR");
   EXPECT_EQ(j["period_days"], 30);
+  EXPECT_EQ(j["renewal_notice_days"], Json::parse("[7,3,1]"));
+  EXPECT_EQ(j["grace_days"], 3);
   EXPECT_EQ(j["features"][0], Json::parse(R"({"key":"invoices","label":"Invoices","kind":"metered",
                             "enforcement":"hard","unit":""})"));
   EXPECT_EQ(j["features"][2]["unit"], "seats");
@@ -29,6 +31,24 @@ TEST(Json, CatalogRoundTrips) {
   const auto back = CatalogFromJson(CatalogToJson(Catalog::Default()));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(CatalogToJson(*back), CatalogToJson(Catalog::Default()));
+}
+
+TEST(Json, CatalogReadsRenewalSettingsOrTakesTheDefaults) {
+  const std::string rest =
+      R"("features":[{"key":"seats"}],"plans":[{"code":"FREE","price":0,"limits":{"seats":1}}]})";
+  const auto given = ParseCatalog(R"({"renewal_notice_days":[1,10],"grace_days":0,)" + rest);
+  ASSERT_TRUE(given.ok()) << given.status().ToString();
+  EXPECT_EQ(given->renewal_notice_days(), (std::vector<int>{10, 1}));
+  EXPECT_EQ(given->grace_days(), 0);
+  EXPECT_EQ(CatalogToJson(*given)["renewal_notice_days"], Json::parse("[10,1]"));
+  const auto defaults = ParseCatalog("{" + rest);
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->renewal_notice_days(), (std::vector<int>{7, 3, 1}));
+  EXPECT_EQ(defaults->grace_days(), 3);
+  const auto short_period = ParseCatalog(R"({"period_days":2,)" + rest);
+  ASSERT_TRUE(short_period.ok()) << short_period.status().ToString();
+  EXPECT_EQ(CatalogToJson(*short_period)["renewal_notice_days"], Json::parse("[1]"));
+  EXPECT_EQ(CatalogToJson(*short_period)["grace_days"], 2);
 }
 
 TEST(Json, CatalogAcceptsRupeePrices) {
@@ -81,6 +101,20 @@ TEST(Json, RefusesEachBadCatalogNamingTheProblem) {
       {R"({"features":{},"plans":[]})", Code::kInvalidCatalog, "features must be an array"},
       {R"({"period_days":0,"features":[],"plans":[]})", Code::kInvalidCatalog,
        "period_days must be an integer from 1 to 3660"},
+      {R"({"renewal_notice_days":7,"features":[],"plans":[]})", Code::kInvalidCatalog,
+       "renewal_notice_days must be an array of whole days"},
+      {R"({"renewal_notice_days":[7,"3"],"features":[],"plans":[]})", Code::kInvalidCatalog,
+       "renewal_notice_days[1] must be a whole number of days from 1 to period_days (30)"},
+      {R"({"period_days":5,"renewal_notice_days":[7],"features":[],"plans":[]})",
+       Code::kInvalidCatalog,
+       "renewal_notice_days[0] must be a whole number of days from 1 to period_days (5)"},
+      {"{" + features +
+           R"(,"renewal_notice_days":[3,3],"plans":[{"code":"FREE","price":0,"limits":{"invoices":1}}]})",
+       Code::kInvalidCatalog, "renewal_notice_days: 3 is given twice"},
+      {R"({"grace_days":-1,"features":[],"plans":[]})", Code::kInvalidCatalog,
+       "grace_days must be a whole number of days from 0 to period_days (30)"},
+      {R"({"grace_days":1.5,"features":[],"plans":[]})", Code::kInvalidCatalog,
+       "grace_days must be a whole number of days from 0 to period_days (30)"},
       {"{" + features +
            R"(,"plans":[{"code":"FREE","price_paisa":18446744073709551615,"limits":{"invoices":1}}]})",
        Code::kInvalidCatalog, "plan \"FREE\" price_paisa must be an integer"},
@@ -461,6 +495,105 @@ TEST(Json, ReadsTheOverridesOfAUsageSnapshot) {
     body["overrides"] = Json::parse(c.overrides);
     EXPECT_EQ(UsageSnapshotFromJson(Catalog::Default(), body).status().ToString(), c.want)
         << c.overrides;
+  }
+}
+
+TEST(Json, TheSubscriptionCarriesItsStateAndDates) {
+  const Subscription pro{"PRO", At("2026-11-15T00:00:00Z"), At("2026-12-15T00:00:00Z")};
+  EXPECT_EQ(SubscriptionToJson(Catalog::Default(), pro, At("2026-12-16T00:00:00Z")),
+            Json::parse(R"({"plan":"PRO","is_active":true,"start_date":"2026-11-15T00:00:00Z",
+                "end_date":"2026-12-15T00:00:00Z","state":"grace","subscribed_plan":"PRO",
+                "trial":false,"renewal_plan":"PRO","renewal_due_from":"2026-12-08T00:00:00Z",
+                "grace_until":"2026-12-18T00:00:00Z","ends_at":"2026-12-18T00:00:00Z",
+                "scheduled_change":null})"));
+  const Json expired = SubscriptionToJson(Catalog::Default(), pro, At("2026-12-18T00:00:00Z"));
+  EXPECT_EQ(expired["plan"], "FREE");
+  EXPECT_EQ(expired["state"], "expired");
+  EXPECT_EQ(expired["is_active"], false);
+  EXPECT_EQ(expired["subscribed_plan"], "PRO");
+  Subscription canceled = pro;
+  canceled.cancel_at_period_end = true;
+  const Json c = SubscriptionToJson(Catalog::Default(), canceled, At("2026-12-01T00:00:00Z"));
+  EXPECT_EQ(c["state"], "canceled");
+  EXPECT_EQ(c["scheduled_change"], Json::parse(R"({"kind":"cancel","plan":null})"));
+  EXPECT_EQ(c["renewal_plan"], nullptr);
+  EXPECT_EQ(c["grace_until"], nullptr);
+  EXPECT_EQ(c["ends_at"], "2026-12-15T00:00:00Z");
+  const Subscription free{"FREE", At("2026-11-01T00:00:00Z"), std::nullopt};
+  EXPECT_EQ(SubscriptionToJson(Catalog::Default(), free, At("2026-12-01T00:00:00Z")),
+            Json::parse(R"({"plan":"FREE","is_active":false,"start_date":"2026-11-01T00:00:00Z",
+                "end_date":null,"state":"free","subscribed_plan":"FREE","trial":false,
+                "renewal_plan":null,"renewal_due_from":null,"grace_until":null,"ends_at":null,
+                "scheduled_change":null})"));
+}
+
+TEST(Json, TheSubscriptionWithItsLifecycleReadsBackAsItWas) {
+  Subscription switching{"PRO", At("2026-11-15T00:00:00Z"), At("2026-12-15T00:00:00Z")};
+  switching.next_plan = "BASIC";
+  Subscription trial{"PRO", At("2026-11-15T00:00:00Z"), At("2026-12-15T00:00:00Z")};
+  trial.trial = true;
+  Subscription canceled{"BASIC", At("2026-11-15T00:00:00Z"), At("2026-12-15T00:00:00Z")};
+  canceled.cancel_at_period_end = true;
+  for (const Subscription& sub : {switching, trial, canceled}) {
+    // In grace and after expiry "plan" is not the subscription's own: subscribed_plan is.
+    for (const char* now :
+         {"2026-12-01T00:00:00Z", "2026-12-16T00:00:00Z", "2027-02-01T00:00:00Z"}) {
+      const auto back = SubscriptionFromJson(SubscriptionToJson(Catalog::Default(), sub, At(now)));
+      ASSERT_TRUE(back.ok()) << back.status().ToString();
+      EXPECT_EQ(*back, sub) << now;
+    }
+  }
+}
+
+TEST(Json, RefusesABadLifecycleInASubscription) {
+  const std::string base = R"("plan":"PRO","start_date":"2026-11-15T00:00:00Z")";
+  const std::pair<std::string, const char*> cases[] = {
+      {R"("trial":"yes")", "subscription.trial must be true or false"},
+      {R"("subscribed_plan":"")", "subscription.subscribed_plan must be a non-empty string"},
+      {R"("scheduled_change":{"kind":"undo"})",
+       "subscription.scheduled_change must be null, {\"kind\":\"cancel\"} or "
+       "{\"kind\":\"switch\",\"plan\":...}"},
+      {R"("scheduled_change":{"kind":"switch"})",
+       "subscription.scheduled_change must be null, {\"kind\":\"cancel\"} or "
+       "{\"kind\":\"switch\",\"plan\":...}"},
+      {R"("scheduled_change":"cancel")",
+       "subscription.scheduled_change must be null, {\"kind\":\"cancel\"} or "
+       "{\"kind\":\"switch\",\"plan\":...}"},
+  };
+  for (const auto& [field, message] : cases) {
+    const auto s = SubscriptionFromJson(Json::parse("{" + base + "," + field + "}"));
+    EXPECT_EQ(s.status().ToString(), std::string("validation_error: ") + message) << field;
+  }
+}
+
+TEST(Json, AQuoteCarriesKhaltisAmountBreakdown) {
+  const Subscription basic{"BASIC", At("2026-11-15T00:00:00Z"), At("2026-12-15T00:00:00Z")};
+  const auto q = QuoteUpgrade(Catalog::Default(), basic, "PRO", At("2026-11-30T00:00:00Z"), 1000);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(QuoteToJson(*q), Json::parse(R"({"plan":"PRO","from_plan":"BASIC","price":3900,
+      "price_paisa":390000,"credit_paisa":95000,"amount":2950,"amount_paisa":295000,
+      "unused_seconds":1296000,"start_date":"2026-11-30T00:00:00Z",
+      "end_date":"2026-12-30T00:00:00Z",
+      "amount_breakdown":[{"label":"PRO, 30 days","amount":390000},
+                          {"label":"Credit: unused BASIC until 2026-12-15","amount":-95000}]})"));
+}
+
+TEST(Json, ReadsAScheduledChangeRequest) {
+  const std::pair<const char*, std::string> cases[] = {
+      {R"({"change":"switch","plan":"BASIC"})", "switch BASIC"},
+      {R"({"change":"cancel"})", "cancel "},
+      {R"({"change":"undo","plan":null})", "undo "},
+      {R"({"change":"switch"})", "validation_error: plan must be a plan code for a switch"},
+      {R"({"change":"cancel","plan":"BASIC"})", "validation_error: plan is only for a switch"},
+      {R"({"change":"pause"})",
+       "validation_error: change must be \"switch\", \"cancel\" or \"undo\""},
+      {R"([])", "validation_error: the body must be a JSON object"},
+  };
+  for (const auto& [text, want] : cases) {
+    const auto r = ChangeRequestFromJson(Json::parse(text));
+    EXPECT_EQ(r.ok() ? std::string(to_string(r->kind)) + " " + r->plan : r.status().ToString(),
+              want)
+        << text;
   }
 }
 

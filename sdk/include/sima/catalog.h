@@ -85,6 +85,19 @@ struct Plan {
   bool is_free() const { return price_paisa == 0; }
 };
 
+// How a catalog's paid plans end (sima/lifecycle.h). Customers of Khalti and eSewa pay each
+// renewal themselves, so sima reminds them before the end and waits a little after it.
+// A field left nullopt takes its default, cut to fit the period: notice days {7, 3, 1} without
+// those longer than period_days, grace min(3, period_days) days.
+struct RenewalSettings {
+  // Days before a period's end on which a renewal reminder is due; the first (largest) is
+  // where "renewal due" starts. Each 1..period_days, distinct, in any order (kept largest
+  // first). Empty: no reminders and no "renewal due" state.
+  std::optional<std::vector<int>> notice_days;
+  // Days after the end during which the plan still applies ("grace"), 0..period_days.
+  std::optional<int> grace_days;
+};
+
 class Catalog {
  public:
   // The catalog of docs/api.md: FREE 0 / BASIC 1900 / PRO 3900 NPR per 30 days.
@@ -94,12 +107,18 @@ class Catalog {
   // FREE with a price, a negative price, a limit below -1 (wire) / missing limit, duplicate
   // plan codes or feature keys, a limit for an unknown feature, period_days < 1, empty
   // codes/keys, a soft switch or value, a switch whose limit is neither on nor off
-  // (Limit::Switch). `plan_limits[i]` lists limits in `features` order.
+  // (Limit::Switch), a notice day outside 1..period_days or given twice, grace_days outside
+  // 0..period_days. `plan_limits[i]` lists limits in `features` order.
   static Result<Catalog> Create(std::string currency, int period_days,
-                                std::vector<Feature> features, std::vector<Plan> plans);
+                                std::vector<Feature> features, std::vector<Plan> plans,
+                                RenewalSettings renewal = {});
 
   const std::string& currency() const { return currency_; }
   int period_days() const { return period_days_; }
+  // Renewal reminder days before the end, largest first ({7, 3, 1} by default).
+  const std::vector<int>& renewal_notice_days() const { return renewal_notice_days_; }
+  // Days a paid plan still applies after its end (3 by default).
+  int grace_days() const { return grace_days_; }
   const std::vector<Feature>& features() const { return features_; }
   // Plans ordered by price, cheapest first (FREE first).
   const std::vector<Plan>& plans() const { return plans_; }
@@ -114,6 +133,8 @@ class Catalog {
   Catalog() = default;
   std::string currency_;
   int period_days_ = 30;
+  std::vector<int> renewal_notice_days_;
+  int grace_days_ = 0;
   std::vector<Feature> features_;
   std::vector<Plan> plans_;
 };

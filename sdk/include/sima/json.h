@@ -8,7 +8,9 @@
 
 #include "sima/catalog.h"
 #include "sima/decision.h"
+#include "sima/lifecycle.h"
 #include "sima/payment.h"
+#include "sima/quote.h"
 #include "sima/status.h"
 #include "sima/subscription.h"
 #include "sima/usage.h"
@@ -63,8 +65,20 @@ Json UsageRowToJson(const UsageRow& row);
 // {"invoices": {...}, ...} in catalog order.
 Json UsageRowsToJson(const std::vector<UsageRow>& rows);
 
-// {"plan","is_active","start_date","end_date"} (end_date null when none).
+// {"plan","is_active","start_date","end_date"} (end_date null when none). Knows no grace: the
+// server moves to the overload below with the lifecycle (sima/lifecycle.h).
 Json SubscriptionToJson(const Subscription& sub, Time now);
+// The subscription in every usage answer and in GET /billing/subscription/, with its
+// lifecycle at `now`:
+//   {"plan": the plan in force (PlanInForce), "is_active": a paid or trial plan applies
+//    (trialing, active, renewal_due, grace, canceled), "start_date", "end_date",
+//    "state": "free"|"trialing"|"active"|"renewal_due"|"grace"|"canceled"|"expired",
+//    "subscribed_plan": the plan paid for or granted (stays after expiry), "trial",
+//    "renewal_plan" (null when it does not renew), "renewal_due_from", "grace_until",
+//    "ends_at" (RFC 3339 or null, as Lifecycle),
+//    "scheduled_change": null | {"kind":"cancel","plan":null} | {"kind":"switch","plan":"BASIC"}}
+// SubscriptionFromJson reads it back.
+Json SubscriptionToJson(const Catalog& catalog, const Subscription& sub, Time now);
 Json PeriodToJson(const Period& period);
 
 // What the browser core needs from GET /billing/usage/: the plan in force, the counts, and
@@ -83,7 +97,30 @@ struct UsageSnapshot {
 Result<UsageSnapshot> UsageSnapshotFromJson(const Catalog& catalog, const Json& json);
 
 // The inverse of SubscriptionToJson: {"plan","start_date","end_date"} (end_date null or
-// missing = never ends). Errors: kInvalidArgument naming the field ("subscription.end_date").
+// missing = never ends), and from the lifecycle overload "subscribed_plan" (wins over "plan",
+// which is only the plan in force), "trial" and "scheduled_change", each optional (missing:
+// false / none). The derived fields (state, dates, is_active) are not read. Errors:
+// kInvalidArgument naming the field ("subscription.end_date", "subscription.trial must be
+// true or false", "subscription.scheduled_change ...").
 Result<Subscription> SubscriptionFromJson(const Json& json);
+
+// An upgrade quote (sima/quote.h) as the browser shows it and the server logs it:
+//   {"plan","from_plan","price","price_paisa","credit_paisa","amount","amount_paisa",
+//    "unused_seconds","start_date","end_date",
+//    "amount_breakdown":[{"label":"PRO, 30 days","amount":390000},
+//                        {"label":"Credit: unused BASIC until 2026-12-15","amount":-95000}]}
+// price and amount in whole rupees (dropped fraction, as elsewhere), everything else in
+// paisa; amount_breakdown is Khalti's field as it is sent (amounts in paisa, summing to
+// amount_paisa).
+Json QuoteToJson(const UpgradeQuote& quote);
+
+// The body of POST /billing/subscription/: {"change":"switch"|"cancel"|"undo","plan":...}
+// ("plan" required for "switch" only). Errors: kInvalidArgument naming the field.
+struct ChangeRequest {
+  ChangeKind kind = ChangeKind::kUndo;
+  std::string plan;
+  bool operator==(const ChangeRequest&) const = default;
+};
+Result<ChangeRequest> ChangeRequestFromJson(const Json& json);
 
 }  // namespace sima

@@ -23,6 +23,11 @@ enum class Provider { kKhalti, kEsewa };
 
 std::string_view to_string(PaymentStatus status);  // "PENDING", "SUCCESS", ...
 std::string_view to_string(Provider provider);     // "KHALTI", "ESEWA"
+
+// The smallest amount a payment may be for, whatever the gateway: Khalti refuses less than
+// Rs 10 (1000 paisa). Quotes (sima/quote.h) never go below it, so the browser and the server
+// show and charge the same amount for either gateway.
+inline constexpr int64_t kMinimumPaymentPaisa = 1000;
 std::optional<PaymentStatus> ParsePaymentStatus(std::string_view text);
 std::optional<Provider> ParseProvider(std::string_view text);
 

@@ -17,6 +17,16 @@ struct Subscription {
   Time start{};             // anchors the usage periods
   std::optional<Time> end;  // nullopt: never ends (FREE)
 
+  // How the period ends (sima/lifecycle.h). The defaults are a paid period that renews: every
+  // subscription written before these existed keeps its meaning.
+  // Granted without payment (the admin API): no grace, FREE at `end` unless paid.
+  bool trial = false;
+  // The customer canceled: FREE at `end`, no reminders, no grace. Undone before `end`.
+  bool cancel_at_period_end = false;
+  // A plan scheduled to replace `plan` at `end` (a cheaper one, chosen by the customer):
+  // the next renewal is for it. Never FREE (that is cancel_at_period_end).
+  std::optional<std::string> next_plan = std::nullopt;
+
   // True when a paid plan is in force at `now` (start <= now < end).
   bool is_active(Time now) const;
   bool operator==(const Subscription&) const = default;
@@ -29,7 +39,8 @@ struct Period {
   bool operator==(const Period&) const = default;
 };
 
-// The plan in force at `now`: the subscription's plan until `end`, FREE from `end` on.
+// The plan in force at `now`: the subscription's plan until `end`, FREE from `end` on. Knows
+// no grace, trial or cancel: PlanInForce (sima/lifecycle.h) is the one the server moves to.
 std::string_view EffectivePlan(const Subscription& sub, Time now);
 
 // The period that holds `now`: consecutive `period_days` windows anchored at `sub.start`.
@@ -57,7 +68,9 @@ struct Activation {
   bool reset_usage() const { return kind == ActivationKind::kStarted; }
 };
 
-// The subscription after a paid `plan` is activated at `now`. Errors as CanBuy.
+// The subscription after a paid `plan` is activated at `now`. Errors as CanBuy. Knows no
+// grace (a payment after `end` starts anew): ActivateWithGrace (sima/lifecycle.h) is the one
+// the server moves to.
 Result<Activation> Activate(const Catalog& catalog, const Subscription& sub, std::string_view plan,
                             Time now);
 

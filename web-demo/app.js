@@ -39,6 +39,7 @@ export const demoClock = {
       const res = await fetch('/api/demo-clock');
       if (!res.ok) return;
       const clock = await res.json();
+      if (!clock.enabled) return;
       demoClock.enabled = true;
       demoClock.offsetMs = clock.offset_seconds * 1000;
     } catch { /* no demo clock */ }

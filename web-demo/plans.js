@@ -106,9 +106,9 @@ function card(plan, lc) {
   el('h3', { text: current ? 'Your usage now' : offer.ok ? 'Your usage after upgrade' : `Your usage on ${plan.name}` }),
   usageList,
   offer.ok ? buyButtons(plan, offer)
-    // Why not, in the core's words (the FREE plan one is on needs none), unless it can be
-    // scheduled for the end instead.
-    : current || change ? null : el('p', { class: 'plan-note refused', 'data-refused': offer.code, text: `Not available: ${offer.message}.` }),
+    // Why not, in the core's words (the FREE plan one is on needs none); a cheaper plan may
+    // still be scheduled for the end (below).
+    : current ? null : el('p', { class: 'plan-note refused', 'data-refused': offer.code, text: `Not available: ${offer.message}.` }),
   change);
 }
 

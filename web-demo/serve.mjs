@@ -6,8 +6,8 @@
 //     POST /sessions/ with the organization's secret key. The secret key is read from a file
 //     and stays in this process: it is never sent to a browser.
 //   - GET /healthz answers {"status":"ok"} (scripts/demo waits for it).
-//   - GET /api/demo-clock answers sima-server's demo clock ({now, offset_seconds}) or 404 when
-//     the server has none (SIMA_DEMO_CLOCK is off); POST /api/demo-clock {"advance_seconds": n}
+//   - GET /api/demo-clock answers sima-server's demo clock ({enabled: true, now, offset_seconds}),
+//     or {enabled: false} when the server has none (SIMA_DEMO_CLOCK is off); POST /api/demo-clock {"advance_seconds": n}
 //     moves it (sima-server's POST /demo/clock/, which needs the admin token: it stays here)
 //     and the gateway simulator's clock (POST /_sim/clock) by the same step, so the demo shows
 //     renewals, grace and expiry without waiting for them.
@@ -99,9 +99,12 @@ async function mintSession(res) {
 }
 
 // GET/POST /api/demo-clock: the server's demo clock through its admin API (the token never
-// leaves this process). 404 when the server has no demo clock or no token is configured.
+// leaves this process). Without one (no token here, or SIMA_DEMO_CLOCK off on the server) GET
+// answers {enabled: false} and POST 404.
+const NO_CLOCK = { error: 'sima-server has no demo clock (SIMA_DEMO_CLOCK is off)', code: 'not_found' };
 async function demoClock(req, res) {
-  if (!adminToken) return send(res, 404, { error: 'no demo clock', code: 'not_found' });
+  const none = () => (req.method === 'POST' ? send(res, 404, NO_CLOCK) : send(res, 200, { enabled: false }));
+  if (!adminToken) return none();
   let advance = null;
   if (req.method === 'POST') {
     const body = await readJson(req);
@@ -122,7 +125,7 @@ async function demoClock(req, res) {
     return send(res, 502, { error: `sima-server is not reachable: ${e.message}`, code: 'upstream_unreachable' });
   }
   const clock = await answer.json().catch(() => null);
-  if (answer.status === 404) return send(res, 404, { error: 'sima-server has no demo clock (SIMA_DEMO_CLOCK is off)', code: 'not_found' });
+  if (answer.status === 404) return none();
   if (answer.status !== 200 || typeof clock?.offset_seconds !== 'number') {
     return send(res, 502, { error: 'sima-server refused to move its clock', code: 'upstream_error', status: answer.status });
   }
@@ -132,7 +135,7 @@ async function demoClock(req, res) {
       body: JSON.stringify({ advance_seconds: advance }) }).catch((e) => ({ ok: false, status: e.message }));
     if (!sim.ok) console.error(`serve.mjs: the simulator's clock did not move (${sim.status})`);
   }
-  send(res, 200, { now: clock.now, offset_seconds: clock.offset_seconds }, 'application/json; charset=utf-8', { 'Cache-Control': 'no-store' });
+  send(res, 200, { enabled: true, now: clock.now, offset_seconds: clock.offset_seconds }, 'application/json; charset=utf-8', { 'Cache-Control': 'no-store' });
 }
 
 async function readJson(req) {

@@ -7,6 +7,7 @@
 #include "mail/confirmation.h"
 #include "settlement_input.h"
 #include "sima/crypto.h"
+#include "sima/quote.h"
 #include "sima/settlement.h"
 #include "sqlite_store.h"
 #include "store_rows.h"
@@ -77,26 +78,23 @@ Expected<Payment> SqliteStore::CreatePayment(const std::string& org_id, Provider
     auto state = LoadUsage(db, org_id, now);
     if (!state) return state.error();
     if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
-    if (Status s = CanBuy(catalog_, state->subscription, plan, now); !s.ok()) {
-      return Error::FromStatus(s);
-    }
-    return InsertPayment(db, org_id, provider, plan, order_nonce, first_check, now);
+    auto quote = QuotePayment(catalog_, state->subscription, plan, now, kMinimumPaymentPaisa);
+    if (!quote) return Error::FromStatus(quote.status());
+    return InsertPayment(db, org_id, provider, *quote, order_nonce, first_check, now);
   });
 }
 
 Expected<Payment> SqliteStore::InsertPayment(Db& db, const std::string& org_id, Provider provider,
-                                             const std::string& plan,
+                                             const UpgradeQuote& quote,
                                              const std::string& order_nonce, Time first_check,
                                              Time now) {
-  const Plan* priced = catalog_.FindPlan(plan);
-  if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
   // A placeholder order id keeps the UNIQUE column satisfied until the id is known.
   if (auto r = db.Run(
           "INSERT INTO payments(org_id, provider, plan, amount_paisa, status, purchase_order_id, "
-          "created_at, updated_at, next_check_at, ref) "
-          "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?)",
-          org_id, to_string(provider), priced->code, priced->price_paisa, "new_" + order_nonce, now,
-          now, first_check, "pay_" + crypto::RandomToken(22));
+          "created_at, updated_at, next_check_at, ref, amount_breakdown) "
+          "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)",
+          org_id, to_string(provider), quote.to_plan, quote.amount_paisa, "new_" + order_nonce, now,
+          now, first_check, "pay_" + crypto::RandomToken(22), BreakdownToText(quote.breakdown));
       !r) {
     return r.error();
   }
@@ -192,26 +190,10 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(int64_t payment_id,
         return r.error();
       }
     }
-    if (s.activation) {
+    if (s.activation && s.plan_change) {
       out.state.subscription = s.activation->subscription;
-      if (auto r = SaveSubscription(db, payment.org_id, out.state.subscription, now); !r) {
-        return r.error();
-      }
-    }
-    if (s.reset_usage_from) {
-      if (auto r = db.Run("DELETE FROM usage_counters WHERE org_id = ? AND period_start = ?",
-                          payment.org_id, *s.reset_usage_from);
-          !r) {
-        return r.error();
-      }
-    }
-    if (s.plan_change) {
-      const PlanChange& c = *s.plan_change;
-      if (auto r =
-              db.Run("INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
-                     "start_at, end_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     payment.org_id, c.at, c.cause, payment.id, c.from_plan, c.to_plan, c.start,
-                     c.end, to_string(c.kind));
+      if (auto r = SaveActivation(db, payment.org_id, out.state.subscription, s.reset_usage_from,
+                                  *s.plan_change, payment.id, now);
           !r) {
         return r.error();
       }
@@ -313,20 +295,20 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
     auto state = LoadUsage(db, org_id, now);
     if (!state) return state.error();
     if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
-    if (Status s = CanBuy(catalog_, state->subscription, plan, now); !s.ok()) {
-      return Error::FromStatus(s);
-    }
-    const Plan* priced = catalog_.FindPlan(plan);
-    if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
-    // The payer's open payment for the same thing, if it can still be paid: offered again.
+    auto quote = QuotePayment(catalog_, state->subscription, plan, now, kMinimumPaymentPaisa);
+    if (!quote) return Error::FromStatus(quote.status());
+    const std::string& code = quote->to_plan;
+    // The payer's open payment for the same thing, if it can still be paid and is for what a
+    // new one would cost now: offered again.
     auto open = QueryPayments(db,
                               "FROM payments WHERE org_id = ? AND status = 'PENDING' AND "
                               "provider = ? AND plan = ? AND reference_id IS NOT NULL "
                               "ORDER BY id DESC LIMIT 20",
-                              org_id, to_string(provider), priced->code);
+                              org_id, to_string(provider), code);
     if (!open) return open.error();
     for (const Payment& p : open.value()) {
       if (provider == Provider::kKhalti && !p.payment_url) continue;
+      if (p.amount_paisa != quote->amount_paisa) continue;
       if (PayerMayStillPay(p.provider, p.created_at, p.expires_at, now, limits.timing.esewa_session,
                            limits.timing.reuse_margin)) {
         return OpenedPayment{p, true};
@@ -337,7 +319,7 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
     auto starting = db.QueryInt(
         "SELECT COUNT(*) FROM payments WHERE org_id = ? AND status = 'PENDING' AND "
         "provider = ? AND plan = ? AND reference_id IS NULL AND created_at > ?",
-        org_id, to_string(provider), priced->code, now - limits.timing.starting_window);
+        org_id, to_string(provider), code, now - limits.timing.starting_window);
     if (!starting) return starting.error();
     if (*starting > 0) {
       return rate_limited("a payment of this plan is being started; retry in a moment",
@@ -363,7 +345,7 @@ Expected<OpenedPayment> SqliteStore::OpenPayment(const std::string& org_id, Prov
                               " may wait to be paid at once: pay or abandon one first",
                           limits.timing.open_cap_retry_after.count());
     }
-    auto created = InsertPayment(db, org_id, provider, plan, order_nonce, first_check, now);
+    auto created = InsertPayment(db, org_id, provider, *quote, order_nonce, first_check, now);
     if (!created) return created.error();
     return OpenedPayment{std::move(created).value(), false};
   });

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <set>
 
 #include "migrations.h"
 #include "sima/json.h"
@@ -282,10 +283,9 @@ void SqliteStore::RunBatch(const std::vector<Job*>& batch) {
 
 Expected<UsageState> SqliteStore::LoadUsage(Db& db, const std::string& org_id, Time now) {
   UsageState state;
-  auto sub = db.One("SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = ?", org_id);
+  auto sub = LoadSubscription(db, org_id);
   if (!sub) return sub.error();
-  if (!*sub) return Error::NotFound("no such organization");
-  state.subscription = Subscription{(*sub)->Text(0), (*sub)->At(1), (*sub)->OptAt(2)};
+  state.subscription = std::move(sub).value();
   state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
   auto counters =
       db.All("SELECT feature, used FROM usage_counters WHERE org_id = ? AND period_start = ?",
@@ -377,11 +377,21 @@ ExpectedDone SqliteStore::CountCall(Db& db, const std::string& org_id, UsageStat
   return Count(db, org_id, state, kApiCalls, 1);
 }
 
+Expected<Subscription> SqliteStore::LoadSubscription(Db& db, const std::string& org_id) {
+  auto row =
+      db.One("SELECT " + std::string(kSubscriptionColumns) + " FROM subscriptions WHERE org_id = ?",
+             org_id);
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("no such organization");
+  return ReadSubscriptionRow(**row);
+}
+
 ExpectedDone SqliteStore::SaveSubscription(Db& db, const std::string& org_id,
                                            const Subscription& sub, Time now) {
-  if (auto r = db.Run("UPDATE subscriptions SET plan = ?, start_at = ?, end_at = ?, updated_at = ? "
-                      "WHERE org_id = ?",
-                      sub.plan, sub.start, sub.end, now, org_id);
+  if (auto r = db.Run("UPDATE subscriptions SET plan = ?, start_at = ?, end_at = ?, trial = ?, "
+                      "cancel_at_period_end = ?, next_plan = ?, updated_at = ? WHERE org_id = ?",
+                      sub.plan, sub.start, sub.end, sub.trial, sub.cancel_at_period_end,
+                      sub.next_plan, now, org_id);
       !r) {
     return r;
   }
@@ -389,9 +399,29 @@ ExpectedDone SqliteStore::SaveSubscription(Db& db, const std::string& org_id,
   return Done{};
 }
 
+ExpectedDone SqliteStore::SaveActivation(Db& db, const std::string& org_id, const Subscription& sub,
+                                         std::optional<Time> reset_usage_from,
+                                         const PlanChange& change,
+                                         std::optional<int64_t> payment_id, Time now) {
+  if (auto r = SaveSubscription(db, org_id, sub, now); !r) return r;
+  if (reset_usage_from) {
+    if (auto r = db.Run("DELETE FROM usage_counters WHERE org_id = ? AND period_start = ?", org_id,
+                        *reset_usage_from);
+        !r) {
+      return r;
+    }
+  }
+  return db.Run(
+      "INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, start_at, "
+      "end_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      org_id, change.at, change.cause, payment_id, change.from_plan, change.to_plan, change.start,
+      change.end, to_string(change.kind));
+}
+
 template <typename T, typename F>
-Expected<T> SqliteStore::OrgCall(const std::string& org_id, Time now, F&& body) {
-  return Write<T>(Durability::kNormal, [&](Db& db) -> Expected<T> {
+Expected<T> SqliteStore::OrgCall(const std::string& org_id, Time now, F&& body,
+                                 Durability durability) {
+  return Write<T>(durability, [&](Db& db) -> Expected<T> {
     auto state = LoadUsage(db, org_id, now);
     if (!state) return state.error();
     if (auto r = CountCall(db, org_id, state.value(), now); !r) return r.error();
@@ -437,9 +467,11 @@ Expected<Org> SqliteStore::CreateOrg(const NewOrg& org) {
       return r.error();
     }
     const Subscription& sub = org.subscription;
-    if (auto r = db.Run("INSERT INTO subscriptions(org_id, plan, start_at, end_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        org.id, sub.plan, sub.start, sub.end, org.now);
+    if (auto r = db.Run("INSERT INTO subscriptions(org_id, plan, start_at, end_at, trial, "
+                        "cancel_at_period_end, next_plan, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        org.id, sub.plan, sub.start, sub.end, sub.trial, sub.cancel_at_period_end,
+                        sub.next_plan, org.now);
         !r) {
       return r.error();
     }
@@ -452,6 +484,14 @@ Expected<Org> SqliteStore::CreateOrg(const NewOrg& org) {
     }
     return Org{org.id, org.name, org.now};
   });
+}
+
+Expected<Org> SqliteStore::GetOrg(const std::string& org_id) {
+  std::lock_guard lock(write_mu_);
+  auto row = db_->One("SELECT name, created_at FROM organizations WHERE id = ?", org_id);
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("no such organization");
+  return Org{org_id, (*row)->Text(0), (*row)->At(1)};
 }
 
 Expected<Credential> SqliteStore::FindSecretKey(const std::string& key_hash) {
@@ -556,6 +596,12 @@ Expected<PruneResult> SqliteStore::Prune(Time now, int64_t batch, int64_t max_ba
                     "(SELECT org_id, idempotency_key FROM usage_events "
                     "WHERE created_at <= ? LIMIT ?)",
                     now - options_.idempotency_ttl, out.idempotency_keys);
+      !r) {
+    return r.error();
+  }
+  if (auto r = pass("DELETE FROM reminders_sent WHERE rowid IN "
+                    "(SELECT rowid FROM reminders_sent WHERE period_end < ? LIMIT ?)",
+                    ReminderKeysPrunedBefore(catalog_, now), out.reminders);
       !r) {
     return r.error();
   }
@@ -911,28 +957,129 @@ ExpectedDone SqliteStore::CheckHealth() {
   });
 }
 
-// --- the subscription's lifecycle: SCAFFOLD, replaced by the store's implementation ---
+// --- the subscription's lifecycle ---
 
-Expected<Subscription> SqliteStore::GetSubscription(const std::string&, Time) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+Expected<Subscription> SqliteStore::GetSubscription(const std::string& org_id, Time now) {
+  return OrgCall<Subscription>(org_id, now, [](Db&, UsageState& state) -> Expected<Subscription> {
+    return state.subscription;
+  });
 }
-Expected<Subscription> SqliteStore::ChangeSubscription(const std::string&, ChangeKind,
-                                                       const std::string&, Time) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<Subscription> SqliteStore::ChangeSubscription(const std::string& org_id, ChangeKind kind,
+                                                       const std::string& plan, Time now) {
+  // One writer at a time: a payment settling meanwhile sees the change or not, never half.
+  return OrgCall<Subscription>(
+      org_id, now,
+      [&](Db& db, UsageState& state) -> Expected<Subscription> {
+        auto changed = ScheduleChange(catalog_, state.subscription, kind, plan, now);
+        if (!changed) return Error::FromStatus(changed.status());
+        if (auto r = SaveSubscription(db, org_id, *changed, now); !r) return r.error();
+        return std::move(changed).value();
+      },
+      Durability::kFull);
 }
-Expected<Subscription> SqliteStore::GrantTrial(const std::string&, const std::string&, int, Time) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<Subscription> SqliteStore::GrantTrial(const std::string& org_id, const std::string& plan,
+                                               int days, Time now) {
+  return Write<Subscription>(Durability::kFull, [&](Db& db) -> Expected<Subscription> {
+    auto before = LoadSubscription(db, org_id);
+    if (!before) return before.error();
+    auto granted = sima::GrantTrial(catalog_, *before, plan, days, now);
+    if (!granted) return Error::FromStatus(granted.status());
+    const Subscription& after = granted->subscription;
+    // The same reset as a payment's activation (Settle's reset_usage_from).
+    std::optional<Time> reset;
+    if (granted->reset_usage()) reset = CurrentPeriod(after, catalog_.period_days(), now).start;
+    const PlanChange change{.at = now,
+                            .cause = "trial",
+                            .from_plan = PlanInForce(catalog_, *before, now),
+                            .to_plan = after.plan,
+                            .start = after.start,
+                            .end = after.end,
+                            .kind = granted->kind};
+    if (auto r = SaveActivation(db, org_id, after, reset, change, std::nullopt, now); !r) {
+      return r.error();
+    }
+    return after;
+  });
 }
-Expected<std::vector<std::string>> SqliteStore::ReminderCandidates(Time, const std::string&,
-                                                                   int64_t) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<std::vector<std::string>> SqliteStore::ReminderCandidates(Time now,
+                                                                   const std::string& after_org_id,
+                                                                   int64_t limit) {
+  if (limit <= 0) return std::vector<std::string>();  // SQLite reads LIMIT -1 as "all"
+  const EndWindow window = ReminderWindow(catalog_, now);
+  std::lock_guard lock(write_mu_);
+  // The conditions repeat the partial index subscriptions_reminders' word for word, so the
+  // walk reads that index alone, in org id order, and never a FREE or canceled subscription.
+  auto rows = db_->All(
+      "SELECT org_id FROM subscriptions WHERE end_at IS NOT NULL AND plan <> 'FREE' AND "
+      "cancel_at_period_end = 0 AND org_id > ? AND end_at BETWEEN ? AND ? ORDER BY org_id "
+      "LIMIT ?",
+      after_org_id, window.from, window.to, limit);
+  if (!rows) return rows.error();
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (const Row& r : *rows) out.push_back(r.Text(0));
+  return out;
 }
-Expected<std::optional<SentReminder>> SqliteStore::SendDueReminder(const std::string&, Time,
-                                                                   const ComposeReminder&) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<std::optional<SentReminder>> SqliteStore::SendDueReminder(const std::string& org_id,
+                                                                   Time now,
+                                                                   const ComposeReminder& compose) {
+  using Sent = std::optional<SentReminder>;
+  // Inside the write transaction, which no other writer on this database shares (BEGIN
+  // IMMEDIATE): the keys read here are all there are until the commit.
+  return Write<Sent>(Durability::kFull, [&](Db& db) -> Expected<Sent> {
+    auto org = db.One("SELECT billing_email FROM organizations WHERE id = ?", org_id);
+    if (!org) return org.error();
+    if (!*org) return Error::NotFound("no such organization");
+    const std::optional<std::string> email = (*org)->OptText(0);
+    auto sub = LoadSubscription(db, org_id);
+    if (!sub) return sub.error();
+    auto keys = db.All("SELECT key FROM reminders_sent WHERE org_id = ?", org_id);
+    if (!keys) return keys.error();
+    std::set<std::string, std::less<>> sent;
+    for (const Row& r : *keys) sent.insert(r.Text(0));
+    std::optional<Reminder> due = DueReminder(catalog_, *sub, now, sent);
+    if (!due) return Sent();
+    if (auto r =
+            db.Run("INSERT INTO reminders_sent(org_id, key, kind, period_end, sent_at, "
+                   "emailed) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(org_id, key) DO NOTHING",
+                   org_id, due->key, to_string(due->kind), due->period_end, now, email.has_value());
+        !r) {
+      return r.error();
+    }
+    if (db.changes() == 0) return Sent();  // another sender was first
+    if (email) {
+      const ReminderMail mail = compose(org_id, *email, *sub, *due);
+      if (auto r = db.Run("INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, "
+                          "body, created_at, next_attempt_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?) "
+                          "ON CONFLICT(message_id) DO NOTHING",
+                          org_id, ReminderMessageId(org_id, due->key), mail.to, mail.subject,
+                          mail.body, now, now);
+          !r) {
+        return r.error();
+      }
+    }
+    return Sent(SentReminder{std::move(due).value(), email.has_value()});
+  });
 }
-Expected<std::string> SqliteStore::PayLinkSecret(const std::string&) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<std::string> SqliteStore::PayLinkSecret(const std::string& candidate) {
+  return Write<std::string>(Durability::kFull, [&](Db& db) -> Expected<std::string> {
+    if (candidate.empty()) return Error::Internal("an empty pay-link secret cannot be stored");
+    if (auto r = db.Run(
+            "INSERT INTO server_secrets(name, value) VALUES ('pay_link', ?) ON CONFLICT DO NOTHING",
+            candidate);
+        !r) {
+      return r.error();
+    }
+    auto row = db.One("SELECT value FROM server_secrets WHERE name = 'pay_link'");
+    if (!row) return row.error();
+    if (!*row) return Error::Internal("the pay-link secret was not stored");
+    return (*row)->Text(0);
+  });
 }
 
 }  // namespace sima::server

@@ -27,6 +27,8 @@
 
 #include "mail/confirmation.h"
 #include "sima/catalog.h"
+#include "sima/quote.h"
+#include "sima/settlement.h"
 #include "sqlite.h"
 #include "store.h"
 
@@ -73,6 +75,7 @@ class SqliteStore final : public Store {
   Expected<T> Write(Durability durability, F&& body);
 
   Expected<Org> CreateOrg(const NewOrg& org) override;
+  Expected<Org> GetOrg(const std::string& org_id) override;
   Expected<Credential> FindSecretKey(const std::string& key_hash) override;
   ExpectedDone RevokeSecretKey(const std::string& key_hash, Time now) override;
   Expected<ApiKeyInfo> CreateSecretKey(const std::string& org_id, const std::string& key_id,
@@ -199,13 +202,24 @@ class SqliteStore final : public Store {
   // not counted (nullopt).
   Expected<std::optional<Decision>> Gate(const UsageState& state, std::string_view feature,
                                          int64_t n, Time now) const;
-  // Replaces the organization's subscription (after sima::Activate). A new start date starts
-  // a new usage period, which is how activation resets usage.
+  // The organization's whole subscription; kNotFound when there is no such organization.
+  Expected<Subscription> LoadSubscription(sqlite::Db& db, const std::string& org_id);
+  // Replaces the organization's subscription, stored whole (after sima::ActivateWithGrace,
+  // ScheduleChange, GrantTrial). A new start date starts a new usage period, which is how
+  // activation resets usage.
   ExpectedDone SaveSubscription(sqlite::Db& db, const std::string& org_id, const Subscription& sub,
                                 Time now);
-  // CreatePayment's body (an org call already counted by the caller).
+  // Writes what an activation did (a payment's, by Settle, or a trial's): saves `sub`, clears
+  // the metered counters of the period starting at `reset_usage_from` (a started period: the
+  // counters already keyed by its start belong to the old plan) and records `change` with the
+  // payment that paid for it (none for a trial).
+  ExpectedDone SaveActivation(sqlite::Db& db, const std::string& org_id, const Subscription& sub,
+                              std::optional<Time> reset_usage_from, const PlanChange& change,
+                              std::optional<int64_t> payment_id, Time now);
+  // CreatePayment's body (an org call already counted by the caller): a PENDING payment of
+  // quote.to_plan for quote.amount_paisa, with its breakdown.
   Expected<Payment> InsertPayment(sqlite::Db& db, const std::string& org_id, Provider provider,
-                                  const std::string& plan, const std::string& order_nonce,
+                                  const UpgradeQuote& quote, const std::string& order_nonce,
                                   Time first_check, Time now);
   // A payment by id within a Write body; kNotFound when none.
   Expected<Payment> LoadPayment(sqlite::Db& db, int64_t payment_id);
@@ -227,7 +241,8 @@ class SqliteStore final : public Store {
   void BoundWal();
   // Runs `body(db, state)` with the org's usage loaded and this call counted.
   template <typename T, typename F>
-  Expected<T> OrgCall(const std::string& org_id, Time now, F&& body);
+  Expected<T> OrgCall(const std::string& org_id, Time now, F&& body,
+                      Durability durability = Durability::kNormal);
   // Gates one more of `feature`, runs `insert(db)` and counts it (CountResource for the
   // server's resources, else Count).
   template <typename T, typename F>

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "sima/json.h"
 #include "sima/payment.h"
@@ -12,11 +14,51 @@
 
 namespace sima::server {
 
+// The columns ReadSubscriptionRow reads, in its order (table subscriptions).
+inline constexpr std::string_view kSubscriptionColumns =
+    "plan, start_at, end_at, trial, cancel_at_period_end, next_plan";
+
+// The whole subscription from kSubscriptionColumns starting at column `at`.
+template <typename RowT>
+Subscription ReadSubscriptionRow(const RowT& r, int at = 0) {
+  Subscription s{r.Text(at), r.At(at + 1), r.OptAt(at + 2)};
+  s.trial = r.Bool(at + 3);
+  s.cancel_at_period_end = r.Bool(at + 4);
+  s.next_plan = r.OptText(at + 5);
+  return s;
+}
+
+// A payment's quote lines as stored in amount_breakdown: Khalti's JSON array
+// [{"label","amount"}] (paisa); NULL (nullopt) when there are none.
+inline std::optional<std::string> BreakdownToText(const std::vector<QuoteLine>& lines) {
+  if (lines.empty()) return std::nullopt;
+  Json out = Json::array();
+  for (const QuoteLine& line : lines)
+    out.push_back({{"label", line.label}, {"amount", line.paisa}});
+  return out.dump();
+}
+
+// The inverse of BreakdownToText; empty for NULL or anything that is not such an array.
+inline std::vector<QuoteLine> BreakdownFromText(const std::optional<std::string>& text) {
+  std::vector<QuoteLine> out;
+  if (!text) return out;
+  const Json json = Json::parse(*text, nullptr, false);
+  if (!json.is_array()) return out;
+  for (const Json& line : json) {
+    if (!line.is_object() || !line.contains("label") || !line["label"].is_string() ||
+        !line.contains("amount") || !line["amount"].is_number_integer()) {
+      return {};
+    }
+    out.push_back({line["label"].get<std::string>(), line["amount"].get<int64_t>()});
+  }
+  return out;
+}
+
 // The columns ReadPaymentRow reads, in its order.
 inline constexpr std::string_view kPaymentColumns =
     "id, org_id, provider, plan, amount_paisa, status, reason, reference_id, purchase_order_id, "
     "transaction_id, needs_attention, expires_at, created_at, updated_at, next_check_at, "
-    "check_attempts, ref, payment_url, last_checked_at";
+    "check_attempts, ref, payment_url, last_checked_at, amount_breakdown";
 
 template <typename RowT>
 Payment ReadPaymentRow(const RowT& r) {
@@ -40,6 +82,7 @@ Payment ReadPaymentRow(const RowT& r) {
   p.ref = r.OptText(16).value_or("");
   p.payment_url = r.OptText(17);
   p.last_checked_at = r.OptAt(18);
+  p.breakdown = BreakdownFromText(r.OptText(19));
   return p;
 }
 

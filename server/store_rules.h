@@ -2,14 +2,17 @@
 // feature's usage lives in, what RecordUsage accepts for each kind, and the answers it gives.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "error.h"
 #include "sima/catalog.h"
 #include "sima/decision.h"
+#include "sima/time.h"
 #include "store.h"
 
 namespace sima::server {
@@ -81,6 +84,39 @@ inline MeterResult MeterAnswer(const Feature& feature, const MeterRequest& req, 
   out.limit = d.limit;
   out.over = req.quantity > 0 && d.over;
   out.override = d.override;
+  return out;
+}
+
+// --- the subscription's lifecycle ---
+
+// The ends of the subscriptions ReminderCandidates returns at `now` (store.h), both inclusive:
+// from now - grace_days - period_days (an expired reminder is due until grace_until +
+// period_days) to now + the largest notice day (the first renewal notice).
+struct EndWindow {
+  Time from{};
+  Time to{};
+};
+inline EndWindow ReminderWindow(const Catalog& catalog, Time now) {
+  const std::vector<int>& notice = catalog.renewal_notice_days();
+  const int ahead = notice.empty() ? 0 : *std::max_element(notice.begin(), notice.end());
+  return {now - Days{catalog.grace_days() + catalog.period_days()}, now + Days{ahead}};
+}
+
+// Recorded reminder keys of periods that ended before this are pruned (PruneResult.reminders):
+// 2 x (period_days + grace_days) before `now`.
+inline Time ReminderKeysPrunedBefore(const Catalog& catalog, Time now) {
+  return now - Days{2 * (catalog.period_days() + catalog.grace_days())};
+}
+
+// The outbox message id of a reminder: "reminder-<org_id>-<key>" with every character but
+// ASCII letters, digits, '_', '.' and '-' made '-', so it is also a safe file name (the .eml).
+inline std::string ReminderMessageId(std::string_view org_id, std::string_view key) {
+  std::string out = "reminder-" + std::string(org_id) + "-" + std::string(key);
+  for (char& c : out) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '-';
+    if (!safe) c = '-';
+  }
   return out;
 }
 

@@ -432,7 +432,8 @@ TEST_P(StoreContract, AnExpiryBelowTheCountKeepsTheRowsAndRefusesNewOnes) {
     members.push_back(Member(now_));
     ASSERT_TRUE(store_->CreateTeamMember(org, members.back(), now_).ok());
   }
-  const Time after = now_ + Days{31};
+  // Past the end and its grace: FREE applies.
+  const Time after = now_ + Days{30 + catalog_->grace_days()} + std::chrono::hours{1};
   auto usage = store_->ReadUsage(org, after);
   EXPECT_EQ(usage->usage.at("team_members"), 3);
   EXPECT_EQ(store_->ListTeamMembers(org, {100, std::nullopt}, after)->items.size(), 3u);

@@ -116,6 +116,76 @@ TEST_F(ServerStore, AnOlderDatabaseKeepsItsCustomersAndMembersAsAllocations) {
   EXPECT_EQ(store.ListCustomers(org, {100, std::nullopt}, now_)->items.size(), 2u);
 }
 
+// A database from before the lifecycle (migration 5): a paid organization keeps what its
+// subscription meant, a paid period that renews (no trial, no cancel, no next plan), and its
+// payments read with no breakdown.
+TEST_F(ServerStore, AnOlderDatabaseKeepsItsPaidSubscriptionsMeaning) {
+  const std::string path = dir_.path() + "/v5.db";
+  const std::string org = "org_00000000000000000005";
+  const Time end = now_ + Days{30};
+  {
+    auto db = sqlite::Db::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(Migrate(**db, Migrations().first(5)).ok());
+    ASSERT_TRUE((*db)
+                    ->Run("INSERT INTO organizations(id, name, created_at, billing_email) "
+                          "VALUES (?, 'Old', ?, 'old@x.test')",
+                          org, now_)
+                    .ok());
+    ASSERT_TRUE((*db)
+                    ->Run("INSERT INTO subscriptions(org_id, plan, start_at, end_at, updated_at) "
+                          "VALUES (?, 'PRO', ?, ?, ?)",
+                          org, now_, end, now_)
+                    .ok());
+    ASSERT_TRUE((*db)
+                    ->Run("INSERT INTO payments(org_id, provider, plan, amount_paisa, status, "
+                          "purchase_order_id, created_at, updated_at, ref) VALUES "
+                          "(?, 'KHALTI', 'PRO', 390000, 'SUCCESS', 'pay_1_x', ?, ?, 'pay_old')",
+                          org, now_, now_)
+                    .ok());
+  }
+  auto opened = SqliteStore::Open({path}, Catalog::Default());
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  SqliteStore& store = **opened;
+  auto sub = store.GetSubscription(org, now_);
+  ASSERT_TRUE(sub.ok()) << sub.error().message;
+  EXPECT_EQ(*sub, (Subscription{"PRO", now_, end}));
+  EXPECT_FALSE(sub->trial);
+  EXPECT_FALSE(sub->cancel_at_period_end);
+  EXPECT_EQ(sub->next_plan, std::nullopt);
+  // It renews: reminders before the end, grace after it.
+  EXPECT_EQ(store.ReminderCandidates(end - Days{1}, "", 10).value(), std::vector<std::string>{org});
+  EXPECT_EQ(store.RecordUsage(org, {"invoices", 1, std::nullopt}, end + Days{1})->plan, "PRO");
+  auto reminded = store.SendDueReminder(
+      org, end + Days{1},
+      [](const std::string&, const std::string& to, const Subscription&, const Reminder& r) {
+        return ReminderMail{to, r.key, ""};
+      });
+  ASSERT_TRUE(reminded.ok() && reminded->has_value());
+  EXPECT_EQ((*reminded)->reminder.kind, ReminderKind::kGraceStarted);
+  auto payment = store.FindPaymentByRef("pay_old");
+  ASSERT_TRUE(payment.ok());
+  EXPECT_EQ(payment->amount_paisa, 390000);
+  EXPECT_TRUE(payment->breakdown.empty());
+}
+
+// ReminderCandidates reads only its partial index, in org id order: no FREE or canceled
+// subscription is visited and no page is sorted.
+TEST_F(ServerStore, ReminderCandidatesWalkTheirIndexWithoutSorting) {
+  auto db = sqlite::Db::Open(path_, true);
+  ASSERT_TRUE(db.ok());
+  auto plan = (*db)->All(
+      "EXPLAIN QUERY PLAN SELECT org_id FROM subscriptions WHERE end_at IS NOT NULL AND "
+      "plan <> 'FREE' AND cancel_at_period_end = 0 AND org_id > ? AND end_at BETWEEN ? AND ? "
+      "ORDER BY org_id LIMIT ?",
+      "", now_, now_, 10);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  std::string steps;
+  for (const sqlite::Row& r : *plan) steps += r.Text(3) + "\n";
+  EXPECT_NE(steps.find("subscriptions_reminders"), std::string::npos) << steps;
+  EXPECT_EQ(steps.find("TEMP B-TREE"), std::string::npos) << steps;
+}
+
 TEST_F(ServerStore, WriteRollsBackOnError) {
   const std::string org = NewOrgId();
   auto r = store_->Write<Done>(SqliteStore::Durability::kFull, [&](sqlite::Db& db) -> ExpectedDone {
@@ -185,7 +255,8 @@ TEST_F(ServerStore, ActivationInOneTransactionResetsUsage) {
       SqliteStore::Durability::kFull, [&](sqlite::Db& db) -> Expected<Subscription> {
         auto state = store_->LoadUsage(db, org, later);
         if (!state) return state.error();
-        auto activation = Activate(Catalog::Default(), state->subscription, "BASIC", later);
+        auto activation =
+            ActivateWithGrace(Catalog::Default(), state->subscription, "BASIC", later);
         if (!activation) return Error::FromStatus(activation.status());
         if (auto s = store_->SaveSubscription(db, org, activation->subscription, later); !s) {
           return s.error();

@@ -13,7 +13,8 @@ async function session({ fresh = false } = {}) {
   if (!fresh) {
     try {
       const cached = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null');
-      if (cached && Date.parse(cached.expires_at) - Date.now() > 60_000) return cached;
+      // Expiry is on sima-server's clock, which the demo's "Skip ahead" may have moved.
+      if (cached && Date.parse(cached.expires_at) - demoClock.now() > 60_000) return cached;
     } catch { /* no cache */ }
   }
   const res = await fetch('/api/session', { method: 'POST' });
@@ -60,8 +61,8 @@ export const demoClock = {
  * knows (e.g. the demo data was reset) is replaced once.
  */
 export async function connect() {
-  let s = await session();
   await demoClock.load();
+  let s = await session();
   const make = (sess) => createClient({
     baseUrl: sess.api_url,
     clock: demoClock.now,

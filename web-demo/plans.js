@@ -17,7 +17,7 @@ let session;
 function quoteBox(quote) {
   if (quote.amount_breakdown.length < 2) return null;
   return el('dl', { class: 'quote', 'data-quote': quote.plan, 'data-amount-paisa': quote.amount_paisa },
-    quote.amount_breakdown.map((line) => [
+    quote.amount_breakdown.flatMap((line) => [
       el('dt', { text: line.label }),
       el('dd', { 'data-line-amount': line.amount, text: line.amount < 0 ? `− ${money(client, -line.amount)}` : money(client, line.amount) }),
     ]),

@@ -20,7 +20,7 @@ let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-async function withDemo(t, fn) {
+async function withDemo(t, fn, { allow = [] } = {}) {
   const demo = await startDemo();
   try {
     const clock = await (await fetch(`${demo.web}/api/demo-clock`)).json();
@@ -28,8 +28,14 @@ async function withDemo(t, fn) {
       t.skip('sima-server has no demo clock yet (SIMA_DEMO_CLOCK): the lifecycle has not landed');
       return;
     }
-    const page = await newPage(browser);
-    await fn(demo, page);
+    const page = await newPage(browser, { allow });
+    page.on('response', (r) => { if (r.status() >= 400) console.log(`# ${r.status()} ${r.url()}`); });
+    try {
+      await fn(demo, page);
+    } catch (e) {
+      e.message += `\n--- the demo's output:\n${demo.output().slice(-3000)}`;
+      throw e;
+    }
     page.assertClean();
     await page.context().close();
   } finally {
@@ -76,7 +82,7 @@ async function mails(demo, re, { count = 1 } = {}) {
     if (found.length >= count) return found;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no e-mail matching ${re} in ${dir}`);
+  throw new Error(`no e-mail matching ${re} in ${dir} (${(await readdir(dir)).join(', ') || 'empty'})`);
 }
 
 test('renewal due: the reminder\'s pay link pays with Khalti and the plan ends 30 days after its old end', async (t) => {
@@ -115,7 +121,9 @@ test('renewal due: the reminder\'s pay link pays with Khalti and the plan ends 3
     await openDashboard(page, demo);
     assert.equal(await page.locator('[data-banner]').isHidden(), true);
     await shot(page, 'lifecycle-03-renewed');
-  });
+    // The used link's page is a 410, and the pay pages have no favicon on sima-server: both are
+    // logged by the browser as failed loads.
+  }, { allow: [/status of 410 \(Gone\)/, /status of 404 \(Not Found\)/] });
 });
 
 test('grace, then expiry: the plan still applies in grace, then FREE with the banner and the e-mails', async (t) => {
@@ -158,9 +166,10 @@ test('an upgrade BASIC → PRO mid-period shows the prorated amount and charges 
     await payOnKhalti(page);
     await page.getByRole('button', { name: /^Pay/ }).click();
     await expectSuccess(page, 'PRO');
+    // The simulator's record (listed by pidx): BASIC at its price, the upgrade at the quote.
     const { khalti } = await (await fetch(`${demo.sim}/_sim/payments`)).json();
-    assert.equal(khalti.at(-1).amount, shown, 'the gateway charged what the page showed');
-    assert.equal(khalti.at(-1).status, 'Completed');
+    assert.deepEqual(khalti.map((p) => [p.amount, p.status]).sort(), [[190000, 'Completed'], [shown, 'Completed']],
+      'the gateway charged what the page showed');
     await shot(page, 'lifecycle-07-upgraded');
   });
 });

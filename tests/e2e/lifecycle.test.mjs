@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  launchBrowser, newPage, startDemo, shot, openDashboard, openPlans, payOnKhalti, expectSuccess, usageText,
+  launchBrowser, newPage, startDemo, shot, openDashboard, openPlans, payOnKhalti, expectSuccess, usageText, buyWithKhalti,
 } from './harness.mjs';
 
 const DAY = 86400e3;
@@ -51,15 +51,6 @@ async function serverSubscription(demo) {
   return (await res.json()).subscription;
 }
 
-// Buys `plan` with Khalti from the plans page and lands on the success page.
-async function buy(page, demo, plan) {
-  await openPlans(page, demo);
-  await page.getByRole('button', { name: `Upgrade to ${plan} with Khalti` }).click();
-  await payOnKhalti(page);
-  await page.getByRole('button', { name: /^Pay/ }).click();
-  await expectSuccess(page, plan);
-}
-
 // "Skip ahead" on the dashboard: the page reloads at the new time.
 async function skip(page, demo, days) {
   await openDashboard(page, demo);
@@ -87,7 +78,7 @@ async function mails(demo, re, { count = 1 } = {}) {
 
 test('renewal due: the reminder\'s pay link pays with Khalti and the plan ends 30 days after its old end', async (t) => {
   await withDemo(t, async (demo, page) => {
-    await buy(page, demo, 'BASIC');
+    await buyWithKhalti(page, demo, 'BASIC');
     const paid = await serverSubscription(demo);
     assert.equal(paid.state, 'active');
 
@@ -128,7 +119,7 @@ test('renewal due: the reminder\'s pay link pays with Khalti and the plan ends 3
 
 test('grace, then expiry: the plan still applies in grace, then FREE with the banner and the e-mails', async (t) => {
   await withDemo(t, async (demo, page) => {
-    await buy(page, demo, 'BASIC');
+    await buyWithKhalti(page, demo, 'BASIC');
     await skip(page, demo, 31);
     const banner = page.locator('[data-banner]');
     assert.equal(await banner.getAttribute('data-state'), 'grace');
@@ -153,7 +144,7 @@ test('grace, then expiry: the plan still applies in grace, then FREE with the ba
 
 test('an upgrade BASIC → PRO mid-period shows the prorated amount and charges exactly it', async (t) => {
   await withDemo(t, async (demo, page) => {
-    await buy(page, demo, 'BASIC');
+    await buyWithKhalti(page, demo, 'BASIC');
     await skip(page, demo, 15);
     await openPlans(page, demo);
     const quote = page.locator('.plan[data-plan="PRO"] [data-quote]');

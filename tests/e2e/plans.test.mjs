@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launchBrowser, shot, openDashboard, usageText, journey, openPlans, payOnKhalti, payOnEsewa, expectSuccess,
+  launchBrowser, shot, openDashboard, usageText, journey, openPlans, payOnKhalti, payOnEsewa, expectSuccess, buyWithKhalti,
 } from './harness.mjs';
 
 let browser;
@@ -15,14 +15,6 @@ const card = (page, plan) => page.locator(`.plan[data-plan="${plan}"]`);
 const buttons = async (page, plan) => (await card(page, plan).locator('[data-buy]').allTextContents()).map((t) => t.trim());
 const DAY = 86_400_000;
 
-/** From the plans page of a fresh demo: buys `plan` with Khalti and waits for the success page. */
-async function buyWithKhalti(page, demo, plan) {
-  await openPlans(page, demo);
-  await page.getByRole('button', { name: `Upgrade to ${plan} with Khalti` }).click();
-  await payOnKhalti(page);
-  await page.getByRole('button', { name: /^Pay/ }).click();
-  await expectSuccess(page, plan);
-}
 
 test('Plans on FREE: BASIC and PRO are upgrades, FREE is not for sale, prices by the core', async (t) => {
   await journey(browser, t, 'khalti', async (demo, page) => {

@@ -3,7 +3,8 @@
 // mail folder) holds a pay link, following it pays with Khalti on the simulator and the plan
 // then ends 30 days after its old end; another reaches grace, then expiry, and falls to FREE
 // with the banner and the e-mails; an upgrade BASIC → PRO in the middle of a period shows the
-// prorated amount, and the payment charges exactly it (the simulator's record).
+// prorated amount, and the payment charges exactly it (the simulator's record); a cheaper plan
+// or a cancel is scheduled for the period's end and undone.
 //
 // Each test starts its own demo (a FREE organization). Until sima-server has the demo clock
 // (SIMA_DEMO_CLOCK) these tests skip themselves.
@@ -162,5 +163,29 @@ test('an upgrade BASIC → PRO mid-period shows the prorated amount and charges 
     assert.deepEqual(khalti.map((p) => [p.amount, p.status]).sort(), [[190000, 'Completed'], [shown, 'Completed']],
       'the gateway charged what the page showed');
     await shot(page, 'lifecycle-07-upgraded');
+  });
+});
+
+test('a cheaper plan scheduled for the period\'s end, a cancel, and their undo', async (t) => {
+  await withDemo(t, async (demo, page) => {
+    await buyWithKhalti(page, demo, 'PRO');
+    await openPlans(page, demo);
+    await page.locator('[data-switch="BASIC"]').click();
+    await page.locator('.plan[data-plan="BASIC"] [data-scheduled="switch"]').waitFor();
+    const banner = page.locator('[data-banner]');
+    assert.match(await banner.textContent(), /Your plan switches to Basic on .* Pro stays until then\./);
+    assert.deepEqual((await serverSubscription(demo)).scheduled_change, { kind: 'switch', plan: 'BASIC' });
+    await shot(page, 'lifecycle-08-switch-scheduled');
+    await banner.getByRole('button', { name: 'Undo' }).click();
+    await banner.waitFor({ state: 'hidden' });
+    assert.equal((await serverSubscription(demo)).scheduled_change, null);
+
+    await page.locator('[data-change="cancel"]').click();
+    await page.locator('[data-scheduled="cancel"]').waitFor();
+    assert.equal(await banner.getAttribute('data-state'), 'canceled');
+    assert.match(await banner.textContent(), /Your Pro plan is canceled\. It stays until .*, then you are on Free\./);
+    await banner.getByRole('button', { name: 'Keep my plan' }).click();
+    await banner.waitFor({ state: 'hidden' });
+    assert.equal((await serverSubscription(demo)).state, 'active');
   });
 });

@@ -13,8 +13,11 @@
 #include "gateway_adapters.h"
 #include "handlers.h"
 #include "mail/mailer.h"
+#include "mail/reminder.h"
 #include "outbox_sender.h"
+#include "pay_link.h"
 #include "reconciler.h"
+#include "scheduler.h"
 #include "sima/json.h"
 #include "store_factory.h"
 
@@ -51,26 +54,42 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   }
   std::unique_ptr<App> app(new App(std::move(options), std::move(catalog)));
   const Config& config = app->options_.config;
+  if (auto demo = CheckDemoClock(config); !demo) return demo.error();
+  if (config.demo_clock != 0) {
+    app->demo_clock_ = std::make_unique<DemoClock>(app->options_.now);
+    app->options_.now = app->demo_clock_->AsFn();
+  }
 
   auto store = OpenStore(config, app->catalog_);
   if (!store) return store.error();
   app->store_ = std::move(store).value();
+  // One secret for every instance on this database; the candidate is used only if none is stored.
+  auto candidate = RandomHex(32);
+  if (!candidate) return candidate.error();
+  auto secret = app->store_->PayLinkSecret(candidate.value());
+  if (!secret) return secret.error();
+  app->pay_links_ = std::make_unique<PayLinks>(std::move(secret).value(), config.public_url);
   app->auth_ = std::make_unique<Authenticator>(*app->store_, app->options_.now);
   const PaymentTiming timing = PaymentTimingOf(config);
   auto gateways = OpenGateways(config, timing);
   if (!gateways) return gateways.error();
-  app->services_ =
-      std::make_unique<Services>(Services{*app->store_, app->catalog_, config, *app->auth_,
-                                          app->options_.now, gateways.value(), timing});
+  App* self = app.get();
+  app->services_ = std::make_unique<Services>(Services{
+      *app->store_, app->catalog_, config, *app->auth_, app->options_.now, gateways.value(), timing,
+      app->pay_links_.get(), app->demo_clock_.get(), [self] { self->scheduler_->RunOnce(); }});
   app->reconciler_ =
       std::make_unique<Reconciler>(*app->store_, gateways.value(), app->options_.now, timing);
   app->outbox_ = std::make_unique<OutboxSender>(
       *app->store_,
       config.smtp_url.empty() ? MakeFolderMailer(MailDir(config)) : MakeSmtpMailer(config.smtp_url),
       config.mail_from, app->options_.now);
+  app->scheduler_ =
+      std::make_unique<Scheduler>(*app->store_, ReminderComposer(app->catalog_, *app->pay_links_),
+                                  app->options_.now, [self] { self->outbox_->Poke(); });
   if (app->options_.background) {
     app->reconciler_->Start(std::chrono::milliseconds{config.reconcile_interval_ms});
     app->outbox_->Start(std::chrono::milliseconds{config.outbox_interval_ms});
+    app->scheduler_->Start(std::chrono::seconds{config.scheduler_interval_seconds});
     app->pruner_ = std::make_unique<Periodic>();
     app->pruner_->Start(kPruneInterval, [app = app.get()] { (void)app->PruneOnce(); });
   }
@@ -99,13 +118,16 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   limits.keepalive_timeout = std::chrono::milliseconds{config.keepalive_timeout_ms};
   limits.request_timeout = std::chrono::milliseconds{config.request_timeout_ms};
   auto http = std::make_unique<HttpServer>(limits);
-  App* self = app.get();
   http->set_socket_options([self](int sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     if (self->listen_fd_ == -2) self->listen_fd_ = sock;  // the listening socket, in Bind()
   });
-  InstallRoutes(*http, *app->services_, ApiRoutes(), app->log_);
+  std::vector<Route> routes = ApiRoutes();
+  if (!app->demo_clock_) {  // without SIMA_DEMO_CLOCK=1 the demo routes do not exist
+    std::erase_if(routes, [](const Route& r) { return r.pattern.rfind("/demo/", 0) == 0; });
+  }
+  InstallRoutes(*http, *app->services_, std::move(routes), app->log_);
   app->http_ = std::move(http);
   return app;
 }
@@ -116,8 +138,10 @@ App::~App() {
   http_.reset();
   // The background threads use the store: they stop before it closes.
   if (pruner_) pruner_->Stop();
+  if (scheduler_) scheduler_->Stop();
   if (reconciler_) reconciler_->Stop();
   if (outbox_) outbox_->Stop();
+  scheduler_.reset();
   reconciler_.reset();
   outbox_.reset();
   log_ = nullptr;

@@ -7,9 +7,11 @@
 //   ...
 //   (*app)->Stop(); t.join();                   // in-flight requests finish first
 //
-// Create() also starts three background threads (Options::background): the reconciler
-// (pending payments), the e-mail outbox sender and the pruning job (PruneOnce). The destructor
-// stops them before closing the DB.
+// Create() also starts four background threads (Options::background): the reconciler
+// (pending payments), the e-mail outbox sender, the scheduler (renewal reminders, every
+// SIMA_SCHEDULER_INTERVAL) and the pruning job (PruneOnce). The destructor stops them before
+// closing the DB. With SIMA_DEMO_CLOCK=1 the server's clock is Options::now plus the demo
+// clock's offset (POST /demo/clock/).
 #pragma once
 
 #include <atomic>
@@ -28,7 +30,9 @@ namespace sima::server {
 class AccessLogWriter;
 class HttpServer;
 class OutboxSender;
+class PayLinks;
 class Reconciler;
+class Scheduler;
 
 class App {
  public:
@@ -43,7 +47,9 @@ class App {
     bool background = true;
   };
 
-  // Loads the catalog, opens the store. Errors: a bad catalog file, an unusable database.
+  // Loads the catalog, opens the store, reads the pay-link secret (Store::PayLinkSecret).
+  // Errors: a bad catalog file, an unusable database, SIMA_DEMO_CLOCK=1 with a gateway URL
+  // that is not loopback (CheckDemoClock).
   static Expected<std::unique_ptr<App>> Create(Options options);
   ~App();  // stops serving if needed, then closes the database
 
@@ -63,6 +69,10 @@ class App {
   Authenticator& auth() { return *auth_; }
   Reconciler& reconciler() { return *reconciler_; }
   OutboxSender& outbox() { return *outbox_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  const PayLinks& pay_links() const { return *pay_links_; }
+  // The server's clock (with the demo clock's offset when SIMA_DEMO_CLOCK=1).
+  Time Now() const { return options_.now(); }
 
   // The pruning job (every kPruneInterval in the background): expired sessions and
   // idempotency keys past SIMA_IDEMPOTENCY_TTL, kPruneBatch rows per transaction, at most
@@ -81,6 +91,9 @@ class App {
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<OutboxSender> outbox_;
   std::unique_ptr<Periodic> pruner_;
+  std::unique_ptr<DemoClock> demo_clock_;
+  std::unique_ptr<PayLinks> pay_links_;
+  std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<HttpServer> http_;
   LogSink log_;

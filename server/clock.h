@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 #include "sima/time.h"
 
@@ -35,6 +36,29 @@ class FakeClock {
 
  private:
   std::atomic<int64_t> secs_;
+};
+
+// SIMA_DEMO_CLOCK=1: another clock plus an offset that only grows, so a demo can show the
+// second month without waiting for it (POST /demo/clock/). Never in production: the server
+// refuses the setting unless every gateway URL is loopback (the simulator). Thread-safe.
+class DemoClock {
+ public:
+  explicit DemoClock(NowFn base) : base_(std::move(base)) {}
+  Time Now() const { return base_() + std::chrono::seconds{offset_.load()}; }
+  // Moves the clock `by` forward (a negative or zero `by` moves nothing). Returns the offset.
+  std::chrono::seconds Advance(std::chrono::seconds by) {
+    if (by.count() <= 0) return offset();
+    return std::chrono::seconds{offset_.fetch_add(by.count()) + by.count()};
+  }
+  std::chrono::seconds offset() const { return std::chrono::seconds{offset_.load()}; }
+  // A NowFn reading this clock; the clock must outlive it.
+  NowFn AsFn() const {
+    return [this] { return Now(); };
+  }
+
+ private:
+  NowFn base_;
+  std::atomic<int64_t> offset_{0};
 };
 
 }  // namespace sima::server

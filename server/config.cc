@@ -92,6 +92,13 @@ const std::vector<Option>& Options() {
       {"SIMA_TRUSTED_PROXIES",
        "peer addresses (comma-separated) whose X-Real-IP / X-Forwarded-For names the client", false,
        &Config::trusted_proxies},
+      {"SIMA_SCHEDULER_INTERVAL",
+       "how often renewal reminders and expiries are looked for (pay-link e-mails), seconds", false,
+       nullptr, &Config::scheduler_interval_seconds, 1, 3600},
+      {"SIMA_DEMO_CLOCK",
+       "1 = demos only: POST /demo/clock/ (admin token, from loopback) moves the server's clock "
+       "forward; refused unless every gateway URL is loopback (the simulator)",
+       false, nullptr, &Config::demo_clock, 0, 1},
   };
   return options;
 }
@@ -221,12 +228,53 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
     if (auto done = Set(out.config, *match, value); !done) return done.error();
   }
   if (auto done = ParseListen(out.config); !done) return done.error();
+  if (auto done = CheckDemoClock(out.config); !done) return done.error();
   // A PostgreSQL URL libpq cannot read is refused now, naming what is wrong, never the
   // password.
   if (pg::IsUrl(out.config.db)) {
     if (auto info = pg::ConnInfo::Parse(out.config.db); !info) return info.error();
   }
   return out;
+}
+
+namespace {
+
+// True for http(s)://localhost, 127.x.x.x or [::1] (any port and path).
+bool IsLoopbackUrl(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return false;
+  std::string_view rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (rest.find('@') != std::string_view::npos) return false;
+  std::string_view host = rest;
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(1, host.find(']') == std::string_view::npos ? 0 : host.find(']') - 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  const std::string h = AsciiLower(host);
+  if (h == "localhost" || h == "::1") return true;
+  if (h.rfind("127.", 0) != 0) return false;
+  return h.find_first_not_of("0123456789.") == std::string::npos;
+}
+
+}  // namespace
+
+ExpectedDone CheckDemoClock(const Config& config) {
+  if (config.demo_clock == 0) return Done{};
+  const std::pair<const char*, const std::string*> urls[] = {
+      {"KHALTI_BASE_URL", &config.khalti_base_url},
+      {"ESEWA_FORM_URL", &config.esewa_form_url},
+      {"ESEWA_STATUS_URL", &config.esewa_status_url}};
+  for (const auto& [name, url] : urls) {
+    if (!IsLoopbackUrl(*url)) {
+      return Error::Validation("SIMA_DEMO_CLOCK",
+                               std::string("SIMA_DEMO_CLOCK=1 is for demos on the local gateway "
+                                           "simulator only, but ") +
+                                   name + " is not a loopback address; unset SIMA_DEMO_CLOCK");
+    }
+  }
+  return Done{};
 }
 
 PaymentTiming PaymentTimingOf(const Config& config) {

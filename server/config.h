@@ -52,7 +52,14 @@ struct Config {
   int64_t request_timeout_ms = 15000;   // SIMA_REQUEST_TIMEOUT_MS: a whole request's arrival
   int64_t max_header_bytes = 16384;     // SIMA_MAX_HEADER_BYTES: request line + headers
   std::string trusted_proxies;          // SIMA_TRUSTED_PROXIES: peers whose X-Real-IP counts
+  int64_t scheduler_interval_seconds = 60;  // SIMA_SCHEDULER_INTERVAL: reminder passes
+  int64_t demo_clock = 0;  // SIMA_DEMO_CLOCK: 1 = POST /demo/clock/ moves the server's clock
 };
+
+// SIMA_DEMO_CLOCK=1 is refused (kValidation naming SIMA_DEMO_CLOCK) unless KHALTI_BASE_URL,
+// ESEWA_FORM_URL and ESEWA_STATUS_URL are loopback URLs (the simulator): a clock that can be
+// moved must never meet real money. LoadConfig and App::Create both check it.
+ExpectedDone CheckDemoClock(const Config& config);
 
 // The payment timing policy with the configured values filled in (ESEWA_SESSION_MINUTES);
 // everything else keeps sima::PaymentTiming's defaults.

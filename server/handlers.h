@@ -20,6 +20,7 @@ Expected<Reply> RevokeKeyHandler(const Services& s, const Call& call);
 Expected<Reply> ListOverridesHandler(const Services& s, const Call& call);
 Expected<Reply> SetOverrideHandler(const Services& s, const Call& call);
 Expected<Reply> ClearOverrideHandler(const Services& s, const Call& call);
+Expected<Reply> GrantTrialHandler(const Services& s, const Call& call);
 
 // Organization.
 Expected<Reply> CreateSessionHandler(const Services& s, const Call& call);
@@ -38,6 +39,20 @@ Expected<Reply> GetTeamMemberHandler(const Services& s, const Call& call);
 Expected<Reply> DeleteTeamMemberHandler(const Services& s, const Call& call);
 Expected<Reply> RecordUsageHandler(const Services& s, const Call& call);
 
+// The subscription's lifecycle (handlers_subscription.cc): GET/POST /billing/subscription/,
+// GET /billing/quote/.
+Expected<Reply> GetSubscriptionHandler(const Services& s, const Call& call);
+Expected<Reply> ChangeSubscriptionHandler(const Services& s, const Call& call);
+Expected<Reply> GetQuoteHandler(const Services& s, const Call& call);
+
+// Pay links (handlers_pay.cc): HTML pages, no credential; the token is the path parameter.
+Expected<Reply> PayLinkPageHandler(const Services& s, const Call& call);
+Expected<Reply> PayLinkPayHandler(const Services& s, const Call& call);
+
+// The demo clock (SIMA_DEMO_CLOCK=1 only): GET and POST /demo/clock/.
+Expected<Reply> GetDemoClockHandler(const Services& s, const Call& call);
+Expected<Reply> AdvanceDemoClockHandler(const Services& s, const Call& call);
+
 // Payments (handlers_payments.cc): one handler per step serves every gateway; a route binds
 // it to its provider (/billing/{slug}/init/, verify/, callback/, failure/).
 HandlerFn PaymentInitHandler(Provider provider);
@@ -45,9 +60,25 @@ HandlerFn PaymentVerifyHandler(Provider provider);
 HandlerFn PaymentReturnHandler(Provider provider);   // the gateway's redirect back
 HandlerFn PaymentFailureHandler(Provider provider);  // a failure target naming ?ref=
 Expected<Reply> GetPaymentHandler(const Services& s, const Call& call);
+
+// A payment of `plan` for `org_id` started at its gateway: init and the pay links' POST share
+// this one path. An open payment of the same plan and provider that can still be paid (for
+// the amount a new quote charges) is offered again (`reused`). The amount is the store's
+// (sima::QuotePayment), never a client's. Errors: the store's (invalid_plan, conflict,
+// rate_limited), gateway_error / gateway_timeout when the gateway did not start it (the
+// payment is then FAILED, nothing was charged), gateway_error when the gateway is off.
+struct StartedPayment {
+  Payment payment;
+  bool reused = false;
+  const PaymentGateway* gateway = nullptr;
+  Checkout next;  // where the payer goes now
+};
+Expected<StartedPayment> StartPayment(const Services& s, const std::string& org_id,
+                                      Provider provider, const std::string& plan, Time now);
 Expected<Reply> ListPaymentsHandler(const Services& s, const Call& call);
 
-// Every route of the API (payments add theirs here).
+// Every route of the API (payments add theirs here). The /demo/ routes are installed only
+// with SIMA_DEMO_CLOCK=1 (App::Create).
 std::vector<Route> ApiRoutes();
 
 }  // namespace sima::server

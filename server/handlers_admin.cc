@@ -1,6 +1,7 @@
 #include "handlers.h"
 #include "paging.h"
 #include "sima/json.h"
+#include "sima/lifecycle.h"
 #include "sima/overrides.h"
 #include "sima/subscription.h"
 #include "validate.h"
@@ -91,7 +92,7 @@ Expected<Override> OverrideFromBody(const Catalog& catalog, const Feature& featu
 
 // POST /admin/orgs/ {"name", "plan"?, "billing_email"?}. "plan" is an admin convenience (demos,
 // benchmarks, support): the organization starts on that paid plan as if it had just been bought
-// (sima::Activate), without a payment.
+// (sima::ActivateWithGrace), without a payment.
 Expected<Reply> CreateOrgHandler(const Services& s, const Call& call) {
   if (auto r = OnlyFields(call.body, {"name", "plan", "billing_email"}); !r) return r.error();
   auto email = StringField(call.body, "billing_email", false, 254, TextKind::kEmail);
@@ -103,7 +104,7 @@ Expected<Reply> CreateOrgHandler(const Services& s, const Call& call) {
 
   Subscription sub{std::string(kFreePlan), call.now, std::nullopt};
   if (plan.value() && *plan.value() != kFreePlan) {
-    auto activated = Activate(s.catalog, sub, *plan.value(), call.now);
+    auto activated = ActivateWithGrace(s.catalog, sub, *plan.value(), call.now);
     if (!activated) return Error::FromStatus(activated.status());
     sub = activated->subscription;
   } else if (plan.value() && s.catalog.FindPlan(*plan.value()) == nullptr) {
@@ -122,7 +123,7 @@ Expected<Reply> CreateOrgHandler(const Services& s, const Call& call) {
                 {"name", org->name},
                 {"api_key", key->key},
                 {"key_id", key->key_id},
-                {"plan", EffectivePlan(sub, call.now)},
+                {"plan", PlanInForce(s.catalog, sub, call.now)},
                 {"billing_email", email.value() ? Json(*email.value()) : Json(nullptr)},
                 {"created_at", FormatTime(org->created_at)}}};
 }
@@ -227,6 +228,26 @@ Expected<Reply> ClearOverrideHandler(const Services& s, const Call& call) {
     return done.error();
   }
   return Reply{204, nullptr};
+}
+
+// POST /admin/orgs/{org_id}/trial/ {"plan", "days"}: the plan for `days` days without payment
+// (sima::GrantTrial); FREE at the end unless paid. 409 while a paid plan applies.
+Expected<Reply> GrantTrialHandler(const Services& s, const Call& call) {
+  if (auto r = OnlyFields(call.body, {"plan", "days"}); !r) return r.error();
+  auto org = OrgParam(call);
+  if (!org) return org.error();
+  auto plan = StringField(call.body, "plan", true, 64, TextKind::kKey);
+  if (!plan) return plan.error();
+  auto days = IntField(call.body, "days", 1, s.catalog.period_days());
+  if (!days) return days.error();
+  auto sub = s.store.GrantTrial(*org, *plan.value(), static_cast<int>(*days), call.now);
+  if (!sub) {
+    if (sub.error().kind == ErrorKind::kValidation) {
+      return Error::Validation("days", sub.error().message);
+    }
+    return sub.error();
+  }
+  return Reply{200, {{"subscription", SubscriptionToJson(s.catalog, sub.value(), call.now)}}};
 }
 
 }  // namespace sima::server

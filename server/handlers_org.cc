@@ -1,6 +1,7 @@
 // Organization calls: sessions, the usage view and metering.
 #include "handlers.h"
 #include "sima/json.h"
+#include "sima/lifecycle.h"
 #include "sima/usage.h"
 #include "validate.h"
 
@@ -40,7 +41,7 @@ Expected<Reply> EndSessionHandler(const Services& s, const Call& call) {
 Expected<Reply> GetUsage(const Services& s, const Call& call) {
   auto state = s.store.ReadUsage(call.org_id(), call.now);
   if (!state) return state.error();
-  const std::string_view plan = EffectivePlan(state->subscription, call.now);
+  const std::string plan = PlanInForce(s.catalog, state->subscription, call.now);
   auto rows = UsageView(s.catalog, plan, state->usage, state->overrides, call.now);
   if (!rows)
     return Error::Internal("the organization's plan is not in the catalog: " +
@@ -50,7 +51,7 @@ Expected<Reply> GetUsage(const Services& s, const Call& call) {
   return Reply{200,
                {{"org_id", call.org_id()},
                 {"plan", plan},
-                {"subscription", SubscriptionToJson(state->subscription, call.now)},
+                {"subscription", SubscriptionToJson(s.catalog, state->subscription, call.now)},
                 {"period", PeriodToJson(state->period)},
                 {"usage", UsageRowsToJson(rows.value())},
                 {"overrides", std::move(overrides)}}};

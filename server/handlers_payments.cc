@@ -53,6 +53,14 @@ PaymentLimits Limits(const Services& s) {
 
 Json OptTime(const std::optional<Time>& t) { return t ? Json(FormatTime(*t)) : Json(nullptr); }
 
+// Khalti's amount_breakdown as the payment was priced: [{"label","amount"}] in paisa.
+Json BreakdownToJson(const std::vector<QuoteLine>& lines) {
+  Json out = Json::array();
+  for (const QuoteLine& line : lines)
+    out.push_back({{"label", line.label}, {"amount", line.paisa}});
+  return out;
+}
+
 Json PaymentToJson(const Payment& p) {
   return {{"payment_id", p.id},
           {"ref", p.ref},  // the org may build its own anonymous links with it
@@ -60,6 +68,7 @@ Json PaymentToJson(const Payment& p) {
           {"plan", p.plan},
           {"amount", WholeRupees(p.amount_paisa)},
           {"amount_paisa", p.amount_paisa},
+          {"amount_breakdown", BreakdownToJson(p.breakdown)},
           {"status", to_string(p.status)},
           {"reason", p.reason.empty() ? Json(nullptr) : Json(p.reason)},
           {"reference_id", p.reference_id ? Json(*p.reference_id) : Json(nullptr)},
@@ -103,7 +112,7 @@ Expected<Reply> DecisionReply(const Services& s, const PaymentState& state, Time
                    {"payment_id", p.id},
                    {"status", "SUCCESS"},
                    {"plan", p.plan},
-                   {"subscription", SubscriptionToJson(state.subscription, now)}};
+                   {"subscription", SubscriptionToJson(s.catalog, state.subscription, now)}};
       if (!p.reason.empty()) body["reason"] = p.reason;  // plan_conflict: refund due
       return Reply{200, std::move(body)};
     }
@@ -187,15 +196,18 @@ ReturnUrls ReturnUrlsFor(const Services& s, Provider provider, const Payment& p)
 
 // The answer to init, for a new payment (201) or an open one offered again (200): the payment
 // and the browser's next step (a page to go to, or a signed form to post).
-Json StartedBody(const Services& s, const PaymentGateway& gateway, const Payment& p) {
+Json StartedBody(const StartedPayment& started) {
+  const Payment& p = started.payment;
+  const PaymentGateway& gateway = *started.gateway;
   Json body = {{"payment_id", p.id},
                {"ref", p.ref},
                {"provider", to_string(p.provider)},
                {"plan", p.plan},
                {"amount", WholeRupees(p.amount_paisa)},
                {"amount_paisa", p.amount_paisa},
+               {"amount_breakdown", BreakdownToJson(p.breakdown)},
                {"status", to_string(p.status)}};
-  const Checkout next = gateway.CheckoutFor(p, ReturnUrlsFor(s, gateway.provider(), p));
+  const Checkout& next = started.next;
   if (next.form.empty()) {
     body["payment_url"] = next.url;
     body["expires_at"] = OptTime(p.expires_at);
@@ -214,14 +226,14 @@ Json StartedBody(const Services& s, const PaymentGateway& gateway, const Payment
 // Store::OpenPayment for an init. An open payment it offers again is first asked about at its
 // gateway (at most once per payment per anonymous_lookup_window, cause init): one the payer
 // cancelled or paid meanwhile is not offered again, and another is opened instead.
-Expected<OpenedPayment> OpenOrOfferAgain(const Services& s, const Call& call,
+Expected<OpenedPayment> OpenOrOfferAgain(const Services& s, const std::string& org_id,
                                          const PaymentGateway& gateway, const std::string& plan,
-                                         const std::string& nonce) {
+                                         const std::string& nonce, Time now) {
   for (int attempt = 0;; ++attempt) {
-    auto opened = s.store.OpenPayment(call.org_id(), gateway.provider(), plan, nonce,
-                                      s.timing.InitiateDeadline(call.now), Limits(s), call.now);
+    auto opened = s.store.OpenPayment(org_id, gateway.provider(), plan, nonce,
+                                      s.timing.InitiateDeadline(now), Limits(s), now);
     if (!opened || !opened->reused || attempt == 2) return opened;
-    auto after = ConfirmForRedirect(s.store, &gateway, s.timing, opened->payment, call.now, false,
+    auto after = ConfirmForRedirect(s.store, &gateway, s.timing, opened->payment, now, false,
                                     PaymentCause::kInit);
     if (!after) return after.error();
     if (after->status == PaymentStatus::kPending) return OpenedPayment{after.value(), true};
@@ -233,46 +245,9 @@ Expected<Reply> InitPayment(const Services& s, const Call& call, Provider provid
   if (auto r = OnlyFields(call.body, {"plan"}); !r) return r.error();
   auto plan = StringField(call.body, "plan", true, 64, TextKind::kKey);
   if (!plan) return plan.error();
-  const PaymentGateway* gateway = s.gateways.For(provider);
-  if (gateway == nullptr) return GatewayOff(provider);
-  auto nonce = RandomHex(6);
-  if (!nonce) return nonce.error();
-  auto opened = OpenOrOfferAgain(s, call, *gateway, *plan.value(), nonce.value());
-  if (!opened) return opened.error();
-  // The payer's open payment of this plan, still payable: the same next step again.
-  if (opened->reused) return Reply{200, StartedBody(s, *gateway, opened->payment)};
-  const Payment& payment = opened->payment;
-  const Plan* priced = s.catalog.FindPlan(payment.plan);
-  auto random = RandomHex(8);
-  if (!random) return random.error();
-  const BeginRequest request{ReturnUrlsFor(s, provider, payment),
-                             (priced != nullptr ? priced->name : payment.plan) + " plan, " +
-                                 std::to_string(s.catalog.period_days()) + " days",
-                             random.value()};
-  // The gateway call happens outside any transaction.
-  const auto begun = gateway->Begin(payment, request, call.now);
-  const Time now = s.now();
-  if (!begun.ok()) {
-    // No reference reached the browser, so nobody can pay this payment: it fails now.
-    const bool timeout = begun.timed_out();
-    const std::string reason = timeout                                   ? "gateway_timeout"
-                               : begun.failure == CallFailure::kRejected ? begun.detail
-                                                                         : "gateway_error";
-    auto failed = s.store.ApplyPaymentOutcome(
-        payment.id, std::nullopt, InitiateFailed(reason, begun.detail), PaymentCause::kInit, now);
-    if (!failed) return failed.error();
-    const std::string name(gateway->name());
-    Error e{timeout ? ErrorKind::kGatewayTimeout : ErrorKind::kGatewayError,
-            timeout ? name + " did not answer in time; nothing was charged"
-                    : name + " refused the payment: " + begun.detail};
-    e.extra = {{"payment_id", payment.id}, {"status", "FAILED"}, {"reason", reason}};
-    return e;
-  }
-  auto attached =
-      s.store.AttachGatewayReference(payment.id, begun.value->reference, begun.value->expires_at,
-                                     s.timing.FirstCheck(now), now, begun.value->payment_url);
-  if (!attached) return attached.error();
-  return Reply{201, StartedBody(s, *gateway, attached.value())};
+  auto started = StartPayment(s, call.org_id(), provider, *plan.value(), call.now);
+  if (!started) return started.error();
+  return Reply{started->reused ? 200 : 201, StartedBody(started.value())};
 }
 
 // POST /billing/{slug}/verify/ {"payment_id"} (Khalti also takes "pidx" or "token"): the
@@ -421,6 +396,57 @@ Expected<Reply> FailureTarget(const Services& s, const Call& call, Provider prov
 }
 
 }  // namespace
+
+Expected<StartedPayment> StartPayment(const Services& s, const std::string& org_id,
+                                      Provider provider, const std::string& plan, Time now) {
+  const PaymentGateway* gateway = s.gateways.For(provider);
+  if (gateway == nullptr) return GatewayOff(provider);
+  auto nonce = RandomHex(6);
+  if (!nonce) return nonce.error();
+  auto opened = OpenOrOfferAgain(s, org_id, *gateway, plan, nonce.value(), now);
+  if (!opened) return opened.error();
+  // The payer's open payment of this plan, still payable: the same next step again.
+  if (opened->reused) {
+    return StartedPayment{
+        opened->payment, true, gateway,
+        gateway->CheckoutFor(opened->payment, ReturnUrlsFor(s, provider, opened->payment))};
+  }
+  const Payment& payment = opened->payment;
+  const Plan* priced = s.catalog.FindPlan(payment.plan);
+  auto random = RandomHex(8);
+  if (!random) return random.error();
+  const BeginRequest request{ReturnUrlsFor(s, provider, payment),
+                             (priced != nullptr ? priced->name : payment.plan) + " plan, " +
+                                 std::to_string(s.catalog.period_days()) + " days",
+                             random.value()};
+  // The gateway call happens outside any transaction.
+  const auto begun = gateway->Begin(payment, request, now);
+  const Time after = s.now();
+  if (!begun.ok()) {
+    // No reference reached the browser, so nobody can pay this payment: it fails now.
+    const bool timeout = begun.timed_out();
+    const std::string reason = timeout                                   ? "gateway_timeout"
+                               : begun.failure == CallFailure::kRejected ? begun.detail
+                                                                         : "gateway_error";
+    auto failed = s.store.ApplyPaymentOutcome(
+        payment.id, std::nullopt, InitiateFailed(reason, begun.detail), PaymentCause::kInit, after);
+    if (!failed) return failed.error();
+    const std::string name(gateway->name());
+    Error e{timeout ? ErrorKind::kGatewayTimeout : ErrorKind::kGatewayError,
+            timeout ? name + " did not answer in time; nothing was charged"
+                    : name + " refused the payment: " + begun.detail};
+    e.extra = {{"payment_id", payment.id}, {"status", "FAILED"}, {"reason", reason}};
+    return e;
+  }
+  auto attached =
+      s.store.AttachGatewayReference(payment.id, begun.value->reference, begun.value->expires_at,
+                                     s.timing.FirstCheck(after), after, begun.value->payment_url);
+  if (!attached) return attached.error();
+  const Payment& begun_payment = attached.value();
+  return StartedPayment{
+      begun_payment, false, gateway,
+      gateway->CheckoutFor(begun_payment, ReturnUrlsFor(s, provider, begun_payment))};
+}
 
 HandlerFn PaymentInitHandler(Provider provider) {
   return [provider](const Services& s, const Call& call) { return InitPayment(s, call, provider); };

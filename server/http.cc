@@ -28,6 +28,7 @@ struct RequestFacts {
   std::string request_id;
   std::string client;  // the client's address (X-Real-IP / X-Forwarded-For from a trusted proxy)
   std::string detail;  // what went wrong inside, for the log only
+  bool page = false;   // the route answers HTML pages (errors too)
 };
 thread_local RequestFacts t_facts;
 
@@ -58,6 +59,16 @@ void SendError(httplib::Response& res, const Error& e) {
     res.set_header("Retry-After", std::to_string(it->get<int64_t>()));
   }
   if (t_facts.request_id.empty()) t_facts.request_id = NewRequestId();
+  if (t_facts.page) {
+    // A person reads this: a page, never JSON or a trace (a 500 names only the request id).
+    if (res.status == 500) t_facts.detail = e.message;
+    const std::string text = res.status == 500 ? "Something went wrong on our side (request " +
+                                                     t_facts.request_id + "). Please try again."
+                                               : e.message;
+    res.set_content(HtmlPage("Payment", "<p>" + HtmlEscape(text) + "</p>"),
+                    "text/html; charset=utf-8");
+    return;
+  }
   if (res.status == 500) {
     t_facts.detail = e.message;
     const Json body = {{"error", "internal error"},
@@ -201,7 +212,8 @@ class Dispatcher {
           return SendError(res,
                            {ErrorKind::kBadRequest, "the request body is not framed correctly"});
       }
-      auto parsed = ParseBody(body, t_prepared->route->body_optional);
+      auto parsed = t_prepared->route->page ? Expected<Json>(FormBody(body))
+                                            : ParseBody(body, t_prepared->route->body_optional);
       if (!parsed) return SendError(res, parsed.error());
       Run(req, res, std::move(parsed).value());
     } catch (const std::exception& e) {
@@ -227,8 +239,8 @@ class Dispatcher {
 
   // The answer to a request the connection layer refused before httplib read it.
   void Refused(const Refusal& r, httplib::Response& res) const {
-    t_facts = RequestFacts{std::chrono::steady_clock::now(),      false, {}, {}, NewRequestId(),
-                           ClientOf(r.peer, {}, r.forwarded_for), {}};
+    t_facts = RequestFacts{std::chrono::steady_clock::now(),      false, {},   {}, NewRequestId(),
+                           ClientOf(r.peer, {}, r.forwarded_for), {},    false};
     Error e = ErrorForStatus(r.status);
     e.message = r.message;
     SendError(res, e);
@@ -262,7 +274,8 @@ class Dispatcher {
                            RequestIdOf(req),
                            ClientOf(req.remote_addr, req.get_header_value("X-Real-IP"),
                                     req.get_header_value("X-Forwarded-For")),
-                           {}};
+                           {},
+                           false};
     t_prepared.reset();
   }
 
@@ -323,6 +336,7 @@ class Dispatcher {
       SendError(res, Error::NotFound("no such route"));
       return true;
     }
+    if (route != nullptr) t_facts.page = route->page;
     if (req.method == "OPTIONS") {
       res.status = 204;
       res.set_header("Allow", allow + ", OPTIONS");
@@ -347,7 +361,7 @@ class Dispatcher {
     }
     if (auth->has_value()) t_facts.org = (*auth)->org_id;
     if (BodyMethod(req.method)) {
-      if (Error e; !BodyAcceptable(req, e)) {
+      if (Error e; !BodyAcceptable(req, route->page, e)) {
         SendError(res, e);
         return true;
       }
@@ -356,7 +370,7 @@ class Dispatcher {
     return false;
   }
 
-  bool BodyAcceptable(const httplib::Request& req, Error& e) const {
+  bool BodyAcceptable(const httplib::Request& req, bool form, Error& e) const {
     const HeadCheck* framing = CurrentFraming();
     const bool has_body = framing != nullptr ? framing->has_body() : !req.body.empty();
     if (req.has_header("Content-Encoding")) {
@@ -368,9 +382,17 @@ class Dispatcher {
         }
       }
     }
-    if ((has_body || req.has_header("Content-Type")) &&
-        (req.get_header_value_count("Content-Type") != 1 ||
-         !IsJsonContentType(req.get_header_value("Content-Type")))) {
+    if (form) {
+      if (req.get_header_value_count("Content-Type") != 1 ||
+          AsciiLower(Trim(std::string_view(req.get_header_value("Content-Type"))
+                              .substr(0, req.get_header_value("Content-Type").find(';')))) !=
+              "application/x-www-form-urlencoded") {
+        e = {ErrorKind::kUnsupportedMediaType, "this page takes a form"};
+        return false;
+      }
+    } else if ((has_body || req.has_header("Content-Type")) &&
+               (req.get_header_value_count("Content-Type") != 1 ||
+                !IsJsonContentType(req.get_header_value("Content-Type")))) {
       e = {ErrorKind::kUnsupportedMediaType,
            "the body must be sent as Content-Type: application/json"};
       return false;
@@ -394,7 +416,11 @@ class Dispatcher {
     if (!reply) return SendError(res, reply.error());
     res.status = reply->status;
     for (const auto& [k, v] : reply->headers) res.set_header(k, v);
-    if (reply->status != 204) res.set_content(RenderJson(reply->body), kJsonType);
+    if (reply->html) {
+      res.set_content(*reply->html, "text/html; charset=utf-8");
+    } else if (reply->status != 204) {
+      res.set_content(RenderJson(reply->body), kJsonType);
+    }
   }
 
   static bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& segs,
@@ -425,6 +451,15 @@ class Dispatcher {
     if (access == Access::kPublic) return std::optional<Principal>();
     const auto token = Bearer(req);
     const std::string& admin = s_.config.admin_token;
+    if (access == Access::kLocalAdmin) {
+      // Only the admin on this machine, never through a proxy: anyone else sees no route.
+      const bool local = IsLoopback(req.remote_addr) && !req.has_header("X-Forwarded-For") &&
+                         !req.has_header("X-Real-IP") && !req.has_header("Forwarded");
+      if (local && !admin.empty() && token && ConstantTimeEquals(*token, admin)) {
+        return std::optional<Principal>();
+      }
+      return Error::NotFound("no such route");
+    }
     if (access == Access::kAdmin) {
       if (admin.empty()) {
         return Error{ErrorKind::kForbidden, "the admin API is off (SIMA_ADMIN_TOKEN is not set)"};
@@ -446,6 +481,20 @@ class Dispatcher {
       return Error{ErrorKind::kForbidden, "this call needs the organization's secret key"};
     }
     return std::optional<Principal>(std::move(principal).value());
+  }
+
+  static bool IsLoopback(const std::string& address) {
+    return address.rfind("127.", 0) == 0 || address == "::1" ||
+           address.rfind("::ffff:127.", 0) == 0;
+  }
+
+  // An HTML form's fields as strings (the first of each name).
+  static Json FormBody(const std::string& text) {
+    Json body = Json::object();
+    for (const auto& [name, value] : ParseQuery(text)) {
+      if (!body.contains(name)) body[name] = value;
+    }
+    return body;
   }
 
   static Expected<Json> ParseBody(const std::string& text, bool optional) {
@@ -475,6 +524,39 @@ std::string Truncate(const std::string& s, size_t n) { return s.size() <= n ? s 
 
 std::string RenderJson(const Json& body) {
   return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string LoggedPath(std::string_view path) {
+  if (path.rfind("/pay/", 0) != 0 || path.size() == 5) return std::string(path);
+  return "/pay/\u2026/";
+}
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string HtmlPage(std::string_view title, std::string_view body_html) {
+  return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "<meta name=\"robots\" content=\"noindex\"><title>" +
+         HtmlEscape(title) +
+         "</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem "
+         "auto;padding:0 1rem;line-height:1.5}button{font-size:1.1rem;padding:.6rem "
+         "1.2rem;margin:.3rem .3rem .3rem 0}table{border-collapse:collapse}td{padding:.2rem "
+         ".6rem .2rem 0}</style></head><body><h1>" +
+         HtmlEscape(title) + "</h1>\n" + std::string(body_html) + "\n</body></html>\n";
 }
 
 void InstallRoutes(HttpServer& server, const Services& services, std::vector<Route> routes,
@@ -508,7 +590,7 @@ void InstallRoutes(HttpServer& server, const Services& services, std::vector<Rou
   const auto line_of = [](std::string_view method, std::string_view path, int status) {
     Json line = {{"time", FormatTime(SystemNow())},
                  {"method", Truncate(std::string(method), 16)},
-                 {"path", Truncate(std::string(path), 200)},
+                 {"path", Truncate(LoggedPath(path), 200)},
                  {"status", status},
                  {"remote", t_facts.client},
                  {"request_id", t_facts.request_id}};

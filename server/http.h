@@ -21,7 +21,9 @@
 
 namespace sima::server {
 
+class DemoClock;
 class HttpServer;
+class PayLinks;
 
 // What handlers work with. Outlives every request.
 struct Services {
@@ -34,6 +36,12 @@ struct Services {
   PaymentGateways gateways;
   // The payment timing policy (sima/payment_timing.h, settings filled in).
   PaymentTiming timing;
+  // Signs and checks pay links (pay_link.h).
+  const PayLinks* pay_links = nullptr;
+  // SIMA_DEMO_CLOCK=1: the clock POST /demo/clock/ moves; nullptr otherwise.
+  DemoClock* demo_clock = nullptr;
+  // Runs a scheduler pass now (after the demo clock moved); may be empty.
+  std::function<void()> run_scheduler = nullptr;
 };
 
 // One request, as a handler sees it.
@@ -51,6 +59,8 @@ struct Reply {
   int status = 200;
   Json body;
   std::map<std::string, std::string> headers = {};
+  // Set: the answer is this HTML page instead of `body` (pay links).
+  std::optional<std::string> html = std::nullopt;
 };
 
 using HandlerFn = std::function<Expected<Reply>(const Services&, const Call&)>;
@@ -60,6 +70,9 @@ enum class Access {
   kAdmin,          // the admin token
   kOrg,            // a secret key or a session token
   kSecretKeyOnly,  // a secret key (a session token is 403)
+  // The admin token from a loopback peer, not through a proxy (the demo clock). Anything else
+  // is 404, as if the route did not exist.
+  kLocalAdmin,
 };
 
 struct Route {
@@ -68,6 +81,10 @@ struct Route {
   Access access = Access::kPublic;
   HandlerFn handler;
   bool body_optional = false;  // a POST that may come without a body
+  // A page for people (pay links): the body is an HTML form
+  // (application/x-www-form-urlencoded, read into Call::body as strings), and errors are HTML
+  // pages too, never JSON.
+  bool page = false;
 };
 
 // One line of the access log (JSON, without a newline). Never contains credentials.
@@ -81,5 +98,14 @@ void InstallRoutes(HttpServer& server, const Services& services, std::vector<Rou
 
 // The JSON text of a body as sent (invalid UTF-8 from paths is replaced, never thrown on).
 std::string RenderJson(const Json& body);
+
+// `path` as the access log writes it: a pay link's token is a credential for one payment, so
+// "/pay/<token>/" is written "/pay/…/".
+std::string LoggedPath(std::string_view path);
+
+// A small HTML page: `title` and `body_html` (already escaped) in the pages' common frame.
+std::string HtmlPage(std::string_view title, std::string_view body_html);
+// `text` with & < > " ' escaped for HTML text and attribute values.
+std::string HtmlEscape(std::string_view text);
 
 }  // namespace sima::server

@@ -23,6 +23,8 @@ class OutboxSender {
 
   void Start(std::chrono::milliseconds interval);
   void Stop() { worker_.Stop(); }
+  // Sends soon instead of at the end of the interval (the scheduler queued reminders).
+  void Poke() { worker_.Poke(); }
 
   // The delay before retry number `attempts` + 1: 10 s doubling, at most an hour.
   static std::chrono::seconds RetryBackoff(int64_t attempts);

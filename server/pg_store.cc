@@ -381,6 +381,15 @@ Expected<Org> PgStore::CreateOrg(const NewOrg& org) {
   });
 }
 
+Expected<Org> PgStore::GetOrg(const std::string& org_id) {
+  return Read<Org>([&](Conn& c) -> Expected<Org> {
+    auto row = c.One("SELECT name, created_at FROM organizations WHERE id = $1", org_id);
+    if (!row) return row.error();
+    if (!*row) return Error::NotFound("no such organization");
+    return Org{org_id, (*row)->Text(0), FromUnixSeconds((*row)->Int(1))};
+  });
+}
+
 Expected<Credential> PgStore::FindSecretKey(const std::string& key_hash) {
   return Read<Credential>([&](Conn& c) -> Expected<Credential> {
     auto row = c.One(

@@ -79,6 +79,7 @@ class PgStore final : public Store {
   ~PgStore() override;
 
   Expected<Org> CreateOrg(const NewOrg& org) override;
+  Expected<Org> GetOrg(const std::string& org_id) override;
   Expected<Credential> FindSecretKey(const std::string& key_hash) override;
   ExpectedDone RevokeSecretKey(const std::string& key_hash, Time now) override;
   Expected<ApiKeyInfo> CreateSecretKey(const std::string& org_id, const std::string& key_id,

@@ -39,6 +39,14 @@ std::vector<Route> ApiRoutes() {
       {"DELETE", "/admin/orgs/:org_id/overrides/:feature", Access::kAdmin, ClearOverrideHandler,
        true},
       {"DELETE", "/sessions/current", Access::kOrg, EndSessionHandler, true},
+      {"GET", "/billing/subscription", Access::kOrg, GetSubscriptionHandler},
+      {"POST", "/billing/subscription", Access::kOrg, ChangeSubscriptionHandler},
+      {"GET", "/billing/quote", Access::kOrg, GetQuoteHandler},
+      {"POST", "/admin/orgs/:org_id/trial", Access::kAdmin, GrantTrialHandler},
+      {"GET", "/pay/:token", Access::kPublic, PayLinkPageHandler, false, true},
+      {"POST", "/pay/:token", Access::kPublic, PayLinkPayHandler, false, true},
+      {"GET", "/demo/clock", Access::kLocalAdmin, GetDemoClockHandler},
+      {"POST", "/demo/clock", Access::kLocalAdmin, AdvanceDemoClockHandler},
   };
 }
 

@@ -486,6 +486,14 @@ Expected<Org> SqliteStore::CreateOrg(const NewOrg& org) {
   });
 }
 
+Expected<Org> SqliteStore::GetOrg(const std::string& org_id) {
+  std::lock_guard lock(write_mu_);
+  auto row = db_->One("SELECT name, created_at FROM organizations WHERE id = ?", org_id);
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("no such organization");
+  return Org{org_id, (*row)->Text(0), (*row)->At(1)};
+}
+
 Expected<Credential> SqliteStore::FindSecretKey(const std::string& key_hash) {
   std::lock_guard lock(write_mu_);
   auto row = db_->One(

@@ -311,6 +311,8 @@ class Store {
   // --- organizations and credentials (admin) ---
   // Creates the organization, its subscription and its first secret key.
   virtual Expected<Org> CreateOrg(const NewOrg& org) = 0;
+  // The organization's name and creation time (a pay link's page greets it). kNotFound.
+  virtual Expected<Org> GetOrg(const std::string& org_id) = 0;
   // The organization a live secret key (by hash) belongs to; kUnauthorized when none.
   virtual Expected<Credential> FindSecretKey(const std::string& key_hash) = 0;
   // Revokes a secret key; kNotFound when no such live key.

@@ -13,7 +13,8 @@ async function session({ fresh = false } = {}) {
   if (!fresh) {
     try {
       const cached = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null');
-      if (cached && Date.parse(cached.expires_at) - Date.now() > 60_000) return cached;
+      // Expiry is on sima-server's clock, which the demo's "Skip ahead" may have moved.
+      if (cached && Date.parse(cached.expires_at) - demoClock.now() > 60_000) return cached;
     } catch { /* no cache */ }
   }
   const res = await fetch('/api/session', { method: 'POST' });
@@ -23,14 +24,48 @@ async function session({ fresh = false } = {}) {
   return s;
 }
 
+// --- the demo clock -----------------------------------------------------------------------------
+
+/**
+ * The time the demo lives at: the real time plus what "Skip ahead" added to sima-server's demo
+ * clock (SIMA_DEMO_CLOCK=1, through our backend, which holds the admin token). Every decision
+ * of the client (limits, the subscription's state) is taken at this time, as the server does.
+ */
+export const demoClock = {
+  enabled: false,
+  offsetMs: 0,
+  now: () => Date.now() + demoClock.offsetMs,
+  async load() {
+    try {
+      const res = await fetch('/api/demo-clock');
+      if (!res.ok) return;
+      const clock = await res.json();
+      if (!clock.enabled) return;
+      demoClock.enabled = true;
+      demoClock.offsetMs = clock.offset_seconds * 1000;
+    } catch { /* no demo clock */ }
+  },
+  /** Moves the server's and the simulator's clocks `days` on; resolves with {now, offset_seconds}. */
+  async advance(days) {
+    const res = await fetch('/api/demo-clock', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ advance_seconds: Math.round(days * 86400) }) });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new SimaError(body.code ?? `http_${res.status}`, body.error ?? `The clock did not move (HTTP ${res.status}).`);
+    demoClock.offsetMs = body.offset_seconds * 1000;
+    return body;
+  },
+};
+
 /**
  * Connects to sima-server: returns {client, session}. A cached token the server no longer
  * knows (e.g. the demo data was reset) is replaced once.
  */
 export async function connect() {
+  await demoClock.load();
   let s = await session();
   const make = (sess) => createClient({
     baseUrl: sess.api_url,
+    clock: demoClock.now,
     token: async () => {
       s = await session();
       return s.token;
@@ -51,6 +86,9 @@ const number = new Intl.NumberFormat('en-US');
 /** "NPR 1,900": the catalog's currency and the core's rupee formatter, from paisa. */
 export const money = (client, paisa, options) => `${client.catalog.currency} ${formatRupees(paisa, options)}`;
 export const fmtDate = (iso) => (iso ? new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' }) : '—');
+
+/** "1 Dec 2026, 14:05" for a moment the banner names. */
+export const fmtDateTime = (iso) => (iso ? new Date(iso).toLocaleString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' }) + ' UTC' : '—');
 
 /** "1,000 invoices", "unlimited customers", "3 team members" from a catalog feature label. */
 export function quantity(limit, label) {
@@ -135,9 +173,10 @@ export function renderHeader(client, s) {
   if (name && s.org?.name) name.textContent = s.org.name;
   const badge = document.querySelector('[data-plan-badge]');
   if (badge) {
-    badge.dataset.plan = client.plan;
-    badge.textContent = `${client.plan} plan`;
-    badge.setAttribute('aria-label', `Current plan: ${planName(client, client.plan)}`);
+    const plan = client.lifecycle().plan; // the plan in force at the demo's time
+    badge.dataset.plan = plan;
+    badge.textContent = `${plan} plan`;
+    badge.setAttribute('aria-label', `Current plan: ${planName(client, plan)}`);
   }
 }
 
@@ -268,4 +307,153 @@ export function showFatal(e) {
   const main = document.querySelector('main');
   main.replaceChildren(el('div', { class: 'notice error', role: 'alert' },
     el('strong', { text: 'Something went wrong. ' }), explain(e)));
+}
+
+// --- payments -----------------------------------------------------------------------------------
+
+/**
+ * Starts paying for `plan` with `provider` ('khalti' | 'esewa') and leaves for the gateway:
+ * Khalti's payment page, or eSewa's form posted with the server's signed fields. The amount is
+ * the server's (the quote the page showed). `renew` words the success page as a renewal.
+ */
+export async function pay(client, plan, provider, { renew = false } = {}) {
+  const answer = await client.startUpgrade(plan, { provider });
+  if (renew) sessionStorage.setItem(renewalKey(answer.payment_id), 'true');
+  if (provider === 'khalti') {
+    location.assign(answer.payment_url);
+    return;
+  }
+  const form = el('form', { method: 'POST', action: answer.form_url, hidden: true },
+    Object.entries(answer.fields).map(([name, value]) => el('input', { type: 'hidden', name, value: String(value) })));
+  document.body.append(form);
+  form.submit();
+}
+
+/** "Pay NPR 1,900 with Khalti" buttons for `plan`, one per gateway. */
+function payButtons(client, plan, { renew }) {
+  let amount = '';
+  try {
+    amount = ` ${money(client, client.quote(plan).amount_paisa)}`;
+  } catch { /* the server will say why */ }
+  return el('span', { class: 'banner-pay' }, Object.entries(PROVIDERS).map(([provider, name]) => el('button', {
+    class: `btn ${provider}`, type: 'button', 'data-pay': plan, 'data-provider': provider,
+    onclick: async (e) => {
+      const button = e.currentTarget;
+      button.disabled = true;
+      try {
+        await pay(client, plan, provider, { renew });
+      } catch (err) {
+        toast(explain(err), 'error');
+        button.disabled = false;
+      }
+    },
+  }, `Pay${amount} with ${name}`)));
+}
+
+/** What FREE takes away from `plan`, in words: "invoices 1,000 → 10, Export to PDF off". */
+function limitsLost(client, plan) {
+  const from = client.catalog.plans.find((p) => p.code === plan);
+  const free = client.catalog.plans.find((p) => p.price_paisa === 0);
+  if (!from || !free) return '';
+  return client.catalog.features.filter((f) => from.limits[f.key] !== free.limits[f.key]).slice(0, 3).map((f) => {
+    if (f.kind === 'boolean') return `${f.label} ${free.limits[f.key] ? 'on' : 'off'}`;
+    const n = (v) => (v < 0 ? 'unlimited' : number.format(v));
+    return `${lower(f.label)} ${n(from.limits[f.key])} → ${n(free.limits[f.key])}${f.unit ? ` ${f.unit}` : ''}`;
+  }).join(', ');
+}
+
+// --- the subscription banner and the demo clock ---------------------------------------------------
+
+function slot(name) {
+  let node = document.querySelector(`[data-${name}]`);
+  if (!node) {
+    node = el('div', { [`data-${name}`]: '', hidden: true });
+    document.querySelector('main')?.prepend(node);
+  }
+  return node;
+}
+
+/**
+ * The banner of the subscription's state, computed by the core at the demo's time (so a page
+ * left open crosses renewal due, grace and expiry by itself): a date and a pay button when a
+ * renewal is due or the plan is in grace, why the limits changed once it expired, a trial's
+ * end, and a scheduled cancel or switch with its undo.
+ */
+export function renderBanner(client) {
+  const banner = slot('banner');
+  const lc = client.lifecycle();
+  const name = (code) => planName(client, code);
+  const undo = (label) => el('button', { class: 'btn secondary', type: 'button', 'data-undo': '', onclick: async (e) => {
+    e.currentTarget.disabled = true;
+    try {
+      await client.changeSubscription({ change: 'undo' });
+      toast('Done: your plan renews as it is.');
+    } catch (err) {
+      toast(explain(err), 'error');
+    }
+  } }, label);
+  let kind = 'info';
+  let parts = null;
+  if (lc.state === 'renewal_due') {
+    kind = 'warning';
+    parts = [el('strong', { text: `Your ${name(lc.subscribed_plan)} plan ends on ${fmtDateTime(lc.end_date)}.` }),
+      ` Renew now to keep it: ${client.catalog.period_days} more days from then, nothing lost.`,
+      payButtons(client, lc.renewal_plan, { renew: true })];
+  } else if (lc.state === 'grace') {
+    kind = 'danger';
+    parts = [el('strong', { text: `Your ${name(lc.subscribed_plan)} plan ended on ${fmtDateTime(lc.end_date)}.` }),
+      ` Its limits still apply until ${fmtDateTime(lc.grace_until)} (grace); then you are on Free. Pay to keep ${name(lc.renewal_plan)}.`,
+      payButtons(client, lc.renewal_plan, { renew: true })];
+  } else if (lc.state === 'expired') {
+    kind = 'danger';
+    const lost = limitsLost(client, lc.subscribed_plan);
+    parts = [el('strong', { text: 'Expired: you are on Free now.' }),
+      ` Your ${name(lc.subscribed_plan)} plan ended on ${fmtDateTime(lc.ends_at)} and was not renewed, so Free's limits apply${lost ? ` (${lost})` : ''}.`,
+      el('a', { class: 'btn', href: 'plans.html', text: 'See plans' })];
+  } else if (lc.state === 'trialing') {
+    parts = [el('strong', { text: `Trial of ${name(lc.subscribed_plan)} until ${fmtDateTime(lc.ends_at)}.` }),
+      ' After it you are on Free unless you pay.', payButtons(client, lc.subscribed_plan, { renew: true })];
+  } else if (lc.state === 'canceled') {
+    parts = [el('strong', { text: `Your ${name(lc.subscribed_plan)} plan is canceled.` }),
+      ` It stays until ${fmtDateTime(lc.ends_at)}, then you are on Free.`, undo('Keep my plan')];
+  } else if (lc.scheduled_change?.kind === 'switch') {
+    parts = [el('strong', { text: `Your plan switches to ${name(lc.scheduled_change.plan)} on ${fmtDateTime(lc.end_date)}.` }),
+      ` ${name(lc.subscribed_plan)} stays until then.`, undo('Undo')];
+  }
+  banner.className = `banner notice ${kind}`;
+  banner.dataset.state = lc.state;
+  banner.hidden = parts === null;
+  banner.setAttribute('role', kind === 'info' ? 'status' : 'alert');
+  banner.replaceChildren(...(parts ?? []));
+  renderClock();
+}
+
+/** The demo's "skip ahead" control: only when sima-server runs a demo clock (SIMA_DEMO_CLOCK=1). */
+function renderClock() {
+  const box = slot('demo-clock');
+  box.className = 'demo-clock';
+  box.hidden = !demoClock.enabled;
+  if (!demoClock.enabled || box.dataset.ready) {
+    const now = box.querySelector('[data-clock-now]');
+    if (now) now.textContent = fmtDateTime(new Date(demoClock.now()).toISOString());
+    return;
+  }
+  box.dataset.ready = 'true';
+  const skip = async (days) => {
+    for (const b of box.querySelectorAll('button')) b.disabled = true;
+    try {
+      await demoClock.advance(days);
+      location.reload(); // the server's view at the new time (its scheduler has run)
+    } catch (err) {
+      toast(explain(err), 'error');
+      for (const b of box.querySelectorAll('button')) b.disabled = false;
+    }
+  };
+  const days = el('input', { type: 'number', min: 1, max: 400, step: 1, value: 7, 'aria-label': 'Days to skip', 'data-skip-days': '' });
+  box.replaceChildren(
+    el('span', {}, 'Demo clock: ', el('strong', { 'data-clock-now': '', text: fmtDateTime(new Date(demoClock.now()).toISOString()) })),
+    el('button', { class: 'btn secondary', type: 'button', 'data-skip': '1', onclick: () => skip(1) }, '+1 day'),
+    el('form', { class: 'skip', onsubmit: (e) => { e.preventDefault(); skip(Number(days.value)); } },
+      days, el('button', { class: 'btn secondary', type: 'submit', 'data-skip-go': '' }, 'Skip ahead (days)')),
+    el('small', { text: 'Moves sima-server\'s demo clock and the gateway simulator\'s; reminders due in between are sent.' }));
 }

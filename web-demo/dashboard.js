@@ -3,7 +3,7 @@
 // Remove buttons that free a seat.
 import {
   connect, renderHeader, renderUsage, showUpgradePrompt, wirePrompt, toast, explain, showFatal,
-  planName, money, fmtDate, el, LimitReachedError,
+  planName, money, fmtDate, fmtDateTime, el, renderBanner, LimitReachedError,
 } from './app.js';
 
 const FEATURE_ACTIONS = {
@@ -22,8 +22,17 @@ function uniq() {
 
 function render() {
   renderHeader(client, session);
+  renderBanner(client);
   renderUsage(document.getElementById('usage'), client.usage(), { client });
-  document.querySelector('[data-plan-name]').textContent = `${planName(client, client.plan)} plan`;
+  // The plan in force at the demo's time: a plan in grace still applies; once it expired the
+  // usage view says why its limits changed.
+  const lc = client.lifecycle();
+  const inForce = `${planName(client, lc.plan)} plan`;
+  document.querySelector('[data-plan-name]').textContent = lc.state === 'grace' ? `${inForce} (grace until ${fmtDateTime(lc.grace_until)})` : inForce;
+  const why = document.querySelector('[data-usage-why]');
+  why.hidden = lc.state !== 'expired';
+  why.textContent = lc.state === 'expired'
+    ? `These are the Free plan's limits: your ${planName(client, lc.subscribed_plan)} plan expired on ${fmtDateTime(lc.ends_at)}.` : '';
   const period = client.snapshot?.period;
   document.querySelector('[data-period]').textContent = period
     ? `Billing period ${fmtDate(period.start)} – ${fmtDate(period.end)}. Counts reset on ${fmtDate(period.end)}; customers and team members are kept.`
@@ -182,6 +191,8 @@ try {
   render();
   performance.mark('sima:bars-drawn');
   client.subscribe(render);
+  // A page left open crosses renewal due, grace and expiry by itself (the core recomputes).
+  setInterval(render, 30_000);
   document.getElementById('main').removeAttribute('aria-busy');
   for (const button of document.querySelectorAll('[data-create]')) {
     button.disabled = false;

@@ -6,12 +6,19 @@
 //     POST /sessions/ with the organization's secret key. The secret key is read from a file
 //     and stays in this process: it is never sent to a browser.
 //   - GET /healthz answers {"status":"ok"} (scripts/demo waits for it).
+//   - GET /api/demo-clock answers sima-server's demo clock ({enabled: true, now, offset_seconds}),
+//     or {enabled: false} when the server has none (SIMA_DEMO_CLOCK is off); POST /api/demo-clock {"advance_seconds": n}
+//     moves it (sima-server's POST /demo/clock/, which needs the admin token: it stays here)
+//     and the gateway simulator's clock (POST /_sim/clock) by the same step, so the demo shows
+//     renewals, grace and expiry without waiting for them.
 //
 // No npm dependencies (node:http only). Configuration by environment:
 //   SIMA_DEMO_LISTEN   host:port to listen on        (default 127.0.0.1:3000)
 //   SIMA_SERVER_URL    where sima-server is reached  (default http://127.0.0.1:8080)
 //   SIMA_DEMO_KEY_FILE file holding the org's sk_... (default ../demo-data/org.key)
 //   SIMA_DEMO_ORG_FILE JSON {org_id, name} shown on the page (optional)
+//   SIMA_ADMIN_TOKEN   sima-server's admin token, for the demo clock (optional: no skip-ahead)
+//   SIMA_SIM_URL       the gateway simulator, whose clock moves with the server's (optional)
 import http from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +30,9 @@ const [host, port] = splitListen(process.env.SIMA_DEMO_LISTEN ?? '127.0.0.1:3000
 const serverUrl = (process.env.SIMA_SERVER_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
 const keyFile = process.env.SIMA_DEMO_KEY_FILE ?? path.join(repo, 'demo-data', 'org.key');
 const orgFile = process.env.SIMA_DEMO_ORG_FILE ?? path.join(path.dirname(keyFile), 'org.json');
+const adminToken = process.env.SIMA_ADMIN_TOKEN ?? '';
+const simUrl = (process.env.SIMA_SIM_URL ?? '').replace(/\/+$/, '');
+const MAX_ADVANCE = 400 * 86400; // as sima-server and the simulator accept
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -88,6 +98,61 @@ async function mintSession(res) {
     'application/json; charset=utf-8', { 'Cache-Control': 'no-store' });
 }
 
+// GET/POST /api/demo-clock: the server's demo clock through its admin API (the token never
+// leaves this process). Without one (no token here, or SIMA_DEMO_CLOCK off on the server) GET
+// answers {enabled: false} and POST 404.
+const NO_CLOCK = { error: 'sima-server has no demo clock (SIMA_DEMO_CLOCK is off)', code: 'not_found' };
+async function demoClock(req, res) {
+  const none = () => (req.method === 'POST' ? send(res, 404, NO_CLOCK) : send(res, 200, { enabled: false }));
+  if (!adminToken) return none();
+  let advance = null;
+  if (req.method === 'POST') {
+    const body = await readJson(req);
+    advance = body?.advance_seconds;
+    if (!Number.isInteger(advance) || advance < 1 || advance > MAX_ADVANCE) {
+      return send(res, 400, { error: `advance_seconds must be a whole number from 1 to ${MAX_ADVANCE}`, code: 'validation_error', field: 'advance_seconds' });
+    }
+  }
+  const init = { method: req.method === 'POST' ? 'POST' : 'GET', headers: { Authorization: `Bearer ${adminToken}` } };
+  if (advance !== null) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify({ advance_seconds: advance });
+  }
+  let answer;
+  try {
+    answer = await fetch(`${serverUrl}/demo/clock/`, init);
+  } catch (e) {
+    return send(res, 502, { error: `sima-server is not reachable: ${e.message}`, code: 'upstream_unreachable' });
+  }
+  const clock = await answer.json().catch(() => null);
+  if (answer.status === 404) return none();
+  if (answer.status !== 200 || typeof clock?.offset_seconds !== 'number') {
+    return send(res, 502, { error: 'sima-server refused to move its clock', code: 'upstream_error', status: answer.status });
+  }
+  if (advance !== null && simUrl) {
+    // The simulator's clock follows, so a payment started after the jump is not an expired pidx.
+    const sim = await fetch(`${simUrl}/_sim/clock`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ advance_seconds: advance }) }).catch((e) => ({ ok: false, status: e.message }));
+    if (!sim.ok) console.error(`serve.mjs: the simulator's clock did not move (${sim.status})`);
+  }
+  send(res, 200, { enabled: true, now: clock.now, offset_seconds: clock.offset_seconds }, 'application/json; charset=utf-8', { 'Cache-Control': 'no-store' });
+}
+
+async function readJson(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 4096) return null;
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
 async function serveFile(req, res, pathname) {
   if (pathname === '/') pathname = '/index.html';
   for (const { prefix, dir, allow } of MOUNTS) {
@@ -118,6 +183,10 @@ const server = http.createServer(async (req, res) => {
       if (req.method !== 'POST') return send(res, 405, { error: 'use POST', code: 'method_not_allowed' }, undefined, { Allow: 'POST' });
       req.resume();
       return await mintSession(res);
+    }
+    if (pathname === '/api/demo-clock') {
+      if (req.method !== 'GET' && req.method !== 'POST') return send(res, 405, { error: 'use GET or POST', code: 'method_not_allowed' }, undefined, { Allow: 'GET, POST' });
+      return await demoClock(req, res);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, { error: 'use GET', code: 'method_not_allowed' }, undefined, { Allow: 'GET, HEAD' });

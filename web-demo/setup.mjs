@@ -39,7 +39,9 @@ async function exists(file) {
 
 if (await exists(keyFile)) process.exit(0);
 
-const org = await call('POST', '/admin/orgs/', admin, { name: 'Himalayan Invoices' });
+// With a billing e-mail: payment confirmations and renewal reminders (with their pay links)
+// are written to the demo's mail folder.
+const org = await call('POST', '/admin/orgs/', admin, { name: 'Himalayan Invoices', billing_email: 'billing@himalayan-invoices.example' });
 // Write the key first to a temporary name and rename: a crash never leaves half a key.
 await writeFile(`${keyFile}.tmp`, `${org.api_key}\n`, { mode: 0o600 });
 await writeFile(path.join(data, 'org.json'), `${JSON.stringify({ org_id: org.org_id, name: org.name }, null, 2)}\n`);

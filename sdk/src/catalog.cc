@@ -1,7 +1,6 @@
 #include "sima/catalog.h"
 
 #include <algorithm>
-#include <functional>
 #include <set>
 
 namespace sima {
@@ -48,7 +47,13 @@ Result<Catalog> Catalog::Create(std::string currency, int period_days,
                                       " is not a day from 1 to period_days" + period);
       }
     }
-    std::sort(notice_days.begin(), notice_days.end(), std::greater<>());
+    // Largest first. An insertion sort: a few days, and std::sort's code would weigh
+    // kilobytes in the browser's build.
+    for (size_t i = 1; i < notice_days.size(); ++i) {
+      for (size_t j = i; j > 0 && notice_days[j - 1] < notice_days[j]; --j) {
+        std::swap(notice_days[j - 1], notice_days[j]);
+      }
+    }
     if (auto twice = std::adjacent_find(notice_days.begin(), notice_days.end());
         twice != notice_days.end()) {
       return Status::InvalidCatalog("renewal_notice_days: " + std::to_string(*twice) +

@@ -262,8 +262,19 @@ Result<Catalog> CatalogFromJson(const Json& json) {
                          std::move(renewal));
 }
 
+Json ParseJson(std::string_view text) {
+  // Json::parse(text, nullptr, false) builds both nlohmann's parser for callbacks and the plain
+  // one (chosen at run time); this is the plain one alone, strict as Json::parse is.
+  Json out;
+  nlohmann::detail::json_sax_dom_parser<Json> sax(out, false);
+  auto input = nlohmann::detail::input_adapter(text.begin(), text.end());
+  nlohmann::detail::parser<Json, decltype(input)> parser(std::move(input), nullptr, false, false);
+  if (!parser.sax_parse(&sax, true) || sax.is_errored()) return Json(Json::value_t::discarded);
+  return out;
+}
+
 Result<Catalog> ParseCatalog(std::string_view text) {
-  const Json json = Json::parse(text.begin(), text.end(), nullptr, false);
+  const Json json = ParseJson(text);
   if (json.is_discarded()) return Status::InvalidJson("the catalog is not valid JSON");
   return CatalogFromJson(json);
 }
@@ -416,9 +427,12 @@ Json QuoteToJson(const UpgradeQuote& q) {
           {"amount_breakdown", std::move(breakdown)}};
 }
 
-Result<ChangeRequest> ChangeRequestFromJson(const Json& json) {
+namespace {
+
+// A change whose kind is under `kind_key` ("change" in a request, "kind" in a subscription).
+Result<ChangeRequest> ChangeFromJson(const Json& json, std::string_view kind_key) {
   if (!json.is_object()) return Status::InvalidArgument("the body must be a JSON object");
-  const Json* change = Field(json, "change");
+  const Json* change = Field(json, kind_key);
   const auto kind = change != nullptr && change->is_string()
                         ? ChangeKindFromString(change->get_ref<const std::string&>())
                         : std::nullopt;
@@ -433,6 +447,12 @@ Result<ChangeRequest> ChangeRequestFromJson(const Json& json) {
     return Status::InvalidArgument("plan is only for a switch");
   }
   return req;
+}
+
+}  // namespace
+
+Result<ChangeRequest> ChangeRequestFromJson(const Json& json) {
+  return ChangeFromJson(json, "change");
 }
 
 Json PeriodToJson(const Period& period) {
@@ -514,12 +534,7 @@ Result<Subscription> SubscriptionFromJson(const Json& json) {
   }
   if (const Json* change = Field(json, "scheduled_change");
       change != nullptr && !change->is_null()) {
-    Json body = Json::object();
-    if (change->is_object()) {
-      if (const Json* kind = Field(*change, "kind")) body["change"] = *kind;
-      if (const Json* next = Field(*change, "plan")) body["plan"] = *next;
-    }
-    auto req = ChangeRequestFromJson(body);
+    auto req = ChangeFromJson(*change, "kind");
     if (!req || req->kind == ChangeKind::kUndo) {
       return Status::InvalidArgument(
           "subscription.scheduled_change must be null, {\"kind\":\"cancel\"} or "

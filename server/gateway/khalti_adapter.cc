@@ -26,6 +26,7 @@ class KhaltiGateway final : public PaymentGateway {
     initiate.amount_paisa = payment.amount_paisa;
     initiate.purchase_order_id = payment.purchase_order_id;
     initiate.purchase_order_name = request.description;
+    initiate.amount_breakdown = payment.breakdown;
     const auto initiated = client_.Initiate(initiate);
     if (!initiated.ok()) return GatewayResult<Begun>::Failed(initiated);
     const KhaltiInitiated& k = *initiated.value;

@@ -98,6 +98,13 @@ GatewayResult<KhaltiInitiated> KhaltiClient::Initiate(const KhaltiInitiateReques
                {"purchase_order_id", r.purchase_order_id},
                {"purchase_order_name", r.purchase_order_name}};
   if (r.customer_info) body["customer_info"] = *r.customer_info;
+  if (!r.amount_breakdown.empty()) {
+    json lines = json::array();
+    for (const QuoteLine& line : r.amount_breakdown) {
+      lines.push_back({{"label", line.label}, {"amount", line.paisa}});
+    }
+    body["amount_breakdown"] = std::move(lines);
+  }
   Raw raw = Post("epayment/initiate/", body);
   GatewayResult<KhaltiInitiated> out{std::nullopt, raw.failure, raw.status, raw.detail};
   if (raw.failure != CallFailure::kNone) return out;

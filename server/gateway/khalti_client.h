@@ -6,8 +6,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway/gateway_call.h"
+#include "sima/quote.h"
 #include "sima/time.h"
 
 namespace sima::server {
@@ -19,6 +21,9 @@ struct KhaltiInitiateRequest {
   std::string purchase_order_id;
   std::string purchase_order_name;
   std::optional<nlohmann::json> customer_info;  // {name, email, phone}
+  // Khalti's amount_breakdown: [{"label", "amount"}] in paisa, summing to amount_paisa (a
+  // credit is negative). Empty: not sent.
+  std::vector<QuoteLine> amount_breakdown = {};
 };
 
 struct KhaltiInitiated {

@@ -51,9 +51,11 @@ struct EsewaPayment {
 struct Simulator::Impl {
   explicit Impl(Options opts);
 
-  // Options::now, or the system clock in whole seconds.
+  // Options::now, or the system clock in whole seconds, moved on by POST /_sim/clock.
   Time Now() const {
-    return options.now ? options.now() : std::chrono::floor<std::chrono::seconds>(Clock::now());
+    const Time base =
+        options.now ? options.now() : std::chrono::floor<std::chrono::seconds>(Clock::now());
+    return base + std::chrono::seconds{clock_offset.load()};
   }
   // Waits ms, returning early when the simulator stops.
   void Delay(int ms);
@@ -81,6 +83,8 @@ struct Simulator::Impl {
   // and benchmarks can count what a merchant asks.
   std::atomic<int64_t> khalti_lookups{0};
   std::atomic<int64_t> esewa_status_checks{0};
+  // How far POST /_sim/clock moved the clock, in seconds; only grows.
+  std::atomic<int64_t> clock_offset{0};
 
   std::mutex stop_mu;
   std::condition_variable stop_cv;

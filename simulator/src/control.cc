@@ -43,6 +43,18 @@ nlohmann::ordered_json OutcomeJson(const std::optional<std::string>& url,
   return out;
 }
 
+// A peer on this machine: 127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z).
+bool Loopback(const std::string& addr) {
+  return addr.rfind("127.", 0) == 0 || addr == "::1" || addr.rfind("::ffff:127.", 0) == 0;
+}
+
+// The most POST /_sim/clock moves the clock at once: 400 days.
+constexpr int64_t kMaxAdvanceSeconds = int64_t{400} * 86400;
+
+json ClockJson(const Simulator::Impl& sim) {
+  return json{{"now", FormatTime(sim.Now())}, {"offset_seconds", sim.clock_offset.load()}};
+}
+
 std::string IndexPage(const Simulator::Impl& sim) {
   const std::string u = HtmlEscape(sim.public_url);
   std::string b =
@@ -103,6 +115,27 @@ void InstallControl(Simulator::Impl& sim) {
     SendJson(res, 200,
              json{{"khalti_lookups", sim.khalti_lookups.load()},
                   {"esewa_status_checks", sim.esewa_status_checks.load()}});
+  });
+  // The clock: moves forward only, for peers on this machine only (a demo travels through a
+  // subscription's renewal, grace and expiry; the server's clock moves with it).
+  s.Get(R"(/_sim/clock/?)", [&sim](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, ClockJson(sim));
+  });
+  s.Post(R"(/_sim/clock/?)", [&sim](const httplib::Request& req, httplib::Response& res) {
+    if (!Loopback(req.remote_addr)) {
+      return SendError(res, 403, "the clock moves only for a peer on this machine");
+    }
+    const auto body = ObjectBody(req);
+    if (!body) return SendError(res, 400, body.error().message());
+    const auto it = body->find("advance_seconds");
+    if (it == body->end() || !it->is_number_integer() || it->get<int64_t>() < 1 ||
+        it->get<int64_t>() > kMaxAdvanceSeconds) {
+      return SendError(res, 400,
+                       "expected {\"advance_seconds\": n}, n a whole number from 1 to " +
+                           std::to_string(kMaxAdvanceSeconds) + " (400 days)");
+    }
+    sim.clock_offset += it->get<int64_t>();
+    SendJson(res, 200, ClockJson(sim));
   });
   s.Get(R"(/_sim/payments/?)", [&sim](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, sim.PaymentsJson());

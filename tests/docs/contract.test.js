@@ -93,14 +93,20 @@ async function call(method, template, url, { token, body, raw, type = 'applicati
   else if (body !== undefined) { payload = JSON.stringify(body); headers['Content-Type'] = type; }
   const res = await fetch(base + url, { method, headers, body: payload, redirect: 'manual' });
   const text = await res.text();
-  const json = text ? JSON.parse(text) : undefined;
+  const type = res.headers.get('content-type') ?? '';
+  const isHtml = type.startsWith('text/html');
+  const json = text && !isHtml ? JSON.parse(text) : undefined;
   const where = `${method} ${url} -> ${res.status}`;
   const op = doc.paths[template]?.[method.toLowerCase()];
   if (!op) { problems.push(`${where}: ${method} ${template} is not in the document`); return { status: res.status, body: json }; }
   const documented = resolve(op.responses[String(res.status)]);
   if (!documented) {
     problems.push(`${where}: status ${res.status} is not documented (${Object.keys(op.responses)}) ${text.slice(0, 200)}`);
+  } else if (isHtml) {
+    if (!documented.content?.['text/html']) problems.push(`${where}: an HTML page, but none is documented`);
+    if (/"code"\s*:/.test(text)) problems.push(`${where}: an HTML page carrying a JSON error`);
   } else if (json !== undefined) {
+    if (documented.content?.['text/html']) problems.push(`${where}: JSON where a page is documented`);
     const schema = documented.content?.['application/json']?.schema;
     if (!schema) problems.push(`${where}: a body, but none is documented`);
     else {
@@ -201,6 +207,35 @@ test('every answer of a tour of the API is documented in openapi.json', async ()
   await call('GET', '/billing/payments/{id}/', '/billing/payments/7/', { token: st });
   await call('GET', '/billing/khalti/callback/', '/billing/khalti/callback/?pidx=unknown');
   await call('GET', '/billing/esewa/callback/', '/billing/esewa/callback/?data=bm90IHNpZ25lZA==');
+
+  // Renewals: the subscription, a change at the end and its undo, quotes, a trial.
+  const paid = await call('POST', '/admin/orgs/', '/admin/orgs/', { token: admin, body: { name: 'Paid', plan: 'PRO' } });
+  const pk = paid.body.api_key;
+  const sub = await call('GET', '/billing/subscription/', '/billing/subscription/', { token: pk });
+  assert.equal(sub.body.subscription.state, 'active');
+  await call('GET', '/billing/subscription/', '/billing/subscription/', { token: 'sk_nope' });
+  await call('POST', '/billing/subscription/', '/billing/subscription/', { token: pk, body: { change: 'switch', plan: 'BASIC' } });
+  await call('POST', '/billing/subscription/', '/billing/subscription/', { token: pk, body: { change: 'cancel' } });
+  await call('POST', '/billing/subscription/', '/billing/subscription/', { token: pk, body: { change: 'undo' } });
+  await call('POST', '/billing/subscription/', '/billing/subscription/', { token: pk, body: { change: 'switch' } });
+  await call('POST', '/billing/subscription/', '/billing/subscription/', { token: pk, body: { change: 'switch', plan: 'GOLD' } });
+  await call('POST', '/billing/subscription/', '/billing/subscription/', { token: st, body: { change: 'cancel' } });
+  const quote = await call('GET', '/billing/quote/', '/billing/quote/?plan=PRO', { token: st });
+  assert.equal(quote.status, 200);
+  await call('GET', '/billing/quote/', '/billing/quote/?plan=BASIC', { token: pk });
+  await call('GET', '/billing/quote/', '/billing/quote/?plan=GOLD', { token: pk });
+  await call('GET', '/billing/quote/', '/billing/quote/', { token: pk });
+  const trial = '/admin/orgs/{org_id}/trial/';
+  await call('POST', trial, `/admin/orgs/${org.body.org_id}/trial/`, { token: admin, body: { plan: 'PRO', days: 7 } });
+  await call('POST', trial, `/admin/orgs/${org.body.org_id}/trial/`, { token: admin, body: { plan: 'PRO', days: 0 } });
+  await call('POST', trial, `/admin/orgs/${paid.body.org_id}/trial/`, { token: admin, body: { plan: 'BASIC', days: 7 } });
+  await call('POST', trial, '/admin/orgs/org_00000000000000000000/trial/', { token: admin, body: { plan: 'PRO', days: 7 } });
+  await call('POST', trial, `/admin/orgs/${org.body.org_id}/trial/`, { token: key, body: { plan: 'PRO', days: 7 } });
+
+  // Pay links: pages for people, never JSON. The demo clock does not exist without its setting.
+  await call('GET', '/pay/{token}/', '/pay/not-a-token/');
+  await call('POST', '/pay/{token}/', '/pay/not-a-token/', { raw: 'provider=khalti', type: 'application/x-www-form-urlencoded' });
+  await call('GET', '/demo/clock/', '/demo/clock/', { token: admin });
 
   assert.deepEqual(problems, [], `answers that openapi.json does not describe:\n${problems.join('\n')}`);
 });

@@ -199,3 +199,12 @@ export async function expectSuccess(page, plan) {
   assert.equal((await page.locator('[data-plan-badge]').textContent()).trim(), `${plan} plan`);
   assert.match(await page.locator('h1').textContent(), new RegExp(`You're on ${plan === 'PRO' ? 'Pro' : 'Basic'} now`));
 }
+
+/** From the plans page: buys `plan` with Khalti and waits for the success page. */
+export async function buyWithKhalti(page, demo, plan) {
+  await openPlans(page, demo);
+  await page.getByRole('button', { name: `Upgrade to ${plan} with Khalti` }).click();
+  await payOnKhalti(page);
+  await page.getByRole('button', { name: /^Pay/ }).click();
+  await expectSuccess(page, plan);
+}

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launchBrowser, shot, openDashboard, usageText, journey, openPlans, payOnKhalti, payOnEsewa, expectSuccess,
+  launchBrowser, shot, openDashboard, usageText, journey, openPlans, payOnKhalti, payOnEsewa, expectSuccess, buyWithKhalti,
 } from './harness.mjs';
 
 let browser;
@@ -15,22 +15,14 @@ const card = (page, plan) => page.locator(`.plan[data-plan="${plan}"]`);
 const buttons = async (page, plan) => (await card(page, plan).locator('[data-buy]').allTextContents()).map((t) => t.trim());
 const DAY = 86_400_000;
 
-/** From the plans page of a fresh demo: buys `plan` with Khalti and waits for the success page. */
-async function buyWithKhalti(page, demo, plan) {
-  await openPlans(page, demo);
-  await page.getByRole('button', { name: `Upgrade to ${plan} with Khalti` }).click();
-  await payOnKhalti(page);
-  await page.getByRole('button', { name: /^Pay/ }).click();
-  await expectSuccess(page, plan);
-}
 
 test('Plans on FREE: BASIC and PRO are upgrades, FREE is not for sale, prices by the core', async (t) => {
   await journey(browser, t, 'khalti', async (demo, page) => {
     await openPlans(page, demo);
     assert.deepEqual(await buttons(page, 'FREE'), []);
     assert.equal(await card(page, 'FREE').locator('[data-refused]').count(), 0, 'the plan one is on needs no reason');
-    assert.deepEqual(await buttons(page, 'BASIC'), ['Upgrade to BASIC with Khalti', 'Upgrade to BASIC with eSewa']);
-    assert.deepEqual(await buttons(page, 'PRO'), ['Upgrade to PRO with Khalti', 'Upgrade to PRO with eSewa']);
+    assert.deepEqual(await buttons(page, 'BASIC'), ['Upgrade to BASIC with Khalti — NPR 1,900', 'Upgrade to BASIC with eSewa — NPR 1,900']);
+    assert.deepEqual(await buttons(page, 'PRO'), ['Upgrade to PRO with Khalti — NPR 3,900', 'Upgrade to PRO with eSewa — NPR 3,900']);
     assert.equal((await card(page, 'PRO').locator('.plan-price').textContent()).trim(), 'NPR 3,900 / 30 days');
     assert.equal((await card(page, 'FREE').locator('.plan-price').textContent()).trim(), 'Free');
     assert.match(await page.locator('[data-subtitle]').textContent(), /You are on the Free plan\. An upgrade starts right away/);
@@ -49,7 +41,7 @@ test('Plans on PRO: PRO is renewed (30 more days, usage kept), BASIC is not offe
 
     await openPlans(page, demo);
     assert.match(await page.locator('[data-subtitle]').textContent(), /You are on Pro, our largest plan\./);
-    assert.deepEqual(await buttons(page, 'PRO'), ['Renew PRO with Khalti', 'Renew PRO with eSewa']);
+    assert.deepEqual(await buttons(page, 'PRO'), ['Renew PRO with Khalti — NPR 3,900', 'Renew PRO with eSewa — NPR 3,900']);
     const note = (await card(page, 'PRO').locator('[data-buy-note]').textContent()).trim();
     const until = note.match(/^Renewing adds 30 days: Pro until (.+)\. Your usage is kept\.$/);
     assert.ok(until, note);
@@ -89,8 +81,9 @@ test('Plans on BASIC: BASIC is renewed, PRO is an upgrade', async (t) => {
   await journey(browser, t, 'khalti', async (demo, page) => {
     await buyWithKhalti(page, demo, 'BASIC');
     await openPlans(page, demo);
-    assert.deepEqual(await buttons(page, 'BASIC'), ['Renew BASIC with Khalti', 'Renew BASIC with eSewa']);
-    assert.deepEqual(await buttons(page, 'PRO'), ['Upgrade to PRO with Khalti', 'Upgrade to PRO with eSewa']);
+    assert.deepEqual(await buttons(page, 'BASIC'), ['Renew BASIC with Khalti — NPR 1,900', 'Renew BASIC with eSewa — NPR 1,900']);
+    // Just paid for BASIC: almost all of it is credited (NPR 1,900 of PRO's 3,900).
+    assert.deepEqual(await buttons(page, 'PRO'), ['Upgrade to PRO with Khalti — NPR 2,000', 'Upgrade to PRO with eSewa — NPR 2,000']);
     assert.match(await page.locator('[data-subtitle]').textContent(), /You are on the Basic plan\. An upgrade starts right away/);
     await shot(page, 'plans-04-basic');
   }, { width: 390, height: 844 });

@@ -4,12 +4,14 @@
 //
 // A case: {"catalog": <catalog JSON or null for the default>, "usage": <GET /billing/usage/
 // body, its "overrides" included>, "op": "check" | "usage" | "afterUpgrade" | "upgradeOptions" |
-// "canBuy", "feature", "n", "plan", "at" (now for every op, RFC 3339; default
-// "2026-12-01T00:00:00Z")}. check, usage and upgradeOptions decide on the plan in force at
-// "at" (the snapshot's subscription, or its plan when it has none), as the package does;
-// every op applies the overrides in force at "at".
+// "canBuy" | "lifecycle" | "quote", "feature", "n", "plan", "at" (now for every op, RFC 3339;
+// default "2026-12-01T00:00:00Z")}. check, usage and upgradeOptions decide on the plan in force
+// at "at" (sima::PlanInForce of the snapshot's subscription, or its plan when it has none), as
+// the package does; every op applies the overrides in force at "at".
 // An answer: {"ok": true, "result": ...} or {"ok": false, "code": "...", "message": "..."};
-// canBuy's result is the package's {ok, plan, code, message, renew, end_date}.
+// canBuy's result is the package's {ok, plan, code, message, renew, end_date}; lifecycle's is
+// sima::SubscriptionToJson with the catalog, quote's sima::QuoteToJson of sima::QuotePayment
+// with sima::kMinimumPaymentPaisa (what the server charges).
 #include <iostream>
 #include <iterator>
 #include <string>
@@ -18,6 +20,9 @@
 #include "sima/catalog.h"
 #include "sima/decision.h"
 #include "sima/json.h"
+#include "sima/lifecycle.h"
+#include "sima/payment.h"
+#include "sima/quote.h"
 #include "sima/subscription.h"
 #include "sima/time.h"
 #include "sima/usage.h"
@@ -55,7 +60,7 @@ sima::Json Options(const std::vector<sima::UpgradeOption>& options, sima::Featur
 // What buying `plan` at `now` would do, as core.canBuy() answers it.
 sima::Json Buy(const sima::Catalog& catalog, const sima::Subscription& sub, const std::string& plan,
                sima::Time now) {
-  const auto a = sima::Activate(catalog, sub, plan, now);
+  const auto a = sima::ActivateWithGrace(catalog, sub, plan, now);
   sima::Json result = {{"ok", a.ok()},
                        {"plan", plan},
                        {"code", nullptr},
@@ -95,7 +100,7 @@ sima::Json Run(const sima::Json& c) {
   }
   if (op == "upgradeOptions") {
     const auto options = sima::UpgradeOptions(
-        *catalog, sima::EffectivePlan(snapshot->subscription, *now), snapshot->usage,
+        *catalog, sima::PlanInForce(*catalog, snapshot->subscription, *now), snapshot->usage,
         c.value("feature", ""), c.value("n", int64_t{1}), snapshot->overrides, *now);
     if (!options) return Error(options.status());
     const sima::FeatureKind kind =
@@ -105,10 +110,20 @@ sima::Json Run(const sima::Json& c) {
   if (op == "canBuy") {
     return Buy(*catalog, snapshot->subscription, c.value("plan", ""), *now);
   }
+  if (op == "lifecycle") {
+    return {{"ok", true},
+            {"result", sima::SubscriptionToJson(*catalog, snapshot->subscription, *now)}};
+  }
+  if (op == "quote") {
+    const auto q = sima::QuotePayment(*catalog, snapshot->subscription, c.value("plan", ""), *now,
+                                      sima::kMinimumPaymentPaisa);
+    if (!q) return Error(q.status());
+    return {{"ok", true}, {"result", sima::QuoteToJson(*q)}};
+  }
   if (op == "usage" || op == "afterUpgrade") {
     const auto rows =
         op == "usage"
-            ? sima::UsageView(*catalog, sima::EffectivePlan(snapshot->subscription, *now),
+            ? sima::UsageView(*catalog, sima::PlanInForce(*catalog, snapshot->subscription, *now),
                               snapshot->usage, snapshot->overrides, *now)
             : sima::UsageAfterUpgrade(*catalog, snapshot->subscription, *now, snapshot->usage,
                                       c.value("plan", ""), snapshot->overrides);

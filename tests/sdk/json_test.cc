@@ -597,5 +597,14 @@ TEST(Json, ReadsAScheduledChangeRequest) {
   }
 }
 
+TEST(Json, ParseJsonIsStrictAndNeverThrows) {
+  EXPECT_EQ(ParseJson(R"({"plan":"PRO","n":[1,2]})"), Json::parse(R"({"plan":"PRO","n":[1,2]})"));
+  EXPECT_TRUE(ParseJson("").is_discarded());
+  EXPECT_TRUE(ParseJson("{\"plan\":").is_discarded());
+  EXPECT_TRUE(ParseJson("{} {}").is_discarded());
+  EXPECT_TRUE(ParseJson("[1,]").is_discarded());
+  EXPECT_FALSE(ParseJson(" 7 ").is_discarded());
+}
+
 }  // namespace
 }  // namespace sima

@@ -108,6 +108,29 @@ TEST_F(ApiDocs, DocumentedPathsEndWithTheirSlashAsClientsShouldWriteThem) {
   EXPECT_TRUE(wrong.empty()) << "paths written without their trailing '/':" << wrong;
 }
 
+// Pages for people (pay links) answer HTML, errors included; the document says so for each.
+TEST_F(ApiDocs, PageRoutesAreDocumentedAsHtmlOnly) {
+  std::string wrong;
+  int pages = 0;
+  for (const Route& r : ApiRoutes()) {
+    if (!r.page) continue;
+    ++pages;
+    for (const auto& [path, item] : doc_.at("paths").items()) {
+      if (Shape(path) != Shape(r.pattern)) continue;
+      std::string method = r.method;
+      for (char& c : method) c = static_cast<char>(c - 'A' + 'a');
+      for (const auto& [status, answer] : item.at(method).at("responses").items()) {
+        if (!answer.contains("content") || !answer["content"].contains("text/html") ||
+            answer["content"].contains("application/json")) {
+          wrong += "\n  " + r.method + " " + path + " " + status;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(pages, 2);
+  EXPECT_TRUE(wrong.empty()) << "page answers not documented as text/html only:" << wrong;
+}
+
 TEST(ApiDocsShape, ParametersAndTrailingSlashesDoNotMatter) {
   EXPECT_EQ(Shape("/invoices/:id"), Shape("/invoices/{id}/"));
   EXPECT_EQ(Shape("/admin/orgs/:org/keys/:key"), Shape("/admin/orgs/{org_id}/keys/{key_id}/"));

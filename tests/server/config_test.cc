@@ -201,5 +201,33 @@ TEST(ServerConfig, ADatabasePasswordOnTheCommandLineIsWarnedAboutNeverShown) {
   EXPECT_NE(HelpText().find("SIMA_DB_POOL"), std::string::npos);
 }
 
+TEST(ServerConfig, SchedulerIntervalAndDemoClock) {
+  auto d = LoadConfig({}, Env({}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->config.scheduler_interval_seconds, 60);
+  EXPECT_EQ(d->config.demo_clock, 0);
+  auto c = LoadConfig({"--scheduler-interval=5"}, Env({{"SIMA_DEMO_CLOCK", "1"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;  // the default gateway URLs are the simulator's
+  EXPECT_EQ(c->config.scheduler_interval_seconds, 5);
+  EXPECT_EQ(c->config.demo_clock, 1);
+  EXPECT_FALSE(LoadConfig({"--scheduler-interval=0"}, Env({})).ok());
+  EXPECT_FALSE(LoadConfig({"--scheduler-interval=3601"}, Env({})).ok());
+  EXPECT_TRUE(LoadConfig({"--demo-clock=1", "--khalti-base-url=http://localhost:9/api/v2/",
+                          "--esewa-status-url=http://[::1]:9/s"},
+                         Env({}))
+                  .ok());
+  for (const char* url : {"https://khalti.com/api/v2/", "http://127.0.0.1.evil.test/",
+                          "http://user@127.0.0.1/", "http://10.0.0.1:9090/"}) {
+    auto refused = LoadConfig({"--demo-clock=1"}, Env({{"KHALTI_BASE_URL", url}}));
+    ASSERT_FALSE(refused.ok()) << url;
+    EXPECT_EQ(refused.error().extra["field"], "SIMA_DEMO_CLOCK");
+  }
+  EXPECT_FALSE(
+      LoadConfig({"--demo-clock=1", "--esewa-form-url=https://rc-epay.esewa.com.np/x"}, Env({}))
+          .ok());
+  EXPECT_NE(HelpText().find("SIMA_SCHEDULER_INTERVAL"), std::string::npos);
+  EXPECT_NE(HelpText().find("--demo-clock"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sima::server

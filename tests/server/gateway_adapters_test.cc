@@ -4,6 +4,9 @@
 #include "gateway_adapters.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <thread>
 
 #include "config.h"
 
@@ -110,6 +113,37 @@ TEST(ServerGatewayAdapters, KhaltiRedirectIsMatchedByPidxAloneAndCompletedIsAPai
   EXPECT_EQ(none.rejected, "unknown_payment");
   EXPECT_TRUE(none.reference.empty());
   EXPECT_EQ(khalti.ReadReturn({{"pidx", std::string(201, 'p')}}).rejected, "unknown_payment");
+}
+
+// Khalti's initiate request carries the payment's breakdown as amount_breakdown (a credit
+// line negative), summing to the amount.
+TEST(ServerGatewayAdapters, KhaltiInitiateCarriesTheAmountBreakdown) {
+  httplib::Server khalti;
+  Json seen;
+  khalti.Post("/api/v2/epayment/initiate/",
+              [&](const httplib::Request& req, httplib::Response& res) {
+                seen = Json::parse(req.body, nullptr, false);
+                res.set_content(R"({"pidx":"p1","payment_url":"https://pay.test/?pidx=p1"})",
+                                "application/json");
+              });
+  const int port = khalti.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { khalti.listen_after_bind(); });
+  while (!khalti.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  Config c;
+  c.khalti_base_url = "http://127.0.0.1:" + std::to_string(port) + "/api/v2/";
+  auto gateways = OpenGateways(c, PaymentTiming{});
+  ASSERT_TRUE(gateways.ok());
+  Payment p = StoredPayment(Provider::kKhalti);
+  p.amount_paisa = 295000;
+  p.breakdown = {{"PRO, 30 days", 390000}, {"Credit: unused BASIC until 2026-12-15", -95000}};
+  const auto begun =
+      gateways->For(Provider::kKhalti)->Begin(p, BeginRequest{kUrls, "PRO", "n"}, p.created_at);
+  khalti.stop();
+  t.join();
+  ASSERT_TRUE(begun.ok()) << begun.detail;
+  EXPECT_EQ(seen["amount"], 295000);
+  EXPECT_EQ(seen["amount_breakdown"], Json::parse(R"([{"label":"PRO, 30 days","amount":390000},
+                            {"label":"Credit: unused BASIC until 2026-12-15","amount":-95000}])"));
 }
 
 }  // namespace

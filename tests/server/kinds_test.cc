@@ -154,7 +154,7 @@ TEST_F(ServerKinds, AnAllocationSurvivesAnUpgradeAndANewPeriod) {
   UseCatalogWithProjects();
   const std::string key = NewKey("TEAM");
   ASSERT_EQ(Post("/usage/projects/", key, {{"quantity", 5}}).status, 200);
-  clock_.Advance(Days{31});  // a new period; TEAM ended: FREE again, 5 projects on 3
+  clock_.Advance(Days{34});  // a new period; TEAM ended and its grace too: FREE, 5 projects on 3
   Json row = Row(key, "projects");
   EXPECT_EQ(row["used"], 5);
   EXPECT_EQ(row["status"], "over");

@@ -86,6 +86,18 @@ TEST(ServerMain, BadConfigurationExitsWithAMessage) {
   EXPECT_NE(Child::Read(catalog.err).find("catalog"), std::string::npos);
 }
 
+TEST(ServerMain, TheDemoClockIsRefusedWithARealGateway) {
+  TempDir dir;
+  Child c = Child::Spawn(dir, {"--demo-clock=1", "--khalti-base-url=https://khalti.com/api/v2/",
+                               "--db", dir.path() + "/x.db", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(c.Wait(std::chrono::seconds{10}), 2);
+  EXPECT_NE(Child::Read(c.err).find("SIMA_DEMO_CLOCK=1 is for demos on the local gateway "
+                                    "simulator only, but KHALTI_BASE_URL is not a loopback "
+                                    "address"),
+            std::string::npos)
+      << Child::Read(c.err);
+}
+
 // An unreachable PostgreSQL at start: a clear message, a non-zero exit, no password.
 TEST(ServerMain, AnUnreachableDatabaseIsAClearStartupErrorWithoutThePassword) {
   TempDir dir;

@@ -44,6 +44,47 @@ TEST_F(SimControl, ResetForgetsPaymentsAndFaults) {
   EXPECT_EQ(Lookup(pidx)->status, 404);
 }
 
+TEST_F(SimControl, TheClockMovesForwardAndPaymentsAgeWithIt) {
+  auto c = HttpClient();
+  auto res = c.Get("/_sim/clock");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"now", FormatTime(FixedStart())}, {"offset_seconds", 0}}));
+  const std::string pidx = Initiate();
+  res = c.Post("/_sim/clock", R"({"advance_seconds":1799})", "application/json");
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(Lookup(pidx)->body)["status"], "Initiated");
+  res = c.Post("/_sim/clock", R"({"advance_seconds":86400})", "application/json");
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"now", FormatTime(FixedStart() + std::chrono::seconds(88199))},
+                  {"offset_seconds", 88199}}));
+  EXPECT_EQ(json::parse(Lookup(pidx)->body)["status"], "Expired");
+  // A new payment lives its whole lifetime from the moved clock.
+  EXPECT_EQ(json::parse(Lookup(Initiate())->body)["status"], "Initiated");
+  // Reset forgets payments, not the time: the clock never goes back.
+  Control("/_sim/reset");
+  EXPECT_EQ(json::parse(c.Get("/_sim/clock")->body)["offset_seconds"], 88199);
+}
+
+TEST_F(SimControl, TheClockRefusesAnythingButAForwardStepOfAtMost400Days) {
+  auto c = HttpClient();
+  for (const char* body : {R"({})", R"({"advance_seconds":0})", R"({"advance_seconds":-5})",
+                           R"({"advance_seconds":1.5})", R"({"advance_seconds":"60"})",
+                           R"({"advance_seconds":34560001})"}) {
+    auto res = c.Post("/_sim/clock", body, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << body;
+    EXPECT_EQ(json::parse(res->body)["error"],
+              "expected {\"advance_seconds\": n}, n a whole number from 1 to 34560000 (400 days)")
+        << body;
+  }
+  EXPECT_EQ(c.Post("/_sim/clock", "nope", "application/json")->status, 400);
+  EXPECT_EQ(json::parse(c.Get("/_sim/clock")->body)["offset_seconds"], 0);
+  EXPECT_EQ(c.Post("/_sim/clock", R"({"advance_seconds":34560000})", "application/json")->status,
+            200);
+}
+
 TEST_F(SimControl, PaymentsListEveryPaymentWithItsState) {
   const std::string pidx = Initiate();
   ASSERT_EQ(PostForm("/api/epay/main/v2/form", EsewaFields("uuid-1"))->status, 200);

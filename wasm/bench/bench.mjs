@@ -78,5 +78,8 @@ ns('usage() after record()  (recomputed in wasm)', () => { core.record('api_call
 ns("usageAfterUpgrade('PRO')  (always in wasm)", () => { sink = core.usageAfterUpgrade('PRO'); }, 2e4);
 ns("upgradeOptions('invoices')", () => { sink = core.upgradeOptions('invoices'); }, 2e4);
 ns("canBuy('PRO')  (always in wasm)", () => { sink = core.canBuy('PRO'); }, 2e4);
+const basic = await createCore(catalog, snapshot('BASIC'));
+ns('lifecycle()  (always in wasm)', () => { sink = basic.lifecycle(AT); }, 2e4);
+ns("quote('PRO')  (prorated, always in wasm)", () => { sink = basic.quote('PRO', AT); }, 2e4);
 ns('formatRupees(paisa)', (i) => { sink = formatRupees(190000 + i); }, 1e5);
 void sink;

@@ -1,8 +1,8 @@
 // The embind bindings of sima's core: free functions over a RawCore (a catalog and a usage
 // snapshot: plan, subscription, counts and the organization's overrides) that answer through
-// sima::Check, sima::UsageView, sima::UsageAfterUpgrade, sima::UpgradeOptions and
-// sima::Activate, and sima::FormatRupees. These names are private to the package;
-// src/index.js is the public API.
+// sima::Check, sima::UsageView, sima::UsageAfterUpgrade, sima::UpgradeOptions,
+// sima::ActivateWithGrace, sima::LifecycleAt and sima::QuotePayment, and sima::FormatRupees. These
+// names are private to the package; src/index.js is the public API.
 //
 // Contract with src/core.js:
 // - A core is a handle (its address) from create(), freed by destroy(). REQUIRES: every other
@@ -33,8 +33,11 @@
 #include "sima/catalog.h"
 #include "sima/decision.h"
 #include "sima/json.h"
+#include "sima/lifecycle.h"
 #include "sima/money.h"
 #include "sima/overrides.h"
+#include "sima/payment.h"
+#include "sima/quote.h"
 #include "sima/status.h"
 #include "sima/subscription.h"
 #include "sima/time.h"
@@ -92,7 +95,9 @@ enum BuyField {
 // state(): what the snapshot holds beyond counts: a header, then kStateOverrideSize numbers per
 // feature in catalog order (its override, if it has one).
 enum StateField {
-  kStateEnd,  // the subscription's end in seconds, -1 = never ends
+  kStateEnd,         // the subscription's end in seconds, -1 = never ends
+  kStateRenewalDue,  // when renewal_due starts, -1 = never (sima::Lifecycle)
+  kStateEndsAt,      // when FREE takes over (grace_until, or the end of a trial), -1 = never
   kStateHeader,
 };
 enum StateOverrideField {
@@ -103,11 +108,13 @@ enum StateOverrideField {
   kStateOverrideSize,
 };
 // catalogNumbers(): a header, F enforcements, F kinds, then per plan (in the catalog's order,
-// cheapest first) kPlanHeader numbers and F limits.
+// cheapest first) kPlanHeader numbers and F limits, then N renewal notice days (largest first).
 enum CatalogField {
   kCatalogPeriodDays,
-  kCatalogFeatures,  // F
-  kCatalogPlans,     // P
+  kCatalogFeatures,    // F
+  kCatalogPlans,       // P
+  kCatalogGraceDays,   //
+  kCatalogNoticeDays,  // N
   kCatalogHeader,
 };
 enum PlanField {
@@ -115,9 +122,41 @@ enum PlanField {
   kPlanPaisa,  //
   kPlanHeader,
 };
-constexpr size_t CatalogSize(size_t features, size_t plans) {
-  return kCatalogHeader + 2 * features + plans * (kPlanHeader + features);
+constexpr size_t CatalogSize(size_t features, size_t plans, size_t notice_days) {
+  return kCatalogHeader + 2 * features + plans * (kPlanHeader + features) + notice_days;
 }
+// lifecycle(): the subscription at a time (sima::LifecycleAt); times in seconds, -1 = none.
+enum LifecycleField {
+  kLcState,           // sima::SubscriptionState
+  kLcPlan,            // the plan in force (index)
+  kLcSubscribed,      // the subscription's plan (index)
+  kLcRenewalPlan,     // index, -1 = does not renew
+  kLcNextPlan,        // a scheduled switch (index), -1 = none
+  kLcCancel,          // 0 or 1: cancel_at_period_end
+  kLcTrial,           // 0 or 1
+  kLcStart,           //
+  kLcEnd,             //
+  kLcRenewalDueFrom,  //
+  kLcGraceUntil,      //
+  kLcEndsAt,          //
+  kLcSize,
+};
+// quote(): what paying for a plan costs (sima::QuotePayment), then kLineSize numbers per
+// breakdown line (its label is returned).
+enum QuoteField {
+  kQuoteFrom,   // the plan credited (index)
+  kQuoteTo,     // index
+  kQuotePrice,  // whole rupees
+  kQuotePricePaisa,
+  kQuoteCredit,  // paisa
+  kQuoteAmount,  // whole rupees
+  kQuoteAmountPaisa,
+  kQuoteUnused,  // seconds
+  kQuoteStart,   // seconds
+  kQuoteEnd,     // seconds
+  kQuoteLines,   // L
+  kQuoteHeader,
+};
 // catalogText(kind, i).
 enum TextKind {
   kCurrency,
@@ -148,6 +187,7 @@ std::string Number(double v) {
 
 double Wire(Limit limit) { return static_cast<double>(LimitToWire(limit)); }
 double Seconds(Time t) { return static_cast<double>(t.time_since_epoch().count()); }
+double OrNone(const std::optional<Time>& t) { return t ? Seconds(*t) : -1; }
 
 class RawCore {
  public:
@@ -158,8 +198,12 @@ class RawCore {
     catalog_.emplace(std::move(catalog).value());
     const size_t features = catalog_->features().size();
     const size_t plans = catalog_->plans().size();
-    out_.assign(std::max({size_t{kSlotCount}, CatalogSize(features, plans), features * kRowSize,
-                          plans * kOptionSize, kStateHeader + features * kStateOverrideSize}),
+    // A quote has at most two lines (the price and a credit).
+    out_.assign(std::max({size_t{kSlotCount},
+                          CatalogSize(features, plans, catalog_->renewal_notice_days().size()),
+                          features * kRowSize, plans * kOptionSize,
+                          kStateHeader + features * kStateOverrideSize, size_t{kLcSize},
+                          size_t{kQuoteHeader} + 2}),
                 0.0);
     overrides_.clear();
     return true;
@@ -169,16 +213,28 @@ class RawCore {
   // GET /billing/usage/).
   bool setUsage(const std::string& text) {
     if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
-    const Json json = Json::parse(text.begin(), text.end(), nullptr, false);
+    const Json json = ParseJson(text);
     if (json.is_discarded())
       return Fail(Status::InvalidJson("the usage snapshot is not valid JSON"));
     auto snapshot = UsageSnapshotFromJson(*catalog_, json);
     if (!snapshot) return Fail(snapshot.status());
-    if (!HasPlan(snapshot->plan)) return false;
+    if (!HasPlan(snapshot->plan) || !HasPlans(snapshot->subscription)) return false;
     plan_ = std::move(snapshot.value().plan);
     usage_ = std::move(snapshot.value().usage);
     sub_ = std::move(snapshot.value().subscription);
     overrides_ = std::move(snapshot.value().overrides);
+    return true;
+  }
+
+  // Replaces the subscription (the "subscription" of GET/POST /billing/subscription/).
+  bool setSubscription(const std::string& text) {
+    if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
+    const Json json = ParseJson(text);
+    if (json.is_discarded()) return Fail(Status::InvalidJson("the subscription is not valid JSON"));
+    auto sub = SubscriptionFromJson(json);
+    if (!sub) return Fail(sub.status());
+    if (!HasPlans(*sub)) return false;
+    sub_ = std::move(sub).value();
     return true;
   }
 
@@ -238,6 +294,8 @@ class RawCore {
     o[kCatalogPeriodDays] = catalog_->period_days();
     o[kCatalogFeatures] = static_cast<double>(features.size());
     o[kCatalogPlans] = static_cast<double>(catalog_->plans().size());
+    o[kCatalogGraceDays] = catalog_->grace_days();
+    o[kCatalogNoticeDays] = static_cast<double>(catalog_->renewal_notice_days().size());
     o += kCatalogHeader;
     for (const Feature& f : features) *o++ = static_cast<double>(f.enforcement);
     for (const Feature& f : features) *o++ = static_cast<double>(f.kind);
@@ -247,6 +305,7 @@ class RawCore {
       o += kPlanHeader;
       for (const Limit limit : p.limits) *o++ = Wire(limit);
     }
+    for (const int day : catalog_->renewal_notice_days()) *o++ = day;
     return true;
   }
 
@@ -256,6 +315,10 @@ class RawCore {
     if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
     double* o = out_.data();
     o[kStateEnd] = sub_.end ? Seconds(*sub_.end) : -1;
+    // Where the plan in force may change: the lifecycle's dates do not depend on the time.
+    const Lifecycle lc = LifecycleAt(*catalog_, sub_, Time{});
+    o[kStateRenewalDue] = OrNone(lc.renewal_due_from);
+    o[kStateEndsAt] = OrNone(lc.ends_at);
     o += kStateHeader;
     for (const Feature& f : catalog_->features()) {
       const Override* found = FindOverride(f.key);
@@ -314,9 +377,9 @@ class RawCore {
     if (!catalog_) return FailText(Status::InvalidCatalog("no catalog loaded"));
     const auto at = ToTime(now);
     if (!at) return "";
-    auto rows = plan.empty()
-                    ? UsageView(*catalog_, EffectivePlan(sub_, *at), usage_, overrides_, *at)
-                    : UsageAfterUpgrade(*catalog_, sub_, *at, usage_, plan, overrides_);
+    auto rows = plan.empty() ? UsageView(*catalog_, PlanInForce(*catalog_, sub_, *at), usage_,
+                                         overrides_, *at)
+                             : UsageAfterUpgrade(*catalog_, sub_, *at, usage_, plan, overrides_);
     if (!rows) return FailText(rows.status());
     std::string texts;
     double* o = out_.data();
@@ -353,8 +416,8 @@ class RawCore {
     }
     const auto at = ToTime(now);
     if (!at) return -1;
-    const auto options = UpgradeOptions(*catalog_, EffectivePlan(sub_, *at), usage_, feature,
-                                        *count, overrides_, *at);
+    const auto options = UpgradeOptions(*catalog_, PlanInForce(*catalog_, sub_, *at), usage_,
+                                        feature, *count, overrides_, *at);
     if (!options) return FailCount(options.status());
     double* o = out_.data();
     for (const UpgradeOption& option : options.value()) {
@@ -369,17 +432,70 @@ class RawCore {
     return static_cast<int>(options->size());
   }
 
-  // sima::Activate of `plan` at `now` (Unix seconds) on the subscription: what buying it would
-  // do. Returns the end date it would give (FormatTime) with out[kBuyRenew], or "" with why
-  // not in error() (kInvalidPlan, kConflict, or a bad `now`).
+  // sima::ActivateWithGrace of `plan` at `now` (Unix seconds) on the subscription: what buying
+  // it would do. Returns the end date it would give (FormatTime) with out[kBuyRenew], or ""
+  // with why not in error() (kInvalidPlan, kConflict, or a bad `now`).
   std::string canBuy(const std::string& plan, double now) {
     if (!catalog_) return FailText(Status::InvalidCatalog("no catalog loaded"));
     const auto at = ToTime(now);
     if (!at) return "";
-    const auto activation = Activate(*catalog_, sub_, plan, *at);
+    const auto activation = ActivateWithGrace(*catalog_, sub_, plan, *at);
     if (!activation) return FailText(activation.status());
     out_[kBuyRenew] = activation->kind == ActivationKind::kExtended ? 1 : 0;
     return FormatTime(*activation->subscription.end);
+  }
+
+  // sima::LifecycleAt at `now` into out() (layout LifecycleField); false with the Status in
+  // error() for a bad `now`.
+  bool lifecycle(double now) {
+    if (!catalog_) return Fail(Status::InvalidCatalog("no catalog loaded"));
+    const auto at = ToTime(now);
+    if (!at) return false;
+    const Lifecycle lc = LifecycleAt(*catalog_, sub_, *at);
+    double* o = out_.data();
+    o[kLcState] = static_cast<double>(lc.state);
+    o[kLcPlan] = PlanIndex(lc.plan);
+    o[kLcSubscribed] = PlanIndex(sub_.plan);
+    o[kLcRenewalPlan] = lc.renewal_plan.empty() ? -1 : PlanIndex(lc.renewal_plan);
+    o[kLcNextPlan] = sub_.next_plan ? PlanIndex(*sub_.next_plan) : -1;
+    o[kLcCancel] = sub_.cancel_at_period_end ? 1 : 0;
+    o[kLcTrial] = sub_.trial ? 1 : 0;
+    o[kLcStart] = Seconds(sub_.start);
+    o[kLcEnd] = OrNone(sub_.end);
+    o[kLcRenewalDueFrom] = OrNone(lc.renewal_due_from);
+    o[kLcGraceUntil] = OrNone(lc.grace_until);
+    o[kLcEndsAt] = OrNone(lc.ends_at);
+    return true;
+  }
+
+  // sima::QuotePayment of `plan` at `now` with sima::kMinimumPaymentPaisa: what the server will
+  // charge. The numbers into out() (layout QuoteField), the breakdown's labels returned joined
+  // by '\n'; "" with the Status in error() (kInvalidPlan, kConflict, kInvalidArgument).
+  std::string quote(const std::string& plan, double now) {
+    if (!catalog_) return FailText(Status::InvalidCatalog("no catalog loaded"));
+    const auto at = ToTime(now);
+    if (!at) return "";
+    const auto q = QuotePayment(*catalog_, sub_, plan, *at, kMinimumPaymentPaisa);
+    if (!q) return FailText(q.status());
+    double* o = out_.data();
+    o[kQuoteFrom] = PlanIndex(q->from_plan);
+    o[kQuoteTo] = PlanIndex(q->to_plan);
+    o[kQuotePrice] = static_cast<double>(WholeRupees(q->price_paisa));
+    o[kQuotePricePaisa] = static_cast<double>(q->price_paisa);
+    o[kQuoteCredit] = static_cast<double>(q->credit_paisa);
+    o[kQuoteAmount] = static_cast<double>(WholeRupees(q->amount_paisa));
+    o[kQuoteAmountPaisa] = static_cast<double>(q->amount_paisa);
+    o[kQuoteUnused] = static_cast<double>(q->unused.count());
+    o[kQuoteStart] = Seconds(q->start);
+    o[kQuoteEnd] = Seconds(q->end);
+    o[kQuoteLines] = static_cast<double>(q->breakdown.size());
+    std::string labels;
+    for (size_t i = 0; i < q->breakdown.size(); ++i) {
+      o[kQuoteHeader + i] = static_cast<double>(q->breakdown[i].paisa);
+      if (i > 0) labels += '\n';
+      labels += q->breakdown[i].label;
+    }
+    return labels;
   }
 
   std::string error() const {
@@ -418,6 +534,10 @@ class RawCore {
       return Fail(Status::InvalidPlan("unknown plan \"" + plan + "\""));
     }
     return true;
+  }
+  // The subscription's plan and its scheduled one are in the catalog.
+  bool HasPlans(const Subscription& sub) {
+    return HasPlan(sub.plan) && (!sub.next_plan || HasPlan(*sub.next_plan));
   }
   // A metered feature or an allocation: switches and values have no count.
   bool CountedFeature(const std::string& feature) {
@@ -498,6 +618,7 @@ uintptr_t Create() { return reinterpret_cast<uintptr_t>(new RawCore()); }
 void Destroy(uintptr_t h) { delete &Core(h); }
 bool SetCatalog(uintptr_t h, const std::string& text) { return Core(h).setCatalog(text); }
 bool SetUsage(uintptr_t h, const std::string& text) { return Core(h).setUsage(text); }
+bool SetSubscription(uintptr_t h, const std::string& text) { return Core(h).setSubscription(text); }
 bool SetPlan(uintptr_t h, const std::string& plan) { return Core(h).setPlan(plan); }
 bool SetUsed(uintptr_t h, const std::string& f, double used) { return Core(h).setUsed(f, used); }
 bool Record(uintptr_t h, const std::string& f, double n) { return Core(h).record(f, n); }
@@ -519,6 +640,10 @@ int Options(uintptr_t h, const std::string& f, double n, double now) {
 std::string BuyOf(uintptr_t h, const std::string& plan, double now) {
   return Core(h).canBuy(plan, now);
 }
+bool LifecycleOf(uintptr_t h, double now) { return Core(h).lifecycle(now); }
+std::string QuoteOf(uintptr_t h, const std::string& plan, double now) {
+  return Core(h).quote(plan, now);
+}
 std::string ErrorOf(uintptr_t h) { return Core(h).error(); }
 
 // sima::FormatRupees; "" when `paisa` is not a whole number within 2^53 or `min_decimals` is
@@ -538,6 +663,10 @@ std::string EnforcementName(int i) {
   if (i < 0 || i > static_cast<int>(Enforcement::kSoft)) return "";
   return std::string(to_string(static_cast<Enforcement>(i)));
 }
+std::string SubscriptionStateName(int i) {
+  if (i < 0 || i > static_cast<int>(SubscriptionState::kExpired)) return "";
+  return std::string(to_string(static_cast<SubscriptionState>(i)));
+}
 std::string FeatureKindName(int i) {
   if (i < 0 || i > static_cast<int>(FeatureKind::kValue)) return "";
   return std::string(to_string(static_cast<FeatureKind>(i)));
@@ -553,6 +682,7 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   function("destroy", &w::Destroy);
   function("setCatalog", &w::SetCatalog);
   function("setUsage", &w::SetUsage);
+  function("setSubscription", &w::SetSubscription);
   function("setPlan", &w::SetPlan);
   function("setUsed", &w::SetUsed);
   function("record", &w::Record);
@@ -566,11 +696,14 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   function("usage", &w::UsageOf);
   function("upgradeOptions", &w::Options);
   function("canBuy", &w::BuyOf);
+  function("lifecycle", &w::LifecycleOf);
+  function("quote", &w::QuoteOf);
   function("error", &w::ErrorOf);
   function("formatRupees", &w::Rupees);
   function("usageStatusName", &w::UsageStatusName);
   function("enforcementName", &w::EnforcementName);
   function("featureKindName", &w::FeatureKindName);
+  function("subscriptionStateName", &w::SubscriptionStateName);
 
   // The layouts of out() (see the top of this file).
   using emscripten::constant;
@@ -605,6 +738,8 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   constant("OPTION_SIZE", int{w::kOptionSize});
   constant("BUY_RENEW", int{w::kBuyRenew});
   constant("STATE_END", int{w::kStateEnd});
+  constant("STATE_RENEWAL_DUE", int{w::kStateRenewalDue});
+  constant("STATE_ENDS_AT", int{w::kStateEndsAt});
   constant("STATE_HEADER", int{w::kStateHeader});
   constant("STATE_HAS_OVERRIDE", int{w::kStateHasOverride});
   constant("STATE_LIMIT", int{w::kStateLimit});
@@ -614,7 +749,33 @@ EMSCRIPTEN_BINDINGS(sima_core) {
   constant("CATALOG_PERIOD_DAYS", int{w::kCatalogPeriodDays});
   constant("CATALOG_FEATURES", int{w::kCatalogFeatures});
   constant("CATALOG_PLANS", int{w::kCatalogPlans});
+  constant("CATALOG_GRACE_DAYS", int{w::kCatalogGraceDays});
+  constant("CATALOG_NOTICE_DAYS", int{w::kCatalogNoticeDays});
   constant("CATALOG_HEADER", int{w::kCatalogHeader});
+  constant("LC_STATE", int{w::kLcState});
+  constant("LC_PLAN", int{w::kLcPlan});
+  constant("LC_SUBSCRIBED", int{w::kLcSubscribed});
+  constant("LC_RENEWAL_PLAN", int{w::kLcRenewalPlan});
+  constant("LC_NEXT_PLAN", int{w::kLcNextPlan});
+  constant("LC_CANCEL", int{w::kLcCancel});
+  constant("LC_TRIAL", int{w::kLcTrial});
+  constant("LC_START", int{w::kLcStart});
+  constant("LC_END", int{w::kLcEnd});
+  constant("LC_RENEWAL_DUE_FROM", int{w::kLcRenewalDueFrom});
+  constant("LC_GRACE_UNTIL", int{w::kLcGraceUntil});
+  constant("LC_ENDS_AT", int{w::kLcEndsAt});
+  constant("QUOTE_FROM", int{w::kQuoteFrom});
+  constant("QUOTE_TO", int{w::kQuoteTo});
+  constant("QUOTE_PRICE", int{w::kQuotePrice});
+  constant("QUOTE_PRICE_PAISA", int{w::kQuotePricePaisa});
+  constant("QUOTE_CREDIT", int{w::kQuoteCredit});
+  constant("QUOTE_AMOUNT", int{w::kQuoteAmount});
+  constant("QUOTE_AMOUNT_PAISA", int{w::kQuoteAmountPaisa});
+  constant("QUOTE_UNUSED", int{w::kQuoteUnused});
+  constant("QUOTE_START", int{w::kQuoteStart});
+  constant("QUOTE_END", int{w::kQuoteEnd});
+  constant("QUOTE_LINES", int{w::kQuoteLines});
+  constant("QUOTE_HEADER", int{w::kQuoteHeader});
   constant("PLAN_PRICE", int{w::kPlanPrice});
   constant("PLAN_PAISA", int{w::kPlanPaisa});
   constant("PLAN_HEADER", int{w::kPlanHeader});

@@ -5,11 +5,13 @@ import { createCore } from './core.js';
 import { LimitReachedError, SimaError, invalid } from './errors.js';
 
 const PROVIDERS = { khalti: 'khalti', esewa: 'esewa' };
+const CHANGES = ['switch', 'cancel', 'undo'];
 
 /**
  * Creates a client and loads the catalog and the usage snapshot.
  * @param {{baseUrl: string, token: string | (() => string | Promise<string>), fetch?: typeof fetch,
- *          locateFile?: (file: string, prefix: string) => string, wasmBinary?: ArrayBuffer|Uint8Array}} options
+ *          clock?: () => number, locateFile?: (file: string, prefix: string) => string,
+ *          wasmBinary?: ArrayBuffer|Uint8Array}} options
  */
 export async function createClient(options) {
   const client = new SimaClient(options);
@@ -22,17 +24,20 @@ export class SimaClient {
   #token;
   #fetch;
   #initOptions;
+  #clock;
   #core = null;
   #snapshot = null;
   #listeners = new Set();
 
-  constructor({ baseUrl, token, fetch: fetchFn, locateFile, wasmBinary } = {}) {
+  constructor({ baseUrl, token, fetch: fetchFn, clock, locateFile, wasmBinary } = {}) {
     if (typeof baseUrl !== 'string' || baseUrl === '') throw invalid('baseUrl must be a non-empty string');
     if (typeof token !== 'string' && typeof token !== 'function') throw invalid('token must be a string or a function');
     this.#base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
     this.#token = token;
     this.#fetch = fetchFn ?? globalThis.fetch?.bind(globalThis);
     if (typeof this.#fetch !== 'function') throw invalid('no fetch: pass options.fetch');
+    if (clock !== undefined && typeof clock !== 'function') throw invalid('clock must be a function returning milliseconds');
+    this.#clock = clock ?? Date.now;
     this.#initOptions = { locateFile, wasmBinary };
   }
 
@@ -76,24 +81,58 @@ export class SimaClient {
     return this.usage();
   }
 
-  check(feature, n = 1, now) {
+  // Every `now` below defaults to options.clock (Date.now).
+  check(feature, n = 1, now = this.#clock()) {
     return this.#coreOrThrow().check(feature, n, now);
   }
 
-  usage(now) {
+  usage(now = this.#clock()) {
     return this.#coreOrThrow().usage(now);
   }
 
-  usageAfterUpgrade(plan, now) {
+  usageAfterUpgrade(plan, now = this.#clock()) {
     return this.#coreOrThrow().usageAfterUpgrade(plan, now);
   }
 
-  upgradeOptions(feature, n = 1, now) {
+  upgradeOptions(feature, n = 1, now = this.#clock()) {
     return this.#coreOrThrow().upgradeOptions(feature, n, now);
   }
 
-  canBuy(plan, now) {
+  canBuy(plan, now = this.#clock()) {
     return this.#coreOrThrow().canBuy(plan, now);
+  }
+
+  /** The subscription at `now`, recomputed locally from the last one the server sent (Core.lifecycle). */
+  lifecycle(now = this.#clock()) {
+    return this.#coreOrThrow().lifecycle(now);
+  }
+
+  /** What paying for `plan` at `now` costs, as the server will charge it (Core.quote). */
+  quote(plan, now = this.#clock()) {
+    return this.#coreOrThrow().quote(plan, now);
+  }
+
+  /** GET /billing/subscription/: the subscription as the server has it now; the local view takes it. */
+  async subscription() {
+    const answer = await this.#call('GET', 'billing/subscription/');
+    this.#takeSubscription(answer?.subscription);
+    return answer?.subscription ?? null;
+  }
+
+  /**
+   * POST /billing/subscription/: schedules a switch to a cheaper `plan` or a cancel for the
+   * period's end, or undoes it (`change`: 'switch' | 'cancel' | 'undo'). Resolves with the
+   * subscription after it (the local view takes it); a refusal rejects with the server's
+   * SimaError (409 conflict with its reason, 400 invalid_plan / validation_error).
+   */
+  async changeSubscription({ change, plan } = {}) {
+    if (!CHANGES.includes(change)) throw invalid(`change must be "switch", "cancel" or "undo", got ${String(change)}`);
+    if (change === 'switch' ? typeof plan !== 'string' || plan === '' : plan !== undefined) {
+      throw invalid(change === 'switch' ? 'plan must be a plan code for a switch' : 'plan is only for a switch');
+    }
+    const answer = await this.#call('POST', 'billing/subscription/', change === 'switch' ? { change, plan } : { change });
+    this.#takeSubscription(answer?.subscription);
+    return answer?.subscription ?? null;
   }
 
   /** Counts locally (optimistic; a negative n releases an allocation) and tells listeners. */
@@ -154,7 +193,8 @@ export class SimaClient {
 
   /**
    * Starts buying `plan`: POST /billing/khalti/init/ (or esewa). Returns the server's answer;
-   * for Khalti send the user to `payment_url`, for eSewa POST `fields` to `form_url`.
+   * for Khalti send the user to `payment_url`, for eSewa POST `fields` to `form_url`. Its
+   * `amount_paisa` and `amount_breakdown` are what quote(plan) showed (the server prices it).
    */
   async startUpgrade(plan, { provider = 'khalti' } = {}) {
     if (typeof plan !== 'string' || plan === '') throw invalid('plan must be a non-empty string');
@@ -217,7 +257,8 @@ export class SimaClient {
 
   /**
    * Calls `listener({type: 'change', reason})` after every change of the local view:
-   * reason is 'load', 'usage', 'record', or 'limit' (a server 403 overrode it).
+   * reason is 'load', 'usage', 'record', 'limit' (a server 403 overrode it) or 'subscription'
+   * (a subscription answer replaced the local one).
    * Returns a function that unsubscribes.
    */
   subscribe(listener) {
@@ -257,6 +298,12 @@ export class SimaClient {
     }
     const message = typeof data?.error === 'string' ? data.error : `${method} ${url.pathname} answered ${response.status}`;
     throw new SimaError(code, message, { status: response.status, body: data });
+  }
+
+  #takeSubscription(subscription) {
+    if (!subscription || typeof subscription !== 'object' || !this.#core) return;
+    if (this.#snapshot) this.#snapshot = { ...this.#snapshot, subscription };
+    this.#sync(() => this.#core.setSubscription(subscription), 'subscription');
   }
 
   #sync(apply, reason) {

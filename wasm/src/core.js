@@ -48,6 +48,7 @@ async function load(options) {
   layout.STATUS = names(module.usageStatusName); // sima::UsageStatus
   layout.ENFORCEMENT = names(module.enforcementName); // sima::Enforcement
   layout.KIND = names(module.featureKindName); // sima::FeatureKind
+  layout.SUB_STATE = names(module.subscriptionStateName); // sima::SubscriptionState
   L = Object.freeze(layout);
   loaded = module;
   return module;
@@ -130,7 +131,8 @@ export class Core {
   #counted; // per feature: true for metered features and allocations
   #overrides = []; // per feature: its override {limit, plan, until} from the snapshot, or null
   // The times (seconds) where an answer may change without a new snapshot: the subscription's
-  // end and the overrides' ends. An answer is kept for the interval of them it was made in.
+  // end, where its grace ends and the overrides' ends. An answer is kept for the interval of
+  // them it was made in.
   #bounds = [];
   // Answers of the wasm core, kept until the state changes (record, setUsage, ...).
   #checks = [];
@@ -254,7 +256,7 @@ export class Core {
     return options;
   }
 
-  /** May `plan` be bought at `now` (sima::Activate)? A refusal is `ok: false`, not an error. */
+  /** May `plan` be bought at `now` (sima::ActivateWithGrace)? A refusal is `ok: false`, not an error. */
   canBuy(plan, now = Date.now()) {
     if (typeof plan !== 'string') throw invalid(`plan must be a string, got ${describe(plan)}`);
     const m = this.#module;
@@ -265,6 +267,68 @@ export class Core {
       return { ok: false, plan, code, message, renew: false, end_date: null };
     }
     return { ok: true, plan, code: null, message: null, renew: m.HEAPF64[this.#out + L.BUY_RENEW] !== 0, end_date: end };
+  }
+
+  /**
+   * The subscription at `now` (default: the clock), in the shape of the server's "subscription"
+   * (sima::SubscriptionToJson): its state, the plan in force and the dates that matter, computed
+   * here by sima::LifecycleAt, so a page left open crosses renewal_due, grace and expiry
+   * without a request.
+   */
+  lifecycle(now) {
+    const m = this.#module;
+    if (!m.lifecycle(this.#raw, now === undefined ? Math.floor(Date.now() / 1000) : seconds(now))) this.#fail();
+    const s = m.HEAPF64;
+    const o = this.#out;
+    const plans = this.#catalog.plans;
+    const code = (i) => (i < 0 ? null : plans[i].code);
+    const state = L.SUB_STATE[s[o + L.LC_STATE]];
+    const next = s[o + L.LC_NEXT_PLAN];
+    const cancel = s[o + L.LC_CANCEL] !== 0;
+    return {
+      plan: code(s[o + L.LC_PLAN]),
+      is_active: state !== 'free' && state !== 'expired',
+      start_date: isoOrNull(s[o + L.LC_START]),
+      end_date: isoOrNull(s[o + L.LC_END]),
+      state,
+      subscribed_plan: code(s[o + L.LC_SUBSCRIBED]),
+      trial: s[o + L.LC_TRIAL] !== 0,
+      renewal_plan: code(s[o + L.LC_RENEWAL_PLAN]),
+      renewal_due_from: isoOrNull(s[o + L.LC_RENEWAL_DUE_FROM]),
+      grace_until: isoOrNull(s[o + L.LC_GRACE_UNTIL]),
+      ends_at: isoOrNull(s[o + L.LC_ENDS_AT]),
+      scheduled_change: cancel ? { kind: 'cancel', plan: null } : next < 0 ? null : { kind: 'switch', plan: code(next) },
+    };
+  }
+
+  /**
+   * What paying for `plan` at `now` costs, as the server will charge it (sima::QuotePayment
+   * with the gateway minimum): an upgrade is prorated with a credit line for the unused time;
+   * anything else is the plan's price. Throws a SimaError ('conflict', 'invalid_plan') when the
+   * plan cannot be bought now (canBuy() says why without throwing).
+   */
+  quote(plan, now) {
+    if (typeof plan !== 'string') throw invalid(`plan must be a string, got ${describe(plan)}`);
+    const m = this.#module;
+    const labels = m.quote(this.#raw, plan, now === undefined ? Math.floor(Date.now() / 1000) : seconds(now));
+    if (labels === '') this.#fail();
+    const s = m.HEAPF64;
+    const o = this.#out;
+    const plans = this.#catalog.plans;
+    const lines = labels.split('\n');
+    return {
+      plan: plans[s[o + L.QUOTE_TO]].code,
+      from_plan: plans[s[o + L.QUOTE_FROM]].code,
+      price: s[o + L.QUOTE_PRICE],
+      price_paisa: s[o + L.QUOTE_PRICE_PAISA],
+      credit_paisa: s[o + L.QUOTE_CREDIT],
+      amount: s[o + L.QUOTE_AMOUNT],
+      amount_paisa: s[o + L.QUOTE_AMOUNT_PAISA],
+      unused_seconds: s[o + L.QUOTE_UNUSED],
+      start_date: iso(s[o + L.QUOTE_START]),
+      end_date: iso(s[o + L.QUOTE_END]),
+      amount_breakdown: lines.map((label, i) => ({ label, amount: s[o + L.QUOTE_HEADER + i] })),
+    };
   }
 
   /**
@@ -282,6 +346,16 @@ export class Core {
   setUsage(snapshot) {
     this.#ok(this.#module.setUsage(this.#raw, jsonText(snapshot, 'the usage snapshot')));
     this.#plan = this.#module.plan(this.#raw);
+    this.#readState();
+    this.#changed();
+  }
+
+  /**
+   * Replaces the subscription with the server's (the "subscription" of GET or POST
+   * /billing/subscription/, e.g. after scheduling a change); counts and plan stay.
+   */
+  setSubscription(subscription) {
+    this.#ok(this.#module.setSubscription(this.#raw, jsonText(subscription, 'the subscription')));
     this.#readState();
     this.#changed();
   }
@@ -334,7 +408,7 @@ export class Core {
     // Copied out first: a string from the core may grow the wasm memory and detach HEAPF64.
     const o = this.#out;
     const n = m.HEAPF64.slice(o, o + L.STATE_HEADER + features.length * L.STATE_OVERRIDE_SIZE);
-    const bounds = n[L.STATE_END] < 0 ? [] : [n[L.STATE_END]];
+    const bounds = [n[L.STATE_END], n[L.STATE_RENEWAL_DUE], n[L.STATE_ENDS_AT]].filter((b) => b >= 0);
     this.#overrides = features.map((f, i) => {
       const at = L.STATE_HEADER + i * L.STATE_OVERRIDE_SIZE;
       if (n[at + L.STATE_HAS_OVERRIDE] === 0) return null;
@@ -392,7 +466,8 @@ export class Core {
     // Copied out first: a string from the core may grow the wasm memory and detach HEAPF64.
     const o = this.#out;
     const featureCount = m.HEAPF64[o + L.CATALOG_FEATURES], planCount = m.HEAPF64[o + L.CATALOG_PLANS];
-    const n = m.HEAPF64.slice(o, o + L.CATALOG_HEADER + 2 * featureCount + planCount * (L.PLAN_HEADER + featureCount));
+    const noticeAt = L.CATALOG_HEADER + 2 * featureCount + planCount * (L.PLAN_HEADER + featureCount);
+    const n = m.HEAPF64.slice(o, o + noticeAt + m.HEAPF64[o + L.CATALOG_NOTICE_DAYS]);
     let at = L.CATALOG_HEADER;
     const features = [];
     for (let i = 0; i < featureCount; i++, at++) {
@@ -419,6 +494,8 @@ export class Core {
     return {
       currency: m.catalogText(raw, L.TEXT_CURRENCY, 0),
       period_days: n[L.CATALOG_PERIOD_DAYS],
+      renewal_notice_days: [...n.subarray(noticeAt)],
+      grace_days: n[L.CATALOG_GRACE_DAYS],
       features,
       plans,
     };
@@ -454,6 +531,15 @@ function copyRow(row) {
 }
 
 const MAX_SECONDS = 253402300799; // 9999-12-31T23:59:59Z
+
+// Seconds since 1970 as sima::FormatTime writes them ("2026-12-01T00:00:00Z").
+function iso(s) {
+  return new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function isoOrNull(s) {
+  return s < 0 ? null : iso(s);
+}
 
 // `now` (a Date or milliseconds since 1970) in whole seconds, checked here because a cached
 // answer does not reach the core.

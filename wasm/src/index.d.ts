@@ -49,6 +49,10 @@ export interface CatalogPlan {
 export interface Catalog {
   currency: string;
   period_days: number;
+  /** Days before a paid period's end on which a renewal reminder is due, largest first ([7, 3, 1] by default); the first is where "renewal_due" starts. */
+  renewal_notice_days: number[];
+  /** Days a paid plan still applies after its end ("grace"; 3 by default). */
+  grace_days: number;
   features: CatalogFeature[];
   /** Cheapest first. */
   plans: CatalogPlan[];
@@ -72,6 +76,78 @@ export interface SnapshotOverride extends Override {
   feature: string;
 }
 
+/**
+ * Where a subscription stands: `free` (on FREE), `trialing` (a trial before its end), `active`
+ * (paid), `renewal_due` (paid, from `renewal_due_from` to the end: pay to renew), `grace` (after
+ * the end, until `grace_until`: the plan still applies), `canceled` (ends at the period's end),
+ * `expired` (past the end and the grace: FREE applies).
+ */
+export type SubscriptionState = 'free' | 'trialing' | 'active' | 'renewal_due' | 'grace' | 'canceled' | 'expired';
+
+/** A change scheduled for the period's end: a cancel (FREE then) or a switch to a cheaper plan. */
+export type ScheduledChange = { kind: 'cancel'; plan: null } | { kind: 'switch'; plan: string };
+
+/**
+ * The subscription as sima-server sends it in every answer (usage, GET/POST
+ * /billing/subscription/) and as Core.lifecycle(now) computes it. Times are RFC 3339 (UTC).
+ */
+export interface Subscription {
+  /** The plan in force (a plan in grace still applies; FREE once expired). */
+  plan: string;
+  /** A paid or trial plan applies (trialing, active, renewal_due, grace, canceled). */
+  is_active: boolean;
+  start_date: string;
+  /** The period's end; null = never ends (FREE). */
+  end_date: string | null;
+  state: SubscriptionState;
+  /** The plan paid for or granted (stays after expiry). */
+  subscribed_plan: string;
+  trial: boolean;
+  /** The plan a renewal buys (a scheduled switch's plan, else the plan); null when it does not renew. */
+  renewal_plan: string | null;
+  /** When renewal_due starts; null for a trial, a canceled plan, FREE. */
+  renewal_due_from: string | null;
+  /** When the grace ends; null without grace (trial, canceled, FREE). */
+  grace_until: string | null;
+  /** When FREE takes (or took) over unless paid; null for FREE. */
+  ends_at: string | null;
+  scheduled_change: ScheduledChange | null;
+}
+
+/** One line of a quote, as Khalti's `amount_breakdown` carries it: paisa, a credit negative. */
+export interface QuoteLine {
+  label: string;
+  amount: number;
+}
+
+/**
+ * What paying for a plan costs now, as sima-server will charge it (sima::QuotePayment, never
+ * below the gateway minimum of Rs 10): an upgrade over a paid plan is its price minus the unused
+ * part of the paid one (pro rata by time, rounded down to whole rupees), and its new period
+ * starts at payment; anything else (a first plan, a renewal) is the plan's price, a renewal's
+ * period following the old end.
+ */
+export interface Quote {
+  plan: string;
+  /** The plan credited; "FREE" when nothing is. */
+  from_plan: string;
+  /** Whole rupees. */
+  price: number;
+  price_paisa: number;
+  /** price_paisa - amount_paisa, >= 0. */
+  credit_paisa: number;
+  /** What the payment is for, whole rupees (fraction dropped). */
+  amount: number;
+  amount_paisa: number;
+  /** Of the paid plan at `now` (0 without a credit). */
+  unused_seconds: number;
+  /** The period the payment buys. */
+  start_date: string;
+  end_date: string;
+  /** "PRO, 30 days" at the price, then "Credit: unused BASIC until 2026-12-15" (negative) when there is one; sums to amount_paisa. */
+  amount_breakdown: QuoteLine[];
+}
+
 /** The JSON of GET /billing/usage/ (`plan`, `usage[*].used`, `subscription` and `overrides` are read). */
 export interface UsageSnapshot {
   plan: string;
@@ -79,7 +155,8 @@ export interface UsageSnapshot {
   /** Every override of the organization, also those not in force now. */
   overrides?: SnapshotOverride[];
   org_id?: string;
-  subscription?: { plan: string; is_active: boolean; start_date: string; end_date: string | null };
+  /** The lifecycle fields are optional in input (an older server sends only the first four). */
+  subscription?: Pick<Subscription, 'plan' | 'start_date' | 'end_date'> & Partial<Subscription>;
   period?: { start: string; end: string };
   [field: string]: unknown;
 }
@@ -160,7 +237,7 @@ export interface UpgradeOption {
 }
 
 /**
- * What buying a plan now would do: the core's CanBuy / Activate on the subscription of the
+ * What buying a plan now would do: the core's ActivateWithGrace on the subscription of the
  * last usage snapshot, as sima-server decides POST /billing/{provider}/init/.
  */
 export interface BuyDecision {
@@ -171,7 +248,7 @@ export interface BuyDecision {
   code: 'invalid_plan' | 'conflict' | (string & {}) | null;
   /** The core's reason, e.g. "plan PRO is active until 2026-12-01T00:00:00Z; the lower plan BASIC cannot be bought while it lasts"; null when ok. */
   message: string | null;
-  /** Buying renews the active plan: its end moves `period_days` on and usage is kept. False: a new period starts now and usage resets. */
+  /** Buying renews the plan (active, renewal due, in grace, or a trial's plan): its end moves `period_days` on from the old end and usage is kept. False: a new period starts now and usage resets. */
   renew: boolean;
   /** When the plan would end after buying it (RFC 3339, UTC); null when refused. */
   end_date: string | null;
@@ -250,6 +327,18 @@ export class Core {
   upgradeOptions(feature: string, n?: number, now?: TimeInput): UpgradeOption[];
   /** May `plan` be bought at `now` (default: the clock)? A refusal is `ok: false`, not an error. */
   canBuy(plan: string, now?: TimeInput): BuyDecision;
+  /**
+   * The subscription at `now`, recomputed from the last one the server sent: a page left open
+   * crosses renewal_due, grace and expiry without a request.
+   */
+  lifecycle(now?: TimeInput): Subscription;
+  /**
+   * What paying for `plan` at `now` costs, as the server will charge it. Throws a SimaError
+   * ('conflict', 'invalid_plan') when it cannot be bought now (canBuy() says why without throwing).
+   */
+  quote(plan: string, now?: TimeInput): Quote;
+  /** Replaces the subscription with the server's (GET/POST /billing/subscription/); counts stay. */
+  setSubscription(subscription: JsonInput<UsageSnapshot['subscription'] & object>): void;
   /** Counts `n` (default 1) more locally, after the server accepted; a negative n releases an allocation. */
   record(feature: string, n?: number): void;
   /** Replaces plan, subscription, counts and overrides with a GET /billing/usage/ answer. */
@@ -267,9 +356,11 @@ export interface ClientOptions extends InitOptions {
   token: string | (() => string | Promise<string>);
   /** Defaults to globalThis.fetch. */
   fetch?: typeof fetch;
+  /** The time in milliseconds that every `now` of the client defaults to; default Date.now. */
+  clock?: () => number;
 }
 
-export type ChangeReason = 'load' | 'usage' | 'record' | 'limit';
+export type ChangeReason = 'load' | 'usage' | 'record' | 'limit' | 'subscription';
 export interface ChangeEvent {
   type: 'change';
   reason: ChangeReason;
@@ -281,6 +372,8 @@ export interface KhaltiInit {
   plan: string;
   amount: number;
   amount_paisa: number;
+  /** The quote's lines as Khalti received them (paisa; a credit negative), summing to amount_paisa. */
+  amount_breakdown: QuoteLine[];
   status: string;
   pidx: string;
   payment_url: string;
@@ -293,6 +386,8 @@ export interface EsewaInit {
   provider: 'ESEWA';
   plan: string;
   amount: number;
+  amount_paisa: number;
+  amount_breakdown: QuoteLine[];
   status: string;
   form_url: string;
   fields: Record<string, string | number>;
@@ -308,6 +403,7 @@ export interface Payment {
   amount: number;
   amount_paisa: number;
   status: PaymentStatus;
+  amount_breakdown: QuoteLine[];
   reason: string | null;
   reference_id: string | null;
   created_at: string;
@@ -345,6 +441,18 @@ export class SimaClient {
   usageAfterUpgrade(plan: string, now?: TimeInput): UsageRow[];
   upgradeOptions(feature: string, n?: number, now?: TimeInput): UpgradeOption[];
   canBuy(plan: string, now?: TimeInput): BuyDecision;
+  /** The subscription at `now` (default: options.clock), recomputed locally (Core.lifecycle). */
+  lifecycle(now?: TimeInput): Subscription;
+  /** What paying for `plan` costs at `now`, as the server will charge it (Core.quote). */
+  quote(plan: string, now?: TimeInput): Quote;
+  /** GET /billing/subscription/: the server's subscription now; the local view takes it. */
+  subscription(): Promise<Subscription>;
+  /**
+   * POST /billing/subscription/: schedule a switch to a cheaper plan or a cancel for the
+   * period's end, or undo it. Resolves with the subscription after; a refusal rejects with the
+   * server's SimaError (409 'conflict' with its reason, 400 'invalid_plan' / 'validation_error').
+   */
+  changeSubscription(change: { change: 'switch'; plan: string } | { change: 'cancel' | 'undo' }): Promise<Subscription>;
   record(feature: string, n?: number): void;
   /** Refuses locally (LimitReachedError, status null) or POSTs and counts on success. */
   create<T = unknown>(feature: string, path: string, body: unknown): Promise<T>;

@@ -50,7 +50,7 @@ export function snapshot(plan, used = {}, { overrides, start = '2026-11-01T00:00
  * ago to 29 days from now (real time), so the client decides on them.
  */
 export function fakeServer({ token = 'st_test', plan = 'FREE', used = {}, overrides } = {}) {
-  const state = { plan, used: Object.fromEntries(counted.map((k) => [k, used[k] ?? 0])), items: {}, payments: [], calls: [], overrides };
+  const state = { plan, used: Object.fromEntries(counted.map((k) => [k, used[k] ?? 0])), items: {}, payments: [], calls: [], overrides, change: null };
   for (const k of ['customers', 'team_members']) state.items[k] = Array.from({ length: state.used[k] }, (_, i) => `${k}_${i + 1}`);
   let made = 0;
   const json = (status, body) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
@@ -77,8 +77,26 @@ export function fakeServer({ token = 'st_test', plan = 'FREE', used = {}, overri
       state.ended = true;
       return new Response(null, { status: 204 });
     }
-    if (u.pathname === '/billing/usage/') {
-      return json(200, snapshot(state.plan, state.used, { overrides: state.overrides, start: iso(Date.now() - 86400_000), end: iso(Date.now() + 29 * 86400_000) }));
+    const current = () => {
+      const snap = snapshot(state.plan, state.used, { overrides: state.overrides, start: iso(Date.now() - 86400_000), end: iso(Date.now() + 29 * 86400_000) });
+      snap.subscription = { ...snap.subscription, subscribed_plan: state.plan, trial: false, scheduled_change: state.change };
+      return snap;
+    };
+    if (u.pathname === '/billing/usage/') return json(200, current());
+    if (u.pathname === '/billing/subscription/') {
+      if (method === 'GET') return json(200, { subscription: current().subscription });
+      if (!['switch', 'cancel', 'undo'].includes(body?.change)) {
+        return json(400, { error: 'change must be "switch", "cancel" or "undo"', code: 'validation_error', field: 'change' });
+      }
+      if (state.plan === 'FREE') return json(409, { error: 'no paid plan is active; there is nothing to change at its end', code: 'conflict' });
+      const target = catalog.plans.find((p) => p.code === body.plan);
+      if (body.change === 'switch' && (!target || target.price === 0)) return json(400, { error: `unknown plan "${body.plan}"`, code: 'invalid_plan' });
+      if (body.change === 'switch' && target.price_paisa > planOf().price_paisa) {
+        return json(409, { error: `plan ${target.code} costs more than ${state.plan}: upgrade now instead (the unused time is credited)`, code: 'conflict' });
+      }
+      state.change = body.change === 'cancel' ? { kind: 'cancel', plan: null }
+        : body.change === 'switch' && target.code !== state.plan ? { kind: 'switch', plan: target.code } : null;
+      return json(200, { subscription: current().subscription });
     }
     const feature = creates[u.pathname];
     if (feature && method === 'POST') {
@@ -117,6 +135,7 @@ export function fakeServer({ token = 'st_test', plan = 'FREE', used = {}, overri
       const p = catalog.plans.find((q) => q.code === body.plan);
       if (!p || p.price === 0) return json(400, { error: `plan ${body.plan} cannot be bought`, code: 'invalid_plan' });
       const payment = { payment_id: state.payments.length + 1, provider: 'KHALTI', plan: p.code, amount: p.price, amount_paisa: p.price_paisa,
+        amount_breakdown: [{ label: `${p.code}, 30 days`, amount: p.price_paisa }],
         status: 'PENDING', pidx: `pidx_${state.payments.length + 1}`, payment_url: `https://pay.example/${state.payments.length + 1}`, expires_at: '2026-11-23T11:00:00Z' };
       state.payments.push(payment);
       return json(201, payment);

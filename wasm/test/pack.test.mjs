@@ -16,8 +16,8 @@ test('npm pack → install in an empty folder → import sima works', async (t) 
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], pkgDir));
   const files = packed[0].files.map((f) => f.path).sort();
-  assert.deepEqual(files, ['README.md', 'dist/sima_core.js', 'dist/sima_core.wasm', 'package.json',
-    'src/client.js', 'src/core.js', 'src/errors.js', 'src/index.d.ts', 'src/index.js']);
+  assert.deepEqual(files, ['README.md', 'dist/client.js', 'dist/core.js', 'dist/errors.js', 'dist/index.js',
+    'dist/sima_core.js', 'dist/sima_core.wasm', 'package.json', 'src/index.d.ts']);
   const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')));
   const app = join(work, 'app');
   execFileSync('mkdir', [app]);
@@ -48,7 +48,7 @@ test('npm pack → install in an empty folder → import sima works', async (t) 
   const relative = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((l) => !/^(https?:|mailto:|#)/.test(l));
   assert.deepEqual(relative, [], 'relative links in the README');
   // Only the public entry point is exported.
-  assert.throws(() => execFileSync(process.execPath, ['-e', "import('sima/src/core.js').then(() => process.exit(0), () => process.exit(3))"], { cwd: app, stdio: 'ignore' }));
+  assert.throws(() => execFileSync(process.execPath, ['-e', "import('sima/dist/core.js').then(() => process.exit(0), () => process.exit(3))"], { cwd: app, stdio: 'ignore' }));
 });
 
 test('what browsers download stays within 60 KiB gzip', () => {

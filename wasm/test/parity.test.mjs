@@ -1,7 +1,8 @@
 // Parity: one table of cases through the native core (tests/parity/sima-parity) and through
-// this package (check, usage, usageAfterUpgrade, upgradeOptions, canBuy), every kind of feature
-// and the organization's overrides, each at its time ("at"); every answer must be the same,
-// field by field, errors included.
+// this package (check, usage, usageAfterUpgrade, upgradeOptions, canBuy, lifecycle, quote),
+// every kind of feature and the organization's overrides, each at its time ("at"), and the
+// subscription's lifecycle (trial, renewal due, grace, canceled, a scheduled switch, expired)
+// at every boundary; every answer must be the same, field by field, errors included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -131,7 +132,70 @@ function cases() {
     const u = { plan, usage: {}, subscription: { plan, start_date: '2026-11-01T00:00:00Z', end_date: plan === 'FREE' ? null : '2026-12-01T00:00:00Z' } };
     for (const target of ['FREE', 'TEAM', 'BIG']) out.push({ catalog: zeroLimits, usage: u, op: 'canBuy', plan: target, at: '2026-11-15T00:00:00Z' });
   }
+  out.push(...lifecycleCases());
   return out.map((c) => ({ catalog: c.catalog ?? catalog, ...c }));
+}
+
+const DAY = 86400e3;
+const at = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+// The lifecycle and what paying costs, at every boundary of every kind of subscription: the
+// exact second of the end, the grace's end, renewal_due's start, and a period over a leap
+// February; catalogs with the default renewal settings, with others, and with none.
+function lifecycleCases() {
+  const out = [];
+  const catalogs = [
+    catalog, // notice days [7, 3, 1], grace 3
+    { ...catalog, renewal_notice_days: [10, 2], grace_days: 5 },
+    { ...catalog, renewal_notice_days: [], grace_days: 0 },
+  ];
+  const periods = [
+    ['2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z'],
+    ['2028-02-10T08:30:00Z', '2028-03-11T08:30:00Z'], // over 29 February
+  ];
+  const kinds = {
+    paid: {},
+    trial: { trial: true },
+    canceled: { scheduled_change: { kind: 'cancel', plan: null } },
+    switching: { scheduled_change: { kind: 'switch', plan: 'BASIC' } },
+  };
+  for (const cat of catalogs) {
+    const notice = cat.renewal_notice_days ?? [7, 3, 1];
+    const grace = cat.grace_days ?? 3;
+    for (const [start, end] of periods) {
+      const e = Date.parse(end);
+      const s = Date.parse(start);
+      const moments = [s, s + 9 * DAY + 1234e3, e - 1e3, e, e + grace * DAY - 1e3, e + grace * DAY, e + 40 * DAY];
+      if (notice.length) moments.push(e - notice[0] * DAY - 1e3, e - notice[0] * DAY);
+      for (const [kind, extra] of Object.entries(kinds)) {
+        for (const plan of ['BASIC', 'PRO']) {
+          if (kind === 'switching' && plan === 'BASIC') continue;
+          // As the server sends it: "plan" is the plan in force, "subscribed_plan" the paid one.
+          const subscription = { plan, is_active: true, start_date: start, end_date: end, subscribed_plan: plan, trial: false, scheduled_change: null, ...extra };
+          const u = { plan, usage: { invoices: { used: 500 }, team_members: { used: 2 } }, subscription };
+          for (const m of moments.sort((a, b) => a - b)) {
+            out.push({ catalog: cat, usage: u, op: 'lifecycle', at: at(m) });
+            for (const target of ['FREE', 'BASIC', 'PRO', 'GOLD']) out.push({ catalog: cat, usage: u, op: 'quote', plan: target, at: at(m) });
+            for (const target of ['BASIC', 'PRO']) out.push({ catalog: cat, usage: u, op: 'canBuy', plan: target, at: at(m) });
+            out.push({ catalog: cat, usage: u, op: 'check', feature: 'invoices', n: 1, at: at(m) });
+            out.push({ catalog: cat, usage: u, op: 'usage', at: at(m) });
+          }
+        }
+      }
+    }
+  }
+  // FREE, and a snapshot without a subscription or without dates.
+  for (const u of [snapshot('FREE'), { plan: 'PRO', usage: {} }, { plan: 'BASIC', usage: {}, subscription: { plan: 'BASIC', start_date: '2026-11-01T00:00:00Z', end_date: null } }]) {
+    out.push({ usage: u, op: 'lifecycle', at: DURING });
+    for (const target of ['BASIC', 'PRO']) out.push({ usage: u, op: 'quote', plan: target, at: DURING });
+  }
+  // Quotes never below the gateway minimum: a cheap plan over most of a period left.
+  const cheap = { ...catalog, plans: catalog.plans.map((p) => (p.code === 'BASIC' ? { ...p, price: 3895, price_paisa: 389500 } : p)) };
+  const u = { plan: 'BASIC', usage: {}, subscription: { plan: 'BASIC', start_date: '2026-11-01T00:00:00Z', end_date: '2026-12-01T00:00:00Z' } };
+  for (const m of ['2026-11-01T00:00:00Z', '2026-11-01T00:00:01Z', '2026-11-02T00:00:00Z', '2026-11-30T23:59:59Z']) {
+    out.push({ catalog: cheap, usage: u, op: 'quote', plan: 'PRO', at: m });
+  }
+  return out;
 }
 
 async function viaJs(c) {
@@ -142,6 +206,8 @@ async function viaJs(c) {
     if (c.op === 'usage') return { ok: true, result: core.usage(at) };
     if (c.op === 'upgradeOptions') return { ok: true, result: core.upgradeOptions(c.feature, c.n, at) };
     if (c.op === 'canBuy') return { ok: true, result: core.canBuy(c.plan, at) };
+    if (c.op === 'lifecycle') return { ok: true, result: core.lifecycle(at) };
+    if (c.op === 'quote') return { ok: true, result: core.quote(c.plan, at) };
     return { ok: true, result: core.usageAfterUpgrade(c.plan, at) };
   } catch (e) {
     if (!(e instanceof SimaError)) throw e;
@@ -166,6 +232,12 @@ test('the wasm package answers every case exactly as the native core', async (t)
   t.diagnostic(`${compared} cases compared`);
   assert.ok(compared > 3000);
   assert.ok(table.filter((c) => c.op === 'canBuy').length > 200);
+  // Every state of the lifecycle, and quotes with a credit and without.
+  const states = new Set(table.map((c, i) => c.op === 'lifecycle' && native[i].result.state).filter(Boolean));
+  assert.deepEqual([...states].sort(), ['active', 'canceled', 'expired', 'free', 'grace', 'renewal_due', 'trialing']);
+  const quotes = native.filter((r, i) => table[i].op === 'quote' && r.ok).map((r) => r.result);
+  assert.ok(quotes.some((q) => q.credit_paisa > 0) && quotes.some((q) => q.credit_paisa === 0));
+  assert.ok(quotes.some((q) => q.amount_paisa === 1000), 'a quote raised to the gateway minimum');
   // Every kind, and overrides, are in the table.
   const kinds = new Set(table.filter((c) => c.op === 'check').map((c) => c.catalog.features.find((f) => f.key === c.feature)?.kind ?? 'metered'));
   assert.deepEqual([...kinds].sort(), ['allocation', 'boolean', 'metered', 'value']);

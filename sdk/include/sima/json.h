@@ -19,6 +19,11 @@ namespace sima {
 
 using Json = nlohmann::json;
 
+// `text` as JSON, never throwing: a discarded value (is_discarded()) when it is not valid JSON
+// or has anything after the value. The same as Json::parse(text, nullptr, false), without the
+// parser for callbacks (smaller in the browser's build).
+Json ParseJson(std::string_view text);
+
 // -1 for unlimited, else the count.
 int64_t LimitToWire(Limit limit);
 // Errors: kInvalidArgument for values below -1.

@@ -2,7 +2,8 @@
 import {
   createClient, createCore, formatRupees, init, LimitReachedError, SimaError,
   type BuyDecision, type Catalog, type ChangeEvent, type Core, type Decision, type FeatureKind, type LimitValue,
-  type MeterResult, type Override, type SimaClient, type UsageRow, type UpgradeOption,
+  type MeterResult, type Override, type Quote, type SimaClient, type Subscription, type SubscriptionState,
+  type UsageRow, type UpgradeOption,
 } from '../../src/index.js';
 
 async function offline(catalog: Catalog): Promise<void> {
@@ -36,6 +37,17 @@ async function offline(catalog: Catalog): Promise<void> {
   const renew: boolean = core.canBuy('PRO', new Date()).renew;
   const why: string | null = core.canBuy('BASIC', Date.now()).message;
   const price: string = formatRupees(190000, { minDecimals: 2 });
+  const life: Subscription = core.lifecycle(Date.now());
+  const state: SubscriptionState = life.state;
+  const graceUntil: string | null = life.grace_until;
+  const switchTo: string | null | undefined = life.scheduled_change?.plan;
+  const q: Quote = core.quote('PRO', new Date());
+  const credit: number = q.amount_breakdown[1]?.amount ?? 0;
+  const notice: number[] = core.catalog.renewal_notice_days;
+  core.setSubscription({ plan: 'PRO', start_date: '2026-11-01T00:00:00Z', end_date: null, scheduled_change: { kind: 'cancel', plan: null } });
+  // @ts-expect-error a switch names its plan
+  const bad: Subscription['scheduled_change'] = { kind: 'switch', plan: null };
+  void [state, graceUntil, switchTo, credit, notice, bad];
   // @ts-expect-error minDecimals is 0, 1 or 2
   formatRupees(100, { minDecimals: 3 });
   // @ts-expect-error now is a Date or milliseconds
@@ -48,7 +60,15 @@ async function offline(catalog: Catalog): Promise<void> {
 }
 
 async function online(): Promise<void> {
-  const client: SimaClient = await createClient({ baseUrl: 'https://api.example.com', token: () => 'st_x' });
+  const client: SimaClient = await createClient({ baseUrl: 'https://api.example.com', token: () => 'st_x', clock: () => Date.now() + 86400e3 });
+  const sub: Subscription = await client.subscription();
+  const after: Subscription = await client.changeSubscription({ change: 'switch', plan: 'BASIC' });
+  await client.changeSubscription({ change: 'undo' });
+  // @ts-expect-error a switch needs its plan
+  await client.changeSubscription({ change: 'switch' });
+  const due: string | null = client.lifecycle().renewal_due_from;
+  const amount: number = client.quote('PRO').amount_paisa;
+  void [sub, after, due, amount];
   const off: () => void = client.subscribe((e: ChangeEvent) => { if (e.reason === 'limit') void e.type; });
   try {
     await client.create<{ id: string }>('invoices', '/invoices/', { amount_paisa: 250000 });
@@ -70,6 +90,8 @@ async function online(): Promise<void> {
   void seats;
   const khalti = await client.startUpgrade('PRO');
   const url: string = khalti.payment_url;
+  const lines: number = khalti.amount_breakdown.reduce((sum, l) => sum + l.amount, 0);
+  void lines;
   const esewa = await client.startUpgrade('PRO', { provider: 'esewa' });
   const form: string = esewa.form_url;
   const payment = await client.payment(khalti.payment_id);

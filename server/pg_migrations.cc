@@ -237,12 +237,45 @@ ALTER TABLE usage_events ADD COLUMN override_plan TEXT;
 ALTER TABLE usage_events ADD COLUMN override_until BIGINT;
 )sql";
 
+// As migrations.cc's migration 6: the subscription's lifecycle (sima/lifecycle.h). A
+// subscription is stored whole (a trial, a cancel at the period's end, a cheaper plan scheduled
+// for the next period); every existing row keeps its meaning (a paid period that renews).
+// reminders_sent holds each reminder key sent (the primary key makes a second sender of a key
+// fail and send nothing); server_secrets the secret that signs pay links ('pay_link'). A payment
+// keeps its quote's lines (the JSON array [{"label","amount"}] sent to Khalti). The partial
+// index holds the subscriptions a reminder may ever be due for (paid, with an end, not
+// canceled) with their end: ReminderCandidates walks it in org id order, never reading a FREE
+// or canceled subscription's row.
+constexpr std::string_view kLifecycle = R"sql(
+ALTER TABLE subscriptions ADD COLUMN trial BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE subscriptions ADD COLUMN cancel_at_period_end BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE subscriptions ADD COLUMN next_plan TEXT;
+CREATE INDEX subscriptions_reminders ON subscriptions(org_id, end_at)
+  WHERE end_at IS NOT NULL AND plan <> 'FREE' AND NOT cancel_at_period_end;
+CREATE TABLE reminders_sent (
+  org_id     TEXT NOT NULL REFERENCES organizations(id),
+  key        TEXT NOT NULL,                   -- sima::Reminder::key
+  kind       TEXT NOT NULL,                   -- renewal_notice, trial_ending, grace_started, expired
+  period_end BIGINT NOT NULL,
+  sent_at    BIGINT NOT NULL,
+  emailed    BOOLEAN NOT NULL,                -- false: no billing e-mail, nothing queued
+  PRIMARY KEY (org_id, key)
+);
+CREATE INDEX reminders_sent_period ON reminders_sent(period_end);
+CREATE TABLE server_secrets (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+ALTER TABLE payments ADD COLUMN amount_breakdown TEXT;
+)sql";
+
 constexpr Migration kPgMigrations[] = {
     {1, "core", kCore},
     {2, "payments", kPayments},
     {3, "payment_refs", kPaymentRefs},
     {4, "keys_and_bounds", kKeysAndBounds},
     {5, "kinds_and_overrides", kKindsAndOverrides},
+    {6, "lifecycle", kLifecycle},
 };
 
 // pg_advisory_xact_lock's key for migrations: "sima" in ASCII.

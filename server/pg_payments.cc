@@ -8,6 +8,7 @@
 #include "pg_store.h"
 #include "settlement_input.h"
 #include "sima/crypto.h"
+#include "sima/quote.h"
 #include "sima/settlement.h"
 #include "store_rows.h"
 
@@ -65,27 +66,25 @@ Expected<Payment> PgStore::CreatePayment(const std::string& org_id, Provider pro
     auto state = LoadUsage(c, org_id, now, {kApiCalls}, /*lock=*/true);
     if (!state) return state.error();
     if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
-    if (Status s = CanBuy(catalog_, state->subscription, plan, now); !s.ok()) {
-      return Error::FromStatus(s);
-    }
-    return InsertPayment(c, org_id, provider, plan, order_nonce, first_check, now);
+    auto quote = QuotePayment(catalog_, state->subscription, plan, now, kMinimumPaymentPaisa);
+    if (!quote) return Error::FromStatus(quote.status());
+    return InsertPayment(c, org_id, provider, *quote, order_nonce, first_check, now);
   });
 }
 
 Expected<Payment> PgStore::InsertPayment(Conn& c, const std::string& org_id, Provider provider,
-                                         const std::string& plan, const std::string& order_nonce,
+                                         const UpgradeQuote& quote, const std::string& order_nonce,
                                          Time first_check, Time now) {
-  const Plan* priced = catalog_.FindPlan(plan);
-  if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
   // The id is drawn first, so the order id that names it is written with the row.
   auto row = c.One(
       "INSERT INTO payments(id, org_id, provider, plan, amount_paisa, status, purchase_order_id, "
-      "created_at, updated_at, next_check_at, ref) "
-      "SELECT n, $1, $2, $3, $4, 'PENDING', 'pay_' || n || '_' || $5, $6, $6, $7, $8 "
+      "created_at, updated_at, next_check_at, ref, amount_breakdown) "
+      "SELECT n, $1, $2, $3, $4, 'PENDING', 'pay_' || n || '_' || $5, $6, $6, $7, $8, $9 "
       "FROM (SELECT nextval(pg_get_serial_sequence('payments', 'id')) AS n) AS next RETURNING " +
           std::string(kPaymentColumns),
-      org_id, to_string(provider), priced->code, priced->price_paisa, order_nonce,
-      ToUnixSeconds(now), ToUnixSeconds(first_check), "pay_" + crypto::RandomToken(22));
+      org_id, to_string(provider), quote.to_plan, quote.amount_paisa, order_nonce,
+      ToUnixSeconds(now), ToUnixSeconds(first_check), "pay_" + crypto::RandomToken(22),
+      BreakdownToText(quote.breakdown));
   if (!row) return row.error();
   if (!*row) return Error::Internal("the payment was not stored");
   Payment payment = ReadPayment(**row);
@@ -173,29 +172,15 @@ Expected<AppliedOutcome> PgStore::ApplyPaymentOutcome(int64_t payment_id,
                 s.needs_attention, ToUnixSeconds(now), payment.id);
       if (!flagged) return flagged.error();
     }
-    if (s.activation) {
+    if (s.activation && s.plan_change) {
       const Subscription& after = s.activation->subscription;
-      if (auto r = SaveSubscription(c, org, after, now); !r) return r.error();
+      if (auto r =
+              SaveActivation(c, org, after, s.reset_usage_from, *s.plan_change, payment.id, now);
+          !r) {
+        return r.error();
+      }
       out.activated = true;
       out.state.subscription = after;
-    }
-    if (s.reset_usage_from) {
-      if (auto r = c.Run("DELETE FROM usage_counters WHERE org_id = $1 AND period_start = $2", org,
-                         ToUnixSeconds(*s.reset_usage_from));
-          !r) {
-        return r.error();
-      }
-    }
-    if (s.plan_change) {
-      const PlanChange& pc = *s.plan_change;
-      if (auto r =
-              c.Run("INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
-                    "start_at, end_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    org, ToUnixSeconds(pc.at), pc.cause, payment.id, pc.from_plan, pc.to_plan,
-                    ToUnixSeconds(pc.start), pc.end, to_string(pc.kind));
-          !r) {
-        return r.error();
-      }
     }
     auto stored = s.writes() ? LoadPayment(c, payment.id) : Expected<Payment>(payment);
     if (!stored) return stored.error();
@@ -315,19 +300,19 @@ Expected<OpenedPayment> PgStore::OpenPayment(const std::string& org_id, Provider
     auto state = LoadUsage(c, org_id, now, {kApiCalls}, /*lock=*/true);
     if (!state) return state.error();
     if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
-    if (Status s = CanBuy(catalog_, state->subscription, plan, now); !s.ok()) {
-      return Error::FromStatus(s);
-    }
-    const Plan* priced = catalog_.FindPlan(plan);
-    if (priced == nullptr) return Error{ErrorKind::kInvalidPlan, "unknown plan"};
-    // The payer's open payment for the same thing, if it can still be paid: offered again.
+    auto quote = QuotePayment(catalog_, state->subscription, plan, now, kMinimumPaymentPaisa);
+    if (!quote) return Error::FromStatus(quote.status());
+    const std::string& code = quote->to_plan;
+    // The payer's open payment for the same thing, if it can still be paid and is for what a
+    // new one would cost now: offered again.
     auto open = c.All(SelectPayments("WHERE org_id = $1 AND status = 'PENDING' AND provider = $2 "
                                      "AND plan = $3 AND reference_id IS NOT NULL "
                                      "ORDER BY id DESC LIMIT 20"),
-                      org_id, to_string(provider), priced->code);
+                      org_id, to_string(provider), code);
     if (!open) return open.error();
     for (const Payment& p : ReadPayments(*open)) {
       if (provider == Provider::kKhalti && !p.payment_url) continue;
+      if (p.amount_paisa != quote->amount_paisa) continue;
       if (PayerMayStillPay(p.provider, p.created_at, p.expires_at, now, limits.timing.esewa_session,
                            limits.timing.reuse_margin)) {
         return OpenedPayment{p, true};
@@ -337,8 +322,7 @@ Expected<OpenedPayment> PgStore::OpenPayment(const std::string& org_id, Provider
     auto starting = c.One(
         "SELECT COUNT(*) FROM payments WHERE org_id = $1 AND status = 'PENDING' AND "
         "provider = $2 AND plan = $3 AND reference_id IS NULL AND created_at > $4",
-        org_id, to_string(provider), priced->code,
-        ToUnixSeconds(now - limits.timing.starting_window));
+        org_id, to_string(provider), code, ToUnixSeconds(now - limits.timing.starting_window));
     if (!starting) return starting.error();
     if ((*starting)->Int(0) > 0) {
       return RateLimited("a payment of this plan is being started; retry in a moment",
@@ -362,7 +346,7 @@ Expected<OpenedPayment> PgStore::OpenPayment(const std::string& org_id, Provider
                              " may wait to be paid at once: pay or abandon one first",
                          limits.timing.open_cap_retry_after.count());
     }
-    auto created = InsertPayment(c, org_id, provider, plan, order_nonce, first_check, now);
+    auto created = InsertPayment(c, org_id, provider, *quote, order_nonce, first_check, now);
     if (!created) return created.error();
     return OpenedPayment{std::move(created).value(), false};
   });

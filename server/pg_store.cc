@@ -1,6 +1,8 @@
 #include "pg_store.h"
 
+#include <algorithm>
 #include <random>
+#include <set>
 
 #include "pg_migrations.h"
 #include "sima/text.h"
@@ -16,6 +18,10 @@ using pg::Statement;
 
 // Counter shards: writers that take no lock spread over this many rows per counter.
 constexpr int kShards = 64;
+
+// How many columns kSubscriptionColumns names.
+constexpr int kSubscriptionColumnCount =
+    static_cast<int>(std::count(kSubscriptionColumns.begin(), kSubscriptionColumns.end(), ',')) + 1;
 
 Invoice ReadInvoice(const Row& r) { return ReadInvoiceRow(r); }
 Customer ReadCustomer(const Row& r) { return ReadCustomerRow(r); }
@@ -82,6 +88,18 @@ std::string OrgCounts(std::string_view org) {
          o + " AND (until_at IS NULL OR until_at > $3)";
 }
 
+// `columns` ("a, b") with `prefix` before each name ("s.a, s.b").
+std::string Prefixed(std::string_view columns, std::string_view prefix) {
+  std::string out;
+  for (size_t at = 0; at < columns.size();) {
+    const size_t comma = std::min(columns.find(", ", at), columns.size());
+    out += (out.empty() ? "" : ", ") + std::string(prefix) +
+           std::string(columns.substr(at, comma - at));
+    at = comma + 2;
+  }
+  return out;
+}
+
 }  // namespace
 
 PgStore::PgStore(pg::ConnInfo info, const Catalog& catalog, const Options& options)
@@ -116,28 +134,24 @@ Expected<std::unique_ptr<PgStore>> PgStore::Open(const Options& options, const C
 Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time now,
                                         std::initializer_list<std::string_view> adds, bool lock) {
   // The subscription and, in the same statement, everything the decisions need: no round trip
-  // of its own for counts or overrides. Columns 3.. are OrgCounts's.
-  static const std::string kWithSubscription =
-      "SELECT s.plan, s.start_at, s.end_at, c.* FROM subscriptions s LEFT JOIN LATERAL (" +
-      OrgCounts("s.org_id") + ") c ON true WHERE s.org_id = $1";
-  static const std::string kAfterLock =
-      "SELECT NULL, NULL, NULL, c.* FROM (" + OrgCounts("$1") + ") c";
+  // of its own for counts or overrides: kSubscriptionColumns first, then OrgCounts's from
+  // column kAt on.
+  constexpr int kAt = kSubscriptionColumnCount;
+  static const std::string kWithSubscription = "SELECT " + Prefixed(kSubscriptionColumns, "s.") +
+                                               ", c.* FROM subscriptions s LEFT JOIN LATERAL (" +
+                                               OrgCounts("s.org_id") +
+                                               ") c ON true WHERE s.org_id = $1";
+  static const std::string kAfterLock = "SELECT " + Prefixed(kSubscriptionColumns, "NULL AS ") +
+                                        ", c.* FROM (" + OrgCounts("$1") + ") c";
   UsageState state;
   const int64_t since = ToUnixSeconds(now) - int64_t{catalog_.period_days()} * 86400;
-  auto read_sub = [](const Row& r) {
-    Subscription sub;
-    sub.plan = r.Text(0);
-    sub.start = r.At(1);
-    sub.end = r.OptAt(2);
-    return sub;
-  };
   auto read_overrides = [&](const std::vector<Row>& all) {
     Overrides out;
     for (const Row& r : all) {
-      if (r.IsNull(3) || r.Text(3) != "o") continue;
-      auto limit = LimitFromWire(r.Int(6));
-      out.push_back(Override{r.Text(5), limit ? limit.value() : Limit::Unlimited(), r.OptText(7),
-                             r.OptAt(8)});
+      if (r.IsNull(kAt) || r.Text(kAt) != "o") continue;
+      auto limit = LimitFromWire(r.Int(kAt + 3));
+      out.push_back(Override{r.Text(kAt + 2), limit ? limit.value() : Limit::Unlimited(),
+                             r.OptText(kAt + 4), r.OptAt(kAt + 5)});
     }
     std::sort(out.begin(), out.end(),
               [](const Override& a, const Override& b) { return a.feature < b.feature; });
@@ -148,10 +162,10 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
     rows = c.All(kWithSubscription, org_id, since, now);
     if (!rows) return rows.error();
     if (rows->empty()) return Error::NotFound("no such organization");
-    state.subscription = read_sub(rows->front());
+    state.subscription = ReadSubscriptionRow(rows->front());
     state.overrides = read_overrides(*rows);
     // Whether this call can be refused after all: then it needs the lock.
-    const Plan* plan = catalog_.FindPlan(EffectivePlan(state.subscription, now));
+    const Plan* plan = catalog_.FindPlan(PlanInForce(catalog_, state.subscription, now));
     for (std::string_view feature : adds) {
       const auto index = catalog_.FeatureIndex(feature);
       if (!index || plan == nullptr) continue;
@@ -167,28 +181,34 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
     // The organization's lock, held to the commit (BEGIN travels with it when the caller asked
     // for the lock up front). The subscription as committed now, and the counts and overrides
     // read after the lock (a new snapshot) include every earlier holder's.
-    auto locked = c.One(
-        "SELECT plan, start_at, end_at FROM subscriptions WHERE org_id = $1 FOR NO KEY UPDATE",
-        org_id);
+    auto locked = LockSubscription(c, org_id);
     if (!locked) return locked.error();
-    if (!*locked) return Error::NotFound("no such organization");
-    state.subscription = read_sub(**locked);
+    state.subscription = std::move(locked).value();
     rows = c.All(kAfterLock, org_id, since, now);
     if (!rows) return rows.error();
     state.overrides = read_overrides(*rows);
   }
   state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
   for (const Row& r : *rows) {
-    if (r.IsNull(3)) continue;
-    const std::string what = r.Text(3);
-    const std::string feature = r.Text(5);
+    if (r.IsNull(kAt)) continue;
+    const std::string what = r.Text(kAt);
+    const std::string feature = r.Text(kAt + 2);
     const bool allocation = IsAllocation(catalog_, feature);
-    if (what == "a" && allocation) state.usage[feature] = r.Int(6);
-    if (what == "m" && !allocation && r.Int(4) == ToUnixSeconds(state.period.start)) {
-      state.usage[feature] = r.Int(6);
+    if (what == "a" && allocation) state.usage[feature] = r.Int(kAt + 3);
+    if (what == "m" && !allocation && r.Int(kAt + 1) == ToUnixSeconds(state.period.start)) {
+      state.usage[feature] = r.Int(kAt + 3);
     }
   }
   return state;
+}
+
+Expected<Subscription> PgStore::LockSubscription(Conn& c, const std::string& org_id) {
+  static const std::string kLock = "SELECT " + std::string(kSubscriptionColumns) +
+                                   " FROM subscriptions WHERE org_id = $1 FOR NO KEY UPDATE";
+  auto row = c.One(kLock, org_id);
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("no such organization");
+  return ReadSubscriptionRow(**row);
 }
 
 ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& state,
@@ -262,11 +282,32 @@ ExpectedDone PgStore::CountCall(Conn& c, const std::string& org_id, UsageState& 
 ExpectedDone PgStore::SaveSubscription(Conn& c, const std::string& org_id, const Subscription& sub,
                                        Time now) {
   auto r = c.Run(
-      "UPDATE subscriptions SET plan = $1, start_at = $2, end_at = $3, updated_at = $4 "
-      "WHERE org_id = $5",
-      sub.plan, sub.start, sub.end, now, org_id);
+      "UPDATE subscriptions SET plan = $1, start_at = $2, end_at = $3, trial = $4, "
+      "cancel_at_period_end = $5, next_plan = $6, updated_at = $7 WHERE org_id = $8",
+      sub.plan, sub.start, sub.end, sub.trial, sub.cancel_at_period_end, sub.next_plan, now,
+      org_id);
   if (!r) return r.error();
   if (*r == 0) return Error::NotFound("no such organization");
+  return Done{};
+}
+
+ExpectedDone PgStore::SaveActivation(Conn& c, const std::string& org_id, const Subscription& sub,
+                                     std::optional<Time> reset_usage_from, const PlanChange& change,
+                                     std::optional<int64_t> payment_id, Time now) {
+  if (auto r = SaveSubscription(c, org_id, sub, now); !r) return r;
+  if (reset_usage_from) {
+    if (auto r = c.Run("DELETE FROM usage_counters WHERE org_id = $1 AND period_start = $2", org_id,
+                       *reset_usage_from);
+        !r) {
+      return r.error();
+    }
+  }
+  auto r = c.Run(
+      "INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, start_at, "
+      "end_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      org_id, change.at, change.cause, payment_id, change.from_plan, change.to_plan, change.start,
+      change.end, to_string(change.kind));
+  if (!r) return r.error();
   return Done{};
 }
 
@@ -319,10 +360,12 @@ Expected<Org> PgStore::CreateOrg(const NewOrg& org) {
         !r) {
       return r.error();
     }
-    if (auto r = c.Run("INSERT INTO subscriptions(org_id, plan, start_at, end_at, updated_at) "
-                       "VALUES ($1, $2, $3, $4, $5)",
-                       org.id, org.subscription.plan, ToUnixSeconds(org.subscription.start),
-                       org.subscription.end, org.now);
+    const Subscription& sub = org.subscription;
+    if (auto r = c.Run("INSERT INTO subscriptions(org_id, plan, start_at, end_at, trial, "
+                       "cancel_at_period_end, next_plan, updated_at) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                       org.id, sub.plan, sub.start, sub.end, sub.trial, sub.cancel_at_period_end,
+                       sub.next_plan, org.now);
         !r) {
       return r.error();
     }
@@ -446,6 +489,12 @@ Expected<PruneResult> PgStore::Prune(Time now, int64_t batch, int64_t max_batche
                     "(SELECT org_id, idempotency_key FROM usage_events "
                     "WHERE created_at <= $1 LIMIT $2)",
                     ToUnixSeconds(now - options_.idempotency_ttl), out.idempotency_keys);
+      !r) {
+    return r.error();
+  }
+  if (auto r = pass("DELETE FROM reminders_sent WHERE (org_id, key) IN "
+                    "(SELECT org_id, key FROM reminders_sent WHERE period_end < $1 LIMIT $2)",
+                    ToUnixSeconds(ReminderKeysPrunedBefore(catalog_, now)), out.reminders);
       !r) {
     return r.error();
   }
@@ -791,27 +840,118 @@ ExpectedDone PgStore::CheckHealth() {
   });
 }
 
-// --- the subscription's lifecycle: SCAFFOLD, replaced by the store's implementation ---
+// --- the subscription's lifecycle ---
 
-Expected<Subscription> PgStore::GetSubscription(const std::string&, Time) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+Expected<Subscription> PgStore::GetSubscription(const std::string& org_id, Time now) {
+  return OrgCall<Subscription>(org_id, now, [](Conn&, UsageState& state) -> Expected<Subscription> {
+    return state.subscription;
+  });
 }
-Expected<Subscription> PgStore::ChangeSubscription(const std::string&, ChangeKind,
-                                                   const std::string&, Time) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<Subscription> PgStore::ChangeSubscription(const std::string& org_id, ChangeKind kind,
+                                                   const std::string& plan, Time now) {
+  return Tx<Subscription>([&](Conn& c) -> Expected<Subscription> {
+    // The organization's lock first: a payment settling meanwhile sees the change or not.
+    auto state = LoadUsage(c, org_id, now, {kApiCalls}, /*lock=*/true);
+    if (!state) return state.error();
+    if (auto r = CountCall(c, org_id, state.value(), now); !r) return r.error();
+    auto changed = ScheduleChange(catalog_, state->subscription, kind, plan, now);
+    if (!changed) return Error::FromStatus(changed.status());
+    if (auto r = SaveSubscription(c, org_id, *changed, now); !r) return r.error();
+    return std::move(changed).value();
+  });
 }
-Expected<Subscription> PgStore::GrantTrial(const std::string&, const std::string&, int, Time) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<Subscription> PgStore::GrantTrial(const std::string& org_id, const std::string& plan,
+                                           int days, Time now) {
+  return Tx<Subscription>([&](Conn& c) -> Expected<Subscription> {
+    auto before = LockSubscription(c, org_id);
+    if (!before) return before.error();
+    auto trial = GrantTrialChange(catalog_, *before, plan, days, now);
+    if (!trial) return trial.error();
+    if (auto r = SaveActivation(c, org_id, trial->subscription, trial->reset_usage_from,
+                                trial->change, std::nullopt, now);
+        !r) {
+      return r.error();
+    }
+    return trial->subscription;
+  });
 }
-Expected<std::vector<std::string>> PgStore::ReminderCandidates(Time, const std::string&, int64_t) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<std::vector<std::string>> PgStore::ReminderCandidates(Time now,
+                                                               const std::string& after_org_id,
+                                                               int64_t limit) {
+  if (limit <= 0) return std::vector<std::string>();  // PostgreSQL refuses a negative LIMIT
+  const EndWindow window = ReminderWindow(catalog_, now);
+  return Read<std::vector<std::string>>([&](Conn& c) -> Expected<std::vector<std::string>> {
+    // The conditions repeat the partial index subscriptions_reminders' word for word, so the
+    // walk reads that index alone, in org id order, and never a FREE or canceled subscription.
+    auto rows = c.All(
+        "SELECT org_id FROM subscriptions WHERE end_at IS NOT NULL AND plan <> 'FREE' AND "
+        "NOT cancel_at_period_end AND org_id > $1 AND end_at BETWEEN $2 AND $3 "
+        "ORDER BY org_id LIMIT $4",
+        after_org_id, window.from, window.to, limit);
+    if (!rows) return rows.error();
+    std::vector<std::string> out;
+    out.reserve(rows->size());
+    for (const Row& r : *rows) out.push_back(r.Text(0));
+    return out;
+  });
 }
-Expected<std::optional<SentReminder>> PgStore::SendDueReminder(const std::string&, Time,
-                                                               const ComposeReminder&) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<std::optional<SentReminder>> PgStore::SendDueReminder(const std::string& org_id, Time now,
+                                                               const ComposeReminder& compose) {
+  using Sent = std::optional<SentReminder>;
+  return Tx<Sent>([&](Conn& c) -> Expected<Sent> {
+    // The organization's lock, then the subscription and the keys as committed after it: a
+    // second instance waits here and then sees this one's key.
+    auto sub = LockSubscription(c, org_id);
+    if (!sub) return sub.error();
+    auto org = c.One("SELECT billing_email FROM organizations WHERE id = $1", org_id);
+    if (!org) return org.error();
+    if (!*org) return Error::NotFound("no such organization");
+    const std::optional<std::string> email = (*org)->OptText(0);
+    auto keys = c.All("SELECT key FROM reminders_sent WHERE org_id = $1", org_id);
+    if (!keys) return keys.error();
+    std::set<std::string, std::less<>> sent;
+    for (const Row& r : *keys) sent.insert(r.Text(0));
+    std::optional<Reminder> due = DueReminder(catalog_, *sub, now, sent);
+    if (!due) return Sent();
+    // The primary key decides between senders that got past the lock all the same.
+    auto inserted = c.Run(
+        "INSERT INTO reminders_sent(org_id, key, kind, period_end, sent_at, emailed) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, key) DO NOTHING",
+        org_id, due->key, to_string(due->kind), due->period_end, now, email.has_value());
+    if (!inserted) return inserted.error();
+    if (*inserted == 0) return Sent();  // another sender was first
+    if (email) {
+      const ReminderMail mail = compose(org_id, *email, *sub, *due);
+      // Sent with the COMMIT.
+      c.Defer(
+          "INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, body, created_at, "
+          "next_attempt_at) VALUES ($1, NULL, $2, $3, $4, $5, $6, $6) "
+          "ON CONFLICT (message_id) DO NOTHING",
+          org_id, ReminderMessageId(org_id, due->key), mail.to, mail.subject, mail.body, now);
+    }
+    return Sent(SentReminder{std::move(due).value(), email.has_value()});
+  });
 }
-Expected<std::string> PgStore::PayLinkSecret(const std::string&) {
-  return Error{ErrorKind::kInternal, "not built yet"};
+
+Expected<std::string> PgStore::PayLinkSecret(const std::string& candidate) {
+  if (candidate.empty()) return Error::Internal("an empty pay-link secret cannot be stored");
+  return Tx<std::string>([&](Conn& c) -> Expected<std::string> {
+    // The first instance to store one wins; every other reads the winner's.
+    if (auto r = c.Run("INSERT INTO server_secrets(name, value) VALUES ('pay_link', $1) "
+                       "ON CONFLICT (name) DO NOTHING",
+                       candidate);
+        !r) {
+      return r.error();
+    }
+    auto row = c.One("SELECT value FROM server_secrets WHERE name = 'pay_link'");
+    if (!row) return row.error();
+    if (!*row) return Error::Internal("the pay-link secret was not stored");
+    return (*row)->Text(0);
+  });
 }
 
 }  // namespace sima::server

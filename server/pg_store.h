@@ -20,6 +20,12 @@
 //   in the same transaction.
 // - Exactly once: ApplyPaymentOutcome locks the payment row and the organization's lock in
 //   one transaction; sima::Settle decides, the store writes what it says.
+// - The subscription's lifecycle: ChangeSubscription and GrantTrial read and save the
+//   subscription under the organization's lock, as payments do, so a change and a settlement
+//   are ordered, never interleaved. SendDueReminder takes the lock, then reads the recorded
+//   reminder keys and inserts the due one (ON CONFLICT DO NOTHING on (org_id, key)) with the
+//   outbox row in the same commit: each key is sent once whichever instances race.
+//   PayLinkSecret stores the first instance's secret and every instance reads that one.
 // - Idempotency keys are unique per organization and answered from the first call's stored
 //   answer, whichever instance answers.
 // - The reconciler and the outbox claim rows with FOR UPDATE SKIP LOCKED and push the row's
@@ -40,6 +46,8 @@
 #include "mail/confirmation.h"
 #include "pg.h"
 #include "sima/catalog.h"
+#include "sima/quote.h"
+#include "sima/settlement.h"
 #include "store.h"
 
 namespace sima::server {
@@ -240,11 +248,25 @@ class PgStore final : public Store {
                      const std::optional<Override>& before, const std::optional<Override>& after,
                      const std::string& reason, Time now);
   Expected<Payment> LoadPayment(pg::Conn& c, int64_t payment_id, bool lock = false);
+  // CreatePayment's body (an org call already counted by the caller): a PENDING payment of
+  // quote.to_plan for quote.amount_paisa, with its breakdown.
   Expected<Payment> InsertPayment(pg::Conn& c, const std::string& org_id, Provider provider,
-                                  const std::string& plan, const std::string& order_nonce,
+                                  const UpgradeQuote& quote, const std::string& order_nonce,
                                   Time first_check, Time now);
+  // Takes the organization's lock and reads its whole subscription. kNotFound: no such
+  // organization.
+  Expected<Subscription> LockSubscription(pg::Conn& c, const std::string& org_id);
+  // Replaces the organization's subscription, stored whole (after sima::ActivateWithGrace,
+  // ScheduleChange, GrantTrial). REQUIRES: the organization's lock.
   ExpectedDone SaveSubscription(pg::Conn& c, const std::string& org_id, const Subscription& sub,
                                 Time now);
+  // Writes what an activation did (a payment's, by Settle, or a trial's): saves `sub`, clears
+  // the metered counters of the period starting at `reset_usage_from` (a started period) and
+  // records `change` with the payment that paid for it (none for a trial). REQUIRES: the
+  // organization's lock.
+  ExpectedDone SaveActivation(pg::Conn& c, const std::string& org_id, const Subscription& sub,
+                              std::optional<Time> reset_usage_from, const PlanChange& change,
+                              std::optional<int64_t> payment_id, Time now);
 
   pg::Pool pool_;
   const Catalog& catalog_;

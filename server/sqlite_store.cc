@@ -984,23 +984,14 @@ Expected<Subscription> SqliteStore::GrantTrial(const std::string& org_id, const 
   return Write<Subscription>(Durability::kFull, [&](Db& db) -> Expected<Subscription> {
     auto before = LoadSubscription(db, org_id);
     if (!before) return before.error();
-    auto granted = sima::GrantTrial(catalog_, *before, plan, days, now);
-    if (!granted) return Error::FromStatus(granted.status());
-    const Subscription& after = granted->subscription;
-    // The same reset as a payment's activation (Settle's reset_usage_from).
-    std::optional<Time> reset;
-    if (granted->reset_usage()) reset = CurrentPeriod(after, catalog_.period_days(), now).start;
-    const PlanChange change{.at = now,
-                            .cause = "trial",
-                            .from_plan = PlanInForce(catalog_, *before, now),
-                            .to_plan = after.plan,
-                            .start = after.start,
-                            .end = after.end,
-                            .kind = granted->kind};
-    if (auto r = SaveActivation(db, org_id, after, reset, change, std::nullopt, now); !r) {
+    auto trial = GrantTrialChange(catalog_, *before, plan, days, now);
+    if (!trial) return trial.error();
+    if (auto r = SaveActivation(db, org_id, trial->subscription, trial->reset_usage_from,
+                                trial->change, std::nullopt, now);
+        !r) {
       return r.error();
     }
-    return after;
+    return trial->subscription;
   });
 }
 
@@ -1010,13 +1001,8 @@ Expected<std::vector<std::string>> SqliteStore::ReminderCandidates(Time now,
   if (limit <= 0) return std::vector<std::string>();  // SQLite reads LIMIT -1 as "all"
   const EndWindow window = ReminderWindow(catalog_, now);
   std::lock_guard lock(write_mu_);
-  // The conditions repeat the partial index subscriptions_reminders' word for word, so the
-  // walk reads that index alone, in org id order, and never a FREE or canceled subscription.
-  auto rows = db_->All(
-      "SELECT org_id FROM subscriptions WHERE end_at IS NOT NULL AND plan <> 'FREE' AND "
-      "cancel_at_period_end = 0 AND org_id > ? AND end_at BETWEEN ? AND ? ORDER BY org_id "
-      "LIMIT ?",
-      after_org_id, window.from, window.to, limit);
+  auto rows =
+      db_->All(std::string(kReminderCandidatesSql), after_org_id, window.from, window.to, limit);
   if (!rows) return rows.error();
   std::vector<std::string> out;
   out.reserve(rows->size());

@@ -177,6 +177,14 @@ class SqliteStore final : public Store {
   // file still where it was opened and writable.
   ExpectedDone CheckHealth() override;
 
+  // The statement ReminderCandidates runs (binds after_org_id, the window's two ends, limit).
+  // Its conditions repeat the partial index subscriptions_reminders' word for word, so the walk
+  // reads that index alone, in org id order: never a FREE or canceled subscription, never a sort.
+  static constexpr std::string_view kReminderCandidatesSql =
+      "SELECT org_id FROM subscriptions WHERE end_at IS NOT NULL AND plan <> 'FREE' AND "
+      "cancel_at_period_end = 0 AND org_id > ? AND end_at BETWEEN ? AND ? ORDER BY org_id "
+      "LIMIT ?";
+
   // --- building blocks for operations inside Write() ---
   // The subscription, current period, counters and overrides of an organization: metered
   // features' counters of the period, allocations' live counters, the overrides not expired.

@@ -12,6 +12,8 @@
 #include "error.h"
 #include "sima/catalog.h"
 #include "sima/decision.h"
+#include "sima/lifecycle.h"
+#include "sima/settlement.h"
 #include "sima/time.h"
 #include "store.h"
 
@@ -100,6 +102,31 @@ inline EndWindow ReminderWindow(const Catalog& catalog, Time now) {
   const std::vector<int>& notice = catalog.renewal_notice_days();
   const int ahead = notice.empty() ? 0 : *std::max_element(notice.begin(), notice.end());
   return {now - Days{catalog.grace_days() + catalog.period_days()}, now + Days{ahead}};
+}
+
+// What GrantTrial writes (store.h): sima::GrantTrial's subscription, the period whose metered
+// counters are cleared (a started period, the same reset as a payment's activation: Settle's
+// reset_usage_from) and the plan change recorded with cause "trial". Errors: GrantTrial's.
+struct TrialGrant {
+  Subscription subscription;
+  std::optional<Time> reset_usage_from;
+  PlanChange change;
+};
+inline Expected<TrialGrant> GrantTrialChange(const Catalog& catalog, const Subscription& before,
+                                             std::string_view plan, int days, Time now) {
+  auto granted = sima::GrantTrial(catalog, before, plan, days, now);
+  if (!granted) return Error::FromStatus(granted.status());
+  const Subscription& after = granted->subscription;
+  std::optional<Time> reset;
+  if (granted->reset_usage()) reset = CurrentPeriod(after, catalog.period_days(), now).start;
+  return TrialGrant{after, reset,
+                    PlanChange{.at = now,
+                               .cause = "trial",
+                               .from_plan = PlanInForce(catalog, before, now),
+                               .to_plan = after.plan,
+                               .start = after.start,
+                               .end = after.end,
+                               .kind = granted->kind}};
 }
 
 // Recorded reminder keys of periods that ended before this are pruned (PruneResult.reminders):

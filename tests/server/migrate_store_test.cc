@@ -1,9 +1,13 @@
 // MigrateStore (migrate_store.h) on the store level: what a SQLite store holds about feature
 // kinds and overrides (allocations, soft-deleted customers, overrides and their history, the
-// override a metering answer remembers) reads the same from PostgreSQL after the copy.
+// override a metering answer remembers) and about the subscription's lifecycle (trials,
+// scheduled changes, a payment's quote lines, the reminders already sent, the pay-link secret)
+// reads the same from PostgreSQL after the copy.
 #include "migrate_store.h"
 
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "auth.h"
 #include "pg.h"
@@ -129,6 +133,72 @@ TEST_F(ServerMigrateStore, AllocationsDeletesAndOverridesReadTheSameFromPostgres
     EXPECT_EQ(replayed->override, deal);
     EXPECT_EQ(replayed->limit, Limit::Of(12));
   }
+}
+
+TEST_F(ServerMigrateStore, TheLifecycleReadsTheSameFromPostgresAndNoReminderIsSentTwice) {
+  auto new_org = [&](Store& store, const std::string& plan) {
+    const std::string id = NewId("org").value();
+    Subscription sub{plan, now_, std::nullopt};
+    if (plan != "FREE") sub.end = now_ + Days{30};
+    EXPECT_TRUE(store.CreateOrg({id, "Acme", Sha256Hex(id), sub, now_, "owner@acme.test"}).ok());
+    return id;
+  };
+  auto mail = [](const std::string&, const std::string& to, const Subscription&,
+                 const Reminder& r) {
+    return ReminderMail{to, r.key, "pay"};
+  };
+  const Time notice = now_ + Days{23};  // the 7-day renewal notice of a period ending at +30
+  std::string trial, switched, canceled, renewing, upgrading;
+  Payment upgrade;
+  std::map<std::string, Subscription> subscriptions;
+  {
+    auto store = OpenSqlite();
+    ASSERT_NE(store, nullptr);
+    trial = new_org(*store, "FREE");
+    switched = new_org(*store, "PRO");
+    canceled = new_org(*store, "PRO");
+    renewing = new_org(*store, "PRO");
+    upgrading = new_org(*store, "BASIC");
+    ASSERT_TRUE(store->GrantTrial(trial, "PRO", 7, now_).ok());
+    ASSERT_TRUE(store->ChangeSubscription(switched, ChangeKind::kSwitch, "BASIC", now_).ok());
+    ASSERT_TRUE(store->ChangeSubscription(canceled, ChangeKind::kCancel, "", now_).ok());
+    auto created = store->CreatePayment(upgrading, Provider::kKhalti, "PRO", "n1",
+                                        now_ + std::chrono::minutes{15}, now_ + Days{15});
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    upgrade = *created;
+    ASSERT_EQ(upgrade.breakdown.size(), 2u);  // the price and the credit for unused BASIC
+    auto sent = store->SendDueReminder(renewing, notice, mail);
+    ASSERT_TRUE(sent.ok()) << sent.error().message;
+    ASSERT_TRUE(sent->has_value());
+    ASSERT_EQ(store->PayLinkSecret(std::string(64, 'a')).value(), std::string(64, 'a'));
+    for (const std::string& org : {trial, switched, canceled, renewing, upgrading}) {
+      subscriptions[org] = store->GetSubscription(org, now_).value();
+    }
+  }
+  EXPECT_TRUE(subscriptions[trial].trial);
+  EXPECT_EQ(subscriptions[switched].next_plan, "BASIC");
+  EXPECT_TRUE(subscriptions[canceled].cancel_at_period_end);
+
+  auto copied = MigrateStore(path_, TargetUrl());
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  std::map<std::string, int64_t> rows(copied->tables.begin(), copied->tables.end());
+  EXPECT_EQ(rows["reminders_sent"], 1);
+  EXPECT_EQ(rows["server_secrets"], 1);
+
+  auto pg = OpenPg();
+  ASSERT_NE(pg, nullptr);
+  for (const auto& [org, sub] : subscriptions) {
+    EXPECT_EQ(pg->GetSubscription(org, now_).value(), sub) << org;
+  }
+  auto found = pg->FindPayment(upgrade.id);
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_EQ(found->amount_paisa, upgrade.amount_paisa);
+  EXPECT_EQ(found->breakdown, upgrade.breakdown);
+  // The reminder sent from SQLite is not sent again, and links signed before still verify.
+  auto again = pg->SendDueReminder(renewing, notice, mail);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(again->has_value());
+  EXPECT_EQ(pg->PayLinkSecret(std::string(64, 'b')).value(), std::string(64, 'a'));
 }
 
 }  // namespace

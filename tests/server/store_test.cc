@@ -174,11 +174,8 @@ TEST_F(ServerStore, AnOlderDatabaseKeepsItsPaidSubscriptionsMeaning) {
 TEST_F(ServerStore, ReminderCandidatesWalkTheirIndexWithoutSorting) {
   auto db = sqlite::Db::Open(path_, true);
   ASSERT_TRUE(db.ok());
-  auto plan = (*db)->All(
-      "EXPLAIN QUERY PLAN SELECT org_id FROM subscriptions WHERE end_at IS NOT NULL AND "
-      "plan <> 'FREE' AND cancel_at_period_end = 0 AND org_id > ? AND end_at BETWEEN ? AND ? "
-      "ORDER BY org_id LIMIT ?",
-      "", now_, now_, 10);
+  auto plan = (*db)->All("EXPLAIN QUERY PLAN " + std::string(SqliteStore::kReminderCandidatesSql),
+                         "", now_, now_, 10);
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   std::string steps;
   for (const sqlite::Row& r : *plan) steps += r.Text(3) + "\n";

@@ -7,6 +7,7 @@
 #include "pay_link.h"
 #include "sima/money.h"
 #include "sima/quote.h"
+#include "sima/text.h"
 
 namespace sima::server {
 namespace {

@@ -23,7 +23,7 @@ Expected<Reply> ChangeSubscriptionHandler(const Services& s, const Call& call) {
   if (auto r = OnlyFields(call.body, {"change", "plan"}); !r) return r.error();
   auto request = ChangeRequestFromJson(call.body);
   if (!request) {
-    const std::string& message = request.status().message();
+    const std::string message = request.status().message();
     return Error::Validation(message.rfind("plan", 0) == 0 ? "plan" : "change", message);
   }
   auto sub = s.store.ChangeSubscription(call.org_id(), request->kind, request->plan, call.now);

@@ -103,9 +103,8 @@ std::string RenderJson(const Json& body);
 // "/pay/<token>/" is written "/pay/…/".
 std::string LoggedPath(std::string_view path);
 
-// A small HTML page: `title` and `body_html` (already escaped) in the pages' common frame.
+// A small HTML page: `title` and `body_html` (already escaped with sima::HtmlEscape) in the
+// pages' common frame.
 std::string HtmlPage(std::string_view title, std::string_view body_html);
-// `text` with & < > " ' escaped for HTML text and attribute values.
-std::string HtmlEscape(std::string_view text);
 
 }  // namespace sima::server

@@ -56,15 +56,16 @@ ReminderMail ReminderEmail(const Catalog& catalog, const Subscription& sub,
       mail.subject = "Your " + current + " plan ended on " + end + ": it still applies until " +
                      HumanTime(reminder.ends_at);
       b += "your " + current + " plan ended on " + end + " and has not been renewed. It still " +
-           "applies until " + HumanTime(reminder.ends_at) + ".\n\n";
+           "applies during " + std::to_string(catalog.grace_days()) + " days of grace, until " +
+           HumanTime(reminder.ends_at) + ".\n\n";
       b += "Renew " + plan + " now for " + days + " days from " + end + ", with no gap (" + price +
            "):\n" + pay_url + "\n\n";
       b += "After " + HumanTime(reminder.ends_at) + " the " + free + " plan's limits apply.\n";
       break;
     case ReminderKind::kExpired:
       mail.subject = "Your " + plan + (reminder.trial ? " trial" : " plan") +
-                     " has ended: you are on " + free + " now";
-      b += "your " + plan + (reminder.trial ? " trial" : " plan") + " ended on " +
+                     " has expired: you are on " + free + " now";
+      b += "your " + plan + (reminder.trial ? " trial" : " plan") + " expired on " +
            HumanTime(reminder.ends_at) + ". The " + free + " plan's limits apply now; what " +
            "you created stays, but what is over a limit cannot grow.\n\n";
       b += "Pay for " + plan + " to start a new " + days + "-day period at once (" + price +

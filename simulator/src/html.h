@@ -5,12 +5,14 @@
 #include <string>
 #include <string_view>
 
+#include "sima/text.h"
+
 namespace sima::simulator {
 
 enum class Brand { kKhalti, kEsewa, kSimulator };
 
-// Escapes & < > " ' for element text and quoted attribute values.
-std::string HtmlEscape(std::string_view text);
+// HtmlEscape (sima/text.h) escapes text and attribute values for these pages.
+using sima::HtmlEscape;
 
 // A full page: brand bar, a card titled title holding body_html (markup the
 // caller has already escaped), and the "simulator, in-memory" footer.

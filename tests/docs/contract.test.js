@@ -93,8 +93,8 @@ async function call(method, template, url, { token, body, raw, type = 'applicati
   else if (body !== undefined) { payload = JSON.stringify(body); headers['Content-Type'] = type; }
   const res = await fetch(base + url, { method, headers, body: payload, redirect: 'manual' });
   const text = await res.text();
-  const type = res.headers.get('content-type') ?? '';
-  const isHtml = type.startsWith('text/html');
+  const answerType = res.headers.get('content-type') ?? '';
+  const isHtml = answerType.startsWith('text/html');
   const json = text && !isHtml ? JSON.parse(text) : undefined;
   const where = `${method} ${url} -> ${res.status}`;
   const op = doc.paths[template]?.[method.toLowerCase()];

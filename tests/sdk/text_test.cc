@@ -86,5 +86,12 @@ TEST(Text, AppendsAQueryBeforeTheFragment) {
   EXPECT_EQ(AppendQuery("http://x/cb#top", "a=1"), "http://x/cb?a=1#top");
 }
 
+TEST(Text, EscapesHtmlTextAndAttributeValues) {
+  EXPECT_EQ(HtmlEscape(R"(<a href="x">Tom & Jerry's</a>)"),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
+  EXPECT_EQ(HtmlEscape("सीमा"), "सीमा");
+  EXPECT_EQ(HtmlEscape(""), "");
+}
+
 }  // namespace
 }  // namespace sima

@@ -314,7 +314,7 @@ TEST_F(ServerLifecycle, ATrialEndsWithAReminderThenFree) {
   EXPECT_FALSE(MailWith("Subject: Your Pro trial ends on 2026-01-15 00:00 UTC").empty());
   clock_.Advance(Days{1});
   Remind();
-  EXPECT_FALSE(MailWith("Subject: Your Pro trial has ended").empty());
+  EXPECT_FALSE(MailWith("Subject: Your Pro trial has expired").empty());
   EXPECT_EQ(Get("/billing/usage/", key).body["plan"], "FREE");
 }
 

@@ -43,6 +43,9 @@ std::string HexEncode(std::string_view bytes);
 // Percent-encodes everything but A-Z a-z 0-9 - . _ ~ (RFC 3986 unreserved; a space is %20),
 // with upper-case hex, for query values in redirects and gateway URLs.
 std::string PercentEncode(std::string_view text);
+// Escapes & < > " ' for HTML element text and quoted attribute values (the server's pay-link
+// pages, the simulator's hosted pages).
+std::string HtmlEscape(std::string_view text);
 // Decodes %XX (hex of either case). With `plus_is_space` a '+' is a space, as in HTML form
 // bodies. A '%' not followed by two hex digits is kept as it is (as browsers do).
 std::string PercentDecode(std::string_view text, bool plus_is_space = false);

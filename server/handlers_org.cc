@@ -41,7 +41,7 @@ Expected<Reply> EndSessionHandler(const Services& s, const Call& call) {
 Expected<Reply> GetUsage(const Services& s, const Call& call) {
   auto state = s.store.ReadUsage(call.org_id(), call.now);
   if (!state) return state.error();
-  const std::string plan = PlanInForce(s.catalog, state->subscription, call.now);
+  const std::string_view plan = PlanInForce(s.catalog, state->subscription, call.now);
   auto rows = UsageView(s.catalog, plan, state->usage, state->overrides, call.now);
   if (!rows)
     return Error::Internal("the organization's plan is not in the catalog: " +

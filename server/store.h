@@ -422,14 +422,14 @@ class Store {
       const std::optional<std::string>& payment_url = std::nullopt) = 0;
   // The exactly-once step. In one transaction: re-reads the payment, asks sima::Settle and
   // writes what it says (settlement.h): when the payment moves, stores it (guarded by its
-  // previous status) with an audit event; on the first move to SUCCESS (sima::Activate) saves
-  // the subscription (a new start resets usage), records the plan change and queues one
+  // previous status) with an audit event; on the first move to SUCCESS (sima::ActivateWithGrace)
+  // saves the subscription (a new start resets usage), records the plan change and queues one
   // confirmation e-mail (when the organization has a billing e-mail). A repeated outcome
   // changes nothing and returns the stored decision. An illegal move (a failure after
-  // SUCCESS) changes nothing but is audited and flags needs_attention. If Activate refuses (a
-  // pricier plan became active meanwhile) the payment is still SUCCESS (the money was taken)
-  // with needs_attention and reason "plan_conflict: refund due", and the plan does not change.
-  // `org_id`, when given, must own the payment (else kNotFound). Not an org call.
+  // SUCCESS) changes nothing but is audited and flags needs_attention. If the activation is
+  // refused (a pricier plan became active meanwhile) the payment is still SUCCESS (the money was
+  // taken) with needs_attention and reason "plan_conflict: refund due", and the plan does not
+  // change. `org_id`, when given, must own the payment (else kNotFound). Not an org call.
   virtual Expected<AppliedOutcome> ApplyPaymentOutcome(int64_t payment_id,
                                                        const std::optional<std::string>& org_id,
                                                        const GatewayAnswer& answer,

@@ -122,7 +122,7 @@ inline Expected<TrialGrant> GrantTrialChange(const Catalog& catalog, const Subsc
   return TrialGrant{after, reset,
                     PlanChange{.at = now,
                                .cause = "trial",
-                               .from_plan = PlanInForce(catalog, before, now),
+                               .from_plan = std::string(PlanInForce(catalog, before, now)),
                                .to_plan = after.plan,
                                .start = after.start,
                                .end = after.end,

@@ -95,7 +95,7 @@ Settlement Settle(const SettleInput& in) {
     }
     out.plan_change = PlanChange{in.now,
                                  in.cause,
-                                 PlanInForce(*in.catalog, in.subscription, in.now),
+                                 std::string(PlanInForce(*in.catalog, in.subscription, in.now)),
                                  after.plan,
                                  after.start,
                                  after.end,

@@ -75,8 +75,9 @@ struct Lifecycle {
 Lifecycle LifecycleAt(const Catalog& catalog, const Subscription& sub, Time now);
 
 // The plan whose limits apply at `now`: LifecycleAt(...).plan. Unlike EffectivePlan, a plan
-// in grace still applies. The server must switch to this one.
-std::string PlanInForce(const Catalog& catalog, const Subscription& sub, Time now);
+// in grace still applies. Every decision asks it, so it builds nothing: the view points into
+// `sub` (or is kFreePlan) and lives as long as `sub`.
+std::string_view PlanInForce(const Catalog& catalog, const Subscription& sub, Time now);
 
 // The subscription after a paid `plan` is activated at `now`, with renewals and grace:
 //  - free or expired: a new period starts now (started: usage reset);

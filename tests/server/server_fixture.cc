@@ -38,6 +38,7 @@ void ServerTest::StartServer() {
   App::Options options;
   options.config = config_;
   options.now = clock_.AsFn();
+  options.background = background_;
   options.access_log = [this](std::string_view line) {
     std::lock_guard lock(log_mu_);
     log_.emplace_back(line);

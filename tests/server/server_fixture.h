@@ -78,6 +78,9 @@ class ServerTest : public ::testing::Test {
   TempDir dir_;
   FakeClock clock_{Start()};
   Config config_ = DefaultConfig();
+  // Run the background threads (reconciler, outbox, pruner, scheduler); a test that drives
+  // them by hand turns them off, so a poked thread cannot take its work first.
+  bool background_ = true;
   std::unique_ptr<App> app_;
   std::thread thread_;
   int port_ = 0;

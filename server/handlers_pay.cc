@@ -38,6 +38,14 @@ Expected<LinkState> Look(const Services& s, const Call& call) {
     return out;
   }
   out.link = *link;
+  // Expiry is in the signed token: an expired link costs no database read.
+  if (call.now >= link->expires) {
+    out.refusal =
+        PageReply(410, "Link expired",
+                  "<p>This link has expired. Pay from your dashboard, or wait for the next "
+                  "e-mail.</p>");
+    return out;
+  }
   auto org = s.store.GetOrg(link->org_id);
   if (!org) {
     if (org.error().kind != ErrorKind::kNotFound) return org.error();
@@ -53,13 +61,6 @@ Expected<LinkState> Look(const Services& s, const Call& call) {
                   "<p>This period of <strong>" + HtmlEscape(out.org.name) +
                       "</strong>'s subscription has already been paid, or the subscription "
                       "changed since the e-mail was sent. Nothing is due from this link.</p>");
-    return out;
-  }
-  if (call.now >= link->expires) {
-    out.refusal =
-        PageReply(410, "Link expired",
-                  "<p>This link has expired. Pay from your dashboard, or wait for the next "
-                  "e-mail.</p>");
     return out;
   }
   auto quote = QuotePayment(s.catalog, sub.value(), link->plan, call.now, kMinimumPaymentPaisa);

@@ -882,7 +882,7 @@ Expected<std::vector<std::string>> PgStore::ReminderCandidates(Time now,
                                                                const std::string& after_org_id,
                                                                int64_t limit) {
   if (limit <= 0) return std::vector<std::string>();  // PostgreSQL refuses a negative LIMIT
-  const EndWindow window = ReminderWindow(catalog_, now);
+  const ReminderEnds window = ReminderEndsAt(catalog_, now);
   return Read<std::vector<std::string>>([&](Conn& c) -> Expected<std::vector<std::string>> {
     // The conditions repeat the partial index subscriptions_reminders' word for word, so the
     // walk reads that index alone, in org id order, and never a FREE or canceled subscription.

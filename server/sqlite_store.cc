@@ -999,7 +999,7 @@ Expected<std::vector<std::string>> SqliteStore::ReminderCandidates(Time now,
                                                                    const std::string& after_org_id,
                                                                    int64_t limit) {
   if (limit <= 0) return std::vector<std::string>();  // SQLite reads LIMIT -1 as "all"
-  const EndWindow window = ReminderWindow(catalog_, now);
+  const ReminderEnds window = ReminderEndsAt(catalog_, now);
   std::lock_guard lock(write_mu_);
   auto rows =
       db_->All(std::string(kReminderCandidatesSql), after_org_id, window.from, window.to, limit);

@@ -2,12 +2,10 @@
 // feature's usage lives in, what RecordUsage accepts for each kind, and the answers it gives.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "error.h"
 #include "sima/catalog.h"
@@ -90,19 +88,6 @@ inline MeterResult MeterAnswer(const Feature& feature, const MeterRequest& req, 
 }
 
 // --- the subscription's lifecycle ---
-
-// The ends of the subscriptions ReminderCandidates returns at `now` (store.h), both inclusive:
-// from now - grace_days - period_days (an expired reminder is due until grace_until +
-// period_days) to now + the largest notice day (the first renewal notice).
-struct EndWindow {
-  Time from{};
-  Time to{};
-};
-inline EndWindow ReminderWindow(const Catalog& catalog, Time now) {
-  const std::vector<int>& notice = catalog.renewal_notice_days();
-  const int ahead = notice.empty() ? 0 : *std::max_element(notice.begin(), notice.end());
-  return {now - Days{catalog.grace_days() + catalog.period_days()}, now + Days{ahead}};
-}
 
 // What GrantTrial writes (store.h): sima::GrantTrial's subscription, the period whose metered
 // counters are cleared (a started period, the same reset as a payment's activation: Settle's

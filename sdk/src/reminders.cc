@@ -58,4 +58,10 @@ std::optional<Reminder> DueReminder(const Catalog& catalog, const Subscription& 
   return std::nullopt;
 }
 
+ReminderEnds ReminderEndsAt(const Catalog& catalog, Time now) {
+  const std::vector<int>& notice = catalog.renewal_notice_days();  // largest first
+  const int ahead = notice.empty() ? 0 : notice.front();
+  return {now - Days{catalog.grace_days() + catalog.period_days()}, now + Days{ahead}};
+}
+
 }  // namespace sima

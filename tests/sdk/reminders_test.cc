@@ -123,5 +123,26 @@ TEST(Reminders, PeriodRemindersListTheSequenceWithItsWindows) {
             "expired 12-18..01-17 ends 12-18; ");
 }
 
+TEST(Reminders, EveryDueReminderIsOfASubscriptionWhoseEndIsInTheWindow) {
+  // Ends an hour apart over two months around `now`, renewing and trial: whenever a reminder
+  // is due, the end lies in ReminderEndsAt's window (the scheduler asks about no other).
+  const Time now = At("2026-12-15T12:00:00Z");
+  const ReminderEnds window = ReminderEndsAt(C(), now);
+  EXPECT_EQ(window.from, At("2026-11-12T12:00:00Z"));
+  EXPECT_EQ(window.to, At("2026-12-22T12:00:00Z"));
+  int due = 0;
+  for (Time end = now - Days{40}; end <= now + Days{20}; end += std::chrono::hours{1}) {
+    for (bool trial : {false, true}) {
+      Subscription sub{"PRO", end - Days{30}, end};
+      sub.trial = trial;
+      if (!DueReminder(C(), sub, now, {})) continue;
+      ++due;
+      EXPECT_GE(end, window.from) << FormatTime(end);
+      EXPECT_LE(end, window.to) << FormatTime(end);
+    }
+  }
+  EXPECT_GT(due, 0);
+}
+
 }  // namespace
 }  // namespace sima

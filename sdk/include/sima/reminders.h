@@ -66,6 +66,16 @@ std::vector<Reminder> PeriodReminders(const Catalog& catalog, const Subscription
 
 // The reminder to send at `now`, or nullopt: the latest of PeriodReminders with
 // due_at <= now < until, unless its key or the key of any later one is in `sent`.
+// The ends of the subscriptions that can have a reminder due at `now`, both inclusive: from
+// now - grace_days - period_days (an expired reminder is due until grace_until + period_days)
+// to now + the largest notice day (the first renewal notice). A scheduler asks only about
+// subscriptions whose end lies in it.
+struct ReminderEnds {
+  Time from{};
+  Time to{};
+};
+ReminderEnds ReminderEndsAt(const Catalog& catalog, Time now);
+
 std::optional<Reminder> DueReminder(const Catalog& catalog, const Subscription& sub, Time now,
                                     const std::set<std::string, std::less<>>& sent);
 

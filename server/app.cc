@@ -10,6 +10,7 @@
 
 #include "access_log.h"
 #include "connection.h"
+#include "events.h"
 #include "gateway_adapters.h"
 #include "handlers.h"
 #include "mail/mailer.h"
@@ -77,6 +78,12 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   app->services_ = std::make_unique<Services>(Services{
       *app->store_, app->catalog_, config, *app->auth_, app->options_.now, gateways.value(), timing,
       app->pay_links_.get(), app->demo_clock_.get(), [self] { self->scheduler_->RunOnce(); }});
+  if (config.events != "off") {
+    app->changes_ = std::make_unique<ChangeFeed>(
+        *app->store_, app->catalog_, app->options_.now,
+        ChangeFeed::Options{std::chrono::milliseconds{config.events_coalesce_ms}});
+    app->services_->changes = app->changes_.get();
+  }
   app->reconciler_ =
       std::make_unique<Reconciler>(*app->store_, gateways.value(), app->options_.now, timing);
   app->outbox_ = std::make_unique<OutboxSender>(
@@ -87,6 +94,7 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
       std::make_unique<Scheduler>(*app->store_, ReminderComposer(app->catalog_, *app->pay_links_),
                                   app->options_.now, [self] { self->outbox_->Poke(); });
   if (app->options_.background) {
+    if (app->changes_) app->changes_->Start();
     app->reconciler_->Start(std::chrono::milliseconds{config.reconcile_interval_ms});
     app->outbox_->Start(std::chrono::milliseconds{config.outbox_interval_ms});
     app->scheduler_->Start(std::chrono::seconds{config.scheduler_interval_seconds});
@@ -137,6 +145,7 @@ App::~App() {
   if (http_) http_->Shutdown();  // in-flight requests finish before the store closes
   http_.reset();
   // The background threads use the store: they stop before it closes.
+  if (changes_) changes_->Stop();
   if (pruner_) pruner_->Stop();
   if (scheduler_) scheduler_->Stop();
   if (reconciler_) reconciler_->Stop();

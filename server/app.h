@@ -28,6 +28,7 @@
 namespace sima::server {
 
 class AccessLogWriter;
+class ChangeFeed;
 class HttpServer;
 class OutboxSender;
 class PayLinks;
@@ -70,6 +71,8 @@ class App {
   Reconciler& reconciler() { return *reconciler_; }
   OutboxSender& outbox() { return *outbox_; }
   Scheduler& scheduler() { return *scheduler_; }
+  // Live usage events (events.h); nullptr when SIMA_EVENTS=off.
+  ChangeFeed* changes() { return changes_.get(); }
   const PayLinks& pay_links() const { return *pay_links_; }
   // The server's clock (with the demo clock's offset when SIMA_DEMO_CLOCK=1).
   Time Now() const { return options_.now(); }
@@ -94,6 +97,7 @@ class App {
   std::unique_ptr<DemoClock> demo_clock_;
   std::unique_ptr<PayLinks> pay_links_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<ChangeFeed> changes_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<HttpServer> http_;
   LogSink log_;

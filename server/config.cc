@@ -99,6 +99,23 @@ const std::vector<Option>& Options() {
        "1 = demos only: POST /demo/clock/ (admin token, from loopback) moves the server's clock "
        "forward; refused unless every gateway URL is loopback (the simulator)",
        false, nullptr, &Config::demo_clock, 0, 1},
+      {"SIMA_EVENTS",
+       "who holds the browsers' live usage streams: embedded (this server), nchan (nginx, "
+       "published to SIMA_NCHAN_PUBLISH_URL) or off",
+       false, &Config::events},
+      {"SIMA_NCHAN_PUBLISH_URL",
+       "nchan's publisher location on loopback (http://127.0.0.1:PORT/PATH/); each "
+       "organization's events are POSTed to it + the organization id",
+       false, &Config::nchan_publish_url},
+      {"SIMA_MAX_STREAMS", "live usage streams this server holds at once (embedded)", false,
+       nullptr, &Config::max_streams, 0, 1000000},
+      {"SIMA_MAX_STREAMS_PER_ORG", "live usage streams one organization may hold at once", false,
+       nullptr, &Config::max_streams_per_org, 1, 100000},
+      {"SIMA_STREAM_HEARTBEAT", "seconds between keep-alive comments on an idle stream", false,
+       nullptr, &Config::stream_heartbeat_seconds, 1, 3600},
+      {"SIMA_EVENTS_COALESCE_MS",
+       "milliseconds an organization's changes are gathered before one event is published", false,
+       nullptr, &Config::events_coalesce_ms, 0, 10000},
   };
   return options;
 }

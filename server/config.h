@@ -54,6 +54,13 @@ struct Config {
   std::string trusted_proxies;          // SIMA_TRUSTED_PROXIES: peers whose X-Real-IP counts
   int64_t scheduler_interval_seconds = 60;  // SIMA_SCHEDULER_INTERVAL: reminder passes
   int64_t demo_clock = 0;  // SIMA_DEMO_CLOCK: 1 = POST /demo/clock/ moves the server's clock
+  // Live usage (docs/api.md#live-usage-events): who holds the browsers' event streams.
+  std::string events = "embedded";        // SIMA_EVENTS: embedded, nchan or off
+  std::string nchan_publish_url;          // SIMA_NCHAN_PUBLISH_URL: nchan's publisher location
+  int64_t max_streams = 4096;             // SIMA_MAX_STREAMS: embedded streams open at once
+  int64_t max_streams_per_org = 64;       // SIMA_MAX_STREAMS_PER_ORG
+  int64_t stream_heartbeat_seconds = 20;  // SIMA_STREAM_HEARTBEAT: comment line interval
+  int64_t events_coalesce_ms = 100;       // SIMA_EVENTS_COALESCE_MS: changes merged per org
 };
 
 // SIMA_DEMO_CLOCK=1 is refused (kValidation naming SIMA_DEMO_CLOCK) unless KHALTI_BASE_URL,

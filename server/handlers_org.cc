@@ -1,4 +1,5 @@
 // Organization calls: sessions, the usage view and metering.
+#include "events.h"
 #include "handlers.h"
 #include "sima/json.h"
 #include "sima/lifecycle.h"
@@ -41,20 +42,9 @@ Expected<Reply> EndSessionHandler(const Services& s, const Call& call) {
 Expected<Reply> GetUsage(const Services& s, const Call& call) {
   auto state = s.store.ReadUsage(call.org_id(), call.now);
   if (!state) return state.error();
-  const std::string_view plan = PlanInForce(s.catalog, state->subscription, call.now);
-  auto rows = UsageView(s.catalog, plan, state->usage, state->overrides, call.now);
-  if (!rows)
-    return Error::Internal("the organization's plan is not in the catalog: " +
-                           rows.status().ToString());
-  Json overrides = Json::array();
-  for (const Override& o : state->overrides) overrides.push_back(OverrideToJson(s.catalog, o));
-  return Reply{200,
-               {{"org_id", call.org_id()},
-                {"plan", plan},
-                {"subscription", SubscriptionToJson(s.catalog, state->subscription, call.now)},
-                {"period", PeriodToJson(state->period)},
-                {"usage", UsageRowsToJson(rows.value())},
-                {"overrides", std::move(overrides)}}};
+  auto body = UsageAnswer(s.catalog, call.org_id(), state.value(), call.now);
+  if (!body) return body.error();
+  return Reply{200, std::move(body).value()};
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "connection.h"
+#include "events.h"
 #include "sima/text.h"
 #include "validate.h"
 
@@ -413,6 +414,7 @@ class Dispatcher {
     call.body = std::move(body);
     for (const auto& [k, v] : req.params) call.query.emplace(k, v);
     auto reply = t_prepared->route->handler(s_, call);
+    Changed(*t_prepared->route, call);
     if (!reply) return SendError(res, reply.error());
     res.status = reply->status;
     for (const auto& [k, v] : reply->headers) res.set_header(k, v);
@@ -420,6 +422,19 @@ class Dispatcher {
       res.set_content(*reply->html, "text/html; charset=utf-8");
     } else if (reply->status != 204) {
       res.set_content(RenderJson(reply->body), kJsonType);
+    }
+  }
+
+  // Every organization call counts an API call, and an admin call on /admin/orgs/{org_id}/...
+  // may change its limits: the organization's open browsers learn of it (events.h). A refusal
+  // changed nothing but that count, which they show too.
+  void Changed(const Route& route, const Call& call) const {
+    if (s_.changes == nullptr) return;
+    if (call.principal) {
+      s_.changes->Changed(call.org_id());
+    } else if (route.access == Access::kAdmin &&
+               route.pattern.rfind("/admin/orgs/:org_id", 0) == 0 && !call.params.empty()) {
+      s_.changes->Changed(call.params[0]);
     }
   }
 

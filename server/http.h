@@ -21,8 +21,10 @@
 
 namespace sima::server {
 
+class ChangeFeed;
 class DemoClock;
 class HttpServer;
+class StreamHub;
 class PayLinks;
 
 // What handlers work with. Outlives every request.
@@ -42,6 +44,11 @@ struct Services {
   DemoClock* demo_clock = nullptr;
   // Runs a scheduler pass now (after the demo clock moved); may be empty.
   std::function<void()> run_scheduler = nullptr;
+  // Live usage (events.h): told after every request that may have changed an organization;
+  // nullptr when SIMA_EVENTS=off.
+  ChangeFeed* changes = nullptr;
+  // The embedded event streams (stream_hub.h); nullptr unless SIMA_EVENTS=embedded.
+  StreamHub* streams = nullptr;
 };
 
 // One request, as a handler sees it.

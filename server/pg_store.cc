@@ -955,3 +955,14 @@ Expected<std::string> PgStore::PayLinkSecret(const std::string& candidate) {
 }
 
 }  // namespace sima::server
+
+namespace sima::server {
+
+// BASE PLACEHOLDERS (live-feed replaces all three).
+Expected<UsageState> PgStore::PeekUsage(const std::string& org_id, Time now) {
+  return ReadUsage(org_id, now);
+}
+ExpectedDone PgStore::AnnounceChange(const std::string&) { return Done{}; }
+ExpectedDone PgStore::WatchChanges(std::function<void(const std::string&)>) { return Done{}; }
+
+}  // namespace sima::server

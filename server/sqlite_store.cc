@@ -1069,3 +1069,16 @@ Expected<std::string> SqliteStore::PayLinkSecret(const std::string& candidate) {
 }
 
 }  // namespace sima::server
+
+namespace sima::server {
+
+// BASE PLACEHOLDER (live-feed replaces): counts a call; PeekUsage must not.
+Expected<UsageState> SqliteStore::PeekUsage(const std::string& org_id, Time now) {
+  return ReadUsage(org_id, now);
+}
+
+// One instance per SQLite file: nobody else to tell.
+ExpectedDone SqliteStore::AnnounceChange(const std::string&) { return Done{}; }
+ExpectedDone SqliteStore::WatchChanges(std::function<void(const std::string&)>) { return Done{}; }
+
+}  // namespace sima::server

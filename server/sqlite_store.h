@@ -93,6 +93,9 @@ class SqliteStore final : public Store {
                                                    const std::string& token_hash, Time expires_at,
                                                    Time now) override;
   Expected<UsageState> ReadUsage(const std::string& org_id, Time now) override;
+  Expected<UsageState> PeekUsage(const std::string& org_id, Time now) override;
+  ExpectedDone AnnounceChange(const std::string& org_id) override;
+  ExpectedDone WatchChanges(std::function<void(const std::string& org_id)> on_change) override;
   Expected<Invoice> CreateInvoice(const std::string& org_id, const Invoice& invoice,
                                   Time now) override;
   Expected<Customer> CreateCustomer(const std::string& org_id, const Customer& customer,

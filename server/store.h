@@ -348,6 +348,16 @@ class Store {
                                                            Time expires_at, Time now) = 0;
   // Counts this call, then reads the subscription and the current period's counts.
   virtual Expected<UsageState> ReadUsage(const std::string& org_id, Time now) = 0;
+  // The same state as ReadUsage, without counting a call and without a write transaction (live
+  // usage events, docs/api.md#live-usage-events). NotFound for an unknown organization.
+  virtual Expected<UsageState> PeekUsage(const std::string& org_id, Time now) = 0;
+  // Tells the other instances on this database that `org_id` changed (PostgreSQL: NOTIFY on
+  // the channel "sima_changes"; SQLite, one instance: nothing).
+  virtual ExpectedDone AnnounceChange(const std::string& org_id) = 0;
+  // From now until the store closes, calls `on_change(org_id)` on a thread of the store's for
+  // every AnnounceChange made by another instance (PostgreSQL: LISTEN on a connection of its
+  // own, reconnecting after a failure; SQLite: never). At most one watcher per store.
+  virtual ExpectedDone WatchChanges(std::function<void(const std::string& org_id)> on_change) = 0;
 
   // Create-if-allowed: kLimitReached when the plan's hard limit would be exceeded;
   // kValidation ("customer_id") for an unknown customer; kConflict for a team member whose

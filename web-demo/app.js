@@ -1,7 +1,11 @@
 // What every page of the demo shares: the session, the sima client, and the pieces of UI
 // (usage bars, plan badge, upgrade prompt, toasts). Every rule comes from the `sima` package:
 // this file only formats what the core answers.
-import { createClient, formatRupees, LimitReachedError, SimaError } from 'sima';
+import { init, createClient, formatRupees, LimitReachedError, SimaError } from 'sima';
+
+// The wasm core is fetched and compiled now, while the session and usage requests run, not
+// after them.
+init();
 
 export { LimitReachedError, SimaError };
 

@@ -1,8 +1,9 @@
 // The dashboard: plan badge, usage rows, the create buttons with the instant upgrade prompt, a
 // switch (Export to PDF) and a value (attachment size) checked by the core, and the team with
 // Remove buttons that free a seat.
+import { setClient } from 'sima/elements';
 import {
-  connect, renderHeader, renderUsage, showUpgradePrompt, wirePrompt, toast, explain, showFatal,
+  connect, renderHeader, showUpgradePrompt, wirePrompt, toast, explain, showFatal,
   planName, money, fmtDate, fmtDateTime, el, renderBanner, LimitReachedError,
 } from './app.js';
 
@@ -23,7 +24,9 @@ function uniq() {
 function render() {
   renderHeader(client, session);
   renderBanner(client);
-  renderUsage(document.getElementById('usage'), client.usage(), { client });
+  // <sima-usage all> draws the bars itself on every change of the client; this redraw is for
+  // the clock (a page left open crosses renewal, grace and expiry).
+  document.getElementById('usage').refresh(true);
   // The plan in force at the demo's time: a plan in grace still applies; once it expired the
   // usage view says why its limits changed.
   const lc = client.lifecycle();
@@ -188,6 +191,7 @@ try {
   recentList = document.getElementById('recent');
   teamList = document.getElementById('team');
   ({ client, session } = await connect());
+  setClient(client);
   render();
   performance.mark('sima:bars-drawn');
   client.subscribe(render);

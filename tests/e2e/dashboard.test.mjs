@@ -64,7 +64,7 @@ test('creating invoices until the limit, then the prompt appears without a reque
   const create = page.getByRole('button', { name: 'New invoice' });
   for (const expected of ['9/10 (90%)', '10/10 (100%)']) {
     await create.click();
-    await page.waitForFunction((t) => document.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === t, expected);
+    await page.waitForFunction((t) => document.querySelector('sima-usage')?.shadowRoot?.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === t, expected);
     await page.getByRole('button', { name: 'New invoice' }).and(page.locator(':enabled')).waitFor();
   }
   assert.equal(await page.locator('.usage-row[data-feature="invoices"]').getAttribute('data-status'), 'full');
@@ -122,7 +122,7 @@ test('a team member on FREE is refused instantly; customers until their limit', 
 
   for (const expected of ['4/5 (80%)', '5/5 (100%)']) {
     await page.getByRole('button', { name: 'New customer' }).click();
-    await page.waitForFunction((t) => document.querySelector('.usage-row[data-feature="customers"] [data-usage-text]')?.textContent === t, expected);
+    await page.waitForFunction((t) => document.querySelector('sima-usage')?.shadowRoot?.querySelector('.usage-row[data-feature="customers"] [data-usage-text]')?.textContent === t, expected);
     await page.getByRole('button', { name: 'New customer' }).and(page.locator(':enabled')).waitFor();
   }
   await page.getByRole('button', { name: 'New customer' }).click();

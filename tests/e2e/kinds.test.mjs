@@ -29,7 +29,7 @@ async function onFreshDashboard(fn) {
 }
 
 const waitText = (page, feature, text) => page.waitForFunction(([f, t]) =>
-  document.querySelector(`.usage-row[data-feature="${f}"] [data-usage-text]`)?.textContent === t, [feature, text]);
+  document.querySelector('sima-usage')?.shadowRoot?.querySelector(`.usage-row[data-feature="${f}"] [data-usage-text]`)?.textContent === t, [feature, text]);
 
 test('a seat freed: FREE 1/1 seats, adding is refused, Remove frees it, adding works again', async () => {
   await onFreshDashboard(async (demo, page) => {

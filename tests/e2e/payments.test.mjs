@@ -18,7 +18,7 @@ test('Khalti: create until the prompt, upgrade to PRO, pay, success, create more
     await openDashboard(page, demo);
     for (const expected of ['9/10 (90%)', '10/10 (100%)']) {
       await page.getByRole('button', { name: 'New invoice' }).click();
-      await page.waitForFunction((x) => document.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === x, expected);
+      await page.waitForFunction((x) => document.querySelector('sima-usage')?.shadowRoot?.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === x, expected);
       await page.getByRole('button', { name: 'New invoice' }).and(page.locator(':enabled')).waitFor();
     }
     await page.getByRole('button', { name: 'New invoice' }).click();
@@ -46,7 +46,7 @@ test('Khalti: create until the prompt, upgrade to PRO, pay, success, create more
     assert.equal((await page.locator('[data-plan-badge]').textContent()).trim(), 'PRO plan');
     for (const expected of ['1/∞', '2/∞', '3/∞']) {
       await page.getByRole('button', { name: 'New invoice' }).click();
-      await page.waitForFunction((x) => document.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === x, expected);
+      await page.waitForFunction((x) => document.querySelector('sima-usage')?.shadowRoot?.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === x, expected);
       await page.getByRole('button', { name: 'New invoice' }).and(page.locator(':enabled')).waitFor();
     }
     assert.equal(await page.locator('#upgrade-prompt').evaluate((d) => d.open), false, 'no prompt on PRO');

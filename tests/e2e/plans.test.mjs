@@ -37,7 +37,7 @@ test('Plans on PRO: PRO is renewed (30 more days, usage kept), BASIC is not offe
     // One invoice on PRO, so that "usage kept" can be seen after the renewal.
     await openDashboard(page, demo);
     await page.getByRole('button', { name: 'New invoice' }).click();
-    await page.waitForFunction(() => document.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === '1/∞');
+    await page.waitForFunction(() => document.querySelector('sima-usage')?.shadowRoot?.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === '1/∞');
 
     await openPlans(page, demo);
     assert.match(await page.locator('[data-subtitle]').textContent(), /You are on Pro, our largest plan\./);

@@ -20,7 +20,7 @@ after(async () => {
 
 async function createInvoice(page, expected) {
   await page.getByRole('button', { name: 'New invoice' }).click();
-  await page.waitForFunction((t) => document.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === t, expected);
+  await page.waitForFunction((t) => document.querySelector('sima-usage')?.shadowRoot?.querySelector('.usage-row[data-feature="invoices"] [data-usage-text]')?.textContent === t, expected);
 }
 
 test('the server\'s 403 shows the same prompt when another tab used the last slot', async () => {

@@ -147,7 +147,7 @@ const COUNTED = new Set(['metered', 'allocation']);
 /** Usage bars: every counted feature, `feature="key"` for one, `all` for switches and values too. */
 export class SimaUsageElement extends SimaElement {
   static observedAttributes = ['feature', 'all'];
-  static css = '.label{font-weight:500}';
+  static css = '.label{font-weight:500}.deal-tag{font-size:.75em;margin-left:.5em;padding:0 .4em;border-radius:999px;background:var(--sima-track,#ece9f5)}';
 
   /** The rows drawn (UsageRow[] of the core). */
   get rows() {
@@ -172,7 +172,8 @@ export class SimaUsageElement extends SimaElement {
       return h('li', { class: 'row usage-row', part: `row row-${row.status}`, 'data-feature': row.feature, 'data-kind': row.kind,
         'data-status': row.status, 'data-unlimited': unlimited, 'data-on': row.kind === 'boolean' ? String(row.limit) : null },
       h('div', { class: 'head' },
-        h('span', { class: 'label', part: 'label', text: row.label }),
+        h('span', { class: 'label', part: 'label' }, row.label,
+          row.override ? h('span', { class: 'deal-tag', part: 'deal', 'data-override': '', text: 'your deal' }) : null),
         h('span', { class: 'text', part: 'text' },
           h('span', { 'data-usage-text': '', text: row.text }),
           row.unlock ? h('span', { class: 'unlock', 'data-unlock': row.unlock.plan, text: ` · on ${plan(row.unlock.plan)}` }) : null,

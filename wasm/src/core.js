@@ -4,12 +4,15 @@ import createSimaCore from '../dist/sima_core.js';
 import { SimaError, invalid } from './errors.js';
 
 const WASM_FILE = 'sima_core.wasm';
-const DIST_URL = new URL('../dist/', import.meta.url);
 
 let ready = null; // the Emscripten module
 let initialized = null; // what init() returns
 let loaded = null; // the module once ready (formatRupees is synchronous)
 let L = null; // its layouts and enum names (see load())
+
+// What the platform entry sets: src/node.js reads the wasm with node:fs. The browser entry
+// leaves it null and fetches.
+export const host = { readWasm: null, defaultWasm: null };
 
 // The names of an enum's values, by value.
 function names(nameOf) {
@@ -19,9 +22,12 @@ function names(nameOf) {
 }
 
 /**
- * Loads the WebAssembly core once; every later call returns the same promise (options of
- * later calls are ignored). Every other entry point awaits it, so calling it is optional.
- * @param {{locateFile?: (file: string, prefix: string) => string, wasmBinary?: ArrayBuffer|Uint8Array}} [options]
+ * Starts loading the WebAssembly core at once (fetch and streaming compile) and returns a
+ * promise of it being ready; every later call returns the same promise (options of later
+ * calls are ignored). Call it at the top of a module, before any token exists, so the core
+ * downloads while the page asks for its session; every other entry point awaits it.
+ * @param {{wasmUrl?: string|URL, locateFile?: (file: string, prefix: string) => string,
+ *          wasmBinary?: ArrayBuffer|Uint8Array, module?: WebAssembly.Module|Promise<WebAssembly.Module>}} [options]
  */
 export function init(options = {}) {
   loadModule(options);
@@ -36,12 +42,13 @@ function loadModule(options = {}) {
       throw e instanceof SimaError ? e : new SimaError('init_failed', `sima: could not load the core: ${e?.message ?? e}`, { cause: e });
     });
     initialized = ready.then(() => undefined);
+    initialized.catch(() => {}); // init() at the top of a module must not be an unhandled rejection: the next call sees it
   }
   return ready;
 }
 
 async function load(options) {
-  const module = await instantiate(options);
+  const module = await instantiate(await compile(options));
   // The layouts of out() are constants bound by src/bindings.cc (CHECK_ALLOWED, ...), copied
   // into a plain object for quick reads; the enum names are the sdk's to_string.
   const layout = Object.fromEntries(Object.entries(module).filter(([k, v]) => /^[A-Z][A-Z_]+$/.test(k) && typeof v === 'number'));
@@ -54,24 +61,72 @@ async function load(options) {
   return module;
 }
 
-async function instantiate({ locateFile, wasmBinary } = {}) {
-  const settings = {};
-  if (locateFile) settings.locateFile = locateFile;
-  if (wasmBinary) {
-    settings.wasmBinary = wasmBinary;
-  } else if (isNode()) {
-    // Emscripten 3.1.6's ES module cannot read files itself in Node: hand it the bytes.
-    const where = locateFile ? locateFile(WASM_FILE, DIST_URL.href) : new URL(WASM_FILE, DIST_URL).href;
-    const fsName = 'node:fs/promises'; // not a static import: browsers and bundlers never see it
-    const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName);
-    settings.wasmBinary = await readFile(/^[a-z][a-z0-9+.-]+:/i.test(where) ? new URL(where) : where);
+// The compiled wasm (a WebAssembly.Module), from the first source the options name.
+async function compile({ module, wasmBinary, wasmUrl, locateFile } = {}) {
+  if (module) return module;
+  if (wasmBinary) return WebAssembly.compile(wasmBinary);
+  if (wasmUrl !== undefined || locateFile) {
+    const beside = defaultUrl();
+    return compileFrom(String(wasmUrl ?? locateFile(WASM_FILE, beside ? new URL('./', beside).href : '')));
   }
-  return createSimaCore(settings);
+  if (host.defaultWasm) return WebAssembly.compile(await host.defaultWasm());
+  // The file beside this one, as bundlers see it: Vite and webpack 5 emit it as an asset and
+  // rewrite the URL. Where it cannot be had (esbuild: an IIFE has no import.meta.url, an ESM
+  // bundle's folder has no sima_core.wasm; a dev server answering index.html), the wasm comes
+  // from a module that embeds it, imported only then.
+  const url = defaultUrl();
+  if (url) {
+    try {
+      return await compileFrom(url);
+    } catch {
+      // fall through to the embedded copy
+    }
+  }
+  return compileInline();
 }
 
-function isNode() {
-  return typeof process === 'object' && typeof process.versions?.node === 'string' &&
-    typeof window === 'undefined';
+// new URL('../dist/sima_core.wasm', import.meta.url) (dist/core.js says './sima_core.wasm'),
+// computed here, never at module top level: an esbuild IIFE turns import.meta into {}.
+function defaultUrl() {
+  try {
+    return new URL('../dist/sima_core.wasm', import.meta.url).href;
+  } catch {
+    return null;
+  }
+}
+
+async function compileFrom(url) {
+  if (host.readWasm) return WebAssembly.compile(await host.readWasm(url));
+  const response = await fetch(url, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+  // Streaming compile needs the server to say application/wasm; otherwise compile the bytes.
+  const type = response.headers.get('Content-Type') ?? '';
+  if (typeof WebAssembly.compileStreaming === 'function' && type.startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+// The embedded copy: dist/sima_core_inline.js holds the wasm gzip'ed and in base64 (built by
+// minify.mjs), ungzipped by the browser.
+async function compileInline() {
+  const { default: base64 } = await import('../dist/sima_core_inline.js');
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const wasm = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return WebAssembly.compile(await new Response(wasm).arrayBuffer());
+}
+
+// Emscripten's glue instantiates what was compiled above through its instantiateWasm hook
+// (it would otherwise fetch the file itself, after the glue ran).
+function instantiate(compiled) {
+  return new Promise((resolve, reject) => {
+    createSimaCore({
+      instantiateWasm(imports, receive) {
+        WebAssembly.instantiate(compiled, imports).then((instance) => receive(instance, compiled), reject);
+        return {};
+      },
+    }).then(resolve, reject);
+  });
 }
 
 // Frees a Core's wasm object when the Core itself is garbage collected.

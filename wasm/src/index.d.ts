@@ -2,15 +2,28 @@
 // Numbers follow sima-server's JSON: -1 is unlimited, counts are whole numbers; a switch's
 // limit (a boolean feature) is true/false.
 
-/** How the core is loaded. Only the first call to init() (or createCore/createClient) counts. */
+/**
+ * How the core is loaded. Only the first call to init() (or createCore/createClient) counts.
+ * Without options the browser entry fetches `sima_core.wasm` beside itself (bundlers emit it
+ * as an asset) and falls back to a copy embedded in a lazily imported module; the Node entry
+ * reads it from the package folder.
+ */
 export interface InitOptions {
+  /** Where `sima_core.wasm` is, e.g. `import wasmUrl from 'sima/sima_core.wasm?url'` (Vite). */
+  wasmUrl?: string | URL;
   /** Where to find `sima_core.wasm`; `prefix` is the URL of the package's dist/ folder. */
   locateFile?: (file: string, prefix: string) => string;
   /** The bytes of `sima_core.wasm`, if you already have them. */
   wasmBinary?: ArrayBuffer | Uint8Array;
+  /** The core already compiled (e.g. by WebAssembly.compileStreaming of your own fetch). */
+  module?: WebAssembly.Module | Promise<WebAssembly.Module>;
 }
 
-/** Loads the WebAssembly core once; later calls return the same promise. */
+/**
+ * Starts loading the WebAssembly core at once (fetch + streaming compile) and resolves when it
+ * is ready; later calls return the same promise. Safe at module top level, before any token:
+ * `init();` in the page's first module overlaps the download with the session request.
+ */
 export function init(options?: InitOptions): Promise<void>;
 
 export type Enforcement = 'hard' | 'soft';

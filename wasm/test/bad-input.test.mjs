@@ -1,7 +1,7 @@
 // Bad input from JS gets a typed SimaError with a clear message; the wasm instance keeps working.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCore, SimaError } from '../src/index.js';
+import { createCore, SimaError } from '../src/node.js';
 import { catalog, snapshot } from './fixtures.mjs';
 
 const error = (code, message) => (e) => {

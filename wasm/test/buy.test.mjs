@@ -2,7 +2,7 @@
 // the core's sima::FormatRupees: what the plans page of the demo shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCore, formatRupees, SimaError } from '../src/index.js';
+import { createCore, formatRupees, SimaError } from '../src/node.js';
 import { catalog, snapshot } from './fixtures.mjs';
 
 // In the fixtures a paid plan runs 2026-11-01 .. 2026-12-01.

@@ -1,7 +1,7 @@
 // The client against a fake fetch that answers as docs/api.md says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, SimaClient, SimaError, LimitReachedError } from '../src/index.js';
+import { createClient, SimaClient, SimaError, LimitReachedError } from '../src/node.js';
 import { fakeServer } from './fixtures.mjs';
 
 const BASE = 'https://api.example.test/';

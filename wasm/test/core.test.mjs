@@ -1,7 +1,7 @@
 // The offline core through the public API, with the seed's numbers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCore, init, SimaError } from '../src/index.js';
+import { createCore, init, SimaError } from '../src/node.js';
 import { catalog, snapshot, DURING } from './fixtures.mjs';
 
 // The fixtures' paid plans run 2026-11-01 .. 2026-12-01: every answer here is asked DURING them.

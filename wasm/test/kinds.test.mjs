@@ -2,7 +2,7 @@
 // organization's overrides, and answers at a given `now`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, createCore, LimitReachedError, SimaError } from '../src/index.js';
+import { createClient, createCore, LimitReachedError, SimaError } from '../src/node.js';
 import { catalog, snapshot, fakeServer, DURING, AFTER } from './fixtures.mjs';
 
 const row = (rows, feature) => rows.find((r) => r.feature === feature);

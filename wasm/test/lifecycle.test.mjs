@@ -3,7 +3,7 @@
 // GET/POST /billing/subscription/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, createCore, SimaError } from '../src/index.js';
+import { createClient, createCore, SimaError } from '../src/node.js';
 import { catalog, fakeServer, snapshot } from './fixtures.mjs';
 
 // In the fixtures a paid plan runs 2026-11-01 .. 2026-12-01; the catalog's defaults: reminders

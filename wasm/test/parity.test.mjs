@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createCore, SimaError } from '../src/index.js';
+import { createCore, SimaError } from '../src/node.js';
 import { catalog, snapshot } from './fixtures.mjs';
 
 const BIN = process.env.SIMA_PARITY_BIN ??

@@ -1,7 +1,8 @@
 // The demo's app server: plays the integrator's backend for web-demo/.
 //
-//   - serves the static pages of web-demo/ and the built `sima` package at /sima/
-//     (wasm/src/*.js and wasm/dist/sima_core.{js,wasm});
+//   - serves the static pages of web-demo/ and the `sima` package at /sima/ as it ships
+//     (wasm/dist/: the minified modules, sima_core.js and sima_core.wasm, built by
+//     scripts/build-wasm);
 //   - POST /api/session mints a browser session token (st_...) by calling sima-server's
 //     POST /sessions/ with the organization's secret key. The secret key is read from a file
 //     and stays in this process: it is never sent to a browser.
@@ -48,8 +49,7 @@ const TYPES = {
 
 // URL prefix -> folder, and which files below it may be served.
 const MOUNTS = [
-  { prefix: '/sima/src/', dir: path.join(repo, 'wasm', 'src'), allow: /^[a-z]+\.js$/ },
-  { prefix: '/sima/dist/', dir: path.join(repo, 'wasm', 'dist'), allow: /^sima_core\.(js|wasm)$/ },
+  { prefix: '/sima/', dir: path.join(repo, 'wasm', 'dist'), allow: /^[a-z_]+\.(js|wasm)$/ },
   { prefix: '/', dir: here, allow: /^[a-z0-9-]+\.(html|css|js|svg|ico)$/ },
 ];
 

@@ -131,7 +131,7 @@ class SimaElement extends Base {
   // The body of the shadow root after the <style>.
   draw(...nodes) {
     const style = this.shadowRoot.firstChild;
-    this.shadowRoot.replaceChildren(style, ...nodes);
+    this.shadowRoot.replaceChildren(style, ...nodes.filter((n) => n !== null));
   }
 }
 
@@ -357,7 +357,7 @@ h3{margin:0}h4{margin:.5em 0 0;font-size:.9em}.price{font-size:1.4em;font-weight
       const title = `plan-${plan.code}`;
       return h('section', { class: 'plan', part: current ? 'plan current' : 'plan', 'data-plan': plan.code, 'data-current': current, 'aria-labelledby': title },
         h('h3', { id: title, part: 'name', text: plan.name }),
-        h('p', { class: 'price', part: 'price', text: plan.price_paisa === 0 ? 'Free' : `${money(catalog, plan.price_paisa)} / ${catalog.period_days} days` }),
+        h('p', { class: 'price', part: 'price', text: `${money(catalog, plan.price_paisa)} / ${catalog.period_days} days` }),
         h('ul', { class: 'limits', part: 'limits', 'aria-label': `${plan.name} includes` }, features.map((f) =>
           h('li', { 'data-feature': f.key }, h('span', { text: f.label }), h('span', { text: limitText(f, plan.limits[f.key]) })))),
         h('h4', { text: current ? 'Your usage now' : 'Your usage after upgrade' }),

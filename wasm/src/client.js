@@ -1,17 +1,37 @@
 // The client: keeps an offline Core in step with sima-server (docs/api.md) over fetch.
 // The server is the authority: every answer that says something about usage replaces the
 // local view, and a 403 limit_reached overrides it.
-import { createCore } from './core.js';
+import { createCore, init as initCore } from './core.js';
 import { LimitReachedError, SimaError, invalid } from './errors.js';
+import { startLive } from './live.js';
 
 const PROVIDERS = { khalti: 'khalti', esewa: 'esewa' };
 const CHANGES = ['switch', 'cancel', 'undo'];
+// What getSnapshot() answers before anything is loaded (one object: React compares them).
+const NOTHING = Object.freeze({ plan: null, catalog: null, usage: Object.freeze([]), subscription: null, lifecycle: null,
+  asOf: null, stale: true, live: 'off' });
+
+const inBrowser = () => typeof window === 'object' && typeof document === 'object';
+
+// localStorage where there is one; reading it throws in some private modes and sandboxes.
+function localStore() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+// "<as_of in ms>-<hash>" → [ms, hash]; [null, null] for anything else (an older server).
+function versionOf(version) {
+  const m = typeof version === 'string' ? /^(\d+)-(\w+)$/.exec(version) : null;
+  return m ? [Number(m[1]), m[2]] : [null, null];
+}
 
 /**
- * Creates a client and loads the catalog and the usage snapshot.
- * @param {{baseUrl: string, token: string | (() => string | Promise<string>), fetch?: typeof fetch,
- *          clock?: () => number, locateFile?: (file: string, prefix: string) => string,
- *          wasmBinary?: ArrayBuffer|Uint8Array}} options
+ * Creates a client and loads the catalog and the usage snapshot (at once from a persisted
+ * snapshot when there is one, revalidated in the background).
+ * @param {import('./index.js').ClientOptions} options
  */
 export async function createClient(options) {
   const client = new SimaClient(options);
@@ -27,9 +47,22 @@ export class SimaClient {
   #clock;
   #core = null;
   #snapshot = null;
+  #plans = null; // the catalog as the server sent it (persisted with the snapshot)
   #listeners = new Set();
+  #view = null; // getSnapshot()'s object until the next change
+  #storage; // where snapshots persist (null: nowhere)
+  #stale = false; // the view is a persisted snapshot the server has not confirmed yet
+  #lost = false; // the live stream dropped: changes may be missed until the next answer
+  #liveWanted;
+  #liveStatus = 'off';
+  #liveOrg = null;
+  #stopLive = null;
+  #refreshInterval;
+  #closed = false;
+  #local = false; // the core counted something locally since the last server answer
 
-  constructor({ baseUrl, token, fetch: fetchFn, clock, locateFile, wasmBinary } = {}) {
+  constructor({ baseUrl, token, fetch: fetchFn, clock, locateFile, wasmBinary, wasmUrl, module, persist, live,
+    refreshInterval = 30000 } = {}) {
     if (typeof baseUrl !== 'string' || baseUrl === '') throw invalid('baseUrl must be a non-empty string');
     if (typeof token !== 'string' && typeof token !== 'function') throw invalid('token must be a string or a function');
     this.#base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
@@ -38,7 +71,20 @@ export class SimaClient {
     if (typeof this.#fetch !== 'function') throw invalid('no fetch: pass options.fetch');
     if (clock !== undefined && typeof clock !== 'function') throw invalid('clock must be a function returning milliseconds');
     this.#clock = clock ?? Date.now;
-    this.#initOptions = { locateFile, wasmBinary };
+    this.#initOptions = { locateFile, wasmBinary, wasmUrl, module };
+    if (persist !== undefined && persist !== true && persist !== false && typeof persist?.getItem !== 'function') {
+      throw invalid('persist must be true, false or a Storage (getItem, setItem, removeItem)');
+    }
+    this.#storage = persist === false ? null : persist === true ? localStore() : persist ?? (inBrowser() ? localStore() : null);
+    this.#liveWanted = live ?? inBrowser();
+    if (!(refreshInterval > 0)) throw invalid('refreshInterval must be a number of milliseconds');
+    this.#refreshInterval = refreshInterval;
+    // Every method is bound: `const { check, subscribe, getSnapshot } = client` works, and
+    // useSyncExternalStore(client.subscribe, client.getSnapshot) needs no wrappers.
+    for (const name of Object.getOwnPropertyNames(SimaClient.prototype)) {
+      const method = Object.getOwnPropertyDescriptor(SimaClient.prototype, name).value;
+      if (name !== 'constructor' && typeof method === 'function') this[name] = method.bind(this);
+    }
   }
 
   /** True once load() has succeeded. */
@@ -61,24 +107,79 @@ export class SimaClient {
     return this.#snapshot;
   }
 
-  /** Loads the catalog and the usage snapshot; call again to reload both. */
+  /**
+   * Loads the catalog and the usage snapshot; call again to reload both. The wasm, the plans
+   * and the usage are requested at once. With a persisted snapshot (options.persist) it
+   * resolves as soon as the wasm is ready, `stale` until the server's answer replaces it.
+   */
   async load() {
-    const [plans, usage] = await Promise.all([
-      this.request('GET', 'billing/plans/'),
-      this.#call('GET', 'billing/usage/'),
-    ]);
-    this.#core = await createCore(plans, usage, this.#initOptions);
-    this.#snapshot = usage;
-    this.#emit('load');
+    const ready = initCore(this.#initOptions);
+    const fresh = Promise.all([this.request('GET', 'billing/plans/'), this.#call('GET', 'billing/usage/')]);
+    const stored = this.#core ? null : this.#readStored();
+    if (stored) {
+      try {
+        await ready;
+        this.#core = await createCore(stored.plans, stored.usage, this.#initOptions);
+      } catch {
+        this.#forget(); // written by another version, or broken: the server's answer follows
+      }
+      if (this.#core) {
+        this.#plans = stored.plans;
+        this.#snapshot = stored.usage;
+        this.#stale = true;
+        this.#emit('stored');
+        this.#startLive();
+        fresh.then(([plans, usage]) => this.#takeFresh(plans, usage)).catch(() => {}); // offline: stays stale
+        return;
+      }
+    }
+    const [plans, usage] = await fresh;
+    await this.#takeFresh(plans, usage);
   }
 
   /** Re-reads the usage snapshot from the server; returns the usage rows. */
   async refresh() {
-    const usage = await this.#call('GET', 'billing/usage/');
-    this.#coreOrThrow().setUsage(usage);
-    this.#snapshot = usage;
-    this.#emit('usage');
+    this.#coreOrThrow();
+    this.#takeUsage(await this.#call('GET', 'billing/usage/'), 'usage');
     return this.usage();
+  }
+
+  /**
+   * The view as one frozen object that stays the same object until something changes (what
+   * React's useSyncExternalStore needs): {plan, catalog, usage, subscription, lifecycle,
+   * asOf, stale, live}.
+   */
+  getSnapshot() {
+    if (this.#view) return this.#view;
+    const core = this.#core;
+    if (!core) return NOTHING;
+    const now = this.#clock();
+    const s = this.#snapshot;
+    let lifecycle = null;
+    try {
+      lifecycle = Object.freeze(core.lifecycle(now));
+    } catch {
+      // a snapshot without a subscription the core can read: no lifecycle to show
+    }
+    this.#view = Object.freeze({
+      plan: core.plan,
+      catalog: core.catalog,
+      usage: Object.freeze(core.usage(now).map(Object.freeze)),
+      subscription: s?.subscription ?? null,
+      lifecycle,
+      asOf: typeof s?.as_of === 'string' ? new Date(s.as_of) : null,
+      stale: this.#stale || this.#lost,
+      live: this.#liveStatus,
+    });
+    return this.#view;
+  }
+
+  /** Stops the live stream or the polling (the view stays as it is). */
+  close() {
+    this.#closed = true;
+    this.#stopLive?.();
+    this.#stopLive = null;
+    this.#setLive('off');
   }
 
   // Every `now` below defaults to options.clock (Date.now).
@@ -138,6 +239,7 @@ export class SimaClient {
   /** Counts locally (optimistic; a negative n releases an allocation) and tells listeners. */
   record(feature, n = 1) {
     this.#coreOrThrow().record(feature, n);
+    this.#local = true;
     this.#emit('record');
   }
 
@@ -168,6 +270,7 @@ export class SimaClient {
     await this.request('DELETE', path);
     try {
       this.#core.record(feature, -1);
+      this.#local = true;
     } catch {
       await this.refresh(); // the local count was stale (already 0): take the server's
       return;
@@ -234,6 +337,8 @@ export class SimaClient {
    * other failures reject. Calls after it are unauthorized until a new token is given.
    */
   async endSession() {
+    this.close();
+    this.#forget(); // the next person at this browser does not see this one's usage first
     try {
       await this.#call('DELETE', 'sessions/current/');
     } catch (e) {
@@ -257,8 +362,9 @@ export class SimaClient {
 
   /**
    * Calls `listener({type: 'change', reason})` after every change of the local view:
-   * reason is 'load', 'usage', 'record', 'limit' (a server 403 overrode it) or 'subscription'
-   * (a subscription answer replaced the local one).
+   * reason is 'load', 'usage', 'record', 'limit' (a server 403 overrode it), 'subscription'
+   * (a subscription answer replaced the local one), 'stored' (drawn from a persisted
+   * snapshot), 'live' (the server pushed a change) or 'status' (`stale` or `live` changed).
    * Returns a function that unsubscribes.
    */
   subscribe(listener) {
@@ -267,9 +373,114 @@ export class SimaClient {
     return () => this.#listeners.delete(listener);
   }
 
+  // A fresh catalog and usage answer (load): a new core over both.
+  async #takeFresh(plans, usage) {
+    this.#core = await createCore(plans, usage, this.#initOptions);
+    this.#plans = plans;
+    this.#snapshot = usage;
+    this.#stale = this.#lost = this.#local = false;
+    this.#store();
+    this.#emit('load');
+    this.#startLive();
+  }
+
+  // A usage answer (refresh, a live event, a poll) unless it is older than the one held
+  // (docs/api.md: a version's milliseconds order answers; an equal hash is the same state) or
+  // another organization's.
+  #takeUsage(usage, reason) {
+    const held = this.#snapshot;
+    if (!usage || typeof usage !== 'object' || !this.#core) return;
+    if (held?.org_id && usage.org_id && usage.org_id !== held.org_id) return;
+    const [ms, hash] = versionOf(usage.version);
+    const [heldMs, heldHash] = versionOf(held?.version);
+    if (ms !== null && heldMs !== null) {
+      if (ms < heldMs) return;
+      if (hash === heldHash && !this.#local) {
+        this.#snapshot = { ...held, as_of: usage.as_of, version: usage.version };
+        this.#store();
+        if (this.#stale || this.#lost) {
+          this.#stale = this.#lost = false;
+          this.#emit('status');
+        }
+        return;
+      }
+    }
+    try {
+      this.#core.setUsage(usage);
+    } catch {
+      return; // a shape this catalog does not know (a new feature): the next load takes it
+    }
+    this.#snapshot = usage;
+    this.#stale = this.#lost = this.#local = false;
+    this.#store();
+    this.#emit(reason);
+  }
+
+  #startLive() {
+    const org = this.#snapshot?.org_id;
+    if (!this.#liveWanted || this.#closed || typeof org !== 'string' || org === this.#liveOrg) return;
+    this.#stopLive?.();
+    this.#liveOrg = org;
+    this.#setLive('connecting');
+    this.#stopLive = startLive({
+      url: new URL(`events/${encodeURIComponent(org)}/`, this.#base).href,
+      auth: async () => `Bearer ${await this.#tokenNow()}`,
+      fetch: this.#fetch,
+      poll: () => this.#call('GET', 'billing/usage/'),
+      apply: (usage) => this.#takeUsage(usage, 'live'),
+      status: (s) => this.#setLive(s),
+      refreshInterval: this.#refreshInterval,
+      channel: `sima-live:${this.#base}:${org}`,
+    });
+  }
+
+  #setLive(status) {
+    if (status === this.#liveStatus) return;
+    if (this.#liveStatus === 'open') this.#lost = true; // until the next answer says what was missed
+    this.#liveStatus = status;
+    this.#emit('status');
+  }
+
+  // Persistence: the catalog and the usage answer (org, plan, counts: nothing secret, never
+  // the token) under sima:v1:<baseUrl>. Storage errors (quota, private mode) are ignored.
+  get #key() {
+    return `sima:v1:${this.#base}`;
+  }
+
+  #store() {
+    const s = this.#snapshot;
+    try {
+      this.#storage?.setItem(this.#key, JSON.stringify({ plans: this.#plans, usage: s, as_of: s?.as_of ?? null, version: s?.version ?? null }));
+    } catch {
+      // full or refused: the next visit loads from the network
+    }
+  }
+
+  #readStored() {
+    try {
+      const v = JSON.parse(this.#storage?.getItem(this.#key) ?? 'null');
+      if (v?.plans && typeof v.plans === 'object' && v.usage && typeof v.usage === 'object') return v;
+    } catch {
+      // corrupt: ignored (and replaced by the next answer)
+    }
+    return null;
+  }
+
+  #forget() {
+    try {
+      this.#storage?.removeItem(this.#key);
+    } catch {
+      // nothing to do
+    }
+  }
+
+  async #tokenNow() {
+    return typeof this.#token === 'function' ? this.#token() : this.#token;
+  }
+
   async #call(method, path, body) {
     const url = new URL(path.replace(/^\/+/, ''), this.#base);
-    const token = typeof this.#token === 'function' ? await this.#token() : this.#token;
+    const token = await this.#tokenNow();
     const init = { method, headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
@@ -309,6 +520,7 @@ export class SimaClient {
   #sync(apply, reason) {
     try {
       apply();
+      this.#local = true;
     } catch {
       // A server answer the local catalog does not know (e.g. a new feature): refresh later.
       return;
@@ -329,6 +541,7 @@ export class SimaClient {
   }
 
   #emit(reason) {
+    this.#view = null;
     const event = { type: 'change', reason };
     for (const listener of [...this.#listeners]) {
       try {

@@ -236,7 +236,7 @@ export class Core {
     if (index === undefined || !Number.isInteger(n)) {
       countArg(n, 'n', QUANTITY);
       if (m.checkByName(this.#raw, featureArg(feature), n, at) !== 0) this.#fail();
-    } else if (m.check(this.#raw, index, n, at) !== 0) {
+    } else if (m._sima_check(this.#raw, index, n, at) !== 0) { // a plain wasm export (bindings.cc)
       this.#fail();
     }
     const s = m.HEAPF64;
@@ -255,7 +255,7 @@ export class Core {
       limit: limitOf(sw, s[o + L.CHECK_LIMIT]),
       remaining: remaining < 0 ? null : remaining,
       over: s[o + L.CHECK_OVER] !== 0,
-      override: s[o + L.CHECK_OVERRIDE] !== 0 ? { ...this.#overrides[i] } : null,
+      override: s[o + L.CHECK_OVERRIDE] !== 0 ? copyOverride(this.#overrides[i]) : null,
       upgrade: up < 0 ? null : {
         plan: this.#catalog.plans[up].code,
         limit: limitOf(sw, s[o + L.CHECK_UPGRADE_LIMIT]),
@@ -577,8 +577,27 @@ function limitOf(isSwitch, wire) {
   return isSwitch ? wire !== 0 : wire;
 }
 
+// Copies as object literals of one shape: V8 builds them several times faster than a spread
+// (check() returns a copy of every cached answer).
 function copyDecision(d) {
-  return { ...d, override: d.override && { ...d.override }, upgrade: d.upgrade && { ...d.upgrade } };
+  const u = d.upgrade;
+  return {
+    allowed: d.allowed,
+    feature: d.feature,
+    kind: d.kind,
+    plan: d.plan,
+    current: d.current,
+    requested: d.requested,
+    limit: d.limit,
+    remaining: d.remaining,
+    over: d.over,
+    override: d.override && copyOverride(d.override),
+    upgrade: u && { plan: u.plan, limit: u.limit, price: u.price, price_paisa: u.price_paisa },
+  };
+}
+
+function copyOverride(o) {
+  return { limit: o.limit, plan: o.plan, until: o.until };
 }
 
 function copyRow(row) {

@@ -171,6 +171,10 @@ export interface UsageSnapshot {
   /** The lifecycle fields are optional in input (an older server sends only the first four). */
   subscription?: Pick<Subscription, 'plan' | 'start_date' | 'end_date'> & Partial<Subscription>;
   period?: { start: string; end: string };
+  /** When the server read it (RFC 3339 with milliseconds); sima-server sends it from the live-usage release on. */
+  as_of?: string;
+  /** "<as_of in ms>-<16 hex>": equal hex, equal state; a smaller ms part is an older answer. */
+  version?: string;
   [field: string]: unknown;
 }
 
@@ -371,9 +375,47 @@ export interface ClientOptions extends InitOptions {
   fetch?: typeof fetch;
   /** The time in milliseconds that every `now` of the client defaults to; default Date.now. */
   clock?: () => number;
+  /**
+   * Where the last catalog + usage answer is kept for the next visit (key `sima:v1:<baseUrl>`;
+   * never the token): default localStorage in browsers, nothing in Node; false: nowhere; or
+   * any Storage-like object. With a stored snapshot createClient resolves once the wasm is
+   * ready, `stale` until the server's answer replaces it.
+   */
+  persist?: boolean | Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+  /**
+   * Keep the view live from GET /events/{org_id}/ (default true in browsers, false in Node):
+   * one stream per browser (Web Locks + BroadcastChannel), polling while streaming is not
+   * possible.
+   */
+  live?: boolean;
+  /** Milliseconds between polls of GET /billing/usage/ when the stream is not available; default 30000. */
+  refreshInterval?: number;
 }
 
-export type ChangeReason = 'load' | 'usage' | 'record' | 'limit' | 'subscription';
+/** The state of the live connection: 'off' (live: false, or close()d), 'connecting', 'open', 'polling'. */
+export type LiveStatus = 'off' | 'connecting' | 'open' | 'polling';
+
+/**
+ * What getSnapshot() returns: frozen, and the same object until something changes (for
+ * React's useSyncExternalStore). Before anything is loaded: plan/catalog/lifecycle null,
+ * usage [], stale true.
+ */
+export interface ClientSnapshot {
+  readonly plan: string | null;
+  readonly catalog: Readonly<Catalog> | null;
+  readonly usage: readonly Readonly<UsageRow>[];
+  /** The subscription as the server last sent it. */
+  readonly subscription: Readonly<UsageSnapshot['subscription']> | null;
+  /** The subscription as it stands now, computed locally (lifecycle()). */
+  readonly lifecycle: Readonly<Subscription> | null;
+  /** When the server read the state shown (null from an older server). */
+  readonly asOf: Date | null;
+  /** True while the view is a stored snapshot not yet revalidated, or the live stream was lost. */
+  readonly stale: boolean;
+  readonly live: LiveStatus;
+}
+
+export type ChangeReason = 'load' | 'usage' | 'record' | 'limit' | 'subscription' | 'stored' | 'live' | 'status';
 export interface ChangeEvent {
   type: 'change';
   reason: ChangeReason;
@@ -437,7 +479,10 @@ export interface VerifyResult {
 /** Creates a client and loads plans and usage. */
 export function createClient(options: ClientOptions): Promise<SimaClient>;
 
-/** A Core kept in step with sima-server. The server's answers always win. */
+/**
+ * A Core kept in step with sima-server. The server's answers always win. Every method is
+ * bound to its client: `const { check, subscribe, getSnapshot } = client` works.
+ */
 export class SimaClient {
   constructor(options: ClientOptions);
   readonly loaded: boolean;
@@ -489,6 +534,10 @@ export class SimaClient {
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** Called after every change of the local view. Returns an unsubscribe function. */
   subscribe(listener: (event: ChangeEvent) => void): () => void;
+  /** The view as one frozen object, the same until something changes. */
+  getSnapshot(): ClientSnapshot;
+  /** Stops the live stream or the polling. */
+  close(): void;
 }
 
 /** Every error sima throws. `code` is the server's code or the core's. */

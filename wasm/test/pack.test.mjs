@@ -20,7 +20,7 @@ test('npm pack → install in an empty folder → import sima works', async (t) 
   const elements = existsSync(join(pkgDir, 'src', 'elements.js'))
     ? ['dist/elements.js', ...(existsSync(join(pkgDir, 'src', 'elements.d.ts')) ? ['src/elements.d.ts'] : [])] : [];
   assert.deepEqual(files, ['LICENSE', 'README.md', 'dist/client.js', 'dist/core.js', ...elements.filter((f) => f.startsWith('dist/')),
-    'dist/errors.js', 'dist/index.js', 'dist/node.js', 'dist/sima_core.js', 'dist/sima_core.wasm',
+    'dist/errors.js', 'dist/index.js', 'dist/live.js', 'dist/node.js', 'dist/sima_core.js', 'dist/sima_core.wasm',
     'dist/sima_core_inline.js', 'package.json', 'src/index.d.ts', ...elements.filter((f) => f.startsWith('src/'))].sort());
   const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')));
   const app = join(work, 'app');

@@ -2,7 +2,7 @@
 import {
   createClient, createCore, formatRupees, init, LimitReachedError, SimaError,
   type BuyDecision, type Catalog, type ChangeEvent, type Core, type Decision, type FeatureKind, type LimitValue,
-  type MeterResult, type Override, type Quote, type SimaClient, type Subscription, type SubscriptionState,
+  type ClientSnapshot, type LiveStatus, type MeterResult, type Override, type Quote, type SimaClient, type Subscription, type SubscriptionState,
   type UsageRow, type UpgradeOption,
 } from '../../src/index.js';
 
@@ -70,6 +70,19 @@ async function online(): Promise<void> {
   const amount: number = client.quote('PRO').amount_paisa;
   void [sub, after, due, amount];
   const off: () => void = client.subscribe((e: ChangeEvent) => { if (e.reason === 'limit') void e.type; });
+  // React: useSyncExternalStore(subscribe, getSnapshot) takes the bound methods as they are.
+  const { subscribe, getSnapshot, check } = client;
+  const store: [(onChange: () => void) => () => void, () => ClientSnapshot] = [subscribe, getSnapshot];
+  const view: ClientSnapshot = store[1]();
+  const live: LiveStatus = view.live;
+  const when: Date | null = view.asOf;
+  const stale: boolean = view.stale;
+  const bar: number | undefined = view.usage[0]?.percent ?? undefined;
+  // @ts-expect-error the snapshot is read-only
+  view.stale = false;
+  void [live, when, stale, bar, check('invoices').allowed];
+  const persisted: SimaClient = await createClient({ baseUrl: 'https://api.example.com/', token: 'st_x', persist: false, live: false, refreshInterval: 10000, wasmUrl: '/sima_core.wasm' });
+  persisted.close();
   try {
     await client.create<{ id: string }>('invoices', '/invoices/', { amount_paisa: 250000 });
   } catch (e) {

@@ -13,6 +13,8 @@ const SESSION_KEY = 'sima-demo-session';
 
 // A session token from our own backend (web-demo/serve.mjs), cached for this tab until it is
 // about to expire. The backend holds the secret key; the browser only ever sees st_ tokens.
+let minting = null; // the POST /api/session in flight: the client's first requests share it
+
 async function session({ fresh = false } = {}) {
   if (!fresh) {
     try {
@@ -20,12 +22,20 @@ async function session({ fresh = false } = {}) {
       // Expiry is on sima-server's clock, which the demo's "Skip ahead" may have moved.
       if (cached && Date.parse(cached.expires_at) - demoClock.now() > 60_000) return cached;
     } catch { /* no cache */ }
+    if (minting) return minting;
   }
-  const res = await fetch('/api/session', { method: 'POST' });
-  if (!res.ok) throw new SimaError('session_failed', `Could not start a session (HTTP ${res.status}). Is the demo running?`);
-  const s = await res.json();
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
-  return s;
+  minting = (async () => {
+    const res = await fetch('/api/session', { method: 'POST' });
+    if (!res.ok) throw new SimaError('session_failed', `Could not start a session (HTTP ${res.status}). Is the demo running?`);
+    const s = await res.json();
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+    return s;
+  })();
+  try {
+    return await minting;
+  } finally {
+    minting = null;
+  }
 }
 
 // --- the demo clock -----------------------------------------------------------------------------
@@ -60,27 +70,57 @@ export const demoClock = {
   },
 };
 
+// What a returning visitor's page needs before any request: where sima-server is, the
+// organization's name and whether the demo clock runs. Nothing secret (no token): kept in
+// localStorage so the page draws from the client's persisted snapshot at once.
+const SITE_KEY = 'sima-demo-site';
+
+function knownSite() {
+  try {
+    const site = JSON.parse(localStorage.getItem(SITE_KEY) ?? 'null');
+    return typeof site?.api_url === 'string' ? site : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Connects to sima-server: returns {client, session}. A cached token the server no longer
- * knows (e.g. the demo data was reset) is replaced once.
+ * Connects to sima-server: returns {client, session}. On a first visit the session comes first
+ * (it names the server); on a return the client starts at once from what the last visit kept
+ * (the session is asked for in parallel, when the client first needs its token). A cached
+ * token the server no longer knows (e.g. the demo data was reset) is replaced once.
  */
 export async function connect() {
-  await demoClock.load();
-  let s = await session();
-  const make = (sess) => createClient({
-    baseUrl: sess.api_url,
+  const clock = demoClock.load();
+  const site = knownSite();
+  const first = session();
+  first.catch(() => {}); // awaited below or by the token function
+  let s = null;
+  if (!site || site.clock) await clock; // decisions are taken at the demo clock's time
+  if (!site) s = await first;
+  const info = { api_url: (s ?? site).api_url, org: (s ?? site).org ?? null };
+  const keep = (sess) => {
+    s = sess;
+    Object.assign(info, { api_url: sess.api_url, org: sess.org ?? null });
+    try {
+      localStorage.setItem(SITE_KEY, JSON.stringify({ api_url: sess.api_url, org: sess.org ?? null, clock: demoClock.enabled }));
+    } catch { /* storage full or off: the next visit asks first */ }
+  };
+  first.then(keep, () => {});
+  const make = () => createClient({
+    baseUrl: info.api_url,
     clock: demoClock.now,
     token: async () => {
-      s = await session();
+      keep(await session());
       return s.token;
     },
   });
   try {
-    return { client: await make(s), session: s };
+    return { client: await make(), session: info };
   } catch (e) {
     if (!(e instanceof SimaError) || e.code !== 'unauthorized') throw e;
-    s = await session({ fresh: true });
-    return { client: await make(s), session: s };
+    keep(await session({ fresh: true }));
+    return { client: await make(), session: info };
   }
 }
 

@@ -13,6 +13,8 @@ const FEATURE_ACTIONS = {
   team_members: { path: '/team-members/', noun: 'Team member', body: (n, u) => ({ email: `member-${u}@example.com`, name: `Member ${n}` }) },
 };
 
+const LIVE_TEXT = { open: '● Live: changes from other tabs and devices show at once', polling: 'Refreshed every 30 s', connecting: 'Connecting…', off: '' };
+
 let client;
 let recentList;
 let teamList;
@@ -27,6 +29,11 @@ function render() {
   // <sima-usage all> draws the bars itself on every change of the client; this redraw is for
   // the clock (a page left open crosses renewal, grace and expiry).
   document.getElementById('usage').refresh(true);
+  // How the figures stay current: pushed by sima-server, or re-read every 30 s without a stream.
+  const { live } = client.getSnapshot();
+  const status = document.querySelector('[data-live-status]');
+  status.dataset.live = live;
+  status.textContent = LIVE_TEXT[live] ?? '';
   // The plan in force at the demo's time: a plan in grace still applies; once it expired the
   // usage view says why its limits changed.
   const lc = client.lifecycle();

@@ -161,10 +161,19 @@ async function serveFile(req, res, pathname) {
     if (!allow.test(name)) break; // no folders, no dotfiles, no traversal
     const file = path.join(dir, name);
     try {
-      if (!(await stat(file)).isFile()) break;
-      const data = await readFile(file);
+      const info = await stat(file);
+      if (!info.isFile()) break;
       const type = TYPES[path.extname(name)] ?? 'application/octet-stream';
-      res.writeHead(200, { 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'no-cache' });
+      // no-cache: the browser asks every time (a rebuilt package shows at once) and a returning
+      // visitor's unchanged files come back as 304 from its cache (with the compiled wasm).
+      const etag = `"${info.size.toString(36)}-${Math.floor(info.mtimeMs).toString(36)}"`;
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { ETag: etag, 'Cache-Control': 'no-cache' });
+        res.end();
+        return;
+      }
+      const data = await readFile(file);
+      res.writeHead(200, { 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'no-cache', ETag: etag });
       res.end(req.method === 'HEAD' ? undefined : data);
       return;
     } catch {

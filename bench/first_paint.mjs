@@ -1,0 +1,62 @@
+// First paint of the web demo's dashboard in Debian's headless Chromium (a benchmark: it
+// prints figures, asserts nothing). Starts the demo as the browser tests do (scripts/demo on
+// free ports, a fresh data folder) and loads the dashboard:
+//   cold       a fresh browser profile each time (empty HTTP cache, no persisted snapshot);
+//   returning  a new tab of a profile that has visited once (HTTP cache with the compiled wasm,
+//              the client's persisted snapshot, no session yet in the tab).
+// The figure is navigation start -> the first <sima-usage> render with real rows (its
+// performance.mark('sima:bars')). Median and p90 of N loads each (default 25).
+//
+//   (cd tests/e2e && npm ci) && node bench/first_paint.mjs [N]
+// Needs build/release's sima-server and sima-gateway-sim and wasm/dist (scripts/build-wasm), or
+// SIMA_SERVER_BIN / SIMA_SIM_BIN.
+import { startDemo, launchBrowser } from '../tests/e2e/harness.mjs';
+
+const N = Number(process.argv[2] ?? 25);
+
+async function barsAt(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => performance.getEntriesByName('sima:bars').length > 0, null, { timeout: 20_000 });
+  return page.evaluate(() => performance.getEntriesByName('sima:bars')[0].startTime);
+}
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  return { median: at(0.5), p90: at(0.9), min: s[0], max: s[s.length - 1] };
+}
+
+const fmt = (x) => `${x.toFixed(1)} ms`;
+
+const demo = await startDemo();
+const browser = await launchBrowser();
+try {
+  const url = `${demo.web}/`;
+  const cold = [];
+  for (let i = 0; i < N; i++) {
+    const context = await browser.newContext();
+    cold.push(await barsAt(await context.newPage(), url));
+    await context.close();
+  }
+  const returning = [];
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  await barsAt(first, url); // the first visit: fills the cache and the persisted snapshot
+  await first.waitForTimeout(500); // its background revalidation and storage writes settle
+  await first.close();
+  for (let i = 0; i < N; i++) {
+    const page = await context.newPage();
+    returning.push(await barsAt(page, url));
+    await page.close();
+  }
+  await context.close();
+  const c = stats(cold);
+  const r = stats(returning);
+  console.log(`first paint of the dashboard (navigation start -> <sima-usage> bars drawn), ${N} loads each, headless Chromium on loopback:`);
+  console.log(`  cold first visit:  median ${fmt(c.median)}  p90 ${fmt(c.p90)}  (min ${fmt(c.min)}, max ${fmt(c.max)})`);
+  console.log(`  returning visit:   median ${fmt(r.median)}  p90 ${fmt(r.p90)}  (min ${fmt(r.min)}, max ${fmt(r.max)})`);
+  console.log(`  command: node bench/first_paint.mjs ${N}`);
+} finally {
+  await browser.close();
+  await demo.stop();
+}

@@ -109,6 +109,9 @@ export function startLive({ url, auth, fetch, poll, apply, status, refreshInterv
         response = await fetch(url, { headers, signal, cache: 'no-store' });
       } catch {
         if (signal.aborted) return;
+        // A server whose CORS does not allow Last-Event-ID fails every request that sends it:
+        // the next try goes without (the re-read after a reconnect covers what was missed).
+        lastId = null;
       }
       if (response && (response.status === 404 || response.status === 503 || (response.ok && !response.body?.getReader))) {
         // Streaming is off, full or unsupported here: poll, and try the stream again later.

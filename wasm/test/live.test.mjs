@@ -212,6 +212,7 @@ test('tabs share one stream: the lock holder streams and relays over BroadcastCh
 
   first.close(); // the tab closes: its lock passes on
   await until(second, () => server.events.length === 2 && server.streams.size === 1, 'the second tab streaming');
+  assert.equal(server.events[1].lastEventId, answer({ invoices: 6 }, 2_000_000).version, 'it resumes from the relayed id');
   server.push(answer({ invoices: 7 }, 3_000_000));
   await until(second, () => second.usage()[0].used === 7, 'a change on the new stream');
 });

@@ -344,7 +344,10 @@ class Dispatcher {
       const std::string origin = req.get_header_value("Origin");
       if (std::find(origins_.begin(), origins_.end(), origin) != origins_.end()) {
         res.set_header("Access-Control-Allow-Methods", allow + ", OPTIONS");
-        res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+        // Last-Event-ID: the browser package resumes GET /events/{org_id}/ with it (a fetch, so
+        // the token stays in a header); without it here every cross-origin reconnect fails.
+        res.set_header("Access-Control-Allow-Headers",
+                       "Authorization, Content-Type, Last-Event-ID");
         res.set_header("Access-Control-Max-Age", "600");
       }
       return true;

@@ -78,9 +78,10 @@ export function startLive({ url, auth, fetch, poll, apply, status, refreshInterv
     status(s);
     if (leader && relay) relay.postMessage({ status: s });
   };
-  const take = (usage) => {
+  // The event id goes along, so a tab that takes the stream over resumes where it was.
+  const take = (usage, id = null) => {
     apply(usage);
-    if (relay) relay.postMessage({ usage });
+    if (relay) relay.postMessage({ usage, id });
   };
   // Waits `ms`, or less when closed.
   const sleep = (ms) => new Promise((resolve) => {
@@ -109,6 +110,9 @@ export function startLive({ url, auth, fetch, poll, apply, status, refreshInterv
         response = await fetch(url, { headers, signal, cache: 'no-store' });
       } catch {
         if (signal.aborted) return;
+        // A server whose CORS does not allow Last-Event-ID fails every request that sends it:
+        // the next try goes without (the re-read after a reconnect covers what was missed).
+        lastId = null;
       }
       if (response && (response.status === 404 || response.status === 503 || (response.ok && !response.body?.getReader))) {
         // Streaming is off, full or unsupported here: poll, and try the stream again later.
@@ -148,7 +152,7 @@ export function startLive({ url, auth, fetch, poll, apply, status, refreshInterv
       } catch {
         return; // not ours: skip it, keep reading
       }
-      take(usage);
+      take(usage, id);
     }, (ms) => { retry = ms; });
     try {
       for (;;) {
@@ -167,6 +171,7 @@ export function startLive({ url, auth, fetch, poll, apply, status, refreshInterv
         if (data.hello) relay.postMessage({ status: current });
         return;
       }
+      if (data.id) lastId = data.id;
       if (data.usage) apply(data.usage);
       if (data.status) status(data.status);
     };

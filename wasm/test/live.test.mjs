@@ -133,6 +133,21 @@ test('applies pushed changes, ignores older versions, reconnects with Last-Event
   await until(client, () => server.usageReads > reads && !client.getSnapshot().stale, 'the re-read after the reconnect');
 });
 
+test('a server whose CORS refuses Last-Event-ID: the next reconnect goes without it', async (t) => {
+  const server = await liveServer();
+  t.after(() => server.close());
+  // What a browser's fetch does when the preflight does not allow a header: a TypeError.
+  const corsFetch = (url, init) => (init?.headers?.['Last-Event-ID'] ? Promise.reject(new TypeError('Failed to fetch')) : fetch(url, init));
+  const client = await liveClient(server, { fetch: corsFetch });
+  t.after(() => client.close());
+  await until(client, () => client.getSnapshot().live === 'open', 'the stream');
+  server.drop();
+  server.state = answer({ invoices: 4 }, 2_000_000);
+  await until(client, () => server.events.length === 2 && client.getSnapshot().live === 'open', 'the reconnect');
+  assert.equal(server.events[1].lastEventId, null);
+  await until(client, () => client.usage()[0].used === 4, 'the state after the reconnect');
+});
+
 test('polls on 503 and 404, then streams again', async (t) => {
   const server = await liveServer();
   t.after(() => server.close());
@@ -197,6 +212,7 @@ test('tabs share one stream: the lock holder streams and relays over BroadcastCh
 
   first.close(); // the tab closes: its lock passes on
   await until(second, () => server.events.length === 2 && server.streams.size === 1, 'the second tab streaming');
+  assert.equal(server.events[1].lastEventId, answer({ invoices: 6 }, 2_000_000).version, 'it resumes from the relayed id');
   server.push(answer({ invoices: 7 }, 3_000_000));
   await until(second, () => second.usage()[0].used === 7, 'a change on the new stream');
 });

@@ -34,6 +34,7 @@ class OutboxSender;
 class PayLinks;
 class Reconciler;
 class Scheduler;
+class StreamHub;
 
 class App {
  public:
@@ -73,6 +74,8 @@ class App {
   Scheduler& scheduler() { return *scheduler_; }
   // Live usage events (events.h); nullptr when SIMA_EVENTS=off.
   ChangeFeed* changes() { return changes_.get(); }
+  // The embedded event streams (stream_hub.h); nullptr unless SIMA_EVENTS=embedded.
+  StreamHub* streams() { return streams_.get(); }
   const PayLinks& pay_links() const { return *pay_links_; }
   // The server's clock (with the demo clock's offset when SIMA_DEMO_CLOCK=1).
   Time Now() const { return options_.now(); }
@@ -97,6 +100,7 @@ class App {
   std::unique_ptr<DemoClock> demo_clock_;
   std::unique_ptr<PayLinks> pay_links_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<StreamHub> streams_;  // declared before the feed: outlives it
   std::unique_ptr<ChangeFeed> changes_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<HttpServer> http_;

@@ -42,14 +42,12 @@ test('a change by another user shows in every open tab within 1 s; two tabs shar
   }
   const a = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const streamers = new Set(); // the tabs of A that opened GET /events/
-  let streamRequests = 0;
+  const streams = []; // their requests: {search, authorization}
   a.on('request', (r) => {
     const url = new URL(r.url());
-    if (!url.pathname.startsWith('/events/')) return;
-    streamRequests++;
+    if (!url.pathname.startsWith('/events/') || r.method() !== 'GET') return;
     streamers.add(r.frame().page());
-    assert.equal(url.search, '', 'no credential (or anything) in the stream URL');
-    assert.match(r.headers().authorization ?? '', /^Bearer st_/, 'the session token goes in a header');
+    streams.push({ search: url.search, authorization: r.headers().authorization ?? '' });
   });
   const tab1 = await newPage(browser, { context: a });
   const tab2 = await newPage(browser, { context: a });
@@ -64,7 +62,11 @@ test('a change by another user shows in every open tab within 1 s; two tabs shar
   await Promise.all(seen);
   assert.equal(await tab2.locator('sima-usage').getAttribute('data-stale'), null, 'a pushed change is fresh');
   await shot(tab2, '50-live-other-user');
-  assert.equal(streamers.size, 1, `the two tabs hold one stream between them (${streamRequests} requests to /events/)`);
+  assert.equal(streamers.size, 1, `the two tabs hold one stream between them (${streams.length} requests to /events/)`);
+  for (const { search, authorization } of streams) {
+    assert.equal(search, '', 'nothing (no credential) in the stream URL');
+    assert.match(authorization, /^Bearer st_/, 'the session token goes in a header');
+  }
 
   // A payment finished in tab 1 shows the new plan in tab 2.
   if (!(await paymentsAvailable(demo))) {

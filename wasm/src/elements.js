@@ -277,11 +277,21 @@ h2{margin:0 0 .5em;font-size:1.2em}.buttons{display:flex;gap:.5em;justify-conten
 
   render(view, client) {
     const r = this.#refusal;
-    const wasOpen = this.open;
+    // One <dialog> for the element's life: a live change while it is open redraws its content
+    // and keeps the modal state and the focus where they were.
+    let dialog = this.shadowRoot.querySelector('dialog');
+    if (!dialog) {
+      dialog = h('dialog', { part: 'dialog', 'aria-labelledby': 'title', 'aria-describedby': 'used', onclose: () => {
+        this.#returnTo?.focus?.();
+        this.dispatchEvent(new CustomEvent('sima-close', { bubbles: true, composed: true }));
+      } });
+      this.draw(dialog);
+    }
     if (!r || !view) {
-      this.draw(h('dialog', { part: 'dialog' }));
+      dialog.replaceChildren();
       return;
     }
+    const focused = this.shadowRoot.activeElement?.getAttribute('part');
     const feature = view.catalog.features.find((f) => f.key === r.feature);
     const label = feature?.label ?? r.feature;
     const planName = (code) => view.catalog.plans.find((p) => p.code === code)?.name ?? code;
@@ -292,20 +302,16 @@ h2{margin:0 0 .5em;font-size:1.2em}.buttons{display:flex;gap:.5em;justify-conten
     const offer = up
       ? `${planName(up.plan)} gives ${feature ? limitText(feature, up.limit) : up.limit} for ${money(view.catalog, up.price_paisa)} / ${view.catalog.period_days} days.`
       : 'No plan offers more. Contact us for a custom plan.';
-    const dialog = h('dialog', { part: 'dialog', 'aria-labelledby': 'title', 'aria-describedby': 'used', 'data-feature': r.feature,
-      onclose: () => {
-        this.#returnTo?.focus?.();
-        this.dispatchEvent(new CustomEvent('sima-close', { bubbles: true, composed: true }));
-      } },
-    h('h2', { id: 'title', part: 'title', text: r.kind === 'boolean' ? `${label} is not on your plan` : `${label} limit reached` }),
-    h('p', { id: 'used', part: 'text', text: used }),
-    h('p', { part: 'offer', 'data-offer': '', text: offer }),
-    h('div', { class: 'buttons', part: 'buttons' },
-      h('button', { class: 'secondary', type: 'button', part: 'button close', 'data-close': '', onclick: () => this.close() }, 'Not now'),
-      up ? h('button', { type: 'button', part: 'button upgrade', 'data-primary': '', onclick: (e) => this.#upgrade(e.currentTarget, client, up.plan, r.feature) },
-        `Upgrade to ${planName(up.plan)}`) : null));
-    this.draw(dialog);
-    if (wasOpen) dialog.showModal();
+    dialog.dataset.feature = r.feature;
+    dialog.replaceChildren(
+      h('h2', { id: 'title', part: 'title', text: r.kind === 'boolean' ? `${label} is not on your plan` : `${label} limit reached` }),
+      h('p', { id: 'used', part: 'text', text: used }),
+      h('p', { part: 'offer', 'data-offer': '', text: offer }),
+      h('div', { class: 'buttons', part: 'buttons' },
+        h('button', { class: 'secondary', type: 'button', part: 'button close', 'data-close': '', onclick: () => this.close() }, 'Not now'),
+        up ? h('button', { type: 'button', part: 'button upgrade', 'data-primary': '', onclick: (e) => this.#upgrade(e.currentTarget, client, up.plan, r.feature) },
+          `Upgrade to ${planName(up.plan)}`) : null));
+    if (focused) dialog.querySelector(`[part="${focused}"]`)?.focus();
   }
 
   async #upgrade(button, client, plan, feature) {

@@ -10,14 +10,23 @@
 //   (cd tests/e2e && npm ci) && node bench/first_paint.mjs [N]
 // Needs build/release's sima-server and sima-gateway-sim and wasm/dist (scripts/build-wasm), or
 // SIMA_SERVER_BIN / SIMA_SIM_BIN.
+import os from 'node:os';
 import { startDemo, launchBrowser } from '../tests/e2e/harness.mjs';
 
 const N = Number(process.argv[2] ?? 25);
 
+// Navigation start -> the bars; also which requests to sima-server and to /api/ ended before
+// them (the critical path's round trips).
 async function barsAt(page, url) {
   await page.goto(url);
   await page.waitForFunction(() => performance.getEntriesByName('sima:bars').length > 0, null, { timeout: 20_000 });
-  return page.evaluate(() => performance.getEntriesByName('sima:bars')[0].startTime);
+  return page.evaluate(() => {
+    const bars = performance.getEntriesByName('sima:bars')[0].startTime;
+    const before = performance.getEntriesByType('resource')
+      .filter((e) => e.responseEnd < bars && (!e.name.startsWith(location.origin) || new URL(e.name).pathname.startsWith('/api/')))
+      .map((e) => new URL(e.name).pathname);
+    return { bars, before };
+  });
 }
 
 function stats(xs) {
@@ -33,9 +42,12 @@ const browser = await launchBrowser();
 try {
   const url = `${demo.web}/`;
   const cold = [];
+  let coldPath = [];
   for (let i = 0; i < N; i++) {
     const context = await browser.newContext();
-    cold.push(await barsAt(await context.newPage(), url));
+    const { bars, before } = await barsAt(await context.newPage(), url);
+    cold.push(bars);
+    coldPath = before;
     await context.close();
   }
   const returning = [];
@@ -44,9 +56,12 @@ try {
   await barsAt(first, url); // the first visit: fills the cache and the persisted snapshot
   await first.waitForTimeout(500); // its background revalidation and storage writes settle
   await first.close();
+  let returningPath = [];
   for (let i = 0; i < N; i++) {
     const page = await context.newPage();
-    returning.push(await barsAt(page, url));
+    const { bars, before } = await barsAt(page, url);
+    returning.push(bars);
+    returningPath = before;
     await page.close();
   }
   await context.close();
@@ -55,6 +70,8 @@ try {
   console.log(`first paint of the dashboard (navigation start -> <sima-usage> bars drawn), ${N} loads each, headless Chromium on loopback:`);
   console.log(`  cold first visit:  median ${fmt(c.median)}  p90 ${fmt(c.p90)}  (min ${fmt(c.min)}, max ${fmt(c.max)})`);
   console.log(`  returning visit:   median ${fmt(r.median)}  p90 ${fmt(r.p90)}  (min ${fmt(r.min)}, max ${fmt(r.max)})`);
+  console.log(`  requests answered before the bars (last load): cold [${coldPath.join(', ')}], returning [${returningPath.join(', ')}]`);
+  console.log(`  load average: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
   console.log(`  command: node bench/first_paint.mjs ${N}`);
 } finally {
   await browser.close();

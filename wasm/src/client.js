@@ -373,8 +373,13 @@ export class SimaClient {
     return () => this.#listeners.delete(listener);
   }
 
-  // A fresh catalog and usage answer (load): a new core over both.
+  // A fresh catalog and usage answer (load): a new core over both; a live event newer than
+  // this answer (it can overtake the load on a returning visit) keeps its usage.
   async #takeFresh(plans, usage) {
+    const held = this.#snapshot;
+    const [heldMs] = versionOf(held?.version);
+    const [ms] = versionOf(usage?.version);
+    if (!this.#stale && held?.org_id === usage?.org_id && heldMs !== null && ms !== null && heldMs > ms) usage = held;
     this.#core = await createCore(plans, usage, this.#initOptions);
     this.#plans = plans;
     this.#snapshot = usage;

@@ -60,6 +60,7 @@ export class SimaClient {
   #refreshInterval;
   #closed = false;
   #local = false; // the core counted something locally since the last server answer
+  #timer; // announces the view's next change of time (getSnapshot)
 
   constructor({ baseUrl, token, fetch: fetchFn, clock, locateFile, wasmBinary, wasmUrl, module, persist, live,
     refreshInterval = 30000 } = {}) {
@@ -171,12 +172,21 @@ export class SimaClient {
       stale: this.#stale || this.#lost,
       live: this.#liveStatus,
     });
+    // The view holds for the time it was drawn at: when the clock crosses the plan's end, the
+    // grace's end, renewal due or an override's end, listeners hear of a change ('clock').
+    clearTimeout(this.#timer);
+    const next = core.nextChange(now);
+    if (next !== null && !this.#closed) {
+      this.#timer = setTimeout(() => this.#emit('clock'), Math.min(next - now + 1, 2 ** 31 - 1));
+      this.#timer.unref?.(); // Node: never keeps a process alive
+    }
     return this.#view;
   }
 
   /** Stops the live stream or the polling (the view stays as it is). */
   close() {
     this.#closed = true;
+    clearTimeout(this.#timer);
     this.#stopLive?.();
     this.#stopLive = null;
     this.#setLive('off');
@@ -364,7 +374,9 @@ export class SimaClient {
    * Calls `listener({type: 'change', reason})` after every change of the local view:
    * reason is 'load', 'usage', 'record', 'limit' (a server 403 overrode it), 'subscription'
    * (a subscription answer replaced the local one), 'stored' (drawn from a persisted
-   * snapshot), 'live' (the server pushed a change) or 'status' (`stale` or `live` changed).
+   * snapshot), 'live' (the server pushed a change), 'status' (`stale` or `live` changed) or
+   * 'clock' (the time crossed an end that changes the answers: the plan's, the grace's, an
+   * override's).
    * Returns a function that unsubscribes.
    */
   subscribe(listener) {
@@ -373,8 +385,13 @@ export class SimaClient {
     return () => this.#listeners.delete(listener);
   }
 
-  // A fresh catalog and usage answer (load): a new core over both.
+  // A fresh catalog and usage answer (load): a new core over both; a live event newer than
+  // this answer (it can overtake the load on a returning visit) keeps its usage.
   async #takeFresh(plans, usage) {
+    const held = this.#snapshot;
+    const [heldMs] = versionOf(held?.version);
+    const [ms] = versionOf(usage?.version);
+    if (!this.#stale && held?.org_id === usage?.org_id && heldMs !== null && ms !== null && heldMs > ms) usage = held;
     this.#core = await createCore(plans, usage, this.#initOptions);
     this.#plans = plans;
     this.#snapshot = usage;

@@ -436,6 +436,16 @@ export class Core {
     if (index === undefined || this.#counted[index]) this.setUsed(body.feature, body.current);
   }
 
+  /**
+   * When (milliseconds) the answers next change without a new snapshot, after `now` (default:
+   * the clock): the subscription's end, renewal due, the grace's end or an override's end;
+   * null when none is ahead. A view drawn at `now` is right until then.
+   */
+  nextChange(now) {
+    const hi = this.#until(now === undefined ? Math.floor(Date.now() / 1000) : seconds(now));
+    return hi === Infinity ? null : hi * 1000;
+  }
+
   #changed() {
     this.#checks = [];
     this.#rowsCache = null;

@@ -364,6 +364,8 @@ export class Core {
   setUsed(feature: string, used: number): void;
   /** Takes plan and (for a count) the count from a 403 limit_reached body. */
   applyLimitReached(body: LimitReachedBody): void;
+  /** When (ms) answers next change without a new snapshot (an end, renewal due, grace, an override's end); null if never. */
+  nextChange(now?: TimeInput): number | null;
 }
 
 export interface ClientOptions extends InitOptions {
@@ -415,7 +417,7 @@ export interface ClientSnapshot {
   readonly live: LiveStatus;
 }
 
-export type ChangeReason = 'load' | 'usage' | 'record' | 'limit' | 'subscription' | 'stored' | 'live' | 'status';
+export type ChangeReason = 'load' | 'usage' | 'record' | 'limit' | 'subscription' | 'stored' | 'live' | 'status' | 'clock';
 export interface ChangeEvent {
   type: 'change';
   reason: ChangeReason;

@@ -293,3 +293,22 @@ test('getSnapshot is the same frozen object until something changes; methods wor
   stop();
   assert.equal(heard, 2);
 });
+
+test('the snapshot changes when the clock crosses an end (renewal due, the plan\'s end): reason clock', async () => {
+  const { fakeServer } = await import('./fixtures.mjs');
+  const server = fakeServer({ plan: 'BASIC' });
+  let offset = 0;
+  const client = await createClient({ baseUrl: 'https://api.example.test/', token: server.token, fetch: server.fetch, clock: () => Date.now() + offset });
+  const first = client.lifecycle();
+  const edge = Date.parse(first.renewal_due_from ?? first.end_date);
+  offset = edge - 150 - Date.now(); // 150 ms before it
+  client.record('invoices'); // any change: the next view is drawn at the new time
+  const before = client.getSnapshot();
+  const reasons = [];
+  client.subscribe((e) => reasons.push(e.reason));
+  await until(client, () => reasons.includes('clock'), 'the clock event');
+  const after = client.getSnapshot();
+  assert.notEqual(after, before);
+  assert.notEqual(after.lifecycle.state, before.lifecycle.state);
+  client.close();
+});

@@ -70,8 +70,8 @@ Expected<Reply> EventsHandler(const Services& s, const Call& call) {
                  "the event stream is served to a GET with no request pipelined behind it"};
   }
   Reply reply{200, Json()};
+  // Cache-Control: no-store is on every answer already (http.cc).
   reply.headers = {{"Content-Type", "text/event-stream; charset=utf-8"},
-                   {"Cache-Control", "no-store"},
                    // nginx in front must pass each event on at once, not buffer the answer.
                    {"X-Accel-Buffering", "no"}};
   reply.stream = true;

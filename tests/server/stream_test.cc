@@ -191,6 +191,7 @@ TEST_F(StreamTest, FirstEventIsTheCurrentState) {
   const std::string head = s->head();
   EXPECT_EQ(Header(head, "Content-Type"), "text/event-stream; charset=utf-8");
   EXPECT_EQ(Header(head, "Cache-Control"), "no-store");
+  EXPECT_EQ(head.find("Cache-Control", head.find("Cache-Control") + 1), std::string::npos);
   EXPECT_EQ(Header(head, "X-Accel-Buffering"), "no");
   EXPECT_EQ(Header(head, "Connection"), "close");
   EXPECT_EQ(Header(head, "Content-Length"), "");  // the body runs until the socket closes

@@ -22,6 +22,7 @@
 #include "scheduler.h"
 #include "sima/json.h"
 #include "store_factory.h"
+#include "stream_hub.h"
 
 namespace sima::server {
 namespace {
@@ -91,6 +92,17 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
       app->changes_->AddSink(app->nchan_.get());
     }
   }
+  if (config.events == "embedded") {
+    // Each stream is a descriptor: thousands of them need more than the usual soft limit of
+    // 1024 (deploy/systemd/sima-server.service sets LimitNOFILE).
+    RaiseOpenFileLimit();
+    app->streams_ = std::make_unique<StreamHub>(StreamHub::Options{
+        static_cast<size_t>(config.max_streams), static_cast<size_t>(config.max_streams_per_org),
+        std::chrono::seconds{config.stream_heartbeat_seconds}});
+    app->changes_->AddSink(app->streams_.get());
+    app->services_->streams = app->streams_.get();
+    app->streams_->Start();
+  }
   app->reconciler_ = std::make_unique<Reconciler>(*app->store_, gateways.value(), app->options_.now,
                                                   timing, app->changes_.get());
   app->outbox_ = std::make_unique<OutboxSender>(
@@ -153,6 +165,7 @@ App::~App() {
   http_.reset();
   // The background threads use the store: they stop before it closes.
   if (changes_) changes_->Stop();
+  if (streams_) streams_->Stop();  // after the feed: nothing publishes to it any more
   if (pruner_) pruner_->Stop();
   if (scheduler_) scheduler_->Stop();
   if (reconciler_) reconciler_->Stop();
@@ -201,6 +214,8 @@ bool App::Listen() { return http_->listen_after_bind(); }
 void App::Stop() {
   http_->stop();
   http_->Shutdown();
+  // The streams end with the server (clients reconnect to another instance or later).
+  if (streams_) streams_->Stop();
 }
 
 void App::ReopenLogs() {

@@ -35,6 +35,7 @@ class OutboxSender;
 class PayLinks;
 class Reconciler;
 class Scheduler;
+class StreamHub;
 
 class App {
  public:
@@ -74,6 +75,8 @@ class App {
   Scheduler& scheduler() { return *scheduler_; }
   // Live usage events (events.h); nullptr when SIMA_EVENTS=off.
   ChangeFeed* changes() { return changes_.get(); }
+  // The embedded event streams (stream_hub.h); nullptr unless SIMA_EVENTS=embedded.
+  StreamHub* streams() { return streams_.get(); }
   const PayLinks& pay_links() const { return *pay_links_; }
   // The server's clock (with the demo clock's offset when SIMA_DEMO_CLOCK=1).
   Time Now() const { return options_.now(); }
@@ -98,6 +101,7 @@ class App {
   std::unique_ptr<DemoClock> demo_clock_;
   std::unique_ptr<PayLinks> pay_links_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<StreamHub> streams_;     // declared before the feed: outlives it
   std::unique_ptr<NchanPublisher> nchan_;  // SIMA_EVENTS=nchan: the feed's sink
   std::unique_ptr<ChangeFeed> changes_;
   std::unique_ptr<Services> services_;

@@ -111,6 +111,12 @@ struct Current {
   bool close_after = false;
   bool body_done = false;  // the body was read to its end (or there was none)
   bool broken = false;     // a read or write failed: the connection cannot go on
+  // TakeOverConnection: the connection becomes a stream after this answer, which httplib
+  // writes into `written` instead of the socket (HandOver rewrites and sends it).
+  bool takeover = false;
+  std::string written;
+  std::string first_bytes;
+  StreamAdopter adopt;
 };
 thread_local Current* t_current = nullptr;
 
@@ -243,6 +249,10 @@ class ConnStream final : public httplib::Stream {
 
   ssize_t write(const char* ptr, size_t size) override {
     if (cur_.broken) return -1;
+    if (cur_.takeover) {
+      cur_.written.append(ptr, size);
+      return static_cast<ssize_t>(size);
+    }
     size_t sent = 0;
     const auto deadline = Clock::now() + write_timeout_;
     while (sent < size) {
@@ -445,6 +455,22 @@ bool ClosingAfterAnswer() {
 
 const HeadCheck* CurrentFraming() { return t_current ? &t_current->framing : nullptr; }
 
+bool TakeOverConnection(std::string first_bytes, StreamAdopter adopt) {
+  Current* cur = t_current;
+  if (cur == nullptr || cur->takeover || !cur->body_done ||
+      cur->framing.head.rfind("GET ", 0) != 0) {
+    return false;
+  }
+  // A request pipelined behind this one would never be answered: the stream is the last thing
+  // this connection says.
+  if (cur->conn->buf.size() > cur->framing.head.size()) return false;
+  cur->takeover = true;
+  cur->close_after = true;
+  cur->first_bytes = std::move(first_bytes);
+  cur->adopt = std::move(adopt);
+  return true;
+}
+
 HttpServer::HttpServer(ConnectionLimits limits) : limits_(limits) {
   epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -548,6 +574,44 @@ void HttpServer::Refuse(Conn& conn, const Refusal& refusal) {
   out += "Content-Length: " + std::to_string(res.body.size()) + "\r\nConnection: close\r\n\r\n";
   out += res.body;
   SendNow(conn.fd, out);
+}
+
+void HttpServer::HandOver(std::unique_ptr<Conn> conn, bool answered, std::string& written,
+                          std::string first_bytes, StreamAdopter adopt) {
+  Conn& c = *conn;
+  const size_t head_end = written.find("\r\n\r\n");
+  const bool stream = answered && head_end != std::string::npos &&
+                      written.rfind("HTTP/1.1 200 ", 0) == 0 && c.pos >= c.buf.size() && !stopping_;
+  if (!stream) {
+    // Not a stream after all. An answer that is not 200 is a whole answer (an error saying
+    // why): it is sent as written. Otherwise the client reconnects.
+    if (answered && head_end != std::string::npos && written.rfind("HTTP/1.1 200 ", 0) != 0) {
+      SendNow(c.fd, written);
+    }
+    return Close(std::move(conn), true);
+  }
+  std::string out;
+  out.reserve(head_end + 32 + first_bytes.size());
+  size_t at = written.find("\r\n") + 2;
+  out.append(written, 0, at);  // the status line
+  while (at < head_end + 2) {
+    const size_t end = written.find("\r\n", at);
+    const std::string_view line(written.data() + at, end - at);
+    at = end + 2;
+    const std::string name = AsciiLower(line.substr(0, line.find(':')));
+    if (name == "content-length" || name == "connection" || name == "keep-alive" ||
+        name == "transfer-encoding") {
+      continue;
+    }
+    out.append(line);
+    out.append("\r\n");
+  }
+  out.append("Connection: close\r\n\r\n");
+  out.append(first_bytes);
+  const int fd = c.fd;
+  conn.reset();
+  --open_;
+  adopt(fd, std::move(out));
 }
 
 void HttpServer::Dispatch(std::unique_ptr<Conn> conn) {
@@ -718,6 +782,10 @@ void HttpServer::Serve(std::unique_ptr<Conn> conn) {
     t_current = &cur;
     const bool ok = process_request(strm, last, closed, nullptr);
     t_current = nullptr;
+    if (cur.takeover) {
+      return HandOver(std::move(conn), ok && !cur.broken, cur.written, std::move(cur.first_bytes),
+                      std::move(cur.adopt));
+    }
     if (!ok || closed || cur.close_after || !cur.body_done || cur.broken) {
       return Close(std::move(conn), !cur.broken);
     }

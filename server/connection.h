@@ -16,6 +16,9 @@
 //   decided route, credential, content type and declared size. A request whose body was not
 //   read to its end closes the connection: unread bytes are never parsed as a request.
 // - Pipelined requests are answered in order, each after the previous answer.
+// - A GET can turn its connection into a stream (TakeOverConnection): after the answer's head
+//   the socket leaves this layer for an adopter (the StreamHub of stream_hub.h) that holds it
+//   without a thread.
 #pragma once
 
 #include <httplib.h>
@@ -84,6 +87,20 @@ bool ClosingAfterAnswer();
 // The current request's framing; nullptr outside a request served by HttpServer.
 const HeadCheck* CurrentFraming();
 
+// Takes a stream's socket (non-blocking) and the bytes to send on it first: the answer's head,
+// then the stream's first bytes. Owns the socket from then on (closes it).
+using StreamAdopter = std::function<void(int fd, std::string first_bytes)>;
+// On a worker inside a GET without a body: after this request the connection is a stream.
+// httplib's answer is not sent as it wrote it: its status line and headers are kept (CORS,
+// request id, the handler's headers), Content-Length and Connection are replaced by
+// "Connection: close" (the body runs until the socket closes), its body is dropped, and
+// `first_bytes` follow the head. Then `adopt` gets the socket. False, and nothing changes,
+// when the request cannot become a stream: not a GET served here, or bytes already sent after
+// its head (a pipelined request). If it cannot become one once answered (bytes after the head
+// arrived meanwhile, the answer is not 200, the server is stopping) the connection closes and
+// `adopt` is destroyed without being called (anything it holds is released).
+bool TakeOverConnection(std::string first_bytes, StreamAdopter adopt);
+
 class HttpServer : public httplib::Server {
  public:
   explicit HttpServer(ConnectionLimits limits);
@@ -93,9 +110,11 @@ class HttpServer : public httplib::Server {
 
   void set_refusal_renderer(RefusalRenderer renderer) { refusal_ = std::move(renderer); }
   // After stop(): closes idle connections and lets in-flight requests finish (each answer
-  // then says Connection: close). Waits for the workers. Idempotent.
+  // then says Connection: close). Waits for the workers. Idempotent. Streams handed over
+  // (TakeOverConnection) belong to their adopter, which closes them (App::Stop stops the hub).
   void Shutdown();
-  // Connections open right now (parked and being served).
+  // Connections open right now (parked and being served). A connection handed over as a
+  // stream (TakeOverConnection) is no longer counted: its adopter counts streams.
   size_t open_connections() const { return open_.load(); }
 
   struct Conn;
@@ -108,6 +127,8 @@ class HttpServer : public httplib::Server {
   void Refuse(Conn& conn, const Refusal& refusal);
   void Close(std::unique_ptr<Conn> conn, bool linger);
   void Dispatch(std::unique_ptr<Conn> conn);
+  void HandOver(std::unique_ptr<Conn> conn, bool answered, std::string& written,
+                std::string first_bytes, StreamAdopter adopt);
 
   ConnectionLimits limits_;
   RefusalRenderer refusal_;

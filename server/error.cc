@@ -20,7 +20,8 @@ int HttpStatus(ErrorKind kind) {
     case ErrorKind::kPayloadTooLarge: return 413;
     case ErrorKind::kUnsupportedMediaType: return 415;
     case ErrorKind::kInternal: return 500;
-    case ErrorKind::kUnavailable: return 503;
+    case ErrorKind::kUnavailable:
+    case ErrorKind::kTooManyStreams: return 503;
     case ErrorKind::kRateLimited: return 429;
     case ErrorKind::kRequestTimeout: return 408;
     case ErrorKind::kHeaderTooLarge: return 431;
@@ -50,6 +51,7 @@ std::string_view CodeName(ErrorKind kind) {
     case ErrorKind::kRateLimited: return "rate_limited";
     case ErrorKind::kRequestTimeout: return "request_timeout";
     case ErrorKind::kHeaderTooLarge: return "header_too_large";
+    case ErrorKind::kTooManyStreams: return "too_many_streams";
   }
   return "internal_error";
 }

@@ -34,6 +34,7 @@ enum class ErrorKind {
   kRateLimited,           // 429 rate_limited (+ "retry_after" seconds; Retry-After header)
   kRequestTimeout,        // 408 request_timeout: the request did not arrive in time
   kHeaderTooLarge,        // 431 header_too_large: the request head is over SIMA_MAX_HEADER_BYTES
+  kTooManyStreams,        // 503 too_many_streams: SIMA_MAX_STREAMS(_PER_ORG) reached (Retry-After)
 };
 
 int HttpStatus(ErrorKind kind);

@@ -45,6 +45,11 @@ Expected<Reply> GetSubscriptionHandler(const Services& s, const Call& call);
 Expected<Reply> ChangeSubscriptionHandler(const Services& s, const Call& call);
 Expected<Reply> GetQuoteHandler(const Services& s, const Call& call);
 
+// Live usage events (handlers_events.cc): GET /events/{org_id}/ (the stream) and
+// GET /events/{org_id}/auth/ (nchan's subscriber authorization).
+Expected<Reply> EventsHandler(const Services& s, const Call& call);
+Expected<Reply> EventsAuthHandler(const Services& s, const Call& call);
+
 // Pay links (handlers_pay.cc): HTML pages, no credential; the token is the path parameter.
 Expected<Reply> PayLinkPageHandler(const Services& s, const Call& call);
 Expected<Reply> PayLinkPayHandler(const Services& s, const Call& call);

@@ -344,7 +344,9 @@ class Dispatcher {
       const std::string origin = req.get_header_value("Origin");
       if (std::find(origins_.begin(), origins_.end(), origin) != origins_.end()) {
         res.set_header("Access-Control-Allow-Methods", allow + ", OPTIONS");
-        res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+        // Last-Event-ID: the browser's fetch of GET /events/ resumes with it.
+        res.set_header("Access-Control-Allow-Headers",
+                       "Authorization, Content-Type, Last-Event-ID");
         res.set_header("Access-Control-Max-Age", "600");
       }
       return true;
@@ -413,6 +415,9 @@ class Dispatcher {
     call.now = s_.now();
     call.body = std::move(body);
     for (const auto& [k, v] : req.params) call.query.emplace(k, v);
+    if (req.get_header_value_count("Last-Event-ID") == 1) {
+      call.last_event_id = req.get_header_value("Last-Event-ID");
+    }
     auto reply = t_prepared->route->handler(s_, call);
     Changed(*t_prepared->route, call);
     if (!reply) return SendError(res, reply.error());
@@ -420,7 +425,7 @@ class Dispatcher {
     for (const auto& [k, v] : reply->headers) res.set_header(k, v);
     if (reply->html) {
       res.set_content(*reply->html, "text/html; charset=utf-8");
-    } else if (reply->status != 204) {
+    } else if (reply->status != 204 && !reply->stream) {
       res.set_content(RenderJson(reply->body), kJsonType);
     }
   }
@@ -429,7 +434,7 @@ class Dispatcher {
   // may change its limits: the organization's open browsers learn of it (events.h). A refusal
   // changed nothing but that count, which they show too.
   void Changed(const Route& route, const Call& call) const {
-    if (s_.changes == nullptr) return;
+    if (s_.changes == nullptr || route.access == Access::kOrgEvents) return;
     if (call.principal) {
       s_.changes->Changed(call.org_id());
     } else if (route.access == Access::kAdmin &&

@@ -57,6 +57,7 @@ struct Call {
   std::map<std::string, std::string> query;  // first value of each query parameter
   Json body = Json::object();                // always an object
   std::optional<Principal> principal;        // set for organization routes
+  std::string last_event_id;                 // the Last-Event-ID header (the events stream)
   Time now{};
 
   const std::string& org_id() const { return principal->org_id; }
@@ -68,6 +69,9 @@ struct Reply {
   std::map<std::string, std::string> headers = {};
   // Set: the answer is this HTML page instead of `body` (pay links).
   std::optional<std::string> html = std::nullopt;
+  // The connection became a stream (TakeOverConnection, connection.h): `headers` go out with
+  // the status and no body; the stream's bytes follow.
+  bool stream = false;
 };
 
 using HandlerFn = std::function<Expected<Reply>(const Services&, const Call&)>;
@@ -80,6 +84,9 @@ enum class Access {
   // The admin token from a loopback peer, not through a proxy (the demo clock). Anything else
   // is 404, as if the route did not exist.
   kLocalAdmin,
+  // A secret key or a session token on a route that reads nothing the API counts and changes
+  // nothing (the events routes): no API call, no change announced to the live feed.
+  kOrgEvents,
 };
 
 struct Route {

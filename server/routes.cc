@@ -42,6 +42,8 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/billing/subscription", Access::kOrg, GetSubscriptionHandler},
       {"POST", "/billing/subscription", Access::kOrg, ChangeSubscriptionHandler},
       {"GET", "/billing/quote", Access::kOrg, GetQuoteHandler},
+      {"GET", "/events/:org_id", Access::kOrgEvents, EventsHandler},
+      {"GET", "/events/:org_id/auth", Access::kOrgEvents, EventsAuthHandler},
       {"POST", "/admin/orgs/:org_id/trial", Access::kAdmin, GrantTrialHandler},
       {"GET", "/pay/:token", Access::kPublic, PayLinkPageHandler, false, true},
       {"POST", "/pay/:token", Access::kPublic, PayLinkPayHandler, false, true},

@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "mail/mailer.h"
 #include "mail/reminder.h"
+#include "nchan_publisher.h"
 #include "outbox_sender.h"
 #include "pay_link.h"
 #include "reconciler.h"
@@ -84,6 +85,12 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
         *app->store_, app->catalog_, app->options_.now,
         ChangeFeed::Options{std::chrono::milliseconds{config.events_coalesce_ms}});
     app->services_->changes = app->changes_.get();
+    if (config.events == "nchan") {
+      auto nchan = NchanPublisher::Create(config.nchan_publish_url);
+      if (!nchan) return nchan.error();
+      app->nchan_ = std::move(nchan).value();
+      app->changes_->AddSink(app->nchan_.get());
+    }
   }
   if (config.events == "embedded") {
     // Each stream is a descriptor: thousands of them need more than the usual soft limit of
@@ -96,8 +103,8 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
     app->services_->streams = app->streams_.get();
     app->streams_->Start();
   }
-  app->reconciler_ =
-      std::make_unique<Reconciler>(*app->store_, gateways.value(), app->options_.now, timing);
+  app->reconciler_ = std::make_unique<Reconciler>(*app->store_, gateways.value(), app->options_.now,
+                                                  timing, app->changes_.get());
   app->outbox_ = std::make_unique<OutboxSender>(
       *app->store_,
       config.smtp_url.empty() ? MakeFolderMailer(MailDir(config)) : MakeSmtpMailer(config.smtp_url),

@@ -30,6 +30,7 @@ namespace sima::server {
 class AccessLogWriter;
 class ChangeFeed;
 class HttpServer;
+class NchanPublisher;
 class OutboxSender;
 class PayLinks;
 class Reconciler;
@@ -100,7 +101,8 @@ class App {
   std::unique_ptr<DemoClock> demo_clock_;
   std::unique_ptr<PayLinks> pay_links_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<StreamHub> streams_;  // declared before the feed: outlives it
+  std::unique_ptr<StreamHub> streams_;     // declared before the feed: outlives it
+  std::unique_ptr<NchanPublisher> nchan_;  // SIMA_EVENTS=nchan: the feed's sink
   std::unique_ptr<ChangeFeed> changes_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<HttpServer> http_;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "nchan_publisher.h"
 #include "pg.h"
 #include "sima/text.h"
 
@@ -167,6 +168,16 @@ ExpectedDone ReadSecretFile(Config& config, const Option& option, const std::str
   return Done{};
 }
 
+// SIMA_EVENTS names who holds the streams; nchan needs where to publish.
+ExpectedDone CheckEvents(const Config& config) {
+  if (config.events != "embedded" && config.events != "nchan" && config.events != "off") {
+    return Error::Validation(
+        "SIMA_EVENTS", "SIMA_EVENTS must be embedded, nchan or off, got \"" + config.events + "\"");
+  }
+  if (config.events == "nchan") return ValidateNchanUrl(config.nchan_publish_url);
+  return Done{};
+}
+
 ExpectedDone ParseListen(Config& config) {
   const auto colon = config.listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
@@ -246,6 +257,7 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
   }
   if (auto done = ParseListen(out.config); !done) return done.error();
   if (auto done = CheckDemoClock(out.config); !done) return done.error();
+  if (auto done = CheckEvents(out.config); !done) return done.error();
   // A PostgreSQL URL libpq cannot read is refused now, naming what is wrong, never the
   // password.
   if (pg::IsUrl(out.config.db)) {

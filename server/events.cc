@@ -86,7 +86,11 @@ ChangeFeed::~ChangeFeed() { Stop(); }
 void ChangeFeed::AddSink(EventSink* sink) { sinks_.push_back(sink); }
 
 void ChangeFeed::Start() {
-  (void)store_.WatchChanges([this](const std::string& org_id) { ChangedElsewhere(org_id); });
+  hook_->feed = this;
+  (void)store_.WatchChanges([hook = hook_](const std::string& org_id) {
+    std::lock_guard lock(hook->mu);
+    if (hook->feed != nullptr) hook->feed->ChangedElsewhere(org_id);
+  });
   thread_ = std::thread([this] {
     std::unique_lock lock(mu_);
     while (!stop_) {
@@ -103,6 +107,10 @@ void ChangeFeed::Start() {
 }
 
 void ChangeFeed::Stop() {
+  {
+    std::lock_guard lock(hook_->mu);
+    hook_->feed = nullptr;
+  }
   {
     std::lock_guard lock(mu_);
     stop_ = true;

@@ -102,6 +102,13 @@ class ChangeFeed {
   std::vector<std::string> announce_;  // to tell other instances
   bool stop_ = false;
   std::thread thread_;
+  // What the store's watcher calls: the store (and its watcher thread) outlives the feed, so
+  // Stop() unhooks the feed under this lock and later notices are dropped.
+  struct Hook {
+    std::mutex mu;
+    ChangeFeed* feed = nullptr;
+  };
+  std::shared_ptr<Hook> hook_ = std::make_shared<Hook>();
 };
 
 }  // namespace sima::server

@@ -82,6 +82,10 @@ Expected<Reply> EventsAuthHandler(const Services& s, const Call& call) {
   if (s.changes == nullptr) return Error::NotFound("no such route");  // SIMA_EVENTS=off
   if (auto ok = CheckCredentialPlace(call); !ok) return ok.error();
   if (auto ok = CheckOrg(call); !ok) return ok.error();
+  // nchan gives a new subscriber the channel's stored message, and after nginx restarted there
+  // is none until the organization changes: each authorized subscriber has the current state
+  // published again (coalesced with others; a client ignores a state it holds).
+  if (s.streams == nullptr) s.changes->ChangedElsewhere(call.org_id());
   return Reply{204, Json()};
 }
 

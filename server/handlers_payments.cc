@@ -7,6 +7,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "events.h"
 #include "gateway_adapters.h"
 #include "handlers.h"
 #include "paging.h"
@@ -234,7 +235,7 @@ Expected<OpenedPayment> OpenOrOfferAgain(const Services& s, const std::string& o
                                       s.timing.InitiateDeadline(now), Limits(s), now);
     if (!opened || !opened->reused || attempt == 2) return opened;
     auto after = ConfirmForRedirect(s.store, &gateway, s.timing, opened->payment, now, false,
-                                    PaymentCause::kInit);
+                                    PaymentCause::kInit, s.changes);
     if (!after) return after.error();
     if (after->status == PaymentStatus::kPending) return OpenedPayment{after.value(), true};
   }
@@ -300,7 +301,8 @@ Expected<Reply> VerifyPayment(const Services& s, const Call& call, Provider prov
   // Decided: the same answer, without asking the gateway again.
   if (payment.status != PaymentStatus::kPending) return DecisionReply(s, state.value(), call.now);
   if (gateway == nullptr) return GatewayOff(provider);
-  auto confirmed = ConfirmPayment(s.store, *gateway, payment, PaymentCause::kVerify, call.now);
+  auto confirmed =
+      ConfirmPayment(s.store, *gateway, payment, PaymentCause::kVerify, call.now, false, s.changes);
   if (!confirmed) return confirmed.error();
   if (confirmed->failure != CallFailure::kNone && payment.reference_id) {
     return GatewayFailure(s, *gateway, confirmed.value());
@@ -360,7 +362,8 @@ Expected<Reply> ReturnFromGateway(const Services& s, const Call& call, Provider 
       return r.error();
     }
   }
-  auto after = ConfirmForRedirect(s.store, gateway, s.timing, payment, call.now, visit.paid_claim);
+  auto after = ConfirmForRedirect(s.store, gateway, s.timing, payment, call.now, visit.paid_claim,
+                                  PaymentCause::kCallback, s.changes);
   if (!after) return after.error();
   // A gateway failure leaves it PENDING: the success page says so and polls.
   return RedirectFor(s, after.value());
@@ -389,8 +392,8 @@ Expected<Reply> FailureTarget(const Services& s, const Call& call, Provider prov
     return found.error();
   }
   if (found->provider != provider) return unknown("another gateway's payment");
-  auto after =
-      ConfirmForRedirect(s.store, s.gateways.For(provider), s.timing, found.value(), call.now);
+  auto after = ConfirmForRedirect(s.store, s.gateways.For(provider), s.timing, found.value(),
+                                  call.now, false, PaymentCause::kCallback, s.changes);
   if (!after) return after.error();
   return FailureRedirectFor(s, after.value());
 }
@@ -431,6 +434,7 @@ Expected<StartedPayment> StartPayment(const Services& s, const std::string& org_
     auto failed = s.store.ApplyPaymentOutcome(
         payment.id, std::nullopt, InitiateFailed(reason, begun.detail), PaymentCause::kInit, after);
     if (!failed) return failed.error();
+    if (failed->changed && s.changes != nullptr) s.changes->Changed(payment.org_id);
     const std::string name(gateway->name());
     Error e{timeout ? ErrorKind::kGatewayTimeout : ErrorKind::kGatewayError,
             timeout ? name + " did not answer in time; nothing was charged"

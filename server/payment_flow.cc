@@ -1,10 +1,20 @@
 #include "payment_flow.h"
 
+#include "events.h"
+
 namespace sima::server {
+namespace {
+
+// After the commit: the organization's browsers learn what the outcome changed.
+void Tell(ChangeFeed* changes, const AppliedOutcome& applied) {
+  if (changes != nullptr && applied.changed) changes->Changed(applied.state.payment.org_id);
+}
+
+}  // namespace
 
 Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gateway,
                                       const Payment& payment, PaymentCause cause, Time now,
-                                      bool recheck_failed) {
+                                      bool recheck_failed, ChangeFeed* changes) {
   Confirmation out;
   out.state.payment = payment;
   const bool late = recheck_failed && payment.status == PaymentStatus::kFailed;
@@ -26,6 +36,7 @@ Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gatewa
                         std::nullopt},
           cause, now);
       if (!same) return same.error();
+      Tell(changes, same.value());
       out.state = std::move(same).value().state;
       return out;
     }
@@ -35,6 +46,7 @@ Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gatewa
   }
   auto applied = store.ApplyPaymentOutcome(payment.id, std::nullopt, *lookup.value, cause, now);
   if (!applied) return applied.error();
+  Tell(changes, applied.value());
   out.state = std::move(applied).value().state;
   return out;
 }
@@ -48,7 +60,7 @@ GatewayAnswer InitiateFailed(std::string reason, std::string detail) {
 
 Expected<Payment> ConfirmForRedirect(Store& store, const PaymentGateway* gateway,
                                      const PaymentTiming& timing, const Payment& payment, Time now,
-                                     bool paid_claim, PaymentCause cause) {
+                                     bool paid_claim, PaymentCause cause, ChangeFeed* changes) {
   const bool late = paid_claim && payment.status == PaymentStatus::kFailed;
   if ((payment.status != PaymentStatus::kPending && !late) || gateway == nullptr) return payment;
   // A FAILED payment the gateway could not confirm now: flagged, and not answered as FAILED.
@@ -72,7 +84,7 @@ Expected<Payment> ConfirmForRedirect(Store& store, const PaymentGateway* gateway
     }
     return shown_pending(payment, "the gateway was asked moments ago, look again");
   }
-  auto confirmed = ConfirmPayment(store, *gateway, payment, cause, now, paid_claim);
+  auto confirmed = ConfirmPayment(store, *gateway, payment, cause, now, paid_claim, changes);
   if (!confirmed) return confirmed.error();
   if (late && confirmed->failure != CallFailure::kNone &&
       confirmed->state.payment.status == PaymentStatus::kFailed) {

@@ -12,6 +12,8 @@
 
 namespace sima::server {
 
+class ChangeFeed;
+
 struct Confirmation {
   PaymentState state;                        // as stored after this confirmation
   CallFailure failure = CallFailure::kNone;  // the gateway gave no usable answer: nothing decided
@@ -23,10 +25,13 @@ struct Confirmation {
 // `recheck_failed` (a signed or claimed "paid" redirect for it): then the gateway is asked,
 // and a paid answer activates it with needs_attention (sima::Apply). A payment without a
 // gateway reference is left as is (failure kRejected). Errors: storage failures only.
+// A payment this call moved is told to `changes` (its organization's open browsers see the
+// plan it activated): callers without an organization's request behind them (callbacks, the
+// reconciler, pay links) have no other way to tell it. nullptr: live usage is off.
 // REQUIRES: gateway.provider() == payment.provider.
 Expected<Confirmation> ConfirmPayment(Store& store, const PaymentGateway& gateway,
                                       const Payment& payment, PaymentCause cause, Time now,
-                                      bool recheck_failed = false);
+                                      bool recheck_failed = false, ChangeFeed* changes = nullptr);
 
 // A GatewayAnswer for a failure at initiate time: the payment can never be paid (no pidx
 // reached anyone), so it fails with `reason`.
@@ -42,10 +47,12 @@ GatewayAnswer InitiateFailed(std::string reason, std::string detail);
 // them unasked); a repeat within it that finds the payment still FAILED is flagged and audited
 // (once per timing.rejected_audit_window) and shown as PENDING, as is a FAILED payment the
 // gateway could not be asked about. `gateway` null (off): the payment as stored. Returns the
-// payment as stored, or as it must be shown. Errors: storage failures only.
+// payment as stored, or as it must be shown. `changes` as ConfirmPayment's. Errors: storage
+// failures only.
 Expected<Payment> ConfirmForRedirect(Store& store, const PaymentGateway* gateway,
                                      const PaymentTiming& timing, const Payment& payment, Time now,
                                      bool paid_claim = false,
-                                     PaymentCause cause = PaymentCause::kCallback);
+                                     PaymentCause cause = PaymentCause::kCallback,
+                                     ChangeFeed* changes = nullptr);
 
 }  // namespace sima::server

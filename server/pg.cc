@@ -441,4 +441,35 @@ void Pool::DropIdle() {
   cv_.notify_all();
 }
 
+// --- LISTEN ---
+
+Expected<std::unique_ptr<Listener>> Listener::Open(const ConnInfo& info,
+                                                   const std::string& channel) {
+  auto conn = Conn::Open(info);
+  if (!conn) return conn.error();
+  if (auto r = (*conn)->Script("LISTEN " + channel); !r) return r.error();
+  return std::unique_ptr<Listener>(new Listener(std::move(conn).value()));
+}
+
+int Listener::socket() const { return PQsocket(conn_->conn_); }
+
+int Listener::backend_pid() const { return PQbackendPID(conn_->conn_); }
+
+Expected<std::vector<std::string>> Listener::Drain() {
+  pg_conn* c = conn_->conn_;
+  // PQconsumeInput fails when the server closed the connection (a terminated backend, a
+  // restart); PQstatus then tells it is gone even when the read itself succeeded.
+  if (PQconsumeInput(c) == 0 || PQstatus(c) != CONNECTION_OK) {
+    return Error{ErrorKind::kUnavailable,
+                 "the LISTEN connection to PostgreSQL at " + conn_->info_.display() +
+                     " was lost: " + conn_->info_.Redact(Trim(PQerrorMessage(c)))};
+  }
+  std::vector<std::string> out;
+  while (PGnotify* n = PQnotifies(c)) {
+    out.emplace_back(n->extra != nullptr ? n->extra : "");
+    PQfreemem(n);
+  }
+  return out;
+}
+
 }  // namespace sima::server::pg

@@ -193,6 +193,28 @@ class Conn {
   std::vector<Statement> queued_;
   int slot_ = 0;
   friend class Pool;
+  friend class Listener;
+};
+
+// A connection of its own that only listens (LISTEN/NOTIFY): opened with a channel, then
+// polled by its owner. Not part of a Pool: a pooled connection would lose its LISTEN when
+// the pool replaces it.
+class Listener {
+ public:
+  // Connects (as Conn::Open) and runs LISTEN `channel` (a plain identifier).
+  static Expected<std::unique_ptr<Listener>> Open(const ConnInfo& info, const std::string& channel);
+  // The socket to wait on for readability (poll), then call Drain.
+  int socket() const;
+  // Reads what the server sent and returns the payloads of the notifications received, in
+  // order (none is fine: a keepalive, a partial message). kUnavailable once the connection is
+  // lost: the owner opens a new Listener.
+  Expected<std::vector<std::string>> Drain();
+  // The server process of this connection (pg_terminate_backend in tests).
+  int backend_pid() const;
+
+ private:
+  explicit Listener(std::unique_ptr<Conn> conn) : conn_(std::move(conn)) {}
+  std::unique_ptr<Conn> conn_;
 };
 
 // Connections shared by threads, at most `size` open at once. A connection that broke is

@@ -1,6 +1,12 @@
 #include "pg_store.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <iostream>
 #include <random>
 #include <set>
 
@@ -107,9 +113,12 @@ PgStore::PgStore(pg::ConnInfo info, const Catalog& catalog, const Options& optio
   if (!options_.confirmation) options_.confirmation = CatalogConfirmation(catalog_);
   std::random_device rd;
   shard_base_ = static_cast<int>(rd() % kShards);
+  char id[17];
+  std::snprintf(id, sizeof(id), "%08x%08x", rd(), rd());
+  instance_id_ = id;
 }
 
-PgStore::~PgStore() = default;
+PgStore::~PgStore() { StopWatching(); }
 
 Expected<std::unique_ptr<PgStore>> PgStore::Open(const Options& options, const Catalog& catalog) {
   if (options.pool_size < 1) return Error::Validation("SIMA_DB_POOL", "must be at least 1");
@@ -958,11 +967,98 @@ Expected<std::string> PgStore::PayLinkSecret(const std::string& candidate) {
 
 namespace sima::server {
 
-// BASE PLACEHOLDERS (live-feed replaces all three).
+// One statement outside a transaction (LoadUsage without adds never locks): a consistent
+// snapshot, nothing counted, nothing written.
 Expected<UsageState> PgStore::PeekUsage(const std::string& org_id, Time now) {
-  return ReadUsage(org_id, now);
+  return Read<UsageState>(
+      [&](Conn& c) -> Expected<UsageState> { return LoadUsage(c, org_id, now, {}); });
 }
-ExpectedDone PgStore::AnnounceChange(const std::string&) { return Done{}; }
-ExpectedDone PgStore::WatchChanges(std::function<void(const std::string&)>) { return Done{}; }
+
+namespace {
+
+constexpr std::string_view kChangesChannel = "sima_changes";
+
+// `why` names the server without its password (pg.h).
+void LogWatch(std::string_view msg, const std::string& why) {
+  std::cerr << Json{{"msg", msg}, {"error", why}}.dump(-1, ' ', false,
+                                                       Json::error_handler_t::replace)
+            << std::endl;
+}
+
+}  // namespace
+
+// NOTIFY is delivered to every listening session of the database, this instance's watcher
+// too: the payload names the instance so that one skips it.
+ExpectedDone PgStore::AnnounceChange(const std::string& org_id) {
+  return Read<Done>([&](Conn& c) -> ExpectedDone {
+    auto r = c.Run("SELECT pg_notify($1, $2)", kChangesChannel, instance_id_ + ":" + org_id);
+    if (!r) return r.error();
+    return Done{};
+  });
+}
+
+ExpectedDone PgStore::WatchChanges(std::function<void(const std::string&)> on_change) {
+  if (watcher_.joinable()) return Error::Internal("the store already has a watcher");
+  watcher_stop_fd_ = eventfd(0, EFD_CLOEXEC);
+  if (watcher_stop_fd_ < 0) return Error::Internal("cannot create the watcher's eventfd");
+  watcher_ = std::thread([this, f = std::move(on_change)]() mutable { Watch(std::move(f)); });
+  return Done{};
+}
+
+void PgStore::StopWatching() {
+  if (!watcher_.joinable()) return;
+  const uint64_t one = 1;
+  (void)!write(watcher_stop_fd_, &one, sizeof(one));
+  watcher_.join();
+  close(watcher_stop_fd_);
+  watcher_stop_fd_ = -1;
+}
+
+void PgStore::Watch(std::function<void(const std::string&)> on_change) {
+  // Waits up to `ms` for readability of `fd` (-1: none) or the stop; false when stopping.
+  auto wait = [this](int fd, int ms) {
+    pollfd fds[2] = {{watcher_stop_fd_, POLLIN, 0}, {fd, POLLIN, 0}};
+    const int n = poll(fds, fd >= 0 ? 2 : 1, ms);
+    return !(n > 0 && (fds[0].revents & POLLIN) != 0);
+  };
+  std::mt19937 jitter{std::random_device{}()};
+  std::chrono::milliseconds backoff{250};
+  const std::string ours = instance_id_ + ":";
+  for (;;) {
+    auto listener = pg::Listener::Open(pool_.info(), std::string(kChangesChannel));
+    if (!listener) {
+      // The database is away: try again later, 250 ms doubling to 10 s, with jitter so that
+      // instances do not all come back at once.
+      LogWatch("live usage: cannot listen to other instances, will retry",
+               listener.error().message);
+      const auto ms =
+          backoff.count() / 2 + static_cast<int64_t>(jitter() % (backoff.count() / 2 + 1));
+      if (!wait(-1, static_cast<int>(ms))) return;
+      backoff = std::min(backoff * 2, std::chrono::milliseconds{10000});
+      continue;
+    }
+    backoff = std::chrono::milliseconds{250};
+    watcher_pid_ = (*listener)->backend_pid();
+    for (;;) {
+      if (!wait((*listener)->socket(), -1)) {
+        watcher_pid_ = 0;
+        return;
+      }
+      auto payloads = (*listener)->Drain();
+      if (!payloads) {
+        LogWatch("live usage: lost the listening connection, reconnecting",
+                 payloads.error().message);
+        break;
+      }
+      for (const std::string& p : *payloads) {
+        if (p.rfind(ours, 0) == 0) continue;
+        const auto colon = p.find(':');
+        if (colon == std::string::npos || colon + 1 == p.size()) continue;
+        on_change(p.substr(colon + 1));
+      }
+    }
+    watcher_pid_ = 0;
+  }
+}
 
 }  // namespace sima::server

@@ -39,9 +39,12 @@
 // one opened on the next call, so the store recovers when the database returns.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "mail/confirmation.h"
 #include "pg.h"
@@ -188,6 +191,9 @@ class PgStore final : public Store {
 
   // postgresql://user@host:port/db (no password).
   const std::string& display() const { return pool_.info().display(); }
+  // The server process of the WatchChanges connection, 0 while it has none (tests end it
+  // with pg_terminate_backend to see the watcher come back).
+  int watcher_backend_pid() const { return watcher_pid_.load(); }
 
  private:
   PgStore(pg::ConnInfo info, const Catalog& catalog, const Options& options);
@@ -271,10 +277,20 @@ class PgStore final : public Store {
                               std::optional<Time> reset_usage_from, const PlanChange& change,
                               std::optional<int64_t> payment_id, Time now);
 
+  // The WatchChanges thread: LISTEN on a connection of its own, reconnecting with backoff.
+  void Watch(std::function<void(const std::string& org_id)> on_change);
+  void StopWatching();
+
   pg::Pool pool_;
   const Catalog& catalog_;
   Options options_;
   int shard_base_ = 0;  // this instance's first counter shard (random)
+  // Names this store in its NOTIFY payloads ("<instance_id>:<org_id>") so its own watcher
+  // skips them (the backend pid of the announcing connection changes with the pool).
+  std::string instance_id_;
+  std::thread watcher_;
+  int watcher_stop_fd_ = -1;  // an eventfd: written once to stop the watcher
+  std::atomic<int> watcher_pid_{0};
 };
 
 template <typename T, typename F>

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "events.h"
 #include "payment_flow.h"
 
 namespace sima::server {
@@ -13,8 +14,13 @@ void Log(const Json& line) {
 
 }  // namespace
 
-Reconciler::Reconciler(Store& store, PaymentGateways gateways, NowFn now, PaymentTiming timing)
-    : store_(store), gateways_(std::move(gateways)), now_(std::move(now)), timing_(timing) {}
+Reconciler::Reconciler(Store& store, PaymentGateways gateways, NowFn now, PaymentTiming timing,
+                       ChangeFeed* changes)
+    : store_(store),
+      gateways_(std::move(gateways)),
+      now_(std::move(now)),
+      timing_(timing),
+      changes_(changes) {}
 
 void Reconciler::Start(std::chrono::milliseconds interval) {
   worker_.Start(interval, [this] { RunOnce(); });
@@ -45,6 +51,7 @@ int Reconciler::RunOnce() {
           InitiateFailed("not_initiated", "no gateway reference was stored; nobody can pay it"),
           PaymentCause::kReconciler, now);
       if (!r) Log({{"msg", "reconciler: cannot fail payment"}, {"payment_id", p.id}});
+      if (r && r->changed && changes_ != nullptr) changes_->Changed(p.org_id);
       continue;
     }
     const PaymentGateway* gateway = gateways_.For(p.provider);
@@ -53,7 +60,8 @@ int Reconciler::RunOnce() {
       (void)store_.ScheduleRecheck(p.id, now + timing_.RecheckBackoff(p.check_attempts), now);
       continue;
     }
-    auto confirmed = ConfirmPayment(store_, *gateway, p, PaymentCause::kReconciler, now);
+    auto confirmed =
+        ConfirmPayment(store_, *gateway, p, PaymentCause::kReconciler, now, false, changes_);
     if (!confirmed) {
       Log({{"msg", "reconciler: cannot store an outcome"},
            {"payment_id", p.id},

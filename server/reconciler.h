@@ -12,11 +12,15 @@
 
 namespace sima::server {
 
+class ChangeFeed;
+
 class Reconciler {
  public:
   // A gateway missing from `gateways` is off: its payments are looked at later. `timing`:
-  // when to look again and when to give up. The store must outlive the reconciler.
-  Reconciler(Store& store, PaymentGateways gateways, NowFn now, PaymentTiming timing = {});
+  // when to look again and when to give up. Each payment a pass decides is told to `changes`
+  // (nullptr: live usage off). The store and the feed must outlive the reconciler.
+  Reconciler(Store& store, PaymentGateways gateways, NowFn now, PaymentTiming timing = {},
+             ChangeFeed* changes = nullptr);
   ~Reconciler() { Stop(); }
 
   // One pass over the payments due now, at most kBatch, fair across organizations: round-robin
@@ -41,6 +45,7 @@ class Reconciler {
   PaymentGateways gateways_;
   NowFn now_;
   PaymentTiming timing_;
+  ChangeFeed* changes_;
   Periodic worker_;
 };
 

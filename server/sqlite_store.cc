@@ -1072,9 +1072,12 @@ Expected<std::string> SqliteStore::PayLinkSecret(const std::string& candidate) {
 
 namespace sima::server {
 
-// BASE PLACEHOLDER (live-feed replaces): counts a call; PeekUsage must not.
+// The reader path (as FindSession): no job in the write queue, no transaction of its own.
+// Every write of this process commits while holding write_mu_, so the statements read here
+// all see the same committed state; nothing is counted.
 Expected<UsageState> SqliteStore::PeekUsage(const std::string& org_id, Time now) {
-  return ReadUsage(org_id, now);
+  std::lock_guard lock(write_mu_);
+  return LoadUsage(*db_, org_id, now);
 }
 
 // One instance per SQLite file: nobody else to tell.

@@ -29,6 +29,8 @@ class InProcessTest : public IntegrationTest {
   void Advance(std::chrono::seconds d) { clock_.Advance(d); }
   // One reconciler pass at the current time; how many payments it looked at.
   int RunReconciler();
+  // The server in this process (after StartServer).
+  server::App& app() { return *app_; }
 
   server::FakeClock clock_{Start()};
 

@@ -229,5 +229,30 @@ TEST(ServerConfig, SchedulerIntervalAndDemoClock) {
   EXPECT_NE(HelpText().find("--demo-clock"), std::string::npos);
 }
 
+TEST(ServerConfig, LiveUsageEventsAreEmbeddedNchanWithAPublishUrlOrOff) {
+  auto d = LoadConfig({}, Env({}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->config.events, "embedded");
+  EXPECT_TRUE(LoadConfig({"--events=off"}, Env({})).ok());
+  auto nchan = LoadConfig({"--events=nchan"},
+                          Env({{"SIMA_NCHAN_PUBLISH_URL", "http://127.0.0.1:8089/pub/"}}));
+  ASSERT_TRUE(nchan.ok()) << nchan.error().message;
+  EXPECT_EQ(nchan->config.nchan_publish_url, "http://127.0.0.1:8089/pub/");
+
+  auto unknown = LoadConfig({}, Env({{"SIMA_EVENTS", "sse"}}));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().extra["field"], "SIMA_EVENTS");
+  EXPECT_NE(unknown.error().message.find("embedded, nchan or off"), std::string::npos);
+  // nchan without a publisher location, or with one nchan cannot be, is refused at startup.
+  for (const char* url :
+       {"", "https://127.0.0.1/pub/", "127.0.0.1:8089/pub/", "http://127.0.0.1:8089/pub",
+        "http://u:p@127.0.0.1/pub/", "http://127.0.0.1/pub/?x=1"}) {
+    auto refused = LoadConfig({"--events=nchan"}, Env({{"SIMA_NCHAN_PUBLISH_URL", url}}));
+    ASSERT_FALSE(refused.ok()) << url;
+    EXPECT_EQ(refused.error().extra["field"], "SIMA_NCHAN_PUBLISH_URL") << url;
+    EXPECT_EQ(refused.error().message.find("u:p"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace sima::server

@@ -245,7 +245,7 @@ TEST_F(StreamTest, LastEventIdOfTheCurrentStateSkipsTheFirstEvent) {
   // A client holding an older state gets the current one at once.
   auto behind = Open(org, "Last-Event-ID: 1767225500000-0123456789abcdef\r\n");
   ASSERT_TRUE(behind->WaitEvents(1));
-  EXPECT_EQ(behind->Events()[0].id, version);
+  EXPECT_EQ(VersionHash(behind->Events()[0].id), VersionHash(version));  // same state, read later
   ASSERT_TRUE(resumed->ReadHead());
   EXPECT_EQ(resumed->status(), 200);
   CreateInvoice(org);

@@ -70,8 +70,8 @@ Expected<Reply> EventsHandler(const Services& s, const Call& call) {
                  "the event stream is served to a GET with no request pipelined behind it"};
   }
   Reply reply{200, Json()};
+  // Cache-Control: no-store is on every answer already (http.cc).
   reply.headers = {{"Content-Type", "text/event-stream; charset=utf-8"},
-                   {"Cache-Control", "no-store"},
                    // nginx in front must pass each event on at once, not buffer the answer.
                    {"X-Accel-Buffering", "no"}};
   reply.stream = true;
@@ -82,6 +82,10 @@ Expected<Reply> EventsAuthHandler(const Services& s, const Call& call) {
   if (s.changes == nullptr) return Error::NotFound("no such route");  // SIMA_EVENTS=off
   if (auto ok = CheckCredentialPlace(call); !ok) return ok.error();
   if (auto ok = CheckOrg(call); !ok) return ok.error();
+  // nchan gives a new subscriber the channel's stored message, and after nginx restarted there
+  // is none until the organization changes: each authorized subscriber has the current state
+  // published again (coalesced with others; a client ignores a state it holds).
+  if (s.streams == nullptr) s.changes->ChangedElsewhere(call.org_id());
   return Reply{204, Json()};
 }
 

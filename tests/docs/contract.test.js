@@ -240,6 +240,47 @@ test('every answer of a tour of the API is documented in openapi.json', async ()
   assert.deepEqual(problems, [], `answers that openapi.json does not describe:\n${problems.join('\n')}`);
 });
 
+// The live usage stream never ends: its head is checked, then the first event's data against
+// the Usage schema, and the stream is dropped.
+test('the live usage events answer as documented in openapi.json', async () => {
+  problems = [];
+  const org = await call('POST', '/admin/orgs/', '/admin/orgs/', { token: admin, body: { name: 'Live' } });
+  const other = await call('POST', '/admin/orgs/', '/admin/orgs/', { token: admin, body: { name: 'Other' } });
+  const key = org.body.api_key;
+  const stream = '/events/{org_id}/';
+  const path = `/events/${org.body.org_id}/`;
+  await call('GET', stream, path);
+  await call('GET', stream, `${path}?token=${key}`, { token: key });
+  await call('GET', stream, `/events/${other.body.org_id}/`, { token: key });
+  await call('GET', stream, path, { token: admin });
+  const auth = '/events/{org_id}/auth/';
+  assert.equal((await call('GET', auth, `${path}auth/`, { token: key })).status, 204);
+  await call('GET', auth, `/events/${other.body.org_id}/auth/`, { token: key });
+  await call('GET', auth, `${path}auth/`, { token: 'sk_nope' });
+
+  const abort = new AbortController();
+  const res = await fetch(base + path, { headers: { Authorization: `Bearer ${key}` }, signal: abort.signal });
+  const ok = doc.paths[stream].get.responses[String(res.status)];
+  assert.ok(ok?.content?.['text/event-stream'], `GET ${path} -> ${res.status}: not a documented stream`);
+  assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  assert.equal(res.headers.get('x-accel-buffering'), 'no');
+  const reader = res.body.getReader();
+  let text = '';
+  while (!/\ndata: .*\n\n/.test(text)) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, `the stream ended before its first event: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  abort.abort();
+  assert.match(text, /^retry: 3000\n\nid: \d+-[0-9a-f]{16}\nevent: usage\ndata: /);
+  const data = JSON.parse(text.match(/\ndata: (.*)\n\n/)[1]);
+  const validate = ajv.compile({ $ref: 'openapi.json#/components/schemas/Usage' });
+  assert.ok(validate(data), ajv.errorsText(validate.errors));
+  assert.equal(text.match(/\nid: (.*)\n/)[1], data.version);
+  assert.deepEqual(problems, [], `answers that openapi.json does not describe:\n${problems.join('\n')}`);
+});
+
 async function simCall(method, url, body) {
   const res = await fetch(sim + url, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
   assert.ok(res.ok, `${method} ${url} at the simulator: ${res.status}`);

@@ -45,13 +45,10 @@ bool WaitFor(const std::function<bool()>& done) {
   return true;
 }
 
+constexpr const char* kOneInstance = "one SQLite file has one instance: nothing to announce";
+
 class StoreEvents : public StoreContract {
  protected:
-  void SkipUnlessPostgres() {
-    if (GetParam() != StoreKind::kPostgres) {
-      GTEST_SKIP() << "one SQLite file has one instance: nothing to announce";
-    }
-  }
   void Announce(Store& store, const std::string& org) {
     auto r = store.AnnounceChange(org);
     ASSERT_TRUE(r.ok()) << r.error().message;
@@ -97,7 +94,7 @@ TEST_P(StoreEvents, PeekUsageOfAnUnknownOrganizationIsNotFound) {
 }
 
 TEST_P(StoreEvents, AnAnnouncementIsHeardByTheOtherInstanceNotByItsOwn) {
-  SkipUnlessPostgres();
+  if (GetParam() == StoreKind::kSqlite) GTEST_SKIP() << kOneInstance;
   std::unique_ptr<Store> other = OpenStore(2);
   ASSERT_NE(other, nullptr);
   Heard here, there;
@@ -122,7 +119,7 @@ TEST_P(StoreEvents, AnAnnouncementIsHeardByTheOtherInstanceNotByItsOwn) {
 }
 
 TEST_P(StoreEvents, TheWatcherComesBackAfterItsBackendIsTerminated) {
-  SkipUnlessPostgres();
+  if (GetParam() == StoreKind::kSqlite) GTEST_SKIP() << kOneInstance;
   std::unique_ptr<Store> other = OpenStore(2);
   ASSERT_NE(other, nullptr);
   Heard here;
@@ -145,7 +142,7 @@ TEST_P(StoreEvents, TheWatcherComesBackAfterItsBackendIsTerminated) {
 }
 
 TEST_P(StoreEvents, AStoreTakesOneWatcher) {
-  SkipUnlessPostgres();
+  if (GetParam() == StoreKind::kSqlite) GTEST_SKIP() << kOneInstance;
   Heard here;
   ASSERT_TRUE(store_->WatchChanges(here.Hook()).ok());
   auto again = store_->WatchChanges(here.Hook());

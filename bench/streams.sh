@@ -183,7 +183,11 @@ EOF
     printf '%-9s %8s %6s %8s %7s %10s %9s %9s %9s %s\n' "$setup" "$n" "$open" "$refused" \
       "$failed" "${rps:-?}" "${p99:-?}" "$sima_rss" "$nginx_rss" "$events"
   done
-  [ -n "$nginx_pid" ] && { kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; }
+  if [ -n "$nginx_pid" ]; then
+    echo "  ($setup: publishes to nchan that failed, as logged: $(grep -c 'publishing to nchan failed' "$dir/server.log" || true))"
+    kill "$nginx_pid"
+    wait "$nginx_pid" 2>/dev/null || true
+  fi
   kill "$sima_pid"
   wait "$sima_pid" 2>/dev/null || true
 done

@@ -3,8 +3,11 @@
 // Both authenticate with the Authorization header only (Access::kOrgEvents): no API call is
 // counted, nothing is announced to the live feed, and a credential in the URL is refused, since
 // URLs end up in logs and browser history.
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "connection.h"
 #include "events.h"
@@ -38,6 +41,18 @@ Expected<Done> CheckOrg(const Call& call) {
     return Error::NotFound("no such organization");
   }
   return Done{};
+}
+
+// At most one republish per organization every 10 s: the thousands of subscribers that
+// reconnect after an nginx restart need one, not one each (each reaches all the others).
+bool RepublishDue(const std::string& org_id, Time now) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, Time> last;
+  std::lock_guard lock(mu);
+  Time& at = last[org_id];
+  if (at != Time{} && now - at < std::chrono::seconds{10}) return false;
+  at = now;
+  return true;
 }
 
 }  // namespace
@@ -83,9 +98,11 @@ Expected<Reply> EventsAuthHandler(const Services& s, const Call& call) {
   if (auto ok = CheckCredentialPlace(call); !ok) return ok.error();
   if (auto ok = CheckOrg(call); !ok) return ok.error();
   // nchan gives a new subscriber the channel's stored message, and after nginx restarted there
-  // is none until the organization changes: each authorized subscriber has the current state
-  // published again (coalesced with others; a client ignores a state it holds).
-  if (s.streams == nullptr) s.changes->ChangedElsewhere(call.org_id());
+  // is none until the organization changes: an authorized subscriber has the current state
+  // published again (a client ignores a state it holds).
+  if (s.streams == nullptr && RepublishDue(call.org_id(), call.now)) {
+    s.changes->ChangedElsewhere(call.org_id());
+  }
   return Reply{204, Json()};
 }
 

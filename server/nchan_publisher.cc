@@ -55,7 +55,11 @@ NchanPublisher::~NchanPublisher() = default;
 void NchanPublisher::Publish(const OrgEvent& event) {
   std::lock_guard lock(mu_);
   const httplib::Headers headers{{"X-EventSource-Event", "usage"}};
-  const auto res = client_->Post(path_ + event.org_id, headers, event.data, "application/json");
+  auto res = client_->Post(path_ + event.org_id, headers, event.data, "application/json");
+  // No answer at all is most often a kept-alive connection nginx closed meanwhile
+  // (keepalive_timeout, keepalive_requests): once more on a new one. A state sent twice is
+  // harmless (clients ignore a state they hold).
+  if (!res) res = client_->Post(path_ + event.org_id, headers, event.data, "application/json");
   if (res && res->status >= 200 && res->status < 300) {
     ++published_;
     return;

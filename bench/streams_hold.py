@@ -60,7 +60,7 @@ async def hold(args, orgs, counts, open_streams, stop):
                 data = await reader.read(65536)
                 if not data:
                     break
-                counts["events_later"] += data.count(b"\nevent: ")
+                counts["events_later"] += data.count(b"event: usage")
         except OSError:
             pass
         open_streams.discard(i)

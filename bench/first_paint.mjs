@@ -6,12 +6,16 @@
 //              the client's persisted snapshot, no session yet in the tab).
 // The figure is navigation start -> the first <sima-usage> render with real rows (its
 // performance.mark('sima:bars')). Median and p90 of N loads each (default 25).
+//   floor      the same dashboard HTML and CSS with every script removed: its first contentful
+//              paint, what this machine's Chromium needs to show the page at all.
 //
 //   (cd tests/e2e && npm ci) && node bench/first_paint.mjs [N]
 // Needs build/release's sima-server and sima-gateway-sim and wasm/dist (scripts/build-wasm), or
 // SIMA_SERVER_BIN / SIMA_SIM_BIN.
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { startDemo, launchBrowser } from '../tests/e2e/harness.mjs';
+import path from 'node:path';
+import { startDemo, launchBrowser, repo } from '../tests/e2e/harness.mjs';
 
 const N = Number(process.argv[2] ?? 25);
 
@@ -65,11 +69,29 @@ try {
     await page.close();
   }
   await context.close();
+  // The floor: the dashboard without its scripts (and their preloads), served at a path of
+  // the demo's origin so the CSS and the fonts come as they do for the real page.
+  const html = (await readFile(path.join(repo, 'web-demo', 'index.html'), 'utf8'))
+    .replace(/<script[\s\S]*?<\/script>/g, '')
+    .replace(/<link rel="(modulepreload|preload)"[^>]*>/g, '');
+  const floor = [];
+  const floorContext = await browser.newContext();
+  await floorContext.route(`${demo.web}/floor.html`, (r) => r.fulfill({ status: 200, contentType: 'text/html', body: html }));
+  for (let i = 0; i < N; i++) {
+    const page = await floorContext.newPage();
+    await page.goto(`${demo.web}/floor.html`);
+    await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0);
+    floor.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0].startTime));
+    await page.close();
+  }
+  await floorContext.close();
+  const f = stats(floor);
   const c = stats(cold);
   const r = stats(returning);
   console.log(`first paint of the dashboard (navigation start -> <sima-usage> bars drawn), ${N} loads each, headless Chromium on loopback:`);
   console.log(`  cold first visit:  median ${fmt(c.median)}  p90 ${fmt(c.p90)}  (min ${fmt(c.min)}, max ${fmt(c.max)})`);
   console.log(`  returning visit:   median ${fmt(r.median)}  p90 ${fmt(r.p90)}  (min ${fmt(r.min)}, max ${fmt(r.max)})`);
+  console.log(`  floor (no script):  median ${fmt(f.median)}  p90 ${fmt(f.p90)}  (min ${fmt(f.min)}, max ${fmt(f.max)})  the page's HTML and CSS alone, first contentful paint`);
   console.log(`  requests answered before the bars (last load): cold [${coldPath.join(', ')}], returning [${returningPath.join(', ')}]`);
   console.log(`  load average: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
   console.log(`  command: node bench/first_paint.mjs ${N}`);

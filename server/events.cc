@@ -124,27 +124,28 @@ void ChangeFeed::Changed(const std::string& org_id) { Mark(org_id, true); }
 void ChangeFeed::ChangedElsewhere(const std::string& org_id) { Mark(org_id, false); }
 
 void ChangeFeed::Mark(const std::string& org_id, bool announce) {
+  bool fresh = false;
   {
     std::lock_guard lock(mu_);
-    if (announce) announce_.push_back(org_id);
-    if (pending_set_.insert(org_id).second) pending_.push_back(org_id);
+    if (announce) announce_.insert(org_id);
+    fresh = pending_set_.insert(org_id).second;
+    if (fresh) pending_.push_back(org_id);
   }
-  cv_.notify_all();
+  // Every organization call lands here: only the first change of a window wakes the thread
+  // (a later one is published with it, and announced with it from announce_).
+  if (fresh) cv_.notify_all();
 }
 
 void ChangeFeed::Flush() {
   std::vector<std::string> orgs;
-  std::vector<std::string> announce;
+  std::unordered_set<std::string> announce;
   {
     std::lock_guard lock(mu_);
     orgs.swap(pending_);
     pending_set_.clear();
     announce.swap(announce_);
   }
-  std::unordered_set<std::string> told;
-  for (const std::string& org : announce) {
-    if (told.insert(org).second) (void)store_.AnnounceChange(org);
-  }
+  for (const std::string& org : announce) (void)store_.AnnounceChange(org);
   for (const std::string& org : orgs) PublishOne(org);
 }
 

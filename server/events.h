@@ -99,7 +99,7 @@ class ChangeFeed {
   std::condition_variable cv_;
   std::vector<std::string> pending_;  // in arrival order
   std::unordered_set<std::string> pending_set_;
-  std::vector<std::string> announce_;  // to tell other instances
+  std::unordered_set<std::string> announce_;  // to tell other instances, once per window
   bool stop_ = false;
   std::thread thread_;
   // What the store's watcher calls: the store (and its watcher thread) outlives the feed, so

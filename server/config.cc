@@ -104,6 +104,27 @@ const std::vector<Option>& Options() {
        "who holds the browsers' live usage streams: embedded (this server), nchan (nginx, "
        "published to SIMA_NCHAN_PUBLISH_URL) or off",
        false, &Config::events},
+      {"SIMA_WEBHOOK_ALLOW_PRIVATE",
+       "1 = webhooks may go to loopback and private addresses (demos, tests, an internal "
+       "receiver); 0 refuses them",
+       false, nullptr, &Config::webhook_allow_private, 0, 1},
+      {"SIMA_WEBHOOK_RETRY_HOURS", "hours a webhook delivery is retried before it is given up",
+       false, nullptr, &Config::webhook_retry_hours, 1, 720},
+      {"SIMA_WEBHOOK_TIMEOUT_MS", "how long one webhook delivery may take, milliseconds", false,
+       nullptr, &Config::webhook_timeout_ms, 100, 60000},
+      {"SIMA_WEBHOOK_INTERVAL_MS", "how often the webhook outbox is looked at, milliseconds",
+       false, nullptr, &Config::webhook_interval_ms, 10, 3600000},
+      {"SIMA_WEBHOOK_CONCURRENCY", "webhook deliveries tried at once", false, nullptr,
+       &Config::webhook_concurrency, 1, 256},
+      {"SIMA_WEBHOOK_RETENTION_DAYS", "days finished webhook events and their log are kept",
+       false, nullptr, &Config::webhook_retention_days, 1, 3650},
+      {"SIMA_UPGRADE_URL",
+       "the page usage-alert e-mails link to for upgrading; unset = SIMA_APP_URL", false,
+       &Config::upgrade_url},
+      {"KHALTI_REFUND_URL",
+       "Khalti refund API base (…/api/merchant-transaction/); unset = KHALTI_BASE_URL with "
+       "v2/ replaced by merchant-transaction/",
+       false, &Config::khalti_refund_url},
       {"SIMA_NCHAN_PUBLISH_URL",
        "nchan's publisher location on loopback (http://127.0.0.1:PORT/PATH/); each "
        "organization's events are POSTed to it + the organization id",

@@ -61,6 +61,18 @@ struct Config {
   int64_t max_streams_per_org = 64;       // SIMA_MAX_STREAMS_PER_ORG
   int64_t stream_heartbeat_seconds = 20;  // SIMA_STREAM_HEARTBEAT: comment line interval
   int64_t events_coalesce_ms = 100;       // SIMA_EVENTS_COALESCE_MS: changes merged per org
+  // Webhooks (docs/webhooks.md).
+  int64_t webhook_allow_private = 0;     // SIMA_WEBHOOK_ALLOW_PRIVATE: 1 = loopback/private ok
+  int64_t webhook_retry_hours = 24;      // SIMA_WEBHOOK_RETRY_HOURS: retried for this long
+  int64_t webhook_timeout_ms = 10000;    // SIMA_WEBHOOK_TIMEOUT_MS: one try's whole time
+  int64_t webhook_interval_ms = 1000;    // SIMA_WEBHOOK_INTERVAL_MS: outbox looked at
+  int64_t webhook_concurrency = 8;       // SIMA_WEBHOOK_CONCURRENCY: tries at once
+  int64_t webhook_retention_days = 30;   // SIMA_WEBHOOK_RETENTION_DAYS: finished events kept
+  // Usage alerts: the upgrade link in their e-mails (the integrator's pricing page).
+  std::string upgrade_url;               // SIMA_UPGRADE_URL; empty = SIMA_APP_URL
+  // Refunds: Khalti's refund API base, e.g. https://khalti.com/api/merchant-transaction/;
+  // empty = KHALTI_BASE_URL with its last "v2/" replaced by "merchant-transaction/".
+  std::string khalti_refund_url;         // KHALTI_REFUND_URL
 };
 
 // SIMA_DEMO_CLOCK=1 is refused (kValidation naming SIMA_DEMO_CLOCK) unless KHALTI_BASE_URL,

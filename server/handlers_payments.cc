@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "paging.h"
 #include "payment_flow.h"
+#include "resource_json.h"
 #include "sima/crypto.h"
 #include "sima/json.h"
 #include "sima/money.h"
@@ -50,34 +51,6 @@ PaymentLimits Limits(const Services& s) {
   l.per_minute = s.config.init_per_minute;
   l.timing = s.timing;
   return l;
-}
-
-Json OptTime(const std::optional<Time>& t) { return t ? Json(FormatTime(*t)) : Json(nullptr); }
-
-// Khalti's amount_breakdown as the payment was priced: [{"label","amount"}] in paisa.
-Json BreakdownToJson(const std::vector<QuoteLine>& lines) {
-  Json out = Json::array();
-  for (const QuoteLine& line : lines)
-    out.push_back({{"label", line.label}, {"amount", line.paisa}});
-  return out;
-}
-
-Json PaymentToJson(const Payment& p) {
-  return {{"payment_id", p.id},
-          {"ref", p.ref},  // the org may build its own anonymous links with it
-          {"provider", to_string(p.provider)},
-          {"plan", p.plan},
-          {"amount", WholeRupees(p.amount_paisa)},
-          {"amount_paisa", p.amount_paisa},
-          {"amount_breakdown", BreakdownToJson(p.breakdown)},
-          {"status", to_string(p.status)},
-          {"reason", p.reason.empty() ? Json(nullptr) : Json(p.reason)},
-          {"reference_id", p.reference_id ? Json(*p.reference_id) : Json(nullptr)},
-          {"purchase_order_id", p.purchase_order_id},
-          {"needs_attention", p.needs_attention},
-          {"expires_at", OptTime(p.expires_at)},
-          {"created_at", FormatTime(p.created_at)},
-          {"updated_at", FormatTime(p.updated_at)}};
 }
 
 // A payment id from a path or a body: a positive integer (a string of digits is accepted).

@@ -49,6 +49,11 @@ struct Services {
   ChangeFeed* changes = nullptr;
   // The embedded event streams (stream_hub.h); nullptr unless SIMA_EVENTS=embedded.
   StreamHub* streams = nullptr;
+  // Looks at the webhook outbox now instead of at the end of its interval (a re-send was
+  // asked); may be empty.
+  std::function<void()> poke_webhooks = nullptr;
+  // Khalti's refund API (gateway/khalti_refund.h); nullptr when Khalti is not configured.
+  const class KhaltiRefunds* khalti_refunds = nullptr;
 };
 
 // One request, as a handler sees it.

@@ -260,6 +260,103 @@ CREATE TABLE server_secrets (
 ALTER TABLE payments ADD COLUMN amount_breakdown TEXT;
 )sql";
 
+// Webhooks, usage alerts and refunds. webhook_endpoints: where events go (org_id NULL: the
+// server-wide endpoint, which receives every organization's events), with the secret that signs
+// deliveries (kept to sign; shown once, never logged) and, after a rotation, the previous secret,
+// which also signs until previous_secret_until. Deleted endpoints are kept (deleted_at) so the
+// delivery log still names them. webhook_events: the outbox, written in the same transaction as
+// the change; seq orders an organization's events as their changes committed, data is the JSON
+// of the resources after the change. webhook_deliveries: one per event and endpoint, claimed with
+// a lease; webhook_attempts: the delivery log. usage_alerts: one row per organization, feature,
+// period and threshold crossed (the second crossing of the same one fails on the key and sends
+// nothing). refunds: each refund asked of a gateway or recorded by hand; payments.refunded_paisa
+// sums the succeeded ones.
+constexpr std::string_view kWebhooks = R"sql(
+CREATE TABLE webhook_endpoints (
+  id                    TEXT PRIMARY KEY,       -- "we_..."
+  org_id                TEXT REFERENCES organizations(id),
+  url                   TEXT NOT NULL,
+  description           TEXT NOT NULL DEFAULT '',
+  secret                TEXT NOT NULL,          -- "whsec_..."
+  previous_secret       TEXT,
+  previous_secret_until INTEGER,
+  enabled               INTEGER NOT NULL DEFAULT 1,
+  created_at            INTEGER NOT NULL,
+  updated_at            INTEGER NOT NULL,
+  deleted_at            INTEGER
+);
+CREATE INDEX webhook_endpoints_org ON webhook_endpoints(org_id) WHERE deleted_at IS NULL;
+CREATE TABLE webhook_events (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  id         TEXT NOT NULL UNIQUE,              -- "evt_..."
+  org_id     TEXT NOT NULL REFERENCES organizations(id),
+  type       TEXT NOT NULL,                     -- e.g. payment.succeeded
+  data       TEXT NOT NULL,                     -- JSON object
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_events_org ON webhook_events(org_id, seq);
+CREATE INDEX webhook_events_created ON webhook_events(created_at);
+CREATE TABLE webhook_deliveries (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_seq       INTEGER NOT NULL REFERENCES webhook_events(seq),
+  endpoint_id     TEXT NOT NULL REFERENCES webhook_endpoints(id),
+  org_id          TEXT NOT NULL,                -- the event's: deliveries are ordered per org
+  status          TEXT NOT NULL,                -- pending, delivered, failed
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,                      -- pending: due then (a claim moves it past its lease)
+  lease           TEXT,                         -- the current claim; a result needs it
+  last_status     INTEGER,                      -- the last HTTP status, NULL when none came
+  last_error      TEXT NOT NULL DEFAULT '',
+  created_at      INTEGER NOT NULL,
+  completed_at    INTEGER,
+  UNIQUE (event_seq, endpoint_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at)
+  WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_order ON webhook_deliveries(endpoint_id, org_id, event_seq)
+  WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_seq);
+CREATE TABLE webhook_attempts (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id   INTEGER NOT NULL REFERENCES webhook_deliveries(id),
+  at            INTEGER NOT NULL,
+  status_code   INTEGER,                        -- NULL: no HTTP answer
+  duration_ms   INTEGER NOT NULL,
+  response_body TEXT NOT NULL DEFAULT '',       -- its first 1 KiB
+  error         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);
+CREATE TABLE usage_alerts (
+  org_id       TEXT NOT NULL REFERENCES organizations(id),
+  feature      TEXT NOT NULL,
+  period_start INTEGER NOT NULL,
+  threshold    TEXT NOT NULL,                   -- 80, 100, over
+  used         INTEGER NOT NULL,
+  limit_value  INTEGER NOT NULL,
+  at           INTEGER NOT NULL,
+  PRIMARY KEY (org_id, feature, period_start, threshold)
+);
+CREATE TABLE refunds (
+  id              TEXT PRIMARY KEY,             -- "rf_..."
+  payment_id      INTEGER NOT NULL REFERENCES payments(id),
+  org_id          TEXT NOT NULL REFERENCES organizations(id),
+  amount_paisa    INTEGER NOT NULL CHECK (amount_paisa > 0),
+  method          TEXT NOT NULL,                -- khalti (its refund API), manual (by hand)
+  status          TEXT NOT NULL,                -- pending, succeeded, failed
+  reason          TEXT NOT NULL DEFAULT '',
+  reference       TEXT,
+  note            TEXT NOT NULL DEFAULT '',
+  detail          TEXT NOT NULL DEFAULT '',     -- what the gateway said
+  idempotency_key TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX refunds_idempotency ON refunds(payment_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE INDEX refunds_payment ON refunds(payment_id);
+ALTER TABLE payments ADD COLUMN refunded_paisa INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "core", kCore},
     {2, "payments", kPayments},
@@ -267,6 +364,7 @@ constexpr Migration kMigrations[] = {
     {4, "keys_and_bounds", kKeysAndBounds},
     {5, "kinds_and_overrides", kKindsAndOverrides},
     {6, "lifecycle", kLifecycle},
+    {7, "webhooks", kWebhooks},
 };
 
 }  // namespace

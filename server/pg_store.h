@@ -49,6 +49,7 @@
 #include "mail/confirmation.h"
 #include "pg.h"
 #include "sima/catalog.h"
+#include "sima/json.h"
 #include "sima/quote.h"
 #include "sima/settlement.h"
 #include "store.h"
@@ -186,6 +187,34 @@ class PgStore final : public Store {
   ExpectedDone MarkEmailSent(int64_t email_id, Time now) override;
   ExpectedDone MarkEmailFailed(int64_t email_id, const std::string& error,
                                Time next_attempt_at) override;
+  Expected<WebhookEndpoint> CreateWebhookEndpoint(const NewWebhookEndpoint& endpoint,
+                                                  Time now) override;
+  Expected<std::vector<WebhookEndpoint>> ListWebhookEndpoints(
+      const std::optional<std::string>& org_id) override;
+  Expected<WebhookEndpoint> GetWebhookEndpoint(const std::string& endpoint_id) override;
+  Expected<WebhookEndpoint> UpdateWebhookEndpoint(const std::string& endpoint_id,
+                                                  const WebhookEndpointPatch& patch,
+                                                  Time now) override;
+  Expected<WebhookEndpoint> RotateWebhookSecret(const std::string& endpoint_id,
+                                                const std::string& new_secret,
+                                                Time previous_until, Time now) override;
+  ExpectedDone DeleteWebhookEndpoint(const std::string& endpoint_id, Time now) override;
+  Expected<Page<WebhookEvent>> ListWebhookEvents(const std::optional<std::string>& org_id,
+                                                 const PageRequest& page) override;
+  Expected<WebhookEventDetail> GetWebhookEvent(const std::string& event_id) override;
+  Expected<WebhookEventDetail> ResendWebhookEvent(const std::string& event_id,
+                                                  const std::optional<std::string>& endpoint_id,
+                                                  Time now) override;
+  Expected<std::vector<DueDelivery>> ClaimDueDeliveries(Time now, Time lease_until,
+                                                        int64_t limit) override;
+  ExpectedDone CompleteDelivery(int64_t delivery_id, const std::string& lease,
+                                const DeliveryResult& result, Time now) override;
+  Expected<Refund> BeginRefund(const Refund& refund, Time now) override;
+  Expected<Refund> SettleRefund(const std::string& refund_id, RefundStatus status,
+                                const std::string& detail,
+                                const std::optional<std::string>& reference, bool keep_plan,
+                                Time now) override;
+  Expected<std::vector<Refund>> ListRefunds(int64_t payment_id) override;
   // A real write (the health row's time stamp) in a transaction that commits.
   ExpectedDone CheckHealth() override;
 
@@ -277,6 +306,12 @@ class PgStore final : public Store {
                               std::optional<Time> reset_usage_from, const PlanChange& change,
                               std::optional<int64_t> payment_id, Time now);
 
+  // Writes one webhook event of `org_id` to the outbox, in the caller's transaction, with a
+  // pending delivery to every enabled endpoint of its scope (the organization's and the
+  // server-wide ones), due now. `data` is the JSON object of the resources after the change
+  // (server/webhook/event.h). Call it after taking the row locks the transaction needs.
+  ExpectedDone AppendEvent(pg::Conn& c, const std::string& org_id, std::string_view type,
+                           const Json& data, Time now);
   // The WatchChanges thread: LISTEN on a connection of its own, reconnecting with backoff.
   void Watch(std::function<void(const std::string& org_id)> on_change);
   void StopWatching();

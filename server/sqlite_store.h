@@ -27,6 +27,7 @@
 
 #include "mail/confirmation.h"
 #include "sima/catalog.h"
+#include "sima/json.h"
 #include "sima/quote.h"
 #include "sima/settlement.h"
 #include "sqlite.h"
@@ -176,6 +177,34 @@ class SqliteStore final : public Store {
   ExpectedDone MarkEmailSent(int64_t email_id, Time now) override;
   ExpectedDone MarkEmailFailed(int64_t email_id, const std::string& error,
                                Time next_attempt_at) override;
+  Expected<WebhookEndpoint> CreateWebhookEndpoint(const NewWebhookEndpoint& endpoint,
+                                                  Time now) override;
+  Expected<std::vector<WebhookEndpoint>> ListWebhookEndpoints(
+      const std::optional<std::string>& org_id) override;
+  Expected<WebhookEndpoint> GetWebhookEndpoint(const std::string& endpoint_id) override;
+  Expected<WebhookEndpoint> UpdateWebhookEndpoint(const std::string& endpoint_id,
+                                                  const WebhookEndpointPatch& patch,
+                                                  Time now) override;
+  Expected<WebhookEndpoint> RotateWebhookSecret(const std::string& endpoint_id,
+                                                const std::string& new_secret,
+                                                Time previous_until, Time now) override;
+  ExpectedDone DeleteWebhookEndpoint(const std::string& endpoint_id, Time now) override;
+  Expected<Page<WebhookEvent>> ListWebhookEvents(const std::optional<std::string>& org_id,
+                                                 const PageRequest& page) override;
+  Expected<WebhookEventDetail> GetWebhookEvent(const std::string& event_id) override;
+  Expected<WebhookEventDetail> ResendWebhookEvent(const std::string& event_id,
+                                                  const std::optional<std::string>& endpoint_id,
+                                                  Time now) override;
+  Expected<std::vector<DueDelivery>> ClaimDueDeliveries(Time now, Time lease_until,
+                                                        int64_t limit) override;
+  ExpectedDone CompleteDelivery(int64_t delivery_id, const std::string& lease,
+                                const DeliveryResult& result, Time now) override;
+  Expected<Refund> BeginRefund(const Refund& refund, Time now) override;
+  Expected<Refund> SettleRefund(const std::string& refund_id, RefundStatus status,
+                                const std::string& detail,
+                                const std::optional<std::string>& reference, bool keep_plan,
+                                Time now) override;
+  Expected<std::vector<Refund>> ListRefunds(int64_t payment_id) override;
   // A real write transaction (the header's application_id rewritten to its value), and the
   // file still where it was opened and writable.
   ExpectedDone CheckHealth() override;
@@ -237,6 +266,12 @@ class SqliteStore final : public Store {
   // Whether the payment's time stamp `column` is later than `since` (read outside Write(), so
   // repeats stop before the write queue). kNotFound for an unknown payment.
   Expected<bool> StampedSince(const std::string& column, int64_t payment_id, Time since);
+  // Writes one webhook event of `org_id` to the outbox, in the caller's transaction, with a
+  // pending delivery to every enabled endpoint of its scope (the organization's and the
+  // server-wide ones), due now. `data` is the JSON object of the resources after the change
+  // (server/webhook/event.h). Call it after taking the row locks the transaction needs.
+  ExpectedDone AppendEvent(sqlite::Db& db, const std::string& org_id, std::string_view type,
+                           const Json& data, Time now);
   // Gate + Count for one api call (see Store).
   ExpectedDone CountCall(sqlite::Db& db, const std::string& org_id, UsageState& state, Time now);
 

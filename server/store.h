@@ -118,6 +118,9 @@ struct PruneResult {
   // recorded reminder keys of periods that ended more than 2 x (period_days + grace_days) ago
   // (DueReminder only ever asks about the current period's keys)
   int64_t reminders = 0;
+  // webhook events older than the retention whose deliveries are all finished, with their
+  // deliveries and attempts
+  int64_t webhook_events = 0;
 };
 
 struct Invoice {
@@ -302,6 +305,124 @@ using ComposeReminder =
 struct SentReminder {
   Reminder reminder;
   bool emailed = false;  // false: no billing e-mail (the key is recorded all the same)
+};
+
+
+// --- webhooks (server/webhook/event.h names the events and builds their bodies) ---
+
+// An endpoint events are delivered to, as the admin API shows it (never its secret).
+struct WebhookEndpoint {
+  std::string id;                     // "we_" + 22 base62
+  std::optional<std::string> org_id;  // nullopt: server-wide, receives every organization's events
+  std::string url;
+  std::string description;
+  bool enabled = true;
+  Time created_at{};
+  Time updated_at{};
+  // After a rotation the previous secret also signs deliveries until then.
+  std::optional<Time> previous_secret_until;
+};
+
+struct NewWebhookEndpoint {
+  std::string id;                     // "we_..." (the caller makes it)
+  std::optional<std::string> org_id;  // nullopt: server-wide
+  std::string url;                    // checked by the caller (http/https, no credentials)
+  std::string description;
+  std::string secret;                 // "whsec_..." (the caller makes it; shown to the admin once)
+};
+
+// A change to an endpoint; each field left nullopt is kept.
+struct WebhookEndpointPatch {
+  std::optional<std::string> url;
+  std::optional<std::string> description;
+  std::optional<bool> enabled;
+};
+
+// One event in the outbox.
+struct WebhookEvent {
+  int64_t seq = 0;  // increasing; an organization's events in the order their changes committed
+  std::string id;   // "evt_" + 22 base62, stable across retries and re-sends
+  std::string org_id;
+  std::string type;  // server/webhook/event.h
+  std::string data;  // the JSON object of the resources after the change, as stored
+  Time created_at{};
+};
+
+enum class DeliveryStatus { kPending, kDelivered, kFailed };
+std::string_view to_string(DeliveryStatus status);  // "pending", "delivered", "failed"
+
+// One event's delivery to one endpoint.
+struct WebhookDelivery {
+  int64_t id = 0;
+  int64_t event_seq = 0;
+  std::string event_id;
+  std::string endpoint_id;
+  std::string org_id;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  int64_t attempts = 0;
+  std::optional<Time> next_attempt_at;  // pending only
+  std::optional<int> last_status;       // the last HTTP status; nullopt when none came
+  std::string last_error;
+  Time created_at{};
+  std::optional<Time> completed_at;  // delivered or given up
+};
+
+// One try of a delivery (the delivery log).
+struct DeliveryAttempt {
+  int64_t delivery_id = 0;
+  Time at{};
+  std::optional<int> status_code;  // nullopt: no HTTP answer (refused, timeout, blocked address)
+  int64_t duration_ms = 0;
+  std::string response_body;  // at most its first 1 KiB
+  std::string error;          // why it failed, "" when delivered
+};
+
+// A delivery claimed for sending, with everything the sender needs.
+struct DueDelivery {
+  WebhookDelivery delivery;
+  WebhookEvent event;
+  std::string url;
+  std::string secret;
+  std::optional<std::string> previous_secret;  // still signing (rotation)
+  std::string lease;                           // the claim: CompleteDelivery needs it
+};
+
+// What one try decided.
+struct DeliveryResult {
+  DeliveryAttempt attempt;
+  bool delivered = false;
+  // Not delivered: retry at this time; nullopt = give up (the delivery is failed).
+  std::optional<Time> retry_at;
+};
+
+// An event with its deliveries and their attempts (GET /admin/webhooks/events/{id}/).
+struct WebhookEventDetail {
+  WebhookEvent event;
+  std::vector<WebhookDelivery> deliveries;
+  std::vector<DeliveryAttempt> attempts;  // of every delivery, oldest first
+};
+
+// --- refunds ---
+
+enum class RefundMethod { kKhalti, kManual };        // "khalti", "manual"
+enum class RefundStatus { kPending, kSucceeded, kFailed };  // "pending", "succeeded", "failed"
+std::string_view to_string(RefundMethod method);
+std::string_view to_string(RefundStatus status);
+
+struct Refund {
+  std::string id;  // "rf_" + 22 base62
+  int64_t payment_id = 0;
+  std::string org_id;
+  int64_t amount_paisa = 0;
+  RefundMethod method = RefundMethod::kKhalti;
+  RefundStatus status = RefundStatus::kPending;
+  std::string reason;
+  std::optional<std::string> reference;  // the gateway's or the merchant portal's reference
+  std::string note;
+  std::string detail;  // what the gateway said
+  std::optional<std::string> idempotency_key;
+  Time created_at{};
+  Time updated_at{};
 };
 
 class Store {
@@ -536,6 +657,70 @@ class Store {
   // one, or `candidate` (32 random bytes, hex) stored now when there is none (the first to
   // store wins; the loser gets the winner's). Never logged.
   virtual Expected<std::string> PayLinkSecret(const std::string& candidate) = 0;
+
+
+  // --- webhooks (admin; not org calls) ---
+  // kNotFound: no such organization; kConflict: the scope already has the most endpoints
+  // allowed (16 per organization, 16 server-wide).
+  virtual Expected<WebhookEndpoint> CreateWebhookEndpoint(const NewWebhookEndpoint& endpoint,
+                                                          Time now) = 0;
+  // The endpoints of one organization (or the server-wide ones for nullopt), oldest first,
+  // deleted ones left out.
+  virtual Expected<std::vector<WebhookEndpoint>> ListWebhookEndpoints(
+      const std::optional<std::string>& org_id) = 0;
+  virtual Expected<WebhookEndpoint> GetWebhookEndpoint(const std::string& endpoint_id) = 0;
+  virtual Expected<WebhookEndpoint> UpdateWebhookEndpoint(const std::string& endpoint_id,
+                                                          const WebhookEndpointPatch& patch,
+                                                          Time now) = 0;
+  // Replaces the secret; the old one keeps signing (beside the new one) until `previous_until`.
+  virtual Expected<WebhookEndpoint> RotateWebhookSecret(const std::string& endpoint_id,
+                                                        const std::string& new_secret,
+                                                        Time previous_until, Time now) = 0;
+  // Deletes it: no new deliveries, its pending ones are failed ("endpoint deleted"), the log
+  // is kept. kNotFound when no such (undeleted) endpoint.
+  virtual ExpectedDone DeleteWebhookEndpoint(const std::string& endpoint_id, Time now) = 0;
+  // Events newest first (by seq), of one organization or (nullopt) of all.
+  virtual Expected<Page<WebhookEvent>> ListWebhookEvents(const std::optional<std::string>& org_id,
+                                                         const PageRequest& page) = 0;
+  virtual Expected<WebhookEventDetail> GetWebhookEvent(const std::string& event_id) = 0;
+  // Sends the event again: every delivery of it (or only to `endpoint_id`) is made pending and
+  // due now; an enabled endpoint of its scope that has no delivery of it gets one. The attempts
+  // already made stay in the log. kNotFound: no such event or endpoint.
+  virtual Expected<WebhookEventDetail> ResendWebhookEvent(
+      const std::string& event_id, const std::optional<std::string>& endpoint_id, Time now) = 0;
+
+  // --- webhook delivery (the sender's) ---
+  // Pending deliveries due at `now`, at most `limit`, each leased until `lease_until` (another
+  // sender or instance does not take it meanwhile; a crashed sender's come back after it). Per
+  // endpoint and organization only the oldest pending delivery (lowest event seq) is ever
+  // claimed, so an organization's events reach an endpoint in order: the next one waits until
+  // the one before it is delivered or given up.
+  virtual Expected<std::vector<DueDelivery>> ClaimDueDeliveries(Time now, Time lease_until,
+                                                                int64_t limit) = 0;
+  // Records one try under the claim `lease`: the attempt in the log, and the delivery
+  // delivered, due again at result.retry_at, or failed. kConflict when the lease is no longer
+  // this claim's (it expired and another sender took it): nothing is written.
+  virtual ExpectedDone CompleteDelivery(int64_t delivery_id, const std::string& lease,
+                                        const DeliveryResult& result, Time now) = 0;
+
+  // --- refunds (admin) ---
+  // Starts a refund of a SUCCESS payment (amount in paisa, > 0, at most what is left to refund
+  // counting pending refunds): a pending row. The same idempotency key for the same payment
+  // answers the first refund again (kConflict when it named another amount). kNotFound: no
+  // such payment; kConflict: not SUCCESS, or nothing left to refund.
+  virtual Expected<Refund> BeginRefund(const Refund& refund, Time now) = 0;
+  // Settles a pending refund as the gateway (or the admin, for a manual refund) said. On
+  // kSucceeded, in one transaction: payments.refunded_paisa grows, the payment becomes REFUNDED
+  // when fully refunded, the subscription follows sima's refund rule, a plan_conflict payment
+  // stops needing attention, the payment is audited and payment.refunded (and the
+  // subscription's event when it changed) is written to the webhook outbox. A refund already
+  // settled answers as it is. kNotFound: no such refund.
+  virtual Expected<Refund> SettleRefund(const std::string& refund_id, RefundStatus status,
+                                        const std::string& detail,
+                                        const std::optional<std::string>& reference,
+                                        bool keep_plan, Time now) = 0;
+  // A payment's refunds, oldest first. kNotFound: no such payment.
+  virtual Expected<std::vector<Refund>> ListRefunds(int64_t payment_id) = 0;
 
   // --- e-mail outbox ---
   // Unsent e-mails due at `now`, oldest first; each is leased until `lease_until` so a second

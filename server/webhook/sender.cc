@@ -11,6 +11,7 @@
 
 #include "sima/json.h"
 #include "webhook/address_guard.h"
+#include "webhook/endpoint_url.h"
 #include "webhook/event.h"
 #include "webhook/signature.h"
 
@@ -79,7 +80,7 @@ curl_socket_t OpenCheckedSocket(void* user, curlsocktype purpose, curl_sockaddr*
 std::string ErrorOf(const Transfer& t, CURLcode rc, long status) {
   if (t.blocked) {
     return "blocked address: " + *t.blocked +
-           " (webhooks go to public addresses unless SIMA_WEBHOOK_ALLOW_PRIVATE=1)";
+           " (webhooks go only to public addresses unless SIMA_WEBHOOK_ALLOW_PRIVATE=1)";
   }
   if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && status != 0)) {
     if (status >= 300 && status < 400) {
@@ -218,7 +219,7 @@ int Sender::RunOnce() {
     t->at = now_();
     t->started = std::chrono::steady_clock::now();
     t->allow_private = options_.allow_private;
-    if (auto url = ParseWebhookUrl(due.url); !url) {
+    if (auto url = ParseEndpointUrl(due.url); !url) {
       record(due, DeliveryAttempt{due.delivery.id, t->at, std::nullopt, 0, "", url.error().message},
              false);
       return;

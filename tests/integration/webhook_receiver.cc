@@ -25,8 +25,7 @@ WebhookReceiver::WebhookReceiver(int port) {
     received_.push_back(d);
     if (in_flight_[d.id]++ > 0) ++overlaps_;
     if (d.answer == Answer::kHang) {
-      // Longer than any sender timeout the tests set; the sender gives up on it first.
-      released_.wait_for(lock, std::chrono::seconds{20}, [this] { return stopping_; });
+      released_.wait_for(lock, hang_, [this] { return stopping_; });
     }
     --in_flight_[d.id];
     res.status = d.answer == Answer::kError ? 500 : 200;
@@ -57,6 +56,11 @@ void WebhookReceiver::set_secret(const std::string& secret) {
 void WebhookReceiver::set_decide(Decide decide) {
   std::lock_guard lock(mu_);
   decide_ = std::move(decide);
+}
+
+void WebhookReceiver::set_hang(std::chrono::milliseconds hang) {
+  std::lock_guard lock(mu_);
+  hang_ = hang;
 }
 
 std::vector<WebhookReceiver::Delivery> WebhookReceiver::received() {

@@ -35,7 +35,7 @@ WebhookReceiver::WebhookReceiver(int port) {
   port_ = port == 0 ? server_.bind_to_any_port("127.0.0.1")
                     : (server_.bind_to_port("127.0.0.1", port) ? port : -1);
   thread_ = std::thread([this] { server_.listen_after_bind(); });
-  server_.wait_until_ready();
+  while (!server_.is_running()) std::this_thread::yield();
 }
 
 WebhookReceiver::~WebhookReceiver() {

@@ -107,7 +107,9 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
                                                   timing, app->changes_.get());
   app->outbox_ = std::make_unique<OutboxSender>(
       *app->store_,
-      config.smtp_url.empty() ? MakeFolderMailer(MailDir(config)) : MakeSmtpMailer(config.smtp_url),
+      config.smtp_url.empty()
+          ? MakeFolderMailer(MailDir(config))
+          : MakeSmtpMailer(config.smtp_url, {config.smtp_starttls, config.smtp_ca_file}),
       config.mail_from, app->options_.now);
   app->scheduler_ =
       std::make_unique<Scheduler>(*app->store_, ReminderComposer(app->catalog_, *app->pay_links_),

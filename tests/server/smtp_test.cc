@@ -38,7 +38,7 @@ std::string MailTool(const char* name) {
 }
 
 // The output of a shell command.
-std::string Run(const std::string& command) {
+std::string Shell(const std::string& command) {
   std::string out;
   FILE* p = popen(command.c_str(), "r");
   if (p == nullptr) return out;
@@ -46,6 +46,12 @@ std::string Run(const std::string& command) {
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   pclose(p);
+  return out;
+}
+
+std::string Repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
   return out;
 }
 
@@ -106,7 +112,7 @@ class Sink {
 class Smtp : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(Run(Python() + " -c 'import aiosmtpd' 2>&1"), "")
+    ASSERT_EQ(Shell(Python() + " -c 'import aiosmtpd' 2>&1"), "")
         << "python3-aiosmtpd is missing: scripts/deps installs it";
   }
   // The messages in the sink's folder, in arrival order.
@@ -121,13 +127,14 @@ class Smtp : public ::testing::Test {
   }
   // Python's reading of one received message.
   static Json Read(const std::string& eml) {
-    const Json j = ParseJson(Run(Python() + " " + MailTool("read_eml.py") + " '" + eml + "'"));
+    const Json j = ParseJson(Shell(Python() + " " + MailTool("read_eml.py") + " '" + eml + "'"));
     EXPECT_TRUE(j.is_object()) << "cannot read " << eml;
     return j;
   }
   // A throwaway self-signed certificate for 127.0.0.1 (cert.pem, key.pem in dir_).
   void MakeCertificate() {
-    Run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+    Shell(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
         "'subjectAltName=IP:127.0.0.1,DNS:localhost' -keyout '" +
         dir_.path() + "/key.pem' -out '" + dir_.path() + "/cert.pem' 2>/dev/null");
     ASSERT_TRUE(std::filesystem::exists(dir_.path() + "/cert.pem"));
@@ -148,7 +155,7 @@ TEST_F(Smtp, AMessageArrivesWholeWithNepaliTextDotsAndLongLines) {
       "नेपाल टेक has used 80% of its Invoices on Free — बिल र भुक्तानी सूचना, please read";
   const std::string long_line(2500, 'x');
   const std::string body = "नमस्ते नेपाल टेक,\n.a line starting with a dot\n..two dots\n.\n" +
-                           long_line + "\nलामो पङ्क्ति " + std::string(400, 'क') + "\n-- sima\n";
+                           long_line + "\nलामो पङ्क्ति " + Repeat("क", 400) + "\n-- sima\n";
   auto mailer = MakeSmtpMailer(Url(sink.port()), {.starttls = "off"});
   const Email email{"usage-org_1-invoices-1767225600-80",
                     "sima बिलिङ <billing@sima.test>",
@@ -176,7 +183,7 @@ TEST_F(Smtp, AMessageArrivesWholeWithNepaliTextDotsAndLongLines) {
   EXPECT_LE(m["longest_line"].get<int>(), 998);
   EXPECT_EQ(m["defects"], Json::array());
   // The envelope names the bare addresses.
-  const Json envelope = ParseJson(Run("cat '" + box_ + "/0001.json'"));
+  const Json envelope = ParseJson(Shell("cat '" + box_ + "/0001.json'"));
   EXPECT_EQ(envelope["mail_from"], "billing@sima.test");
   EXPECT_EQ(envelope["rcpt_tos"], Json::array({"owner@nepal.test"}));
 }
@@ -253,7 +260,7 @@ TEST_F(Smtp, StartTlsRequiredWithAuthDelivers) {
   ASSERT_TRUE(sent.ok()) << sent.error().message;
   const auto got = Received();
   ASSERT_EQ(got.size(), 1u);
-  const Json envelope = ParseJson(Run("cat '" + box_ + "/0001.json'"));
+  const Json envelope = ParseJson(Shell("cat '" + box_ + "/0001.json'"));
   EXPECT_EQ(envelope["tls"], true);
   EXPECT_EQ(envelope["authenticated"], true);
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "outbox_sender.h"
 #include "server_fixture.h"
 #include "sqlite.h"
 

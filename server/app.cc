@@ -108,7 +108,9 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
                                                   timing, app->changes_.get());
   app->outbox_ = std::make_unique<OutboxSender>(
       *app->store_,
-      config.smtp_url.empty() ? MakeFolderMailer(MailDir(config)) : MakeSmtpMailer(config.smtp_url),
+      config.smtp_url.empty()
+          ? MakeFolderMailer(MailDir(config))
+          : MakeSmtpMailer(config.smtp_url, {config.smtp_starttls, config.smtp_ca_file}),
       config.mail_from, app->options_.now);
   app->webhooks_ = std::make_unique<webhook::Sender>(
       *app->store_, webhook::SenderOptions::From(config), app->options_.now);

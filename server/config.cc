@@ -56,6 +56,14 @@ const std::vector<Option>& Options() {
        nullptr, &Config::esewa_timeout_ms, 100, 120000},
       {"SMTP_URL", "SMTP server (smtp://host:port); unset = .eml files in SIMA_MAIL_DIR", true,
        &Config::smtp_url},
+      {"SMTP_STARTTLS",
+       "STARTTLS on an smtp:// server: try (when offered), required (refuse to send without "
+       "it), off; smtps:// is TLS from the start",
+       false, &Config::smtp_starttls},
+      {"SMTP_CA_FILE",
+       "CA certificates (PEM) the SMTP server's certificate must chain to; "
+       "unset = the system's",
+       false, &Config::smtp_ca_file},
       {"MAIL_FROM", "sender of e-mails", false, &Config::mail_from},
       {"SIMA_MAIL_DIR",
        "folder for .eml files when SMTP_URL is unset; unset = mail/ beside "
@@ -112,12 +120,12 @@ const std::vector<Option>& Options() {
        false, nullptr, &Config::webhook_retry_hours, 1, 720},
       {"SIMA_WEBHOOK_TIMEOUT_MS", "how long one webhook delivery may take, milliseconds", false,
        nullptr, &Config::webhook_timeout_ms, 100, 60000},
-      {"SIMA_WEBHOOK_INTERVAL_MS", "how often the webhook outbox is looked at, milliseconds",
-       false, nullptr, &Config::webhook_interval_ms, 10, 3600000},
+      {"SIMA_WEBHOOK_INTERVAL_MS", "how often the webhook outbox is looked at, milliseconds", false,
+       nullptr, &Config::webhook_interval_ms, 10, 3600000},
       {"SIMA_WEBHOOK_CONCURRENCY", "webhook deliveries tried at once", false, nullptr,
        &Config::webhook_concurrency, 1, 256},
-      {"SIMA_WEBHOOK_RETENTION_DAYS", "days finished webhook events and their log are kept",
-       false, nullptr, &Config::webhook_retention_days, 1, 3650},
+      {"SIMA_WEBHOOK_RETENTION_DAYS", "days finished webhook events and their log are kept", false,
+       nullptr, &Config::webhook_retention_days, 1, 3650},
       {"SIMA_UPGRADE_URL",
        "the page usage-alert e-mails link to for upgrading; unset = SIMA_APP_URL", false,
        &Config::upgrade_url},
@@ -186,6 +194,16 @@ ExpectedDone ReadSecretFile(Config& config, const Option& option, const std::str
     return Error::Unavailable(std::string(option.env) + "_FILE: cannot read \"" + path + "\"");
   }
   config.*option.text = std::string(TrimEnd(text.str(), "\r\n"));
+  return Done{};
+}
+
+// SMTP_STARTTLS is one of the three ways libcurl can treat STARTTLS.
+ExpectedDone CheckSmtp(const Config& config) {
+  if (config.smtp_starttls != "try" && config.smtp_starttls != "required" &&
+      config.smtp_starttls != "off") {
+    return Error::Validation("SMTP_STARTTLS", "SMTP_STARTTLS must be try, required or off, got \"" +
+                                                  config.smtp_starttls + "\"");
+  }
   return Done{};
 }
 
@@ -279,6 +297,7 @@ Expected<LoadedConfig> LoadConfig(const std::vector<std::string>& args, const Ge
   if (auto done = ParseListen(out.config); !done) return done.error();
   if (auto done = CheckDemoClock(out.config); !done) return done.error();
   if (auto done = CheckEvents(out.config); !done) return done.error();
+  if (auto done = CheckSmtp(out.config); !done) return done.error();
   // A PostgreSQL URL libpq cannot read is refused now, naming what is wrong, never the
   // password.
   if (pg::IsUrl(out.config.db)) {

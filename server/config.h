@@ -33,8 +33,10 @@ struct Config {
   std::string esewa_status_url = "http://127.0.0.1:9090/api/epay/transaction/status/";
   std::string esewa_product_code = "EPAYTEST";
   std::string esewa_secret_key;
-  int64_t esewa_timeout_ms = 10000;  // ESEWA_TIMEOUT_MS: read timeout of the status check
-  std::string smtp_url;              // empty = write .eml files to mail_dir
+  int64_t esewa_timeout_ms = 10000;   // ESEWA_TIMEOUT_MS: read timeout of the status check
+  std::string smtp_url;               // empty = write .eml files to mail_dir
+  std::string smtp_starttls = "try";  // SMTP_STARTTLS: try | required | off (smtp:// only)
+  std::string smtp_ca_file;           // SMTP_CA_FILE: CA bundle to trust; empty = the system's
   std::string mail_from = "sima <billing@sima.local>";
   std::string mail_dir;                  // SIMA_MAIL_DIR (alias SIMA_OUTBOX_DIR);
                                          // empty = "mail" beside the database
@@ -62,17 +64,17 @@ struct Config {
   int64_t stream_heartbeat_seconds = 20;  // SIMA_STREAM_HEARTBEAT: comment line interval
   int64_t events_coalesce_ms = 100;       // SIMA_EVENTS_COALESCE_MS: changes merged per org
   // Webhooks (docs/webhooks.md).
-  int64_t webhook_allow_private = 0;     // SIMA_WEBHOOK_ALLOW_PRIVATE: 1 = loopback/private ok
-  int64_t webhook_retry_hours = 24;      // SIMA_WEBHOOK_RETRY_HOURS: retried for this long
-  int64_t webhook_timeout_ms = 10000;    // SIMA_WEBHOOK_TIMEOUT_MS: one try's whole time
-  int64_t webhook_interval_ms = 1000;    // SIMA_WEBHOOK_INTERVAL_MS: outbox looked at
-  int64_t webhook_concurrency = 8;       // SIMA_WEBHOOK_CONCURRENCY: tries at once
-  int64_t webhook_retention_days = 30;   // SIMA_WEBHOOK_RETENTION_DAYS: finished events kept
+  int64_t webhook_allow_private = 0;    // SIMA_WEBHOOK_ALLOW_PRIVATE: 1 = loopback/private ok
+  int64_t webhook_retry_hours = 24;     // SIMA_WEBHOOK_RETRY_HOURS: retried for this long
+  int64_t webhook_timeout_ms = 10000;   // SIMA_WEBHOOK_TIMEOUT_MS: one try's whole time
+  int64_t webhook_interval_ms = 1000;   // SIMA_WEBHOOK_INTERVAL_MS: outbox looked at
+  int64_t webhook_concurrency = 8;      // SIMA_WEBHOOK_CONCURRENCY: tries at once
+  int64_t webhook_retention_days = 30;  // SIMA_WEBHOOK_RETENTION_DAYS: finished events kept
   // Usage alerts: the upgrade link in their e-mails (the integrator's pricing page).
-  std::string upgrade_url;               // SIMA_UPGRADE_URL; empty = SIMA_APP_URL
+  std::string upgrade_url;  // SIMA_UPGRADE_URL; empty = SIMA_APP_URL
   // Refunds: Khalti's refund API base, e.g. https://khalti.com/api/merchant-transaction/;
   // empty = KHALTI_BASE_URL with its last "v2/" replaced by "merchant-transaction/".
-  std::string khalti_refund_url;         // KHALTI_REFUND_URL
+  std::string khalti_refund_url;  // KHALTI_REFUND_URL
 };
 
 // SIMA_DEMO_CLOCK=1 is refused (kValidation naming SIMA_DEMO_CLOCK) unless KHALTI_BASE_URL,

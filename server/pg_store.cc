@@ -14,6 +14,7 @@
 #include "sima/text.h"
 #include "store_rows.h"
 #include "store_rules.h"
+#include "webhook/event.h"
 
 namespace sima::server {
 namespace {
@@ -111,6 +112,7 @@ std::string Prefixed(std::string_view columns, std::string_view prefix) {
 PgStore::PgStore(pg::ConnInfo info, const Catalog& catalog, const Options& options)
     : pool_(std::move(info), options.pool_size), catalog_(catalog), options_(options) {
   if (!options_.confirmation) options_.confirmation = CatalogConfirmation(catalog_);
+  if (!options_.usage_alert) options_.usage_alert = UsageAlertComposer(catalog_, "");
   std::random_device rd;
   shard_base_ = static_cast<int>(rd() % kShards);
   char id[17];
@@ -198,6 +200,7 @@ Expected<UsageState> PgStore::LoadUsage(Conn& c, const std::string& org_id, Time
     state.overrides = read_overrides(*rows);
   }
   state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
+  state.now = now;
   for (const Row& r : *rows) {
     if (r.IsNull(kAt)) continue;
     const std::string what = r.Text(kAt);
@@ -225,6 +228,7 @@ ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& stat
   Statement metered;
   metered.sql = "INSERT INTO usage_counters(org_id, period_start, feature, shard, used) VALUES ";
   metered.params = {org_id, ToUnixSeconds(state.period.start), (shard_base_ + c.slot()) % kShards};
+  std::vector<std::pair<std::string_view, int64_t>> counted;  // metered features, counts before
   for (const auto& [feature, n] : adds) {
     const int64_t used = state.usage[std::string(feature)];
     if (n > 0 && used > INT64_MAX - n) return Error::Conflict("the usage counter would overflow");
@@ -237,6 +241,7 @@ ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& stat
     metered.sql += "($1, $2, $" + std::to_string(at + 1) + ", $3, $" + std::to_string(at + 2) + ")";
     metered.params.emplace_back(feature);
     metered.params.emplace_back(n);
+    counted.emplace_back(feature, used);
     state.usage[std::string(feature)] += n;
   }
   if (metered.params.size() == 3) return Done{};
@@ -245,6 +250,10 @@ ExpectedDone PgStore::Count(Conn& c, const std::string& org_id, UsageState& stat
       "DO UPDATE SET used = usage_counters.used + excluded.used";
   // Sent with the next statement or the COMMIT: no round trip of its own.
   c.Defer(std::move(metered));
+  for (const auto& [feature, before] : counted) {
+    const int64_t after = state.usage[std::string(feature)];
+    if (auto r = RecordAlerts(c, org_id, state, feature, before, after); !r) return r;
+  }
   return Done{};
 }
 
@@ -262,7 +271,47 @@ ExpectedDone PgStore::CountLive(Conn& c, const std::string& org_id, UsageState& 
         "ON CONFLICT (org_id, feature) DO UPDATE SET used = allocations.used + excluded.used",
         org_id, feature, n);
   }
-  if (IsAllocation(catalog_, feature)) state.usage[std::string(feature)] += n;
+  if (!IsAllocation(catalog_, feature)) return Done{};
+  int64_t& used = state.usage[std::string(feature)];
+  used += n;
+  return RecordAlerts(c, org_id, state, feature, used - n, used);
+}
+
+ExpectedDone PgStore::RecordAlerts(Conn& c, const std::string& org_id, const UsageState& state,
+                                   std::string_view feature, int64_t before, int64_t after) {
+  for (UsageAlert& alert : ReachedAlerts(catalog_, org_id, state, feature, before, after)) {
+    if (recorded_alerts_.Contains(alert)) continue;
+    auto inserted = c.Run(
+        "INSERT INTO usage_alerts(org_id, feature, period_start, threshold, used, limit_value, "
+        "at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        org_id, alert.feature, alert.period.start, std::string(to_string(alert.threshold)),
+        alert.used, alert.limit, alert.at);
+    if (!inserted) return inserted.error();
+    if (*inserted == 0) {
+      // The conflicting row is committed (an insert racing an uncommitted one waits for it).
+      recorded_alerts_.Add(alert);
+      continue;
+    }
+    auto org = c.One("SELECT name, billing_email FROM organizations WHERE id = $1", org_id);
+    if (!org) return org.error();
+    if (!*org) return Error::NotFound("no such organization");
+    alert.org_name = (*org)->Text(0);
+    const std::optional<std::string> email = (*org)->OptText(1);
+    if (auto r = AppendEvent(c, org_id, webhook::kUsageThresholdCrossed,
+                             UsageAlertEventData(catalog_, alert, state.subscription, state.now),
+                             state.now);
+        !r) {
+      return r;
+    }
+    if (!email) continue;
+    const ReminderMail mail = options_.usage_alert(alert, *email);
+    // Sent with the COMMIT.
+    c.Defer(
+        "INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, body, created_at, "
+        "next_attempt_at) VALUES ($1, NULL, $2, $3, $4, $5, $6, $6) "
+        "ON CONFLICT (message_id) DO NOTHING",
+        org_id, UsageAlertMessageId(alert), mail.to, mail.subject, mail.body, state.now);
+  }
   return Done{};
 }
 

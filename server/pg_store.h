@@ -47,12 +47,14 @@
 #include <thread>
 
 #include "mail/confirmation.h"
+#include "mail/usage_alert.h"
 #include "pg.h"
 #include "sima/catalog.h"
 #include "sima/json.h"
 #include "sima/quote.h"
 #include "sima/settlement.h"
 #include "store.h"
+#include "usage_alerts.h"
 
 namespace sima::server {
 
@@ -70,6 +72,9 @@ class PgStore final : public Store {
     // Renders the confirmation e-mail a settlement asks for (the store only queues it).
     // Empty: CatalogConfirmation(catalog).
     ConfirmationRenderer confirmation = {};
+    // Composes the e-mail of a usage alert the store records (it only queues it). Empty:
+    // UsageAlertComposer(catalog, "") (no upgrade link).
+    ComposeUsageAlert usage_alert = {};
     // Tables live in this schema (created if missing) instead of the user's default: tests
     // give each test its own.
     std::string schema = {};
@@ -196,8 +201,8 @@ class PgStore final : public Store {
                                                   const WebhookEndpointPatch& patch,
                                                   Time now) override;
   Expected<WebhookEndpoint> RotateWebhookSecret(const std::string& endpoint_id,
-                                                const std::string& new_secret,
-                                                Time previous_until, Time now) override;
+                                                const std::string& new_secret, Time previous_until,
+                                                Time now) override;
   ExpectedDone DeleteWebhookEndpoint(const std::string& endpoint_id, Time now) override;
   Expected<Page<WebhookEvent>> ListWebhookEvents(const std::optional<std::string>& org_id,
                                                  const PageRequest& page) override;
@@ -265,6 +270,15 @@ class PgStore final : public Store {
   Expected<std::optional<Decision>> Gate(const UsageState& state, std::string_view feature,
                                          int64_t n, Time now) const;
   ExpectedDone CountCall(pg::Conn& c, const std::string& org_id, UsageState& state, Time now);
+  // After `feature`'s count went from `before` to `after`: records each usage alert it reaches
+  // that is not recorded yet for the period (usage_alerts, ON CONFLICT DO NOTHING: one row
+  // whichever instances race; RecordedAlerts skips the ones known to be committed), and for
+  // each new one writes its usage.threshold_crossed event and, when the organization has a
+  // billing e-mail, queues its e-mail. Nothing is written below 80 %. A sharded count is this
+  // transaction's view (others may be adding too): a threshold another call jumped over is
+  // reached again by the next call, which alerts then.
+  ExpectedDone RecordAlerts(pg::Conn& c, const std::string& org_id, const UsageState& state,
+                            std::string_view feature, int64_t before, int64_t after);
   template <typename T, typename F>
   Expected<T> OrgCall(const std::string& org_id, Time now, F&& body);
   // Creates a resource counted as `feature` under the limit in force; `live`: the server keeps
@@ -319,6 +333,7 @@ class PgStore final : public Store {
   pg::Pool pool_;
   const Catalog& catalog_;
   Options options_;
+  RecordedAlerts recorded_alerts_;
   int shard_base_ = 0;  // this instance's first counter shard (random)
   // Names this store in its NOTIFY payloads ("<instance_id>:<org_id>") so its own watcher
   // skips them (the backend pid of the announcing connection changes with the pool).

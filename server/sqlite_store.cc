@@ -13,6 +13,7 @@
 #include "sima/text.h"
 #include "store_rows.h"
 #include "store_rules.h"
+#include "webhook/event.h"
 
 namespace sima::server {
 namespace {
@@ -222,8 +223,10 @@ void SqliteStore::RunBatch(const std::vector<Job*>& batch) {
   std::lock_guard lock(write_mu_);
   Db& db = *db_;
   std::vector<Job*> kept;
-  auto fail = [](const std::vector<Job*>& jobs, const Error& e) {
+  auto fail = [this](const std::vector<Job*>& jobs, const Error& e) {
     for (Job* j : jobs) j->failure = e;
+    // Alerts this batch saw recorded may be rolled back with it: forget them all.
+    recorded_alerts_.Clear();
   };
   const bool full = std::any_of(batch.begin(), batch.end(), [](Job* j) { return j->full; });
   if (full) {
@@ -287,6 +290,7 @@ Expected<UsageState> SqliteStore::LoadUsage(Db& db, const std::string& org_id, T
   if (!sub) return sub.error();
   state.subscription = std::move(sub).value();
   state.period = CurrentPeriod(state.subscription, catalog_.period_days(), now);
+  state.now = now;
   auto counters =
       db.All("SELECT feature, used FROM usage_counters WHERE org_id = ? AND period_start = ?",
              org_id, state.period.start);
@@ -322,7 +326,7 @@ ExpectedDone SqliteStore::Count(Db& db, const std::string& org_id, UsageState& s
     return r;
   }
   used += n;
-  return Done{};
+  return RecordAlerts(db, org_id, state, feature, used - n, used);
 }
 
 ExpectedDone SqliteStore::CountLive(Db& db, const std::string& org_id, UsageState& state,
@@ -339,7 +343,50 @@ ExpectedDone SqliteStore::CountLive(Db& db, const std::string& org_id, UsageStat
       !r) {
     return r;
   }
-  if (IsAllocation(catalog_, feature)) state.usage[std::string(feature)] = used + n;
+  if (!IsAllocation(catalog_, feature)) return Done{};
+  state.usage[std::string(feature)] = used + n;
+  return RecordAlerts(db, org_id, state, feature, used, used + n);
+}
+
+ExpectedDone SqliteStore::RecordAlerts(Db& db, const std::string& org_id, const UsageState& state,
+                                       std::string_view feature, int64_t before, int64_t after) {
+  for (UsageAlert& alert : ReachedAlerts(catalog_, org_id, state, feature, before, after)) {
+    if (recorded_alerts_.Contains(alert)) continue;
+    if (auto r = db.Run("INSERT INTO usage_alerts(org_id, feature, period_start, threshold, used, "
+                        "limit_value, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        org_id, alert.feature, alert.period.start, to_string(alert.threshold),
+                        alert.used, alert.limit, alert.at);
+        !r) {
+      return r;
+    }
+    if (db.changes() == 0) {
+      // Recorded by an earlier call (committed, or earlier in this batch: a failed batch
+      // clears the memory).
+      recorded_alerts_.Add(alert);
+      continue;
+    }
+    auto org = db.One("SELECT name, billing_email FROM organizations WHERE id = ?", org_id);
+    if (!org) return org.error();
+    if (!*org) return Error::NotFound("no such organization");
+    alert.org_name = (*org)->Text(0);
+    const std::optional<std::string> email = (*org)->OptText(1);
+    if (auto r = AppendEvent(db, org_id, webhook::kUsageThresholdCrossed,
+                             UsageAlertEventData(catalog_, alert, state.subscription, state.now),
+                             state.now);
+        !r) {
+      return r;
+    }
+    if (!email) continue;
+    const ReminderMail mail = options_.usage_alert(alert, *email);
+    if (auto r = db.Run("INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, "
+                        "body, created_at, next_attempt_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT(message_id) DO NOTHING",
+                        org_id, UsageAlertMessageId(alert), mail.to, mail.subject, mail.body,
+                        state.now, state.now);
+        !r) {
+      return r;
+    }
+  }
   return Done{};
 }
 

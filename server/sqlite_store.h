@@ -26,12 +26,14 @@
 #include <vector>
 
 #include "mail/confirmation.h"
+#include "mail/usage_alert.h"
 #include "sima/catalog.h"
 #include "sima/json.h"
 #include "sima/quote.h"
 #include "sima/settlement.h"
 #include "sqlite.h"
 #include "store.h"
+#include "usage_alerts.h"
 
 namespace sima::server {
 
@@ -54,6 +56,9 @@ class SqliteStore final : public Store {
     // Renders the confirmation e-mail a settlement asks for (the store only queues it).
     // Empty: CatalogConfirmation(catalog).
     ConfirmationRenderer confirmation = {};
+    // Composes the e-mail of a usage alert the store records (it only queues it). Empty:
+    // UsageAlertComposer(catalog, "") (no upgrade link).
+    ComposeUsageAlert usage_alert = {};
   };
 
   // Opens or creates the database, applies pending migrations. `catalog` must outlive the
@@ -186,8 +191,8 @@ class SqliteStore final : public Store {
                                                   const WebhookEndpointPatch& patch,
                                                   Time now) override;
   Expected<WebhookEndpoint> RotateWebhookSecret(const std::string& endpoint_id,
-                                                const std::string& new_secret,
-                                                Time previous_until, Time now) override;
+                                                const std::string& new_secret, Time previous_until,
+                                                Time now) override;
   ExpectedDone DeleteWebhookEndpoint(const std::string& endpoint_id, Time now) override;
   Expected<Page<WebhookEvent>> ListWebhookEvents(const std::optional<std::string>& org_id,
                                                  const PageRequest& page) override;
@@ -272,6 +277,12 @@ class SqliteStore final : public Store {
   // (server/webhook/event.h). Call it after taking the row locks the transaction needs.
   ExpectedDone AppendEvent(sqlite::Db& db, const std::string& org_id, std::string_view type,
                            const Json& data, Time now);
+  // After `feature`'s count went from `before` to `after`: records each usage alert it reaches
+  // that is not recorded yet for the period (usage_alerts; RecordedAlerts skips the ones known
+  // to be), and for each new one writes its usage.threshold_crossed event and, when the
+  // organization has a billing e-mail, queues its e-mail. Nothing is written below 80 %.
+  ExpectedDone RecordAlerts(sqlite::Db& db, const std::string& org_id, const UsageState& state,
+                            std::string_view feature, int64_t before, int64_t after);
   // Gate + Count for one api call (see Store).
   ExpectedDone CountCall(sqlite::Db& db, const std::string& org_id, UsageState& state, Time now);
 
@@ -279,6 +290,7 @@ class SqliteStore final : public Store {
   SqliteStore(std::unique_ptr<sqlite::Db> db, const Catalog& catalog, const Options& options)
       : db_(std::move(db)), catalog_(catalog), options_(options) {
     if (!options_.confirmation) options_.confirmation = CatalogConfirmation(catalog_);
+    if (!options_.usage_alert) options_.usage_alert = UsageAlertComposer(catalog_, "");
   }
   void StartCheckpointer(const std::string& path);
   // After a commit: when the WAL has grown past options_.wal_limit, checkpoints it from the
@@ -323,6 +335,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite::Db> db_;
   const Catalog& catalog_;
   Options options_;
+  RecordedAlerts recorded_alerts_;
   int wal_frames_ = 0;      // frames in the WAL after the last commit (sqlite3_wal_hook)
   int64_t page_bytes_ = 0;  // bytes of one WAL frame, read once
 

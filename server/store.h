@@ -41,6 +41,7 @@
 #include "sima/reminders.h"
 #include "sima/subscription.h"
 #include "sima/time.h"
+#include "sima/usage_alerts.h"
 
 namespace sima::server {
 
@@ -153,6 +154,7 @@ struct UsageState {
   // Every override of the organization that has not expired at `now` (also those scoped to
   // another plan, so a browser can preview that plan with them).
   Overrides overrides;
+  Time now{};  // the time it was read at (LoadUsage's `now`): usage alerts are stamped with it
 };
 
 // POST /usage/{feature}/.
@@ -301,12 +303,30 @@ using ComposeReminder =
     std::function<ReminderMail(const std::string& org_id, const std::string& to,
                                const Subscription& subscription, const Reminder& reminder)>;
 
+// One usage threshold an organization reached (sima/usage_alerts.h), recorded once per
+// organization, feature, period and threshold (usage_alerts). For an allocation `period` is
+// the subscription's current period too, so it alerts at most once per billing period.
+struct UsageAlert {
+  std::string org_id;
+  std::string org_name;
+  std::string feature;
+  UsageThreshold threshold = UsageThreshold::k80;
+  int64_t used = 0;   // the count after the change that reached it
+  int64_t limit = 0;  // the effective limit (an override's when one is in force)
+  std::string plan;   // the plan in force
+  Period period;
+  Time at{};
+};
+// Composes the alert's e-mail to the organization's billing e-mail `to`. Called inside the
+// store's transaction: no I/O, no store calls.
+using ComposeUsageAlert =
+    std::function<ReminderMail(const UsageAlert& alert, const std::string& to)>;
+
 // What SendDueReminder did for one organization.
 struct SentReminder {
   Reminder reminder;
   bool emailed = false;  // false: no billing e-mail (the key is recorded all the same)
 };
-
 
 // --- webhooks (server/webhook/event.h names the events and builds their bodies) ---
 
@@ -328,7 +348,7 @@ struct NewWebhookEndpoint {
   std::optional<std::string> org_id;  // nullopt: server-wide
   std::string url;                    // checked by the caller (http/https, no credentials)
   std::string description;
-  std::string secret;                 // "whsec_..." (the caller makes it; shown to the admin once)
+  std::string secret;  // "whsec_..." (the caller makes it; shown to the admin once)
 };
 
 // A change to an endpoint; each field left nullopt is kept.
@@ -404,7 +424,7 @@ struct WebhookEventDetail {
 
 // --- refunds ---
 
-enum class RefundMethod { kKhalti, kManual };        // "khalti", "manual"
+enum class RefundMethod { kKhalti, kManual };               // "khalti", "manual"
 enum class RefundStatus { kPending, kSucceeded, kFailed };  // "pending", "succeeded", "failed"
 std::string_view to_string(RefundMethod method);
 std::string_view to_string(RefundStatus status);
@@ -658,7 +678,6 @@ class Store {
   // store wins; the loser gets the winner's). Never logged.
   virtual Expected<std::string> PayLinkSecret(const std::string& candidate) = 0;
 
-
   // --- webhooks (admin; not org calls) ---
   // kNotFound: no such organization; kConflict: the scope already has the most endpoints
   // allowed (16 per organization, 16 server-wide).
@@ -717,8 +736,8 @@ class Store {
   // settled answers as it is. kNotFound: no such refund.
   virtual Expected<Refund> SettleRefund(const std::string& refund_id, RefundStatus status,
                                         const std::string& detail,
-                                        const std::optional<std::string>& reference,
-                                        bool keep_plan, Time now) = 0;
+                                        const std::optional<std::string>& reference, bool keep_plan,
+                                        Time now) = 0;
   // A payment's refunds, oldest first. kNotFound: no such payment.
   virtual Expected<std::vector<Refund>> ListRefunds(int64_t payment_id) = 0;
 

@@ -1,5 +1,6 @@
 #include "store_factory.h"
 
+#include "mail/usage_alert.h"
 #include "pg.h"
 #include "pg_store.h"
 #include "sqlite_store.h"
@@ -8,12 +9,15 @@ namespace sima::server {
 
 Expected<std::unique_ptr<Store>> OpenStore(const Config& config, const Catalog& catalog) {
   const std::chrono::seconds ttl{config.idempotency_ttl_seconds};
+  const ComposeUsageAlert usage_alert =
+      UsageAlertComposer(catalog, config.upgrade_url.empty() ? config.app_url : config.upgrade_url);
   if (pg::IsUrl(config.db)) {
     PgStore::Options options;
     options.url = config.db;
     options.pool_size = static_cast<int>(config.db_pool);
     options.idempotency_ttl = ttl;
     options.sessions_per_key = config.sessions_per_key;
+    options.usage_alert = usage_alert;
     auto store = PgStore::Open(options, catalog);
     if (!store) return store.error();
     return std::unique_ptr<Store>(std::move(store).value());
@@ -22,6 +26,7 @@ Expected<std::unique_ptr<Store>> OpenStore(const Config& config, const Catalog& 
   options.idempotency_ttl = ttl;
   options.sessions_per_key = config.sessions_per_key;
   options.wal_limit = config.wal_limit_bytes;
+  options.usage_alert = usage_alert;
   auto store = SqliteStore::Open(options, catalog);
   if (!store) return store.error();
   return std::unique_ptr<Store>(std::move(store).value());

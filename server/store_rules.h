@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "clock.h"
 #include "error.h"
 #include "sima/catalog.h"
 #include "sima/decision.h"
@@ -120,16 +121,28 @@ inline Time ReminderKeysPrunedBefore(const Catalog& catalog, Time now) {
   return now - Days{2 * (catalog.period_days() + catalog.grace_days())};
 }
 
-// The outbox message id of a reminder: "reminder-<org_id>-<key>" with every character but
-// ASCII letters, digits, '_', '.' and '-' made '-', so it is also a safe file name (the .eml).
-inline std::string ReminderMessageId(std::string_view org_id, std::string_view key) {
-  std::string out = "reminder-" + std::string(org_id) + "-" + std::string(key);
-  for (char& c : out) {
+// `id` with every character but ASCII letters, digits, '_', '.' and '-' made '-', so an outbox
+// message id is also a safe file name (the .eml).
+inline std::string FileSafeMessageId(std::string id) {
+  for (char& c : id) {
     const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                       c == '_' || c == '.' || c == '-';
     if (!safe) c = '-';
   }
-  return out;
+  return id;
+}
+
+// The outbox message id of a reminder: "reminder-<org_id>-<key>", file-safe.
+inline std::string ReminderMessageId(std::string_view org_id, std::string_view key) {
+  return FileSafeMessageId("reminder-" + std::string(org_id) + "-" + std::string(key));
+}
+
+// The outbox message id of a usage alert: "usage-<org_id>-<feature>-<period start, unix
+// seconds>-<threshold>", file-safe: one e-mail per recorded alert, whichever store sends it.
+inline std::string UsageAlertMessageId(const UsageAlert& alert) {
+  return FileSafeMessageId("usage-" + alert.org_id + "-" + alert.feature + "-" +
+                           std::to_string(ToUnixSeconds(alert.period.start)) + "-" +
+                           std::string(to_string(alert.threshold)));
 }
 
 }  // namespace sima::server

@@ -28,6 +28,53 @@ bool IsAscii(const std::string& s) {
   return true;
 }
 
+// RFC 2047 encoded words for UTF-8 `text`: "=?UTF-8?B?...?=" words of at most 75 characters
+// (45 bytes of text each, never splitting a character), folded onto continuation lines.
+std::string EncodedWords(const std::string& text) {
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = std::min(text.size(), at + 45);
+    // Back up to a character's first byte (not a 10xxxxxx continuation byte).
+    while (end < text.size() && end > at + 1 &&
+           (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+      --end;
+    }
+    if (!out.empty()) out += "\r\n ";
+    out += "=?UTF-8?B?" + Base64(text.substr(at, end - at)) + "?=";
+    at = end;
+  }
+  return out;
+}
+
+// A mailbox for a header: "Name <a@b>" with a non-ASCII name encoded, else as given.
+std::string MailboxHeader(const std::string& mailbox) {
+  const auto open = mailbox.find('<');
+  if (open == std::string::npos || IsAscii(mailbox)) return mailbox;
+  std::string name = mailbox.substr(0, open);
+  while (!name.empty() && name.back() == ' ') name.pop_back();
+  return EncodedWords(name) + " " + mailbox.substr(open);
+}
+
+// Whether a body can go as 7bit: ASCII, and no line longer than SMTP's 998 bytes.
+bool Is7Bit(const std::string& body) {
+  size_t line = 0;
+  for (unsigned char c : body) {
+    if (c >= 0x80 || c == 0) return false;
+    line = c == '\n' ? 0 : line + 1;
+    if (line > 998) return false;
+  }
+  return true;
+}
+
+// Base64 in lines of 76 characters, CRLF-terminated.
+std::string Base64Lines(const std::string& in) {
+  const std::string all = Base64(in);
+  std::string out;
+  for (size_t at = 0; at < all.size(); at += 76) out += all.substr(at, 76) + "\r\n";
+  return out;
+}
+
 // Header values never carry line breaks (no header injection through a name or subject).
 std::string OneLine(std::string s) {
   for (char& c : s) {
@@ -108,7 +155,8 @@ size_t ReadUpload(char* buffer, size_t size, size_t count, void* user) {
 
 class SmtpMailer final : public Mailer {
  public:
-  explicit SmtpMailer(std::string url) : url_(std::move(url)) {
+  SmtpMailer(std::string url, SmtpSecurity security)
+      : url_(std::move(url)), security_(std::move(security)) {
     static const bool once = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
     (void)once;
   }
@@ -126,7 +174,14 @@ class SmtpMailer final : public Mailer {
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
     curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+    // smtp:// starts in plain text and upgrades with STARTTLS as SMTP_STARTTLS says; with
+    // "required" a server that does not offer it gets nothing (not even the password).
+    const long use_ssl = security_.starttls == "required" ? CURLUSESSL_ALL
+                         : security_.starttls == "off"    ? CURLUSESSL_NONE
+                                                          : CURLUSESSL_TRY;
+    curl_easy_setopt(curl, CURLOPT_USE_SSL, use_ssl);
+    if (!security_.ca_file.empty())
+      curl_easy_setopt(curl, CURLOPT_CAINFO, security_.ca_file.c_str());
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -140,34 +195,40 @@ class SmtpMailer final : public Mailer {
 
  private:
   std::string url_;
+  SmtpSecurity security_;
 };
 
 }  // namespace
 
 std::string RenderMessage(const Email& e) {
-  const std::string subject =
-      IsAscii(e.subject) ? e.subject : "=?UTF-8?B?" + Base64(e.subject) + "?=";
+  const std::string subject = IsAscii(e.subject) ? e.subject : EncodedWords(OneLine(e.subject));
   std::string body;
   for (size_t i = 0; i < e.body.size(); ++i) {  // normalise line ends to CRLF
     if (e.body[i] == '\n' && (i == 0 || e.body[i - 1] != '\r')) body += '\r';
     body += e.body[i];
   }
+  const bool plain = Is7Bit(body);
   std::string m;
   m += "Message-ID: <" + OneLine(e.id) + "@" + Domain(e.from) + ">\r\n";
   m += "Date: " + DateHeader(e.created_at) + "\r\n";
-  m += "From: " + OneLine(e.from) + "\r\n";
-  m += "To: " + OneLine(e.to) + "\r\n";
-  m += "Subject: " + OneLine(subject) + "\r\n";
+  m += "From: " + MailboxHeader(OneLine(e.from)) + "\r\n";
+  m += "To: " + MailboxHeader(OneLine(e.to)) + "\r\n";
+  m += "Subject: " + subject + "\r\n";
   m += "MIME-Version: 1.0\r\n";
-  m += "Content-Type: text/plain; charset=utf-8\r\n";
-  m += "Content-Transfer-Encoding: 8bit\r\n\r\n";
-  m += body;
+  m += "Content-Type: text/plain; charset=UTF-8\r\n";
+  if (plain) {
+    m += "Content-Transfer-Encoding: 7bit\r\n\r\n";
+    m += body;
+  } else {
+    m += "Content-Transfer-Encoding: base64\r\n\r\n";
+    m += Base64Lines(body);
+  }
   if (m.size() < 2 || m.substr(m.size() - 2) != "\r\n") m += "\r\n";
   return m;
 }
 
-std::unique_ptr<Mailer> MakeSmtpMailer(std::string smtp_url) {
-  return std::make_unique<SmtpMailer>(std::move(smtp_url));
+std::unique_ptr<Mailer> MakeSmtpMailer(std::string smtp_url, SmtpSecurity security) {
+  return std::make_unique<SmtpMailer>(std::move(smtp_url), std::move(security));
 }
 
 std::unique_ptr<Mailer> MakeFolderMailer(std::string folder) {

@@ -19,7 +19,10 @@ struct Email {
   Time created_at{};
 };
 
-// The RFC 5322 text of `email` (CRLF line ends, UTF-8 subject encoded per RFC 2047).
+// The RFC 5322 text of `email`: CRLF line ends; non-ASCII in the subject and in display names
+// encoded per RFC 2047 (UTF-8, in words a line can hold); the body 7bit when it is ASCII in
+// lines of at most 998 bytes, else base64 (UTF-8 text and long lines arrive unchanged through
+// any relay).
 std::string RenderMessage(const Email& email);
 
 class Mailer {
@@ -31,8 +34,19 @@ class Mailer {
   virtual ExpectedDone Send(const Email& email) = 0;
 };
 
-// SMTP through libcurl: `smtp_url` like "smtp://mail.example.com:587" or "smtps://user:pass@host".
-std::unique_ptr<Mailer> MakeSmtpMailer(std::string smtp_url);
+// How an SMTP mailer secures its connection besides the URL's scheme.
+struct SmtpSecurity {
+  // STARTTLS on an smtp:// server (SMTP_STARTTLS): "try" upgrades when the server offers it,
+  // "required" fails the send when it does not (the outbox retries), "off" never asks.
+  // smtps:// is TLS from the first byte whatever this says.
+  std::string starttls = "try";
+  // CA certificates (PEM file) to verify the server's certificate with; empty = the system's.
+  std::string ca_file = {};
+};
+
+// SMTP through libcurl: `smtp_url` like "smtp://mail.example.com:587" or
+// "smtps://user:pass@host" (user and password, percent-encoded, log in with AUTH).
+std::unique_ptr<Mailer> MakeSmtpMailer(std::string smtp_url, SmtpSecurity security = {});
 // Writes <folder>/<id>.eml atomically (temp file + rename); creates the folder.
 std::unique_ptr<Mailer> MakeFolderMailer(std::string folder);
 

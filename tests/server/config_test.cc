@@ -256,3 +256,26 @@ TEST(ServerConfig, LiveUsageEventsAreEmbeddedNchanWithAPublishUrlOrOff) {
 
 }  // namespace
 }  // namespace sima::server
+
+namespace sima::server {
+namespace {
+
+TEST(ServerConfig, SmtpStartTlsIsTryRequiredOrOff) {
+  auto fallback = LoadConfig({}, Env({}));
+  ASSERT_TRUE(fallback.ok()) << fallback.error().message;
+  EXPECT_EQ(fallback->config.smtp_starttls, "try");
+  EXPECT_EQ(fallback->config.smtp_ca_file, "");
+  auto required = LoadConfig(
+      {}, Env({{"SMTP_STARTTLS", "required"}, {"SMTP_CA_FILE", "/etc/sima/relay-ca.pem"}}));
+  ASSERT_TRUE(required.ok()) << required.error().message;
+  EXPECT_EQ(required->config.smtp_starttls, "required");
+  EXPECT_EQ(required->config.smtp_ca_file, "/etc/sima/relay-ca.pem");
+  auto unknown = LoadConfig({}, Env({{"SMTP_STARTTLS", "yes"}}));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().extra["field"], "SMTP_STARTTLS");
+  EXPECT_NE(unknown.error().message.find("try, required or off"), std::string::npos);
+  EXPECT_NE(HelpText().find("SMTP_STARTTLS"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sima::server

@@ -72,6 +72,26 @@ int64_t StoreContract::Count(const std::string& sql) {
   return row && *row ? (*row)->Int(0) : -1;
 }
 
+std::string StoreContract::Text(const std::string& sql) {
+  if (GetParam() == StoreKind::kSqlite) {
+    auto db = sqlite::Db::Open(path_, true);
+    EXPECT_TRUE(db.ok());
+    if (!db) return "";
+    auto row = (*db)->One(sql);
+    EXPECT_TRUE(row.ok()) << row.error().message;
+    return row && *row ? (*row)->Text(0) : "";
+  }
+  auto info = pg::ConnInfo::Parse(TestPgUrl());
+  EXPECT_TRUE(info.ok());
+  info.value().set_schema(schema_);
+  auto conn = pg::Conn::Open(*info);
+  EXPECT_TRUE(conn.ok()) << conn.error().message;
+  if (!conn) return "";
+  auto row = (*conn)->One(sql);
+  EXPECT_TRUE(row.ok()) << row.error().message;
+  return row && *row ? (*row)->Text(0) : "";
+}
+
 std::string StoreContract::NewOrgId(const std::string& plan, std::optional<std::string> email) {
   const std::string id = NewId("org").value();
   Subscription sub{plan, now_, std::nullopt};

@@ -32,6 +32,8 @@ class StoreContract : public ::testing::TestWithParam<StoreKind> {
   void Reopen();
   // One integer read with `sql` from this test's database (plain SQL both stores accept).
   int64_t Count(const std::string& sql);
+  // The first column of the first row `sql` reads, as text ("" when no row).
+  std::string Text(const std::string& sql);
 
   std::string NewOrgId(const std::string& plan = "FREE",
                        std::optional<std::string> email = "owner@acme.test");

@@ -23,6 +23,7 @@
 #include "sima/json.h"
 #include "store_factory.h"
 #include "stream_hub.h"
+#include "webhook/sender.h"
 
 namespace sima::server {
 namespace {
@@ -109,6 +110,9 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
       *app->store_,
       config.smtp_url.empty() ? MakeFolderMailer(MailDir(config)) : MakeSmtpMailer(config.smtp_url),
       config.mail_from, app->options_.now);
+  app->webhooks_ = std::make_unique<webhook::Sender>(
+      *app->store_, webhook::SenderOptions::From(config), app->options_.now);
+  app->services_->poke_webhooks = [self] { self->webhooks_->Poke(); };
   app->scheduler_ =
       std::make_unique<Scheduler>(*app->store_, ReminderComposer(app->catalog_, *app->pay_links_),
                                   app->options_.now, [self] { self->outbox_->Poke(); });
@@ -116,6 +120,7 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
     if (app->changes_) app->changes_->Start();
     app->reconciler_->Start(std::chrono::milliseconds{config.reconcile_interval_ms});
     app->outbox_->Start(std::chrono::milliseconds{config.outbox_interval_ms});
+    app->webhooks_->Start(std::chrono::milliseconds{config.webhook_interval_ms});
     app->scheduler_->Start(std::chrono::seconds{config.scheduler_interval_seconds});
     app->pruner_ = std::make_unique<Periodic>();
     app->pruner_->Start(kPruneInterval, [app = app.get()] { (void)app->PruneOnce(); });
@@ -170,9 +175,11 @@ App::~App() {
   if (scheduler_) scheduler_->Stop();
   if (reconciler_) reconciler_->Stop();
   if (outbox_) outbox_->Stop();
+  if (webhooks_) webhooks_->Stop();
   scheduler_.reset();
   reconciler_.reset();
   outbox_.reset();
+  webhooks_.reset();
   log_ = nullptr;
   log_writer_.reset();  // writes what is still buffered
   auth_.reset();

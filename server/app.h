@@ -7,9 +7,10 @@
 //   ...
 //   (*app)->Stop(); t.join();                   // in-flight requests finish first
 //
-// Create() also starts four background threads (Options::background): the reconciler
-// (pending payments), the e-mail outbox sender, the scheduler (renewal reminders, every
-// SIMA_SCHEDULER_INTERVAL) and the pruning job (PruneOnce). The destructor stops them before
+// Create() also starts five background threads (Options::background): the reconciler
+// (pending payments), the e-mail outbox sender, the webhook sender (webhook/sender.h, every
+// SIMA_WEBHOOK_INTERVAL_MS), the scheduler (renewal reminders, every SIMA_SCHEDULER_INTERVAL)
+// and the pruning job (PruneOnce). The destructor stops them before
 // closing the DB. With SIMA_DEMO_CLOCK=1 the server's clock is Options::now plus the demo
 // clock's offset (POST /demo/clock/).
 #pragma once
@@ -36,6 +37,9 @@ class PayLinks;
 class Reconciler;
 class Scheduler;
 class StreamHub;
+namespace webhook {
+class Sender;
+}
 
 class App {
  public:
@@ -46,7 +50,8 @@ class App {
     LogSink access_log = nullptr;
     // The catalog; unset = config.catalog's file, or the built-in one.
     std::optional<Catalog> catalog = std::nullopt;
-    // Run the reconciler and the outbox sender threads (tests may drive them by hand).
+    // Run the reconciler, the outbox and webhook senders and the rest of the background
+    // threads (tests may drive them by hand).
     bool background = true;
   };
 
@@ -72,6 +77,7 @@ class App {
   Authenticator& auth() { return *auth_; }
   Reconciler& reconciler() { return *reconciler_; }
   OutboxSender& outbox() { return *outbox_; }
+  webhook::Sender& webhooks() { return *webhooks_; }
   Scheduler& scheduler() { return *scheduler_; }
   // Live usage events (events.h); nullptr when SIMA_EVENTS=off.
   ChangeFeed* changes() { return changes_.get(); }
@@ -97,6 +103,7 @@ class App {
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<OutboxSender> outbox_;
+  std::unique_ptr<webhook::Sender> webhooks_;
   std::unique_ptr<Periodic> pruner_;
   std::unique_ptr<DemoClock> demo_clock_;
   std::unique_ptr<PayLinks> pay_links_;

@@ -22,6 +22,17 @@ Expected<Reply> SetOverrideHandler(const Services& s, const Call& call);
 Expected<Reply> ClearOverrideHandler(const Services& s, const Call& call);
 Expected<Reply> GrantTrialHandler(const Services& s, const Call& call);
 
+// Admin: webhook endpoints and the event log (handlers_webhooks.cc).
+Expected<Reply> CreateWebhookEndpointHandler(const Services& s, const Call& call);
+Expected<Reply> ListWebhookEndpointsHandler(const Services& s, const Call& call);
+Expected<Reply> GetWebhookEndpointHandler(const Services& s, const Call& call);
+Expected<Reply> UpdateWebhookEndpointHandler(const Services& s, const Call& call);
+Expected<Reply> RotateWebhookSecretHandler(const Services& s, const Call& call);
+Expected<Reply> DeleteWebhookEndpointHandler(const Services& s, const Call& call);
+Expected<Reply> ListWebhookEventsHandler(const Services& s, const Call& call);
+Expected<Reply> GetWebhookEventHandler(const Services& s, const Call& call);
+Expected<Reply> ResendWebhookEventHandler(const Services& s, const Call& call);
+
 // Organization.
 Expected<Reply> CreateSessionHandler(const Services& s, const Call& call);
 Expected<Reply> EndSessionHandler(const Services& s, const Call& call);

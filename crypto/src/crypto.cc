@@ -48,12 +48,25 @@ std::string Sha256Hex(std::string_view text) {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
-std::string HmacSha256Base64(std::string_view key, std::string_view message) {
+namespace {
+
+// The raw 32 bytes of HMAC-SHA256; the encodings below are its only callers.
+std::string HmacSha256(std::string_view key, std::string_view message) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  return Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+}  // namespace
+
+std::string HmacSha256Base64(std::string_view key, std::string_view message) {
+  return Base64Encode(HmacSha256(key, message));
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  return HexEncode(HmacSha256(key, message));
 }
 
 std::string RandomToken(size_t length) {

@@ -10,6 +10,12 @@ server did with the attack, and the health latency (p50 / max / failures) beside
 --assert (the test, through nginx) fails unless every /healthz probe under every shape answered
 200 in under a second, the framing shapes were refused, every pipelined request got its answer
 and no smuggled invoice exists. Without it (e.g. direct against sima-server) it only reports.
+
+With --admin-token it also probes the webhook admin API: its routes without a token, with a
+wrong one and with an organization's key; oversized and garbage bodies; endpoint URLs that point
+at the server's own network (169.254.169.254, 127.0.0.1, [::1], localhost, a name resolving to
+loopback); and that no signing secret appears in any answer but the one that made it, nor in
+any line of the --log files (the access logs, the server's output).
 Standard library only.
 """
 
@@ -17,6 +23,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import gzip
+import http.client
 import json
 import multiprocessing
 import os
@@ -434,6 +441,167 @@ SHAPES = [
 ]
 
 
+# ------------------------------------------------------------------------- webhook admin API
+# Not a load shape: one request at a time. Each check is (what, passed, detail).
+
+WEBHOOKS = "/admin/webhooks/"
+WEBHOOK_EVENTS = "/admin/webhook-events/"
+
+
+def request(t, method, path, token=None, body=None, content_type="application/json", timeout=10.0):
+    """One request on a fresh connection (blocking): (status or None, body text)."""
+    headers = {"Host": t.host_header, "Connection": "close"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["Content-Type"] = content_type
+        if isinstance(body, str):
+            body = body.encode()
+    conn = http.client.HTTPConnection(t.host, t.port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        res = conn.getresponse()
+        return res.status, res.read().decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException):
+        return None, ""
+    finally:
+        conn.close()
+
+
+def loopback_names():
+    """localhost spelt with a trailing dot, and a name of /etc/hosts other than localhost that
+    resolves only to loopback here (if there is one): names, not addresses, that reach the
+    machine itself."""
+    names = ["localhost.", "api.localhost"]
+    try:
+        with open("/etc/hosts") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        words = line.split("#")[0].split()
+        if len(words) < 2 or not (words[0].startswith("127.") or words[0] == "::1"):
+            continue
+        for name in words[1:]:
+            if "localhost" in name:
+                continue
+            try:
+                found = {ai[4][0] for ai in socket.getaddrinfo(name, 80)}
+            except OSError:
+                continue
+            if found and all(a.startswith("127.") or a == "::1" for a in found):
+                return names + [name]
+    return names
+
+
+def webhook_admin_checks(t, admin, logs):
+    checks = []
+    answers = []  # every answer body that must not carry a secret
+    secrets = []
+
+    def check(what, passed, detail=""):
+        checks.append((what, bool(passed), detail))
+
+    def call(method, path, token=None, body=None, **kw):
+        status, text = request(t, method, path, token, body, **kw)
+        answers.append(text)
+        return status, text
+
+    def field_of(text):
+        try:
+            return json.loads(text).get("field")
+        except (ValueError, AttributeError):
+            return None
+
+    # A real endpoint (a public name), so the routes with an id have something to guard.
+    status, text = request(t, "POST", WEBHOOKS, admin, json.dumps({"url": "https://hooks.example.com/probe"}))
+    created = json.loads(text) if status == 201 else {}
+    check("admin creates an endpoint", status == 201, f"{status}")
+    endpoint = created.get("endpoint", {}).get("id", "we_AAAAAAAAAAAAAAAAAAAAAA")
+    if created.get("secret"):
+        secrets.append(created["secret"])
+    event = "evt_AAAAAAAAAAAAAAAAAAAAAA"
+    one = f"{WEBHOOKS}{endpoint}/"
+    routes = [
+        ("POST", WEBHOOKS, json.dumps({"url": "https://hooks.example.com/x"})),
+        ("GET", WEBHOOKS, None),
+        ("GET", f"{WEBHOOKS}?org_id=org_00000000000000000000", None),
+        ("GET", one, None),
+        ("PATCH", one, json.dumps({"enabled": False})),
+        ("POST", f"{one}rotate/", json.dumps({"overlap_hours": 0})),
+        ("DELETE", one, None),
+        ("GET", WEBHOOK_EVENTS, None),
+        ("GET", f"{WEBHOOK_EVENTS}{event}/", None),
+        ("POST", f"{WEBHOOK_EVENTS}{event}/resend/", "{}"),
+    ]
+    for who, token, want in (("no token", None, 401), ("a wrong token", "not-the-admin-token", 401),
+                             ("an organization's key", t.api_key, 403)):
+        got = [call(m, p, token, b)[0] for m, p, b in routes]
+        check(f"every webhook route refuses {who} ({want})", all(s == want for s in got), f"{got}")
+
+    status, text = request(t, "GET", one, admin)
+    check("the endpoint is unchanged by the refused calls",
+          status == 200 and json.loads(text).get("enabled") is True, f"{status}")
+    answers.append(text)
+
+    # Bodies the server must refuse before doing anything.
+    big = json.dumps({"url": "https://hooks.example.com/" + "a" * (70 << 10)})
+    deep = '{"url":' + "[" * 200 + "]" * 200 + "}"
+    for what, body, ctype, want in (
+        ("a 70 KiB body", big, "application/json", {413}),
+        ("a URL over 2048 bytes", json.dumps({"url": "https://hooks.example.com/" + "a" * 3000}), "application/json", {400}),
+        ("truncated JSON", '{"url":', "application/json", {400}),
+        ("invalid UTF-8", b'{"url":"\xff\xfe"}', "application/json", {400}),
+        ("a JSON array", "[]", "application/json", {400}),
+        ("nesting 200 deep", deep, "application/json", {400}),
+        ("a form body", "url=https://hooks.example.com/", "application/x-www-form-urlencoded", {415}),
+        ("an unknown field (secret)", json.dumps({"url": "https://hooks.example.com/", "secret": "whsec_x"}), "application/json", {400}),
+    ):
+        status, _ = call("POST", WEBHOOKS, admin, body, content_type=ctype)
+        check(f"create refuses {what}", status in want, f"{status}")
+    for what, path, body in (
+        ("PATCH with garbage", one, "{]"),
+        ("rotate with a huge overlap", f"{one}rotate/", json.dumps({"overlap_hours": 10**30})),
+        ("resend with a bad endpoint_id", f"{WEBHOOK_EVENTS}{event}/resend/", json.dumps({"endpoint_id": "x" * 5000})),
+    ):
+        method = "PATCH" if path == one else "POST"
+        status, _ = call(method, path, admin, body)
+        check(f"{what} is refused", status == 400, f"{status}")
+
+    # Endpoints pointing at the server's own network: refused at create and at change.
+    targets = ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:8080/", "http://[::1]:8080/",
+               "http://localhost/", "http://2130706433/", "http://[::ffff:127.0.0.1]/", "http://10.0.0.1/",
+               "http://0.0.0.0/"] + [f"http://{name}/" for name in loopback_names()]
+    for url in targets:
+        status, text = call("POST", WEBHOOKS, admin, json.dumps({"url": url}))
+        check(f"create refuses {url}", status == 400 and field_of(text) == "url", f"{status} {text[:120]}")
+        status, text = call("PATCH", one, admin, json.dumps({"url": url}))
+        check(f"change refuses {url}", status == 400 and field_of(text) == "url", f"{status}")
+
+    # Secrets: only the answer that made one carries it.
+    status, text = request(t, "POST", f"{one}rotate/", admin, json.dumps({"overlap_hours": 1}))
+    check("admin rotates the secret", status == 200, f"{status}")
+    if status == 200:
+        secrets.append(json.loads(text)["secret"])
+    for path in (one, WEBHOOKS, f"{WEBHOOK_EVENTS}?limit=1000"):
+        call("GET", path, admin)
+    status, _ = call("DELETE", one, admin)
+    check("admin deletes the endpoint", status == 204, f"{status}")
+    leaked = [s[:10] + "…" for s in secrets if any(s in a or s[6:] in a for a in answers)]
+    check("no secret in any other answer", secrets and not leaked, f"{len(secrets)} secrets, leaked {leaked}")
+    time.sleep(0.5)  # the access log is written every 50 ms
+    for log in logs:
+        try:
+            with open(log, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            check(f"read {log}", False, str(e))
+            continue
+        leaked = [s[:10] + "…" for s in secrets if s in text or s[6:] in text]
+        check(f"no secret in {os.path.basename(log)}", not leaked, f"{len(text)} bytes, leaked {leaked}")
+    return checks
+
+
 def mib(n):
     return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n / 1024:.0f} KiB"
 
@@ -499,6 +667,8 @@ async def main():
     ap.add_argument("--hold", type=float, default=3.0, help="seconds each shape is held")
     ap.add_argument("--only", help="comma-separated shape numbers (1 = idle ...), for a quick look")
     ap.add_argument("--json", help="also write the rows to this file")
+    ap.add_argument("--admin-token", help="the admin token: also probe the webhook admin API")
+    ap.add_argument("--log", action="append", default=[], help="a log file no secret may appear in (repeatable)")
     args = ap.parse_args()
 
     t = Target(args.url, args.api_key, None)
@@ -574,15 +744,28 @@ async def main():
         print(f"\nsmuggled invoices created: {smuggled}")
         if args.check and smuggled:
             failures.append(f"{smuggled} smuggled invoice(s) created")
+    webhook_checks = []
+    if args.admin_token:
+        loop = asyncio.get_running_loop()
+        webhook_checks = await loop.run_in_executor(None, webhook_admin_checks, t, args.admin_token, args.log)
+        passed = sum(1 for _, ok, _ in webhook_checks if ok)
+        print(f"\nwebhook admin API: {passed}/{len(webhook_checks)} checks passed")
+        for what, ok, detail in webhook_checks:
+            if not ok:
+                print(f"  FAILED {what}: {detail}")
+                if args.check:
+                    failures.append(f"webhooks: {what} ({detail})")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"label": args.label, "rows": rows, "smuggled_invoices": smuggled}, f, indent=1)
+            json.dump({"label": args.label, "rows": rows, "smuggled_invoices": smuggled,
+                       "webhook_checks": webhook_checks}, f, indent=1)
 
     if args.check:
         if failures:
             print("\nFAILED:\n  " + "\n  ".join(failures))
             return 1
-        print(f"\nOK: /healthz under {HEALTH_LIMIT:.0f} s through every shape, no smuggled invoice")
+        print(f"\nOK: /healthz under {HEALTH_LIMIT:.0f} s through every shape, no smuggled invoice"
+              + (", the webhook admin API held" if webhook_checks else ""))
     return 0
 
 

@@ -7,7 +7,9 @@
 # Starts sima-server (temporary database, random admin token, free port) and nginx (the same
 # include files as deploy/nginx/sima.conf, plain HTTP on a free port, temporary prefix), creates
 # an organization through nginx and runs the probe with --assert: /healthz must answer 200 in
-# under a second during every shape, and no smuggled invoice may exist. Prints the figures.
+# under a second during every shape, no smuggled invoice may exist, and the webhook admin API
+# must refuse strangers, bad bodies and private addresses without a secret reaching any answer
+# or log. Prints the figures.
 # --compare first runs the same probe directly against another fresh sima-server (figures only,
 # no assertion), for a before/after table. Everything started is stopped on exit.
 set -euo pipefail
@@ -18,7 +20,7 @@ probe_args=()
 while (($#)); do
   case "$1" in
     --compare) compare=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     --only|--hold) probe_args+=("$1" "$2"); shift ;;
     *) server=$1 ;;
   esac
@@ -118,4 +120,6 @@ front="http://127.0.0.1:$nginx_port"
 wait_healthy "$front"
 key=$(create_org "$front")
 probe --url "$front" --api-key "$key" --server-pid "$server_pid" --assert \
+  --admin-token "$admin_token" --log "$tmp/front/access.log" --log "$tmp/front/server.log" \
+  --log "$nginx_dir/access.log" \
   --label "sima-server behind nginx ($("$nginx_bin" -v 2>&1 | sed 's|.*/||'))"

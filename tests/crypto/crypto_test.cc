@@ -17,6 +17,12 @@ TEST(Crypto, HmacMatchesTheDocumentedRequestVector) {
             "i94zsd3oXF6ZsSr/kGqT4sSzYQzjj1W/waxjWyRwaME=");
 }
 
+// RFC 4231 test case 2: the hex form webhook signatures use.
+TEST(Crypto, HmacHexMatchesRfc4231) {
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 TEST(Crypto, Sha256HexMatchesTheKnownDigest) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -281,6 +281,62 @@ test('the live usage events answer as documented in openapi.json', async () => {
   assert.deepEqual(problems, [], `answers that openapi.json does not describe:\n${problems.join('\n')}`);
 });
 
+test('every answer of the webhook admin API is documented in openapi.json', async () => {
+  problems = [];
+  const org = await call('POST', '/admin/orgs/', '/admin/orgs/', { token: admin, body: { name: 'Hooked', billing_email: 'h@acme.example' } });
+  const orgId = org.body.org_id;
+  const key = org.body.api_key;
+  const hooks = '/admin/webhooks/';
+  const url = 'https://hooks.example.com/sima';
+  const created = await call('POST', hooks, hooks, { token: admin, body: { url, description: 'billing', org_id: orgId } });
+  assert.equal(created.status, 201);
+  const wide = await call('POST', hooks, hooks, { token: admin, body: { url } });
+  assert.equal(wide.status, 201);
+  await call('POST', hooks, hooks, { token: admin, body: { url: 'http://127.0.0.1:9/' } });
+  await call('POST', hooks, hooks, { token: admin, body: { url, org_id: 'org_00000000000000000000' } });
+  await call('POST', hooks, hooks, { token: admin, raw: '{"url":' });
+  await call('POST', hooks, hooks, { token: admin, raw: 'url=x', type: 'application/x-www-form-urlencoded' });
+  await call('POST', hooks, hooks, { token: admin, raw: JSON.stringify({ url: `${url}/${'a'.repeat(3000)}` }) });
+  await call('POST', hooks, hooks, { body: { url } });
+  await call('POST', hooks, hooks, { token: key, body: { url } });
+  await call('GET', hooks, hooks, { token: admin });
+  await call('GET', hooks, `${hooks}?org_id=${orgId}`, { token: admin });
+  await call('GET', hooks, `${hooks}?org_id=nope`, { token: admin });
+
+  const one = '/admin/webhooks/{endpoint_id}/';
+  const id = created.body.endpoint.id;
+  await call('GET', one, `${hooks}${id}/`, { token: admin });
+  await call('GET', one, `${hooks}we_AAAAAAAAAAAAAAAAAAAAAA/`, { token: admin });
+  await call('PATCH', one, `${hooks}${id}/`, { token: admin, body: { enabled: false, description: '' } });
+  await call('PATCH', one, `${hooks}${id}/`, { token: admin, body: { enabled: 'no' } });
+  await call('PATCH', one, `${hooks}${id}/`, { token: admin, body: { enabled: true } });
+  const rotate = '/admin/webhooks/{endpoint_id}/rotate/';
+  await call('POST', rotate, `${hooks}${id}/rotate/`, { token: admin });
+  await call('POST', rotate, `${hooks}${id}/rotate/`, { token: admin, body: { overlap_hours: 0 } });
+  await call('POST', rotate, `${hooks}${id}/rotate/`, { token: admin, body: { overlap_hours: 169 } });
+
+  // Events of this organization (a trial is a change of its subscription).
+  await call('POST', '/admin/orgs/{org_id}/trial/', `/admin/orgs/${orgId}/trial/`, { token: admin, body: { plan: 'PRO', days: 7 } });
+  const events = '/admin/webhook-events/';
+  const list = await call('GET', events, `${events}?org_id=${orgId}&limit=1`, { token: admin });
+  await call('GET', events, `${events}?limit=0`, { token: admin });
+  await call('GET', events, events, { token: key });
+  const event = '/admin/webhook-events/{event_id}/';
+  const resend = '/admin/webhook-events/{event_id}/resend/';
+  for (const e of list.body.items) {
+    await call('GET', event, `${events}${e.id}/`, { token: admin });
+    await call('POST', resend, `${events}${e.id}/resend/`, { token: admin });
+    await call('POST', resend, `${events}${e.id}/resend/`, { token: admin, body: { endpoint_id: wide.body.endpoint.id } });
+    await call('POST', resend, `${events}${e.id}/resend/`, { token: admin, body: { endpoint_id: 'nope' } });
+  }
+  await call('GET', event, `${events}evt_AAAAAAAAAAAAAAAAAAAAAA/`, { token: admin });
+  await call('POST', resend, `${events}evt_AAAAAAAAAAAAAAAAAAAAAA/resend/`, { token: admin });
+
+  assert.equal((await call('DELETE', one, `${hooks}${id}/`, { token: admin })).status, 204);
+  await call('DELETE', one, `${hooks}${id}/`, { token: admin });
+  assert.deepEqual(problems, [], `answers that openapi.json does not describe:\n${problems.join('\n')}`);
+});
+
 async function simCall(method, url, body) {
   const res = await fetch(sim + url, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
   assert.ok(res.ok, `${method} ${url} at the simulator: ${res.status}`);

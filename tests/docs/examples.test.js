@@ -1,11 +1,14 @@
 // The backend examples of docs/integration.md (docs/examples/) work against a real
 // sima-server: they mint a session token the browser can use, refuse a visitor who is not
 // logged in, and never hand out the secret key, even when sima-server refuses the key.
+// The webhook verification recipes of docs/webhooks.md ("Other languages": Python and the
+// shell) accept what is signed as sima-server signs and refuse everything else.
 // Needs a built sima-server: SIMA_SERVER_BIN, or build/release (or build/debug) in the repo.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,3 +101,91 @@ for (const [name, cmd, args] of examples) {
     assert.ok(!(await answer.text()).includes(wrong));
   });
 }
+
+// --- docs/webhooks.md, "Other languages" ---
+
+// The fenced blocks of one language in the "Other languages" section, in order.
+function recipes(lang) {
+  const doc = readFileSync(`${repo}/docs/webhooks.md`, 'utf8');
+  const start = doc.indexOf('\n### Other languages\n');
+  assert.ok(start >= 0, 'docs/webhooks.md has no "Other languages" section');
+  const end = doc.indexOf('\n## ', start);
+  const section = doc.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+}
+
+// The Sima-Signature header as the server makes it: t=<unix seconds>,v1=<hex> per secret,
+// HMAC-SHA256 keyed with the whole secret text over "<t>." + the raw body.
+function sign(body, t, ...secrets) {
+  const v1 = secrets.map((s) => `v1=${createHmac('sha256', s).update(`${t}.`).update(body).digest('hex')}`);
+  return [`t=${t}`, ...v1].join(',');
+}
+
+const secret = 'whsec_7QeL2pXc9vRk4TbZ0yWn6sJmAa1dHf3G';
+const previous = 'whsec_0aB1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV';
+const body = Buffer.from(JSON.stringify({
+  id: 'evt_9aQ3ZkV7mB1xT0cL5wR8yP', type: 'subscription.activated', created: '2026-11-23T10:00:00Z',
+  org_id: 'org_5f0c0d8e2b7a41c39a10', sequence: 42, data: { note: 'सीमा नाघ्यो', amount_paisa: 390000 },
+}));
+const now = () => Math.floor(Date.now() / 1000);
+
+// [what, body, header, secret, accepted]
+function cases() {
+  const t = now();
+  const tampered = Buffer.from(body.toString().replace('390000', '390001'));
+  return [
+    ['signed now', body, sign(body, t, secret), secret, true],
+    ['signed 4 minutes ago', body, sign(body, t - 240, secret), secret, true],
+    ['during a rotation, the new secret second', body, sign(body, t, previous, secret), secret, true],
+    ['during a rotation, the old secret first', body, sign(body, t, previous, secret), previous, true],
+    ['spaces after the commas', body, sign(body, t, secret).replaceAll(',', ', '), secret, true],
+    ['another secret', body, sign(body, t, previous), secret, false],
+    ['the secret without its whsec_ prefix', body, sign(body, t, secret.slice(6)), secret, false],
+    ['a changed body', tampered, sign(body, t, secret), secret, false],
+    ['signed 6 minutes ago (a replay)', body, sign(body, t - 360, secret), secret, false],
+    ['signed 6 minutes ahead', body, sign(body, t + 360, secret), secret, false],
+    ['a timestamp changed after signing', body, sign(body, t - 1000, secret).replace(`t=${t - 1000}`, `t=${t}`), secret, false],
+    ['no timestamp', body, sign(body, t, secret).replace(/^t=\d+,/, ''), secret, false],
+    ['no signature', body, `t=${t}`, secret, false],
+    ['an empty header', body, '', secret, false],
+    ['garbage', body, 'v1=,t=,=,,', secret, false],
+  ];
+}
+
+test('the Python recipe accepts what the server signs and refuses the rest', (t) => {
+  const [python] = recipes('python');
+  assert.ok(python?.includes('def verify_webhook('), 'no Python recipe defining verify_webhook');
+  const dir = mkdtempSync(path.join(tmpdir(), 'sima-recipe-py-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'recipe.py'), python);
+  const list = cases();
+  list.forEach(([, b], i) => writeFileSync(path.join(dir, `body${i}`), b));
+  writeFileSync(path.join(dir, 'cases.json'), JSON.stringify(list.map(([, , header, key]) => ({ header, key }))));
+  const driver = [
+    'import json, sys',
+    'sys.path.insert(0, sys.argv[1])',
+    'from recipe import verify_webhook',
+    'cases = json.load(open(sys.argv[1] + "/cases.json"))',
+    'for i, c in enumerate(cases):',
+    '    raw = open(f"{sys.argv[1]}/body{i}", "rb").read()',
+    '    print(json.dumps(verify_webhook(raw, c["header"], c["key"])))',
+  ].join('\n');
+  const run = spawnSync('python3', ['-c', driver, dir], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const got = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(got.map((ok, i) => `${list[i][0]}: ${ok}`), list.map(([what, , , , ok]) => `${what}: ${ok}`));
+});
+
+test('the shell recipe says valid only for what the server signs', (t) => {
+  const [sh] = recipes('sh');
+  assert.ok(sh?.includes('openssl dgst'), 'no shell recipe with openssl');
+  const dir = mkdtempSync(path.join(tmpdir(), 'sima-recipe-sh-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const results = cases().map(([what, b, header, key, ok]) => {
+    writeFileSync(path.join(dir, 'body.json'), b);
+    const run = spawnSync('bash', ['-c', sh], { cwd: dir, encoding: 'utf8', env: { ...process.env, header, secret: key } });
+    assert.equal(run.stderr, '', `${what}: ${run.stderr}`);
+    return [`${what}: ${run.stdout.trim()}`, `${what}: ${ok ? 'valid' : 'NOT valid'}`];
+  });
+  assert.deepEqual(results.map(([got]) => got), results.map(([, want]) => want));
+});

@@ -19,6 +19,8 @@ std::optional<std::string> Base64Decode(std::string_view text);
 std::string Sha256Hex(std::string_view text);
 // HMAC-SHA256 of `message` keyed with `key` (taken as text), as standard Base64.
 std::string HmacSha256Base64(std::string_view key, std::string_view message);
+// The same HMAC as 64 lowercase hex digits (webhook signatures).
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
 
 // `length` characters drawn uniformly from [A-Za-z0-9] with a CSPRNG (RAND_bytes).
 // Aborts the process if the system has no randomness to give (never returns a weak token).

@@ -192,24 +192,23 @@ async function adminCall(method, route, body) {
 // so it is rotated without overlap. Endpoints an earlier run left on another URL are removed,
 // or sima-server would keep retrying a port nobody listens on.
 async function registerWebhooks(url) {
-  const endpointId = (e) => e?.endpoint_id ?? e?.id;
   const list = await adminCall('GET', '/admin/webhooks/');
   if (list.status !== 200) return list;
   let mine = null;
   for (const e of list.body?.items ?? []) {
     if (e.url === url && !mine) mine = e;
-    else if (e.description === WEBHOOK_DESCRIPTION) await adminCall('DELETE', `/admin/webhooks/${endpointId(e)}/`);
+    else if (e.description === WEBHOOK_DESCRIPTION) await adminCall('DELETE', `/admin/webhooks/${e.id}/`);
   }
   if (mine && !mine.enabled) {
-    const patched = await adminCall('PATCH', `/admin/webhooks/${endpointId(mine)}/`, { enabled: true });
+    const patched = await adminCall('PATCH', `/admin/webhooks/${mine.id}/`, { enabled: true });
     if (patched.status !== 200) return patched;
   }
   const answer = mine
-    ? await adminCall('POST', `/admin/webhooks/${endpointId(mine)}/rotate/`, { overlap_hours: 0 })
+    ? await adminCall('POST', `/admin/webhooks/${mine.id}/rotate/`, { overlap_hours: 0 })
     : await adminCall('POST', '/admin/webhooks/', { url, description: WEBHOOK_DESCRIPTION });
   if ((answer.status === 200 || answer.status === 201) && typeof answer.body?.secret === 'string') {
     hooks.secret = answer.body.secret;
-    Object.assign(hooks.endpoint, { id: endpointId(answer.body.endpoint), url, status: 'registered', error: null });
+    Object.assign(hooks.endpoint, { id: answer.body.endpoint?.id ?? null, url, status: 'registered', error: null });
   }
   return answer;
 }

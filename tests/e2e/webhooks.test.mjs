@@ -38,15 +38,15 @@ async function standIn({ endpoints = [] } = {}) {
     if (call.auth !== `Bearer ${ADMIN}`) return reply(401, { error: 'unauthorized', code: 'unauthorized' });
     if (req.method === 'GET' && req.url === '/admin/webhooks/') return reply(200, { items: endpoints, next_cursor: null });
     if (req.method === 'POST' && req.url === '/admin/webhooks/') {
-      return reply(201, { endpoint: { endpoint_id: 'we_new', org_id: null, url: call.body.url, description: call.body.description, enabled: true }, secret: SECRET });
+      return reply(201, { endpoint: { id: 'we_new', org_id: null, url: call.body.url, description: call.body.description, enabled: true }, secret: SECRET });
     }
     const rotate = req.url.match(/^\/admin\/webhooks\/(we_\w+)\/rotate\/$/);
     if (req.method === 'POST' && rotate) {
-      return reply(200, { endpoint: { ...endpoints.find((e) => e.endpoint_id === rotate[1]) }, secret: SECRET });
+      return reply(200, { endpoint: { ...endpoints.find((e) => e.id === rotate[1]) }, secret: SECRET });
     }
     const one = req.url.match(/^\/admin\/webhooks\/(we_\w+)\/$/);
     if (req.method === 'DELETE' && one) return res.writeHead(204).end();
-    if (req.method === 'PATCH' && one) return reply(200, { ...endpoints.find((e) => e.endpoint_id === one[1]), ...call.body });
+    if (req.method === 'PATCH' && one) return reply(200, { ...endpoints.find((e) => e.id === one[1]), ...call.body });
     reply(404, { error: 'no such route', code: 'not_found' });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -199,13 +199,13 @@ test('a restart reuses its endpoint with a new secret and removes the ones an ea
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sima-webhooks-'));
   // The URL of this run is known once it listens: the stand-in lists it from then on.
   const endpoints = [
-    { endpoint_id: 'we_elsewhere', org_id: null, url: 'http://127.0.0.1:1/webhooks/', description: 'sima web demo (web-demo/serve.mjs)', enabled: true },
-    { endpoint_id: 'we_theirs', org_id: null, url: 'https://example.com/hooks', description: 'an integrator\'s', enabled: true },
+    { id: 'we_elsewhere', org_id: null, url: 'http://127.0.0.1:1/webhooks/', description: 'sima web demo (web-demo/serve.mjs)', enabled: true },
+    { id: 'we_theirs', org_id: null, url: 'https://example.com/hooks', description: 'an integrator\'s', enabled: true },
   ];
   const api = await standIn({ endpoints });
   let serve = await startServe(api.url, dir);
   try {
-    endpoints.push({ endpoint_id: 'we_mine', org_id: null, url: `${serve.web}/webhooks/`, description: 'sima web demo (web-demo/serve.mjs)', enabled: false });
+    endpoints.push({ id: 'we_mine', org_id: null, url: `${serve.web}/webhooks/`, description: 'sima web demo (web-demo/serve.mjs)', enabled: false });
     const port = new URL(serve.web).port;
     await serve.stop();
     api.calls.length = 0;

@@ -58,6 +58,13 @@ test('signWebhook makes the header sima-server sends (the vector computed outsid
   assert.throws(() => signWebhook(BODY, SECRET, 1.5), TypeError);
 });
 
+test('the server\'s own vector (tests/server/webhook_test.cc, SignatureHeader) signs and verifies the same here', () => {
+  const header = 't=1700000000,v1=38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789';
+  assert.equal(signWebhook('{"a":1}', 'whsec_test', 1700000000), header);
+  // Not a sima event (no id, type): the signature holds, the body is what is refused.
+  refused('malformed_body', () => verifyWebhook('{"a":1}', header, 'whsec_test', { now: 1700000000_000 }));
+});
+
 test('a changed body is refused: one byte, a space, or parsed and serialized again', () => {
   refused('signature_mismatch', () => verifyWebhook(BODY.replace('190000', '190001'), HEADER, SECRET, { now: NOW }));
   refused('signature_mismatch', () => verifyWebhook(`${BODY} `, HEADER, SECRET, { now: NOW }));

@@ -246,6 +246,12 @@ async function keepRegistering(url) {
 function summarize(event) {
   const d = event.data ?? {};
   const rupees = (paisa) => (typeof paisa === 'number' ? `NPR ${(paisa / 100).toLocaleString('en-US')}` : '');
+  if (d.usage) { // usage.threshold_crossed: {usage: {feature, threshold, used, limit, plan, ...}, subscription}
+    const u = d.usage;
+    const level = u.threshold === 'over' ? 'over the limit' : u.threshold ? `${u.threshold} %` : '';
+    return [u.feature, typeof u.used === 'number' && typeof u.limit === 'number' ? `${u.used}/${u.limit}` : '', level, u.plan && `on ${u.plan}`]
+      .filter(Boolean).join(' · ');
+  }
   if (d.payment) {
     const p = d.payment;
     return [p.provider, rupees(p.amount_paisa), p.plan && `for ${p.plan}`, p.status && `(${p.status})`].filter(Boolean).join(' ');
@@ -254,10 +260,6 @@ function summarize(event) {
     const sub = d.subscription;
     const was = d.previous_plan && d.previous_plan !== sub.plan ? `, was ${d.previous_plan}` : '';
     return `${sub.plan ?? '?'} plan, ${sub.state ?? 'state unknown'}${was}`;
-  }
-  if (d.feature) {
-    const level = d.threshold === 'over' ? 'over the limit' : d.threshold ? `${d.threshold} %` : '';
-    return [d.feature, typeof d.used === 'number' && typeof d.limit === 'number' ? `${d.used}/${d.limit}` : '', level].filter(Boolean).join(' · ');
   }
   return Object.keys(d).join(', ');
 }

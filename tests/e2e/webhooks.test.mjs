@@ -139,7 +139,9 @@ test('serve.mjs registers, lists verified events once, refuses and counts the re
     const huge = await fetch(`${serve.web}/webhooks/`, { method: 'POST', body: 'x'.repeat(300 * 1024), headers: { 'Sima-Signature': signWebhook('x', SECRET) } });
     assert.equal(huge.status, 413);
 
-    const usage = event('evt_usage00000000000000001', 'usage.threshold_crossed', { feature: 'invoices', threshold: '80', used: 8, limit: 10 }, 2);
+    const usage = event('evt_usage00000000000000001', 'usage.threshold_crossed', {
+      usage: { feature: 'invoices', kind: 'metered', threshold: '80', used: 8, limit: 10, plan: 'FREE' }, subscription: { plan: 'FREE', state: 'free' },
+    }, 2);
     assert.equal((await deliver(serve.web, usage, signWebhook(usage, SECRET))).status, 200);
 
     const state = await listed(serve.web);
@@ -148,7 +150,7 @@ test('serve.mjs registers, lists verified events once, refuses and counts the re
     assert.deepEqual({ received: state.received, duplicates: state.duplicates, rejected: state.rejected },
       { received: 2, duplicates: 1, rejected: refusals.length + 1 });
     assert.deepEqual(state.events.map((e) => [e.id, e.type, e.summary, e.verified]), [
-      ['evt_usage00000000000000001', 'usage.threshold_crossed', 'invoices · 8/10 · 80 %', true],
+      ['evt_usage00000000000000001', 'usage.threshold_crossed', 'invoices · 8/10 · 80 % · on FREE', true],
       ['evt_paid000000000000000001', 'payment.succeeded', 'khalti NPR 1,900 for BASIC (SUCCESS)', true],
     ]);
 

@@ -14,7 +14,7 @@ import { minify } from 'terser';
 const src = new URL('src/', import.meta.url);
 const dist = new URL('dist/', import.meta.url);
 // elements.js is the live-web part (sima/elements); built when it is there.
-const FILES = ['index.js', 'node.js', 'core.js', 'client.js', 'live.js', 'errors.js', 'elements.js']
+const FILES = ['index.js', 'node.js', 'core.js', 'client.js', 'live.js', 'errors.js', 'elements.js', 'webhooks.js', 'webhooks-browser.js']
   .filter((f) => existsSync(new URL(f, src)));
 
 for (const file of FILES) {

@@ -207,7 +207,8 @@ function mountTopbar() {
       el('span', { class: 'plan-badge', 'data-plan-badge': '', 'aria-live': 'polite' }, '…'),
       el('nav', { class: 'nav', 'aria-label': 'Main' },
         link('index.html', 'Dashboard'),
-        link('plans.html', 'Plans & billing'))));
+        link('plans.html', 'Plans & billing'),
+        link('webhooks.html', 'Webhooks'))));
 }
 mountTopbar();
 

@@ -12,18 +12,28 @@
 //     moves it (sima-server's POST /demo/clock/, which needs the admin token: it stays here)
 //     and the gateway simulator's clock (POST /_sim/clock) by the same step, so the demo shows
 //     renewals, grace and expiry without waiting for them.
+//   - POST /webhooks/ receives sima-server's webhooks, as an integrator's backend does: the raw
+//     body is checked with `verifyWebhook` from the package (`sima/webhooks`), the last 50
+//     genuine events are kept in memory, anything else is refused with 400 and counted.
+//     GET /demo/webhooks.json lists them for webhooks.html. At start, with the admin token,
+//     this process registers itself as a server-wide endpoint (POST /admin/webhooks/) and keeps
+//     the secret it is given in memory only: never written, logged or sent to a browser.
 //
-// No npm dependencies (node:http only). Configuration by environment:
+// Dependencies: node:* and the sima package (`web-demo/node_modules/sima`, a link to wasm/
+// that scripts/demo makes, as `npm install ../wasm` would). Configuration by environment:
 //   SIMA_DEMO_LISTEN   host:port to listen on        (default 127.0.0.1:3000)
 //   SIMA_SERVER_URL    where sima-server is reached  (default http://127.0.0.1:8080)
 //   SIMA_DEMO_KEY_FILE file holding the org's sk_... (default ../demo-data/org.key)
 //   SIMA_DEMO_ORG_FILE JSON {org_id, name} shown on the page (optional)
 //   SIMA_ADMIN_TOKEN   sima-server's admin token, for the demo clock (optional: no skip-ahead)
 //   SIMA_SIM_URL       the gateway simulator, whose clock moves with the server's (optional)
+//   SIMA_DEMO_WEBHOOK_URL where sima-server reaches POST /webhooks/ (default: this listener's
+//                      http://127.0.0.1:<port>/webhooks/)
 import http from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { verifyWebhook, WebhookVerificationError } from 'sima/webhooks';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -153,6 +163,152 @@ async function readJson(req) {
   }
 }
 
+// --- webhooks -----------------------------------------------------------------------------------
+
+const WEBHOOK_DESCRIPTION = 'sima web demo (web-demo/serve.mjs)';
+const KEEP_EVENTS = 50;
+const MAX_WEBHOOK_BODY = 256 * 1024; // sima's events are a few KB
+const hooks = {
+  secret: null, // the endpoint's whsec_...: this process's memory only
+  endpoint: { id: null, url: null, status: 'not_registered', error: null },
+  events: [], // newest first, at most KEEP_EVENTS
+  received: 0,
+  duplicates: 0,
+  rejected: 0,
+  lastRejection: null,
+};
+
+async function adminCall(method, route, body) {
+  const res = await fetch(`${serverUrl}${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${adminToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+// Registers this process as a server-wide endpoint. A run of the demo on the same data reuses
+// its endpoint (same URL) with a new secret: the old one is only in a process that has ended,
+// so it is rotated without overlap. Endpoints an earlier run left on another URL are removed,
+// or sima-server would keep retrying a port nobody listens on.
+async function registerWebhooks(url) {
+  const list = await adminCall('GET', '/admin/webhooks/');
+  if (list.status !== 200) return list;
+  let mine = null;
+  for (const e of list.body?.items ?? []) {
+    if (e.url === url && !mine) mine = e;
+    else if (e.description === WEBHOOK_DESCRIPTION) await adminCall('DELETE', `/admin/webhooks/${e.id}/`);
+  }
+  if (mine && !mine.enabled) {
+    const patched = await adminCall('PATCH', `/admin/webhooks/${mine.id}/`, { enabled: true });
+    if (patched.status !== 200) return patched;
+  }
+  const answer = mine
+    ? await adminCall('POST', `/admin/webhooks/${mine.id}/rotate/`, { overlap_hours: 0 })
+    : await adminCall('POST', '/admin/webhooks/', { url, description: WEBHOOK_DESCRIPTION });
+  if ((answer.status === 200 || answer.status === 201) && typeof answer.body?.secret === 'string') {
+    hooks.secret = answer.body.secret;
+    Object.assign(hooks.endpoint, { id: answer.body.endpoint?.id ?? null, url, status: 'registered', error: null });
+  }
+  return answer;
+}
+
+// Tries until sima-server takes the registration; stops on an answer that will not change by
+// waiting (no admin token, no such route, a refused URL).
+async function keepRegistering(url) {
+  hooks.endpoint.url = url;
+  if (!adminToken) {
+    Object.assign(hooks.endpoint, { status: 'not_registered', error: 'no SIMA_ADMIN_TOKEN: this demo cannot register for webhooks' });
+    return;
+  }
+  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+    let answer;
+    try {
+      answer = await registerWebhooks(url);
+    } catch (e) {
+      answer = { status: 0, body: { error: `sima-server is not reachable: ${e.message}` } };
+    }
+    if (hooks.secret) {
+      console.error(`serve.mjs: receiving webhooks at ${url} (endpoint ${hooks.endpoint.id})`);
+      return;
+    }
+    const why = `POST /admin/webhooks/ answered ${answer.status}: ${answer.body?.error ?? 'no JSON'}`;
+    Object.assign(hooks.endpoint, { status: 'failed', error: why });
+    if (answer.status >= 400 && answer.status < 500 && answer.status !== 429) {
+      console.error(`serve.mjs: webhooks not registered (${why})`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay).unref());
+  }
+}
+
+// What the page shows of an event: a line a person can read at a glance.
+function summarize(event) {
+  const d = event.data ?? {};
+  const rupees = (paisa) => (typeof paisa === 'number' ? `NPR ${(paisa / 100).toLocaleString('en-US')}` : '');
+  if (d.usage) { // usage.threshold_crossed: {usage: {feature, threshold, used, limit, plan, ...}, subscription}
+    const u = d.usage;
+    const level = u.threshold === 'over' ? 'over the limit' : u.threshold ? `${u.threshold} %` : '';
+    return [u.feature, typeof u.used === 'number' && typeof u.limit === 'number' ? `${u.used}/${u.limit}` : '', level, u.plan && `on ${u.plan}`]
+      .filter(Boolean).join(' · ');
+  }
+  if (d.payment) {
+    const p = d.payment;
+    return [p.provider, rupees(p.amount_paisa), p.plan && `for ${p.plan}`, p.status && `(${p.status})`].filter(Boolean).join(' ');
+  }
+  if (d.subscription) {
+    const sub = d.subscription;
+    const was = d.previous_plan && d.previous_plan !== sub.plan ? `, was ${d.previous_plan}` : '';
+    return `${sub.plan ?? '?'} plan, ${sub.state ?? 'state unknown'}${was}`;
+  }
+  return Object.keys(d).join(', ');
+}
+
+// POST /webhooks/: what an integrator's receiver does. The body is read raw and bounded: the
+// signature covers its exact bytes, so it must not be parsed before it is verified.
+async function receiveWebhook(req, res) {
+  const refuse = (status, code, error) => {
+    hooks.rejected += 1;
+    hooks.lastRejection = { code, at: new Date().toISOString() };
+    send(res, status, { error, code });
+  };
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size <= MAX_WEBHOOK_BODY) chunks.push(chunk); // past it, read to the end to answer
+  }
+  if (size > MAX_WEBHOOK_BODY) return refuse(413, 'too_large', `a webhook body is at most ${MAX_WEBHOOK_BODY} bytes`);
+  // No secret yet (not registered): 503, so sima-server tries again later.
+  if (!hooks.secret) return send(res, 503, { error: 'this receiver is not registered yet', code: 'not_registered' });
+  let event;
+  try {
+    event = verifyWebhook(Buffer.concat(chunks), req.headers['sima-signature'], hooks.secret);
+  } catch (e) {
+    if (!(e instanceof WebhookVerificationError)) throw e;
+    return refuse(400, e.code, e.message);
+  }
+  // At least once: a retry or a re-send brings an event again; its id says so.
+  if (hooks.events.some((seen) => seen.id === event.id)) {
+    hooks.duplicates += 1;
+    return send(res, 200, { received: true, duplicate: true });
+  }
+  hooks.received += 1;
+  hooks.events.unshift({
+    id: event.id, type: event.type, org_id: event.org_id ?? null, created: event.created ?? null, sequence: event.sequence ?? null,
+    received_at: new Date().toISOString(), summary: summarize(event), verified: true,
+  });
+  hooks.events.length = Math.min(hooks.events.length, KEEP_EVENTS);
+  send(res, 200, { received: true });
+}
+
+function webhooksJson(res) {
+  send(res, 200, {
+    endpoint: hooks.endpoint, received: hooks.received, duplicates: hooks.duplicates, rejected: hooks.rejected,
+    last_rejection: hooks.lastRejection, events: hooks.events,
+  }, 'application/json; charset=utf-8', { 'Cache-Control': 'no-store' });
+}
+
 async function serveFile(req, res, pathname) {
   if (pathname === '/') pathname = '/index.html';
   for (const { prefix, dir, allow } of MOUNTS) {
@@ -197,6 +353,14 @@ const server = http.createServer(async (req, res) => {
       if (req.method !== 'GET' && req.method !== 'POST') return send(res, 405, { error: 'use GET or POST', code: 'method_not_allowed' }, undefined, { Allow: 'GET, POST' });
       return await demoClock(req, res);
     }
+    if (pathname === '/webhooks/' || pathname === '/webhooks') {
+      if (req.method !== 'POST') return send(res, 405, { error: 'use POST', code: 'method_not_allowed' }, undefined, { Allow: 'POST' });
+      return await receiveWebhook(req, res);
+    }
+    if (pathname === '/demo/webhooks.json') {
+      if (req.method !== 'GET') return send(res, 405, { error: 'use GET', code: 'method_not_allowed' }, undefined, { Allow: 'GET' });
+      return webhooksJson(res);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, { error: 'use GET', code: 'method_not_allowed' }, undefined, { Allow: 'GET, HEAD' });
     }
@@ -208,7 +372,10 @@ const server = http.createServer(async (req, res) => {
 });
 
 server.listen(port, host, () => {
-  console.error(`serve.mjs: web demo on http://${host}:${server.address().port}/ (sima-server ${serverUrl})`);
+  const { port: bound } = server.address();
+  console.error(`serve.mjs: web demo on http://${host}:${bound}/ (sima-server ${serverUrl})`);
+  const local = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+  keepRegistering(process.env.SIMA_DEMO_WEBHOOK_URL ?? `http://${local.includes(':') ? `[${local}]` : local}:${bound}/webhooks/`);
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {

@@ -3,7 +3,9 @@
 // esbuild (ESM, and its default IIFE), webpack 5 (production), and plain <script type="module">
 // with the package's files on another origin (a CDN). Every page, in Debian's headless
 // Chromium, must decide a check with the wasm core, draw <sima-usage> from sima/elements, and
-// log no error; no browser bundle may contain Node code (node:fs). Build times are printed.
+// log no error; no browser bundle may contain Node code (node:fs, node:crypto). sima/webhooks,
+// the server-side verifier, bundles for a browser as a stand-in that stops the page with a clear
+// error. Build times are printed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -74,7 +76,7 @@ async function assertNoNodeCode(dir) {
   for (const file of await files(dir)) {
     if (!/\.(m?js|html)$/.test(file)) continue;
     const text = await readFile(file, 'utf8');
-    assert.doesNotMatch(text, /node:fs|node:path|require\("fs"\)/, `${path.relative(work, file)} holds Node code`);
+    assert.doesNotMatch(text, /node:fs|node:path|node:crypto|createHmac|require\("fs"\)/, `${path.relative(work, file)} holds Node code`);
   }
 }
 
@@ -215,4 +217,36 @@ test('plain <script type="module"> with the package on a CDN-like origin (import
     assert.doesNotMatch(await readFile(path.join(app, 'node_modules', 'sima', 'dist', file), 'utf8'), /node:fs/, file);
   }
   await served(out, (url) => assertWorks(`${url}/`));
+});
+
+// sima/webhooks holds node:crypto and wants a secret that must never reach a browser: a browser
+// bundle gets the package's stand-in ("default" condition), which throws "server-side only" at
+// load, never the verifier; a Node build (the "node" condition) gets the verifier.
+test('sima/webhooks in a browser bundle is the server-side-only stand-in (esbuild, webpack)', async () => {
+  const entry = path.join(app, 'hooks.js');
+  await writeFile(entry, `import { verifyWebhook } from 'sima/webhooks';\ndocument.body.dataset.result = String(typeof verifyWebhook);\n`);
+  const esm = path.join(work, 'out', 'hooks-esbuild');
+  await esbuild({ entryPoints: [entry], bundle: true, format: 'esm', outdir: esm, logLevel: 'warning' });
+  const wp = path.join(work, 'out', 'hooks-webpack');
+  await run(process.execPath, [bin('webpack-cli', 'bin/cli.js'), '--mode', 'production', '--entry', './hooks.js', '--output-path', wp], { cwd: app });
+  for (const [out, tag] of [[esm, '<script type="module" src="hooks.js"></script>'], [wp, '<script src="main.js"></script>']]) {
+    await assertNoNodeCode(out);
+    const bundle = (await files(out)).filter((f) => f.endsWith('.js'));
+    assert.ok(bundle.length > 0);
+    for (const f of bundle) assert.match(await readFile(f, 'utf8'), /server-side only/, f);
+    await writeFile(path.join(out, 'index.html'), page(tag));
+    await served(out, async (url) => {
+      const context = await browser.newContext();
+      const tab = await context.newPage();
+      const thrown = tab.waitForEvent('pageerror', { timeout: 10_000 });
+      await tab.goto(`${url}/`);
+      assert.match((await thrown).message, /sima\/webhooks is server-side only/);
+      await tab.waitForFunction(() => document.readyState === 'complete');
+      assert.equal(await tab.locator('body').getAttribute('data-result'), null, 'the page went on past the import');
+      await context.close();
+    });
+  }
+  const node = path.join(work, 'out', 'hooks-node');
+  await esbuild({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outdir: node, logLevel: 'warning' });
+  assert.match(await readFile(path.join(node, 'hooks.js'), 'utf8'), /node:crypto/);
 });

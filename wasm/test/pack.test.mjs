@@ -21,7 +21,8 @@ test('npm pack → install in an empty folder → import sima works', async (t) 
     ? ['dist/elements.js', ...(existsSync(join(pkgDir, 'src', 'elements.d.ts')) ? ['src/elements.d.ts'] : [])] : [];
   assert.deepEqual(files, ['LICENSE', 'README.md', 'dist/client.js', 'dist/core.js', ...elements.filter((f) => f.startsWith('dist/')),
     'dist/errors.js', 'dist/index.js', 'dist/live.js', 'dist/node.js', 'dist/sima_core.js', 'dist/sima_core.wasm',
-    'dist/sima_core_inline.js', 'package.json', 'src/index.d.ts', ...elements.filter((f) => f.startsWith('src/'))].sort());
+    'dist/sima_core_inline.js', 'dist/webhooks-browser.js', 'dist/webhooks.js', 'package.json', 'src/index.d.ts',
+    'src/webhooks.d.ts', ...elements.filter((f) => f.startsWith('src/'))].sort());
   const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')));
   const app = join(work, 'app');
   execFileSync('mkdir', [app]);
@@ -46,6 +47,20 @@ test('npm pack → install in an empty folder → import sima works', async (t) 
   const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8' }));
   assert.deepEqual(out, { allowed: false, upgrade: 'BASIC', text: '10/10 (100%)', code: 'unknown_feature',
     early: 'not_loaded', price: '1,900', buy: [true, false, '1970-01-31T00:00:00Z'] });
+  // sima/webhooks in Node (the "node" condition): the shipped, minified verifier.
+  writeFileSync(join(app, 'hooks.js'), `
+    import { verifyWebhook, signWebhook, WebhookVerificationError } from 'sima/webhooks';
+    const body = '{"id":"evt_1","type":"payment.succeeded","created":"2026-12-02T05:00:00Z","org_id":"org_1","sequence":1,"data":{}}';
+    const header = signWebhook(body, ['whsec_new', 'whsec_old'], 1764651600);
+    const event = verifyWebhook(Buffer.from(body), header, 'whsec_old', { now: 1764651600000 });
+    let refused;
+    try { verifyWebhook(body, header, 'whsec_wrong', { now: 1764651600000 }); } catch (e) {
+      refused = e instanceof WebhookVerificationError && e.name + ':' + e.code;
+    }
+    console.log(JSON.stringify({ id: event.id, refused }));
+  `);
+  assert.deepEqual(JSON.parse(execFileSync(process.execPath, ['hooks.js'], { cwd: app, encoding: 'utf8' })),
+    { id: 'evt_1', refused: 'WebhookVerificationError:signature_mismatch' });
   // The README ships in the tarball and is shown on npm, where a relative link (e.g. to the
   // repository's docs/) leads nowhere: only absolute links and anchors.
   const readme = readFileSync(join(app, 'node_modules', 'sima', 'README.md'), 'utf8');
@@ -53,8 +68,10 @@ test('npm pack → install in an empty folder → import sima works', async (t) 
   assert.deepEqual(relative, [], 'relative links in the README');
   // The wasm is exported for `?url` / asset imports; the browser entry is the "default".
   const resolved = execFileSync(process.execPath, ['-e', `const r = require('module').createRequire(process.cwd() + '/');
-    console.log(JSON.stringify([r.resolve('sima/sima_core.wasm'), require('sima/package.json').exports['.'].default]))`], { cwd: app, encoding: 'utf8' });
-  assert.deepEqual(JSON.parse(resolved), [join(app, 'node_modules', 'sima', 'dist', 'sima_core.wasm'), './dist/index.js']);
+    const x = require('sima/package.json').exports;
+    console.log(JSON.stringify([r.resolve('sima/sima_core.wasm'), x['.'].default, x['./webhooks'].default]))`], { cwd: app, encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(resolved), [join(app, 'node_modules', 'sima', 'dist', 'sima_core.wasm'), './dist/index.js',
+    './dist/webhooks-browser.js']);
   // Only the public entry points are exported.
   assert.throws(() => execFileSync(process.execPath, ['-e', "import('sima/dist/core.js').then(() => process.exit(0), () => process.exit(3))"], { cwd: app, stdio: 'ignore' }));
 });

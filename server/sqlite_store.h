@@ -34,6 +34,7 @@
 #include "sqlite.h"
 #include "store.h"
 #include "usage_alerts.h"
+#include "webhook/outbox.h"
 
 namespace sima::server {
 
@@ -48,6 +49,9 @@ class SqliteStore final : public Store {
     bool background_checkpoint = true;
     // Idempotency keys older than this count as new again (and are pruned).
     std::chrono::seconds idempotency_ttl{86400};
+    // Webhook events older than this whose deliveries are all finished are pruned, with their
+    // deliveries and attempts (SIMA_WEBHOOK_RETENTION_DAYS).
+    std::chrono::seconds webhook_retention{30 * 86400};
     // Sessions kept per secret key; minting one more deletes the oldest.
     int64_t sessions_per_key = 1000;
     // The WAL is checkpointed by the writer and truncated once it holds more than this many
@@ -283,6 +287,13 @@ class SqliteStore final : public Store {
   // organization has a billing e-mail, queues its e-mail. Nothing is written below 80 %.
   ExpectedDone RecordAlerts(sqlite::Db& db, const std::string& org_id, const UsageState& state,
                             std::string_view feature, int64_t before, int64_t after);
+  // AppendEvent for each of `events`, in order.
+  ExpectedDone AppendEvents(sqlite::Db& db, const std::string& org_id,
+                            const std::vector<webhook::NewEvent>& events, Time now);
+  // payment.needs_attention for a payment this transaction newly flagged (`why`: what to look
+  // at), with the payment and subscription as they are now in it.
+  ExpectedDone AppendAttention(sqlite::Db& db, int64_t payment_id, const std::string& why,
+                               Time now);
   // Gate + Count for one api call (see Store).
   ExpectedDone CountCall(sqlite::Db& db, const std::string& org_id, UsageState& state, Time now);
 

@@ -11,11 +11,13 @@ Expected<std::unique_ptr<Store>> OpenStore(const Config& config, const Catalog& 
   const std::chrono::seconds ttl{config.idempotency_ttl_seconds};
   const ComposeUsageAlert usage_alert =
       UsageAlertComposer(catalog, config.upgrade_url.empty() ? config.app_url : config.upgrade_url);
+  const std::chrono::seconds retention{config.webhook_retention_days * 86400};
   if (pg::IsUrl(config.db)) {
     PgStore::Options options;
     options.url = config.db;
     options.pool_size = static_cast<int>(config.db_pool);
     options.idempotency_ttl = ttl;
+    options.webhook_retention = retention;
     options.sessions_per_key = config.sessions_per_key;
     options.usage_alert = usage_alert;
     auto store = PgStore::Open(options, catalog);
@@ -24,6 +26,7 @@ Expected<std::unique_ptr<Store>> OpenStore(const Config& config, const Catalog& 
   }
   SqliteStore::Options options{config.db};
   options.idempotency_ttl = ttl;
+  options.webhook_retention = retention;
   options.sessions_per_key = config.sessions_per_key;
   options.wal_limit = config.wal_limit_bytes;
   options.usage_alert = usage_alert;

@@ -118,10 +118,6 @@ const std::vector<Option>& Options() {
        &Config::webhook_concurrency, 1, 256},
       {"SIMA_WEBHOOK_RETENTION_DAYS", "days finished webhook events and their log are kept",
        false, nullptr, &Config::webhook_retention_days, 1, 3650},
-      {"SIMA_WEBHOOK_RETRY_BASE",
-       "for tests: seconds before a failed webhook delivery's first retry (doubling up to an "
-       "hour); leave it at 10 in production",
-       false, nullptr, &Config::webhook_retry_base_seconds, 1, 3600},
       {"SIMA_UPGRADE_URL",
        "the page usage-alert e-mails link to for upgrading; unset = SIMA_APP_URL", false,
        &Config::upgrade_url},

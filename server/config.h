@@ -68,7 +68,6 @@ struct Config {
   int64_t webhook_interval_ms = 1000;    // SIMA_WEBHOOK_INTERVAL_MS: outbox looked at
   int64_t webhook_concurrency = 8;       // SIMA_WEBHOOK_CONCURRENCY: tries at once
   int64_t webhook_retention_days = 30;   // SIMA_WEBHOOK_RETENTION_DAYS: finished events kept
-  int64_t webhook_retry_base_seconds = 10;  // SIMA_WEBHOOK_RETRY_BASE: first retry's delay (tests)
   // Usage alerts: the upgrade link in their e-mails (the integrator's pricing page).
   std::string upgrade_url;               // SIMA_UPGRADE_URL; empty = SIMA_APP_URL
   // Refunds: Khalti's refund API base, e.g. https://khalti.com/api/merchant-transaction/;

@@ -420,6 +420,9 @@ class Dispatcher {
     }
     auto reply = t_prepared->route->handler(s_, call);
     Changed(*t_prepared->route, call);
+    // A write may have put webhook events in the outbox: the sender looks now rather than at
+    // the end of its interval (SIMA_WEBHOOK_INTERVAL_MS).
+    if (reply && req.method != "GET" && s_.poke_webhooks) s_.poke_webhooks();
     if (!reply) return SendError(res, reply.error());
     res.status = reply->status;
     for (const auto& [k, v] : reply->headers) res.set_header(k, v);

@@ -31,8 +31,8 @@ class StoreQueue final : public DeliveryQueue {
   Expected<std::vector<DueDelivery>> Claim(Time now, Time lease_until, int64_t limit) override {
     return store_.ClaimDueDeliveries(now, lease_until, limit);
   }
-  ExpectedDone Complete(int64_t delivery_id, const std::string& lease,
-                        const DeliveryResult& result, Time now) override {
+  ExpectedDone Complete(int64_t delivery_id, const std::string& lease, const DeliveryResult& result,
+                        Time now) override {
     return store_.CompleteDelivery(delivery_id, lease, result, now);
   }
 
@@ -100,7 +100,6 @@ SenderOptions SenderOptions::From(const Config& config) {
   o.timeout = std::chrono::milliseconds{config.webhook_timeout_ms};
   o.concurrency = config.webhook_concurrency;
   o.retry_for = std::chrono::hours{config.webhook_retry_hours};
-  o.retry_base = std::chrono::seconds{config.webhook_retry_base_seconds};
   return o;
 }
 
@@ -159,10 +158,11 @@ std::chrono::seconds Sender::LeaseFor() const {
 
 std::chrono::seconds Sender::RetryDelay(int64_t tries, std::chrono::seconds base, double jitter) {
   const int64_t shift = std::clamp<int64_t>(tries - 1, 0, 20);
-  const int64_t plain = std::min<int64_t>(base.count() << shift,
-                                          std::max(base, kMaxRetryDelay).count());
+  const int64_t plain =
+      std::min<int64_t>(base.count() << shift, std::max(base, kMaxRetryDelay).count());
   const double factor = 1.0 + 0.2 * std::clamp(jitter, -1.0, 1.0);
-  return std::chrono::seconds{std::max<int64_t>(1, std::llround(plain * factor))};
+  return std::chrono::seconds{
+      std::max<int64_t>(1, std::llround(static_cast<double>(plain) * factor))};
 }
 
 std::optional<Time> Sender::RetryAt(const DueDelivery& due, Time after,
@@ -195,8 +195,8 @@ int Sender::RunOnce() {
                         {"status", result.attempt.status_code ? Json(*result.attempt.status_code)
                                                               : Json(nullptr)},
                         {"error", result.attempt.error},
-                        {"retry_at", result.retry_at ? Json(FormatTime(*result.retry_at))
-                                                     : Json(nullptr)}}
+                        {"retry_at",
+                         result.retry_at ? Json(FormatTime(*result.retry_at)) : Json(nullptr)}}
                        .dump(-1, ' ', false, Json::error_handler_t::replace)
                 << std::endl;
     }
@@ -226,8 +226,10 @@ int Sender::RunOnce() {
     }
     CURL* curl = curl_easy_init();
     if (curl == nullptr) {
-      record(due, DeliveryAttempt{due.delivery.id, t->at, std::nullopt, 0, "", "libcurl could not start"},
-             false);
+      record(
+          due,
+          DeliveryAttempt{due.delivery.id, t->at, std::nullopt, 0, "", "libcurl could not start"},
+          false);
       return;
     }
     t->due = std::move(due);

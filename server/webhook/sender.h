@@ -25,11 +25,11 @@
 namespace sima::server::webhook {
 
 struct SenderOptions {
-  bool allow_private = false;                 // SIMA_WEBHOOK_ALLOW_PRIVATE
-  std::chrono::milliseconds timeout{10000};   // SIMA_WEBHOOK_TIMEOUT_MS: one try, all of it
-  int64_t concurrency = 8;                    // SIMA_WEBHOOK_CONCURRENCY
-  std::chrono::hours retry_for{24};           // SIMA_WEBHOOK_RETRY_HOURS
-  std::chrono::seconds retry_base{10};        // SIMA_WEBHOOK_RETRY_BASE
+  bool allow_private = false;                // SIMA_WEBHOOK_ALLOW_PRIVATE
+  std::chrono::milliseconds timeout{10000};  // SIMA_WEBHOOK_TIMEOUT_MS: one try, all of it
+  int64_t concurrency = 8;                   // SIMA_WEBHOOK_CONCURRENCY
+  std::chrono::hours retry_for{24};          // SIMA_WEBHOOK_RETRY_HOURS
+  std::chrono::seconds retry_base{10};       // the first retry's delay (unit tests shorten it)
   static SenderOptions From(const Config& config);
 };
 

@@ -1,6 +1,7 @@
 // The signature on every webhook delivery, and its check:
 //
-//   Sima-Signature: t=1764650000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd
+//   Sima-Signature:
+//   t=1764650000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd
 //
 // v1 is the lowercase hex HMAC-SHA256 of "<t>.<raw body>" keyed with the endpoint's whole
 // secret ("whsec_..." as bytes). While a rotated secret still signs, a second v1 made with it
@@ -23,14 +24,13 @@ inline constexpr std::chrono::seconds kDefaultTolerance{300};
 
 // "t=<unix seconds of t>,v1=<hex>[,v1=<hex>...]", one v1 per secret in the order given.
 // REQUIRES: at least one secret.
-std::string SignatureHeader(const std::vector<std::string>& secrets, Time t,
-                            std::string_view body);
+std::string SignatureHeader(const std::vector<std::string>& secrets, Time t, std::string_view body);
 
 enum class Verdict {
   kValid,
-  kMalformed,     // no t=, a t that is not a number, or no v1=
-  kOutsideWindow, // |now - t| > tolerance (replayed, or a clock far off)
-  kNoMatch,       // no v1 is the HMAC of this body and t under any of `secrets`
+  kMalformed,      // no t=, a t that is not a number, or no v1=
+  kOutsideWindow,  // |now - t| > tolerance (replayed, or a clock far off)
+  kNoMatch,        // no v1 is the HMAC of this body and t under any of `secrets`
 };
 std::string_view to_string(Verdict verdict);  // "valid", "malformed", ...
 

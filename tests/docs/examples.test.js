@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -188,4 +189,54 @@ test('the shell recipe says valid only for what the server signs', (t) => {
     return [`${what}: ${run.stdout.trim()}`, `${what}: ${ok ? 'valid' : 'NOT valid'}`];
   });
   assert.deepEqual(results.map(([got]) => got), results.map(([, want]) => want));
+});
+
+// The real thing: sima-server delivers an event to a receiver here, and both recipes accept
+// that delivery as it arrived, and refuse it with one byte of the body changed.
+test('the recipes accept a delivery sima-server signed', async (t) => {
+  const [python] = recipes('python');
+  const [sh] = recipes('sh');
+  const got = [];
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => { got.push({ body: Buffer.concat(chunks), header: req.headers['sima-signature'] }); res.end('ok'); });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  t.after(() => receiver.close());
+  const dir = mkdtempSync(path.join(tmpdir(), 'sima-recipe-live-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const port = await start(serverBin, ['--listen=127.0.0.1:0', `--db=${dir}/sima.db`, '--access-log=off'],
+    { SIMA_ADMIN_TOKEN: admin, SIMA_WEBHOOK_ALLOW_PRIVATE: '1', SIMA_WEBHOOK_INTERVAL_MS: '50' },
+    /"addr":"127\.0\.0\.1:(\d+)"/);
+  const base = `http://127.0.0.1:${port}`;
+  const post = async (url, body) => {
+    const res = await fetch(base + url, {
+      method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const org = await post('/admin/orgs/', { name: 'Receiver' });
+  assert.equal(org.status, 201);
+  const hook = await post('/admin/webhooks/', { url: `http://127.0.0.1:${receiver.address().port}/hook`, org_id: org.body.org_id });
+  assert.equal(hook.status, 201, JSON.stringify(hook.body));
+  assert.equal((await post(`/admin/orgs/${org.body.org_id}/trial/`, { plan: 'PRO', days: 7 })).status, 200);
+  for (let i = 0; i < 500 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(got.length > 0, 'no delivery arrived in 10 s');
+  const { body: delivered, header } = got[0];
+  assert.match(header, /^t=\d+,v1=[0-9a-f]{64}$/);
+
+  writeFileSync(path.join(dir, 'recipe.py'), python);
+  const tampered = Buffer.from(delivered);
+  tampered[tampered.length - 2] ^= 1;
+  for (const [what, b, want] of [['as delivered', delivered, true], ['one byte changed', tampered, false]]) {
+    writeFileSync(path.join(dir, 'body.json'), b);
+    const py = spawnSync('python3', ['-c',
+      'import sys; sys.path.insert(0, sys.argv[1]); from recipe import verify_webhook; '
+      + 'print(verify_webhook(open(sys.argv[1] + "/body.json", "rb").read(), sys.argv[2], sys.argv[3]))',
+      dir, header, hook.body.secret], { encoding: 'utf8' });
+    assert.equal(py.stdout.trim(), want ? 'True' : 'False', `Python, ${what}: ${py.stderr}`);
+    const shell = spawnSync('bash', ['-c', sh], { cwd: dir, encoding: 'utf8', env: { ...process.env, header, secret: hook.body.secret } });
+    assert.equal(shell.stdout.trim(), want ? 'valid' : 'NOT valid', `shell, ${what}: ${shell.stderr}`);
+  }
 });

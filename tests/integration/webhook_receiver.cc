@@ -25,8 +25,7 @@ WebhookReceiver::WebhookReceiver(int port) {
     received_.push_back(d);
     if (in_flight_[d.id]++ > 0) ++overlaps_;
     if (d.answer == Answer::kHang) {
-      // Longer than any sender timeout the tests set; the sender gives up on it first.
-      released_.wait_for(lock, std::chrono::seconds{20}, [this] { return stopping_; });
+      released_.wait_for(lock, hang_, [this] { return stopping_; });
     }
     --in_flight_[d.id];
     res.status = d.answer == Answer::kError ? 500 : 200;
@@ -36,7 +35,7 @@ WebhookReceiver::WebhookReceiver(int port) {
   port_ = port == 0 ? server_.bind_to_any_port("127.0.0.1")
                     : (server_.bind_to_port("127.0.0.1", port) ? port : -1);
   thread_ = std::thread([this] { server_.listen_after_bind(); });
-  server_.wait_until_ready();
+  while (!server_.is_running()) std::this_thread::yield();
 }
 
 WebhookReceiver::~WebhookReceiver() {
@@ -57,6 +56,11 @@ void WebhookReceiver::set_secret(const std::string& secret) {
 void WebhookReceiver::set_decide(Decide decide) {
   std::lock_guard lock(mu_);
   decide_ = std::move(decide);
+}
+
+void WebhookReceiver::set_hang(std::chrono::milliseconds hang) {
+  std::lock_guard lock(mu_);
+  hang_ = hang;
 }
 
 std::vector<WebhookReceiver::Delivery> WebhookReceiver::received() {

@@ -39,6 +39,9 @@ class WebhookReceiver {
 
   void set_secret(const std::string& secret);
   void set_decide(Decide decide);
+  // How long a kHang answer is held (default 20 s): longer than the sender's timeout, and for
+  // the overlap count, shorter than the sender's retry after it.
+  void set_hang(std::chrono::milliseconds hang);
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hooks"; }
 
@@ -59,6 +62,7 @@ class WebhookReceiver {
   bool stopping_ = false;
   std::string secret_;
   Decide decide_;
+  std::chrono::milliseconds hang_{20000};
   std::vector<Delivery> received_;
   std::map<std::string, int> in_flight_;
   int overlaps_ = 0;

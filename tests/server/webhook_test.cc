@@ -7,10 +7,10 @@
 #include <netinet/in.h>
 
 #include <atomic>
-#include <map>
-#include <set>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "clock.h"
@@ -96,10 +96,10 @@ std::optional<std::string> Blocked(const std::string& text, bool allow_private =
 }
 
 TEST(WebhookAddressGuard, RefusesNonPublicAddressesOfEitherFamily) {
-  for (const char* address : {"127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1",
-                              "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
-                              "255.255.255.255", "::", "::1", "fc00::1", "fe80::1", "ff02::1",
-                              "::ffff:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe"}) {
+  for (const char* address :
+       {"127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+        "0.0.0.0", "224.0.0.1", "255.255.255.255", "::", "::1", "fc00::1", "fe80::1", "ff02::1",
+        "::ffff:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe"}) {
     EXPECT_TRUE(Blocked(address)) << address;
     EXPECT_FALSE(Blocked(address, /*allow_private=*/true)) << address;
   }
@@ -166,7 +166,9 @@ class MemoryQueue final : public DeliveryQueue {
     row.due.delivery.endpoint_id = "we_test";
     row.due.delivery.org_id = org;
     row.due.delivery.event_seq = seq;
-    row.due.event = {seq, NewEventId(), org, "payment.succeeded", R"({"n":)" + std::to_string(seq) + "}", kT};
+    row.due.event = {
+        seq,        NewEventId(), org, "payment.succeeded", R"({"n":)" + std::to_string(seq) + "}",
+        SystemNow()};
     row.due.delivery.event_id = row.due.event.id;
     row.due.url = url;
     row.due.secret = kSecret;
@@ -238,7 +240,7 @@ class Receiver {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
+    while (!server_.is_running()) std::this_thread::yield();
   }
   ~Receiver() {
     server_.stop();
@@ -277,9 +279,7 @@ SenderOptions Local() {
 }
 
 TEST(WebhookSender, PostsTheSignedBodyWithItsHeadersAndDeliversOn2xx) {
-  Receiver receiver([](const httplib::Request&, httplib::Response& res) {
-    res.status = 204;
-  });
+  Receiver receiver([](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   MemoryQueue queue;
   queue.Add("org_a", 1, receiver.url());
   Sender sender(queue, Local(), SystemNow);

@@ -251,7 +251,8 @@ Expected<Reply> GetWebhookEventHandler(const Services& s, const Call& call) {
 }
 
 // POST /admin/webhook-events/{event_id}/resend/ {"endpoint_id"?}: delivers the event again (to
-// every endpoint of its scope, or to one), due now; the sender is woken so it goes at once.
+// every endpoint of its scope, or to one), due now. The HTTP layer wakes the sender after every
+// write, so it goes at once.
 Expected<Reply> ResendWebhookEventHandler(const Services& s, const Call& call) {
   if (auto r = OnlyFields(call.body, {"endpoint_id"}); !r) return r.error();
   auto id = EventParam(call);
@@ -263,7 +264,6 @@ Expected<Reply> ResendWebhookEventHandler(const Services& s, const Call& call) {
   }
   auto detail = s.store.ResendWebhookEvent(*id, *endpoint, call.now);
   if (!detail) return detail.error();
-  if (s.poke_webhooks) s.poke_webhooks();
   return Reply{200, EventDetailToJson(*detail)};
 }
 

@@ -254,7 +254,8 @@ function summarize(event) {
   }
   if (d.payment) {
     const p = d.payment;
-    return [p.provider, rupees(p.amount_paisa), p.plan && `for ${p.plan}`, p.status && `(${p.status})`].filter(Boolean).join(' ');
+    const provider = { khalti: 'Khalti', esewa: 'eSewa' }[String(p.provider).toLowerCase()] ?? p.provider;
+    return [provider, rupees(p.amount_paisa), p.plan && `for ${p.plan}`, p.status && `(${p.status})`].filter(Boolean).join(' ');
   }
   if (d.subscription) {
     const sub = d.subscription;

@@ -151,7 +151,7 @@ test('serve.mjs registers, lists verified events once, refuses and counts the re
       { received: 2, duplicates: 1, rejected: refusals.length + 1 });
     assert.deepEqual(state.events.map((e) => [e.id, e.type, e.summary, e.verified]), [
       ['evt_usage00000000000000001', 'usage.threshold_crossed', 'invoices · 8/10 · 80 % · on FREE', true],
-      ['evt_paid000000000000000001', 'payment.succeeded', 'khalti NPR 1,900 for BASIC (SUCCESS)', true],
+      ['evt_paid000000000000000001', 'payment.succeeded', 'Khalti NPR 1,900 for BASIC (SUCCESS)', true],
     ]);
 
     const page = await newPage(browser, { allow: [/Failed to load resource.*502/] }); // no sessions in the stand-in
@@ -160,7 +160,7 @@ test('serve.mjs registers, lists verified events once, refuses and counts the re
     assert.equal(await page.locator('tbody tr').count(), 2);
     const row = page.locator('tr[data-event-id="evt_paid000000000000000001"]');
     assert.equal(await row.locator('[data-event-type]').textContent(), 'payment.succeeded');
-    assert.equal(await row.locator('[data-summary]').textContent(), 'khalti NPR 1,900 for BASIC (SUCCESS)');
+    assert.equal(await row.locator('[data-summary]').textContent(), 'Khalti NPR 1,900 for BASIC (SUCCESS)');
     assert.equal(await row.locator('[data-verified]').textContent(), '✓ verified');
     assert.equal(await page.locator('tr[data-event-id="evt_forged0000000000000001"]').count(), 0);
     assert.match(await page.locator('[data-counts]').textContent(), /2 received · 1 repeated · 6 refused/);
@@ -251,7 +251,7 @@ test('the demo: a Khalti upgrade shows payment.succeeded and subscription.activa
       await page.waitForSelector(`tr[data-type="${type}"]`, { timeout: 20_000 });
       assert.equal(await page.locator(`tr[data-type="${type}"] [data-verified]`).first().textContent(), '✓ verified');
     }
-    assert.match(await page.locator('tr[data-type="payment.succeeded"] [data-summary]').first().textContent(), /khalti NPR 1,900 for BASIC/i);
+    assert.match(await page.locator('tr[data-type="payment.succeeded"] [data-summary]').first().textContent(), /^Khalti NPR 1,900 for BASIC \(SUCCESS\)$/);
     assert.match(await page.locator('tr[data-type="subscription.activated"] [data-summary]').first().textContent(), /^BASIC plan, active/);
     assert.equal(await page.locator('tr[data-event-id="evt_forged0000000000000002"]').count(), 0);
     assert.match(await page.locator('[data-counts]').textContent(), /[1-9]\d* refused/);

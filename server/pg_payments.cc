@@ -185,6 +185,13 @@ Expected<AppliedOutcome> PgStore::ApplyPaymentOutcome(int64_t payment_id,
     auto stored = s.writes() ? LoadPayment(c, payment.id) : Expected<Payment>(payment);
     if (!stored) return stored.error();
     out.state.payment = std::move(stored).value();
+    if (auto r = AppendEvents(c, org,
+                              webhook::SettlementEvents(catalog_, payment, s, out.state.payment,
+                                                        out.state.subscription, now),
+                              now);
+        !r) {
+      return r.error();
+    }
     for (const AuditEvent& event : s.audit) {
       if (auto r =
               InsertEvent(c, out.state.payment, now, cause, event.from, event.to, event.detail);
@@ -374,7 +381,8 @@ Expected<bool> PgStore::AuditPaymentOnce(int64_t payment_id, PaymentCause cause,
                                          std::chrono::seconds window, Time now) {
   const int64_t since = ToUnixSeconds(now) - window.count();
   return Tx<bool>([&](Conn& c) -> Expected<bool> {
-    auto p = LoadPayment(c, payment_id);
+    // Locked: whether this call is the one that flags it decides its event.
+    auto p = LoadPayment(c, payment_id, /*lock=*/true);
     if (!p) return p.error();
     auto stamped = c.Run(
         "UPDATE payments SET last_audit_at = $1, needs_attention = needs_attention OR $2 "
@@ -385,6 +393,9 @@ Expected<bool> PgStore::AuditPaymentOnce(int64_t payment_id, PaymentCause cause,
     if (auto r = InsertEvent(c, *p, now, cause, p->status, p->status, detail); !r) {
       return r.error();
     }
+    if (needs_attention && !p->needs_attention) {
+      if (auto r = AppendAttention(c, payment_id, detail, now); !r) return r.error();
+    }
     return true;
   });
 }
@@ -392,12 +403,14 @@ Expected<bool> PgStore::AuditPaymentOnce(int64_t payment_id, PaymentCause cause,
 ExpectedDone PgStore::AuditPayment(int64_t payment_id, PaymentCause cause,
                                    const std::string& detail, bool needs_attention, Time now) {
   return Tx<Done>([&](Conn& c) -> ExpectedDone {
-    auto p = LoadPayment(c, payment_id);
+    // Locked: whether this call is the one that flags it decides its event.
+    auto p = LoadPayment(c, payment_id, /*lock=*/true);
     if (!p) return p.error();
     if (needs_attention && !p->needs_attention) {
       auto r = c.Run("UPDATE payments SET needs_attention = true, updated_at = $1 WHERE id = $2",
                      ToUnixSeconds(now), payment_id);
       if (!r) return r.error();
+      if (auto e = AppendAttention(c, payment_id, detail, now); !e) return e;
     }
     return InsertEvent(c, *p, now, cause, p->status, p->status, detail);
   });
@@ -406,13 +419,18 @@ ExpectedDone PgStore::AuditPayment(int64_t payment_id, PaymentCause cause,
 ExpectedDone PgStore::ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
                                       Time now) {
   return Tx<Done>([&](Conn& c) -> ExpectedDone {
+    auto before =
+        c.One("SELECT needs_attention FROM payments WHERE id = $1 FOR UPDATE", payment_id);
+    if (!before) return before.error();
+    const bool flagged = *before && (*before)->Bool(0);
     auto r = c.Run(
         "UPDATE payments SET next_check_at = $1, check_attempts = check_attempts + 1, "
         "needs_attention = needs_attention OR $1::bigint IS NULL, updated_at = $2 "
         "WHERE id = $3 AND status = 'PENDING'",
         next_check_at, ToUnixSeconds(now), payment_id);
     if (!r) return r.error();
-    return Done{};
+    if (*r == 0 || next_check_at || flagged) return Done{};
+    return AppendAttention(c, payment_id, std::string(webhook::kRechecksStopped), now);
   });
 }
 

@@ -507,6 +507,24 @@ Expected<PruneResult> PgStore::Prune(Time now, int64_t batch, int64_t max_batche
       !r) {
     return r.error();
   }
+  // Old events whose deliveries are all finished, oldest first, with their deliveries and
+  // attempts, in one statement (the foreign keys are checked at its end). An event a resend
+  // holds is skipped.
+  if (auto r = pass("WITH ev AS (SELECT seq FROM webhook_events e WHERE created_at <= $1 AND "
+                    "NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq "
+                    "AND d.status = 'pending') ORDER BY created_at, seq LIMIT $2 "
+                    "FOR UPDATE SKIP LOCKED), "
+                    "dl AS (SELECT id FROM webhook_deliveries WHERE event_seq IN "
+                    "(SELECT seq FROM ev)), "
+                    "gone_attempts AS (DELETE FROM webhook_attempts WHERE delivery_id IN "
+                    "(SELECT id FROM dl)), "
+                    "gone_deliveries AS (DELETE FROM webhook_deliveries WHERE id IN "
+                    "(SELECT id FROM dl)) "
+                    "DELETE FROM webhook_events WHERE seq IN (SELECT seq FROM ev)",
+                    ToUnixSeconds(now - options_.webhook_retention), out.webhook_events);
+      !r) {
+    return r.error();
+  }
   return out;
 }
 
@@ -867,6 +885,9 @@ Expected<Subscription> PgStore::ChangeSubscription(const std::string& org_id, Ch
     auto changed = ScheduleChange(catalog_, state->subscription, kind, plan, now);
     if (!changed) return Error::FromStatus(changed.status());
     if (auto r = SaveSubscription(c, org_id, *changed, now); !r) return r.error();
+    const webhook::NewEvent e =
+        webhook::ChangeEvent(catalog_, state->subscription, *changed, kind, now);
+    if (auto r = AppendEvent(c, org_id, e.type, e.data, now); !r) return r.error();
     return std::move(changed).value();
   });
 }
@@ -883,6 +904,9 @@ Expected<Subscription> PgStore::GrantTrial(const std::string& org_id, const std:
         !r) {
       return r.error();
     }
+    const webhook::NewEvent e =
+        webhook::TrialEvent(catalog_, trial->subscription, trial->change, now);
+    if (auto r = AppendEvent(c, org_id, e.type, e.data, now); !r) return r.error();
     return trial->subscription;
   });
 }
@@ -933,6 +957,9 @@ Expected<std::optional<SentReminder>> PgStore::SendDueReminder(const std::string
         org_id, due->key, to_string(due->kind), due->period_end, now, email.has_value());
     if (!inserted) return inserted.error();
     if (*inserted == 0) return Sent();  // another sender was first
+    // The event goes with the key, whether or not there is an address to e-mail.
+    const webhook::NewEvent event = webhook::ReminderEvent(catalog_, *sub, *due, now);
+    if (auto r = AppendEvent(c, org_id, event.type, event.data, now); !r) return r.error();
     if (email) {
       const ReminderMail mail = compose(org_id, *email, *sub, *due);
       // Sent with the COMMIT.

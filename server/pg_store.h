@@ -53,6 +53,7 @@
 #include "sima/quote.h"
 #include "sima/settlement.h"
 #include "store.h"
+#include "webhook/outbox.h"
 
 namespace sima::server {
 
@@ -63,6 +64,9 @@ class PgStore final : public Store {
     int pool_size = 16;  // SIMA_DB_POOL
     // Idempotency keys older than this count as new again (and are pruned).
     std::chrono::seconds idempotency_ttl{86400};
+    // Webhook events older than this whose deliveries are all finished are pruned, with their
+    // deliveries and attempts (SIMA_WEBHOOK_RETENTION_DAYS).
+    std::chrono::seconds webhook_retention{30 * 86400};
     // Sessions kept per secret key; minting one more deletes the oldest.
     int64_t sessions_per_key = 1000;
     // How long a claimed pending payment or e-mail stays with the instance that claimed it.
@@ -196,8 +200,8 @@ class PgStore final : public Store {
                                                   const WebhookEndpointPatch& patch,
                                                   Time now) override;
   Expected<WebhookEndpoint> RotateWebhookSecret(const std::string& endpoint_id,
-                                                const std::string& new_secret,
-                                                Time previous_until, Time now) override;
+                                                const std::string& new_secret, Time previous_until,
+                                                Time now) override;
   ExpectedDone DeleteWebhookEndpoint(const std::string& endpoint_id, Time now) override;
   Expected<Page<WebhookEvent>> ListWebhookEvents(const std::optional<std::string>& org_id,
                                                  const PageRequest& page) override;
@@ -312,6 +316,12 @@ class PgStore final : public Store {
   // (server/webhook/event.h). Call it after taking the row locks the transaction needs.
   ExpectedDone AppendEvent(pg::Conn& c, const std::string& org_id, std::string_view type,
                            const Json& data, Time now);
+  // AppendEvent for each of `events`, in order.
+  ExpectedDone AppendEvents(pg::Conn& c, const std::string& org_id,
+                            const std::vector<webhook::NewEvent>& events, Time now);
+  // payment.needs_attention for a payment this transaction newly flagged (`why`: what to look
+  // at), with the payment and subscription as they are now in it.
+  ExpectedDone AppendAttention(pg::Conn& c, int64_t payment_id, const std::string& why, Time now);
   // The WatchChanges thread: LISTEN on a connection of its own, reconnecting with backoff.
   void Watch(std::function<void(const std::string& org_id)> on_change);
   void StopWatching();

@@ -11,6 +11,7 @@
 #include "sima/settlement.h"
 #include "sqlite_store.h"
 #include "store_rows.h"
+#include "webhook/outbox.h"
 
 namespace sima::server {
 namespace {
@@ -68,6 +69,16 @@ std::string_view to_string(PaymentCause cause) {
 
 Expected<Payment> SqliteStore::LoadPayment(Db& db, int64_t payment_id) {
   return QueryPayment(db, "no payment with this id", "FROM payments WHERE id = ?", payment_id);
+}
+
+ExpectedDone SqliteStore::AppendAttention(Db& db, int64_t payment_id, const std::string& why,
+                                          Time now) {
+  auto payment = LoadPayment(db, payment_id);
+  if (!payment) return payment.error();
+  auto sub = LoadSubscription(db, payment->org_id);
+  if (!sub) return sub.error();
+  const webhook::NewEvent e = webhook::AttentionEvent(catalog_, *payment, *sub, why, now);
+  return AppendEvent(db, payment->org_id, e.type, e.data, now);
 }
 
 Expected<Payment> SqliteStore::CreatePayment(const std::string& org_id, Provider provider,
@@ -202,6 +213,13 @@ Expected<AppliedOutcome> SqliteStore::ApplyPaymentOutcome(int64_t payment_id,
     auto stored = LoadPayment(db, payment.id);
     if (!stored) return stored.error();
     out.state.payment = std::move(stored).value();
+    if (auto r = AppendEvents(db, payment.org_id,
+                              webhook::SettlementEvents(catalog_, payment, s, out.state.payment,
+                                                        out.state.subscription, now),
+                              now);
+        !r) {
+      return r.error();
+    }
 
     if (s.notify && email) {
       // One confirmation per payment: outbox.payment_id is UNIQUE.
@@ -406,6 +424,9 @@ Expected<bool> SqliteStore::AuditPaymentOnce(int64_t payment_id, PaymentCause ca
     if (auto r = InsertEvent(db, *p, now, cause, p->status, p->status, detail); !r) {
       return r.error();
     }
+    if (needs_attention && !p->needs_attention) {
+      if (auto r = AppendAttention(db, payment_id, detail, now); !r) return r.error();
+    }
     return true;
   });
 }
@@ -421,6 +442,7 @@ ExpectedDone SqliteStore::AuditPayment(int64_t payment_id, PaymentCause cause,
           !r) {
         return r.error();
       }
+      if (auto r = AppendAttention(db, payment_id, detail, now); !r) return r;
     }
     return InsertEvent(db, *p, now, cause, p->status, p->status, detail);
   });
@@ -429,11 +451,19 @@ ExpectedDone SqliteStore::AuditPayment(int64_t payment_id, PaymentCause cause,
 ExpectedDone SqliteStore::ScheduleRecheck(int64_t payment_id, std::optional<Time> next_check_at,
                                           Time now) {
   return Write<Done>(Durability::kNormal, [&](Db& db) -> ExpectedDone {
-    return db.Run(
-        "UPDATE payments SET next_check_at = ?1, check_attempts = check_attempts + 1, "
-        "needs_attention = CASE WHEN ?1 IS NULL THEN 1 ELSE needs_attention END, updated_at = ?2 "
-        "WHERE id = ?3 AND status = 'PENDING'",
-        next_check_at, now, payment_id);
+    auto before = db.One("SELECT needs_attention FROM payments WHERE id = ?", payment_id);
+    if (!before) return before.error();
+    const bool flagged = *before && (*before)->Bool(0);
+    if (auto r =
+            db.Run("UPDATE payments SET next_check_at = ?1, check_attempts = check_attempts + 1, "
+                   "needs_attention = CASE WHEN ?1 IS NULL THEN 1 ELSE needs_attention END, "
+                   "updated_at = ?2 WHERE id = ?3 AND status = 'PENDING'",
+                   next_check_at, now, payment_id);
+        !r) {
+      return r;
+    }
+    if (db.changes() == 0 || next_check_at || flagged) return Done{};
+    return AppendAttention(db, payment_id, std::string(webhook::kRechecksStopped), now);
   });
 }
 

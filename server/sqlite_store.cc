@@ -13,6 +13,7 @@
 #include "sima/text.h"
 #include "store_rows.h"
 #include "store_rules.h"
+#include "webhook/outbox.h"
 
 namespace sima::server {
 namespace {
@@ -605,6 +606,38 @@ Expected<PruneResult> SqliteStore::Prune(Time now, int64_t batch, int64_t max_ba
       !r) {
     return r.error();
   }
+  // Old events whose deliveries are all finished, oldest first, with their deliveries and
+  // attempts: each statement picks the same events (the selection is ordered and nothing
+  // else writes inside the transaction).
+  const std::string events =
+      "SELECT seq FROM webhook_events e WHERE created_at <= ?1 AND "
+      "NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE "
+      "d.event_seq = e.seq AND d.status = 'pending') ORDER BY created_at, seq LIMIT ?2";
+  const Time old = now - options_.webhook_retention;
+  for (int64_t i = 0; i < max_batches; ++i) {
+    auto n = Write<int64_t>(Durability::kNormal, [&](Db& db) -> Expected<int64_t> {
+      if (auto r = db.Run("DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM "
+                          "webhook_deliveries WHERE event_seq IN (" +
+                              events + "))",
+                          old, batch);
+          !r) {
+        return r.error();
+      }
+      if (auto r = db.Run("DELETE FROM webhook_deliveries WHERE event_seq IN (" + events + ")", old,
+                          batch);
+          !r) {
+        return r.error();
+      }
+      if (auto r = db.Run("DELETE FROM webhook_events WHERE seq IN (" + events + ")", old, batch);
+          !r) {
+        return r.error();
+      }
+      return db.changes();
+    });
+    if (!n) return n.error();
+    out.webhook_events += *n;
+    if (*n < batch) break;
+  }
   return out;
 }
 
@@ -974,6 +1007,9 @@ Expected<Subscription> SqliteStore::ChangeSubscription(const std::string& org_id
         auto changed = ScheduleChange(catalog_, state.subscription, kind, plan, now);
         if (!changed) return Error::FromStatus(changed.status());
         if (auto r = SaveSubscription(db, org_id, *changed, now); !r) return r.error();
+        const webhook::NewEvent e =
+            webhook::ChangeEvent(catalog_, state.subscription, *changed, kind, now);
+        if (auto r = AppendEvent(db, org_id, e.type, e.data, now); !r) return r.error();
         return std::move(changed).value();
       },
       Durability::kFull);
@@ -991,6 +1027,9 @@ Expected<Subscription> SqliteStore::GrantTrial(const std::string& org_id, const 
         !r) {
       return r.error();
     }
+    const webhook::NewEvent e =
+        webhook::TrialEvent(catalog_, trial->subscription, trial->change, now);
+    if (auto r = AppendEvent(db, org_id, e.type, e.data, now); !r) return r.error();
     return trial->subscription;
   });
 }
@@ -1037,6 +1076,9 @@ Expected<std::optional<SentReminder>> SqliteStore::SendDueReminder(const std::st
       return r.error();
     }
     if (db.changes() == 0) return Sent();  // another sender was first
+    // The event goes with the key, whether or not there is an address to e-mail.
+    const webhook::NewEvent event = webhook::ReminderEvent(catalog_, *sub, *due, now);
+    if (auto r = AppendEvent(db, org_id, event.type, event.data, now); !r) return r.error();
     if (email) {
       const ReminderMail mail = compose(org_id, *email, *sub, *due);
       if (auto r = db.Run("INSERT INTO outbox(org_id, payment_id, message_id, to_addr, subject, "

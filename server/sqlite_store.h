@@ -32,6 +32,7 @@
 #include "sima/settlement.h"
 #include "sqlite.h"
 #include "store.h"
+#include "webhook/outbox.h"
 
 namespace sima::server {
 
@@ -46,6 +47,9 @@ class SqliteStore final : public Store {
     bool background_checkpoint = true;
     // Idempotency keys older than this count as new again (and are pruned).
     std::chrono::seconds idempotency_ttl{86400};
+    // Webhook events older than this whose deliveries are all finished are pruned, with their
+    // deliveries and attempts (SIMA_WEBHOOK_RETENTION_DAYS).
+    std::chrono::seconds webhook_retention{30 * 86400};
     // Sessions kept per secret key; minting one more deletes the oldest.
     int64_t sessions_per_key = 1000;
     // The WAL is checkpointed by the writer and truncated once it holds more than this many
@@ -186,8 +190,8 @@ class SqliteStore final : public Store {
                                                   const WebhookEndpointPatch& patch,
                                                   Time now) override;
   Expected<WebhookEndpoint> RotateWebhookSecret(const std::string& endpoint_id,
-                                                const std::string& new_secret,
-                                                Time previous_until, Time now) override;
+                                                const std::string& new_secret, Time previous_until,
+                                                Time now) override;
   ExpectedDone DeleteWebhookEndpoint(const std::string& endpoint_id, Time now) override;
   Expected<Page<WebhookEvent>> ListWebhookEvents(const std::optional<std::string>& org_id,
                                                  const PageRequest& page) override;
@@ -272,6 +276,13 @@ class SqliteStore final : public Store {
   // (server/webhook/event.h). Call it after taking the row locks the transaction needs.
   ExpectedDone AppendEvent(sqlite::Db& db, const std::string& org_id, std::string_view type,
                            const Json& data, Time now);
+  // AppendEvent for each of `events`, in order.
+  ExpectedDone AppendEvents(sqlite::Db& db, const std::string& org_id,
+                            const std::vector<webhook::NewEvent>& events, Time now);
+  // payment.needs_attention for a payment this transaction newly flagged (`why`: what to look
+  // at), with the payment and subscription as they are now in it.
+  ExpectedDone AppendAttention(sqlite::Db& db, int64_t payment_id, const std::string& why,
+                               Time now);
   // Gate + Count for one api call (see Store).
   ExpectedDone CountCall(sqlite::Db& db, const std::string& org_id, UsageState& state, Time now);
 

@@ -8,11 +8,13 @@ namespace sima::server {
 
 Expected<std::unique_ptr<Store>> OpenStore(const Config& config, const Catalog& catalog) {
   const std::chrono::seconds ttl{config.idempotency_ttl_seconds};
+  const std::chrono::seconds retention{config.webhook_retention_days * 86400};
   if (pg::IsUrl(config.db)) {
     PgStore::Options options;
     options.url = config.db;
     options.pool_size = static_cast<int>(config.db_pool);
     options.idempotency_ttl = ttl;
+    options.webhook_retention = retention;
     options.sessions_per_key = config.sessions_per_key;
     auto store = PgStore::Open(options, catalog);
     if (!store) return store.error();
@@ -20,6 +22,7 @@ Expected<std::unique_ptr<Store>> OpenStore(const Config& config, const Catalog& 
   }
   SqliteStore::Options options{config.db};
   options.idempotency_ttl = ttl;
+  options.webhook_retention = retention;
   options.sessions_per_key = config.sessions_per_key;
   options.wal_limit = config.wal_limit_bytes;
   auto store = SqliteStore::Open(options, catalog);

@@ -2,7 +2,8 @@
 // kinds and overrides (allocations, soft-deleted customers, overrides and their history, the
 // override a metering answer remembers) and about the subscription's lifecycle (trials,
 // scheduled changes, a payment's quote lines, the reminders already sent, the pay-link secret)
-// reads the same from PostgreSQL after the copy.
+// and about webhooks (endpoints, events, deliveries, the delivery log) reads the same from
+// PostgreSQL after the copy.
 #include "migrate_store.h"
 
 #include <gtest/gtest.h>
@@ -199,6 +200,75 @@ TEST_F(ServerMigrateStore, TheLifecycleReadsTheSameFromPostgresAndNoReminderIsSe
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_FALSE(again->has_value());
   EXPECT_EQ(pg->PayLinkSecret(std::string(64, 'b')).value(), std::string(64, 'a'));
+}
+
+// The webhook outbox moves too: endpoints (with their secrets), events, deliveries and the
+// delivery log read the same, and new events and deliveries continue the copied ones' numbers.
+TEST_F(ServerMigrateStore, WebhooksReadTheSameFromPostgresAndTheirNumbersContinue) {
+  const std::string org = NewId("org").value();
+  const std::string endpoint = NewId("we").value();
+  WebhookEventDetail before;
+  {
+    auto store = OpenSqlite();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store
+                    ->CreateOrg({org,
+                                 "Acme",
+                                 Sha256Hex(org),
+                                 {"PRO", now_, now_ + Days{30}},
+                                 now_,
+                                 "owner@acme.test"})
+                    .ok());
+    ASSERT_TRUE(
+        store->CreateWebhookEndpoint({endpoint, org, "https://a.test/h", "d", "whsec_a"}, now_)
+            .ok());
+    ASSERT_TRUE(store->ChangeSubscription(org, ChangeKind::kCancel, "", now_).ok());
+    ASSERT_TRUE(store->ChangeSubscription(org, ChangeKind::kUndo, "", now_).ok());
+    auto claimed = store->ClaimDueDeliveries(now_, now_ + std::chrono::seconds{60}, 10);
+    ASSERT_TRUE(claimed.ok()) << claimed.error().message;
+    ASSERT_EQ(claimed->size(), 1u);
+    const DueDelivery& d = (*claimed)[0];
+    ASSERT_TRUE(store
+                    ->CompleteDelivery(d.delivery.id, d.lease,
+                                       {{0, now_, 200, 7, "ok", ""}, true, std::nullopt}, now_)
+                    .ok());
+    before = store->GetWebhookEvent(d.event.id).value();
+  }
+  auto copied = MigrateStore(path_, TargetUrl());
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  std::map<std::string, int64_t> rows(copied->tables.begin(), copied->tables.end());
+  EXPECT_EQ(rows["webhook_endpoints"], 1);
+  EXPECT_EQ(rows["webhook_events"], 2);
+  EXPECT_EQ(rows["webhook_deliveries"], 2);
+  EXPECT_EQ(rows["webhook_attempts"], 1);
+
+  auto pg = OpenPg();
+  ASSERT_NE(pg, nullptr);
+  auto after = pg->GetWebhookEvent(before.event.id);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(after->event.seq, before.event.seq);
+  EXPECT_EQ(after->event.data, before.event.data);
+  ASSERT_EQ(after->deliveries.size(), 1u);
+  EXPECT_EQ(after->deliveries[0].id, before.deliveries[0].id);
+  EXPECT_EQ(after->deliveries[0].status, DeliveryStatus::kDelivered);
+  ASSERT_EQ(after->attempts.size(), 1u);
+  EXPECT_EQ(after->attempts[0].response_body, "ok");
+  EXPECT_TRUE(pg->GetWebhookEndpoint(endpoint).value().enabled);
+
+  // The second event's delivery is next, signed with the copied secret; a new event follows it.
+  auto next = pg->ClaimDueDeliveries(now_, now_ + std::chrono::seconds{60}, 10);
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0].secret, "whsec_a");
+  ASSERT_TRUE(pg->ChangeSubscription(org, ChangeKind::kCancel, "", now_).ok());
+  auto events = pg->ListWebhookEvents(org, {10, std::nullopt});
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  ASSERT_EQ(events->items.size(), 3u);
+  EXPECT_GT(events->items[0].seq, events->items[1].seq);
+  auto newest = pg->GetWebhookEvent(events->items[0].id);
+  ASSERT_TRUE(newest.ok()) << newest.error().message;
+  ASSERT_EQ(newest->deliveries.size(), 1u);
+  EXPECT_GT(newest->deliveries[0].id, (*next)[0].delivery.id);
 }
 
 }  // namespace

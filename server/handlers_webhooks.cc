@@ -115,6 +115,11 @@ Expected<std::optional<std::string>> OrgQuery(const Call& call) {
 // "url": an absolute http/https URL the sender may post to (webhook/endpoint_url.h).
 Expected<std::optional<std::string>> UrlField(const Services& s, const Json& body,
                                               bool required) {
+  // An optional text field that is empty counts as absent, but a change to "" is not a URL.
+  if (const auto it = body.find("url"); it != body.end() && it->is_string() &&
+                                        it->get_ref<const std::string&>().empty()) {
+    return Error::Validation("url", "url must not be empty");
+  }
   auto url = StringField(body, "url", required, webhook::kMaxEndpointUrlBytes, TextKind::kKey);
   if (!url) return url.error();
   if (*url) {

@@ -463,7 +463,9 @@ TEST_F(ServerWebhooks, EventsPageNewestFirstAndEachIsSeenOnce) {
     EXPECT_TRUE(e["data"].is_object()) << e.dump();
     EXPECT_TRUE(e["created"].is_string());
     EXPECT_EQ(e.size(), 6u) << e.dump();
-    if (i > 0) EXPECT_GT(items[i - 1]["sequence"].get<int64_t>(), e["sequence"].get<int64_t>());
+    if (i > 0) {
+      EXPECT_GT(items[i - 1]["sequence"].get<int64_t>(), e["sequence"].get<int64_t>());
+    }
     ids.insert(e["id"].get<std::string>());
   }
   EXPECT_EQ(ids.size(), items.size());

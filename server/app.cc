@@ -11,6 +11,7 @@
 #include "access_log.h"
 #include "connection.h"
 #include "events.h"
+#include "gateway/khalti_refund.h"
 #include "gateway_adapters.h"
 #include "handlers.h"
 #include "mail/mailer.h"
@@ -81,6 +82,15 @@ Expected<std::unique_ptr<App>> App::Create(Options options) {
   app->services_ = std::make_unique<Services>(Services{
       *app->store_, app->catalog_, config, *app->auth_, app->options_.now, gateways.value(), timing,
       app->pay_links_.get(), app->demo_clock_.get(), [self] { self->scheduler_->RunOnce(); }});
+  // Refunds go through Khalti's refund API whenever Khalti payments can be made.
+  if (SplitGatewayUrl(config.khalti_base_url) && !config.khalti_secret_key.empty()) {
+    auto refund_base = KhaltiRefunds::RefundBase(config);
+    if (!refund_base) return refund_base.error();
+    app->khalti_refunds_ = std::make_unique<KhaltiRefunds>(
+        *refund_base, config.khalti_base_url, config.khalti_secret_key,
+        GatewayTimeouts::Reading(std::chrono::milliseconds{config.khalti_timeout_ms}));
+    app->services_->khalti_refunds = app->khalti_refunds_.get();
+  }
   if (config.events != "off") {
     app->changes_ = std::make_unique<ChangeFeed>(
         *app->store_, app->catalog_, app->options_.now,

@@ -111,6 +111,7 @@ class App {
   std::unique_ptr<StreamHub> streams_;     // declared before the feed: outlives it
   std::unique_ptr<NchanPublisher> nchan_;  // SIMA_EVENTS=nchan: the feed's sink
   std::unique_ptr<ChangeFeed> changes_;
+  std::unique_ptr<class KhaltiRefunds> khalti_refunds_;  // Services.khalti_refunds
   std::unique_ptr<Services> services_;
   std::unique_ptr<HttpServer> http_;
   LogSink log_;

@@ -21,6 +21,10 @@ Expected<Reply> ListOverridesHandler(const Services& s, const Call& call);
 Expected<Reply> SetOverrideHandler(const Services& s, const Call& call);
 Expected<Reply> ClearOverrideHandler(const Services& s, const Call& call);
 Expected<Reply> GrantTrialHandler(const Services& s, const Call& call);
+// Payments by id and their refunds (handlers_refunds.cc).
+Expected<Reply> AdminGetPaymentHandler(const Services& s, const Call& call);
+Expected<Reply> ListRefundsHandler(const Services& s, const Call& call);
+Expected<Reply> CreateRefundHandler(const Services& s, const Call& call);
 
 // Admin: webhook endpoints and the event log (handlers_webhooks.cc).
 Expected<Reply> CreateWebhookEndpointHandler(const Services& s, const Call& call);
@@ -76,6 +80,8 @@ HandlerFn PaymentVerifyHandler(Provider provider);
 HandlerFn PaymentReturnHandler(Provider provider);   // the gateway's redirect back
 HandlerFn PaymentFailureHandler(Provider provider);  // a failure target naming ?ref=
 Expected<Reply> GetPaymentHandler(const Services& s, const Call& call);
+// A payment id as a path or a body gives it: a positive integer (or its text); nullopt else.
+std::optional<int64_t> ParsePaymentId(const Json& v);
 
 // A payment of `plan` for `org_id` started at its gateway: init and the pay links' POST share
 // this one path. An open payment of the same plan and provider that can still be paid (for

@@ -53,19 +53,6 @@ PaymentLimits Limits(const Services& s) {
   return l;
 }
 
-// A payment id from a path or a body: a positive integer (a string of digits is accepted).
-std::optional<int64_t> ParsePaymentId(const Json& v) {
-  if (v.is_number_unsigned() || v.is_number_integer()) {
-    const int64_t n = v.get<int64_t>();
-    return n > 0 ? std::optional<int64_t>(n) : std::nullopt;
-  }
-  if (!v.is_string()) return std::nullopt;
-  const std::string& s = v.get_ref<const std::string&>();
-  int64_t n = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc() || end != s.data() + s.size() || n <= 0) return std::nullopt;
-  return n;
-}
 
 // "Khalti", "eSewa"; the provider's code when the gateway is off.
 std::string GatewayName(const PaymentGateway* gateway, Provider provider) {
@@ -372,6 +359,20 @@ Expected<Reply> FailureTarget(const Services& s, const Call& call, Provider prov
 }
 
 }  // namespace
+
+// A payment id from a path or a body: a positive integer (a string of digits is accepted).
+std::optional<int64_t> ParsePaymentId(const Json& v) {
+  if (v.is_number_unsigned() || v.is_number_integer()) {
+    const int64_t n = v.get<int64_t>();
+    return n > 0 ? std::optional<int64_t>(n) : std::nullopt;
+  }
+  if (!v.is_string()) return std::nullopt;
+  const std::string& s = v.get_ref<const std::string&>();
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size() || n <= 0) return std::nullopt;
+  return n;
+}
 
 Expected<StartedPayment> StartPayment(const Services& s, const std::string& org_id,
                                       Provider provider, const std::string& plan, Time now) {

@@ -418,6 +418,9 @@ class Dispatcher {
     if (req.get_header_value_count("Last-Event-ID") == 1) {
       call.last_event_id = req.get_header_value("Last-Event-ID");
     }
+    if (req.get_header_value_count("Idempotency-Key") == 1) {
+      call.idempotency_key = req.get_header_value("Idempotency-Key");
+    }
     auto reply = t_prepared->route->handler(s_, call);
     Changed(*t_prepared->route, call);
     // A write may have put webhook events in the outbox: the sender looks now rather than at

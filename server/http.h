@@ -63,6 +63,7 @@ struct Call {
   Json body = Json::object();                // always an object
   std::optional<Principal> principal;        // set for organization routes
   std::string last_event_id;                 // the Last-Event-ID header (the events stream)
+  std::string idempotency_key;               // the Idempotency-Key header ("" when absent)
   Time now{};
 
   const std::string& org_id() const { return principal->org_id; }

@@ -347,6 +347,7 @@ CREATE TABLE refunds (
   reference       TEXT,
   note            TEXT NOT NULL DEFAULT '',
   detail          TEXT NOT NULL DEFAULT '',     -- what the gateway said
+  keep_plan       INTEGER NOT NULL DEFAULT 0, -- a partial refund that keeps the plan
   idempotency_key TEXT,
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL

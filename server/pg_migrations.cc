@@ -356,6 +356,7 @@ CREATE TABLE refunds (
   reference       TEXT,
   note            TEXT NOT NULL DEFAULT '',
   detail          TEXT NOT NULL DEFAULT '',     -- what the gateway said
+  keep_plan       BOOLEAN NOT NULL DEFAULT FALSE, -- a partial refund that keeps the plan
   idempotency_key TEXT,
   created_at      BIGINT NOT NULL,
   updated_at      BIGINT NOT NULL

@@ -221,7 +221,7 @@ class PgStore final : public Store {
   Expected<Refund> BeginRefund(const Refund& refund, Time now) override;
   Expected<Refund> SettleRefund(const std::string& refund_id, RefundStatus status,
                                 const std::string& detail,
-                                const std::optional<std::string>& reference, bool keep_plan,
+                                const std::optional<std::string>& reference,
                                 Time now) override;
   Expected<std::vector<Refund>> ListRefunds(int64_t payment_id) override;
   // A real write (the health row's time stamp) in a transaction that commits.
@@ -304,6 +304,8 @@ class PgStore final : public Store {
                      const std::optional<Override>& before, const std::optional<Override>& after,
                      const std::string& reason, Time now);
   Expected<Payment> LoadPayment(pg::Conn& c, int64_t payment_id, bool lock = false);
+  // A refund's payment under the organization's lock, its row locked too. kNotFound: none.
+  Expected<Payment> LockRefundedPayment(pg::Conn& c, int64_t payment_id);
   // CreatePayment's body (an org call already counted by the caller): a PENDING payment of
   // quote.to_plan for quote.amount_paisa, with its breakdown.
   Expected<Payment> InsertPayment(pg::Conn& c, const std::string& org_id, Provider provider,

@@ -22,6 +22,7 @@ Json PaymentToJson(const Payment& p) {
           {"amount_paisa", p.amount_paisa},
           {"amount_breakdown", BreakdownToJson(p.breakdown)},
           {"status", to_string(p.status)},
+          {"refunded_paisa", p.refunded_paisa},
           {"reason", p.reason.empty() ? Json(nullptr) : Json(p.reason)},
           {"reference_id", p.reference_id ? Json(*p.reference_id) : Json(nullptr)},
           {"purchase_order_id", p.purchase_order_id},
@@ -29,6 +30,22 @@ Json PaymentToJson(const Payment& p) {
           {"expires_at", OptTime(p.expires_at)},
           {"created_at", FormatTime(p.created_at)},
           {"updated_at", FormatTime(p.updated_at)}};
+}
+
+Json RefundToJson(const Refund& r) {
+  return {{"refund_id", r.id},
+          {"payment_id", r.payment_id},
+          {"org_id", r.org_id},
+          {"amount_paisa", r.amount_paisa},
+          {"method", to_string(r.method)},
+          {"status", to_string(r.status)},
+          {"reason", r.reason},
+          {"reference", r.reference ? Json(*r.reference) : Json(nullptr)},
+          {"note", r.note},
+          {"detail", r.detail},
+          {"keep_plan", r.keep_plan},
+          {"created_at", FormatTime(r.created_at)},
+          {"updated_at", FormatTime(r.updated_at)}};
 }
 
 }  // namespace sima::server

@@ -18,5 +18,7 @@ Json OptTime(const std::optional<Time>& t);
 Json BreakdownToJson(const std::vector<QuoteLine>& lines);
 // A payment as GET /billing/payments/{id}/ shows it.
 Json PaymentToJson(const Payment& p);
+// A refund as the admin refund endpoints and payment.refunded events show it.
+Json RefundToJson(const Refund& r);
 
 }  // namespace sima::server

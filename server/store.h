@@ -237,6 +237,8 @@ struct Payment {
   // The quote's lines (sima::QuoteLine, paisa, summing to amount_paisa), as sent to Khalti in
   // amount_breakdown. Stored with the payment; empty for payments made before quotes.
   std::vector<QuoteLine> breakdown = {};
+  // The sum of its succeeded refunds (sima/refund.h); REFUNDED once it is amount_paisa.
+  int64_t refunded_paisa = 0;
 };
 
 // What OpenPayment allows an organization (the settings ESEWA_SESSION_MINUTES,
@@ -440,9 +442,13 @@ struct Refund {
   std::optional<std::string> reference;  // the gateway's or the merchant portal's reference
   std::string note;
   std::string detail;  // what the gateway said
+  // A partial refund that leaves the subscription as it is (sima/refund.h).
+  bool keep_plan = false;
   std::optional<std::string> idempotency_key;
   Time created_at{};
   Time updated_at{};
+  // BeginRefund: an earlier call's refund answered again for its idempotency key (not stored).
+  bool replayed = false;
 };
 
 class Store {
@@ -724,8 +730,11 @@ class Store {
 
   // --- refunds (admin) ---
   // Starts a refund of a SUCCESS payment (amount in paisa, > 0, at most what is left to refund
-  // counting pending refunds): a pending row. The same idempotency key for the same payment
-  // answers the first refund again (kConflict when it named another amount). kNotFound: no
+  // counting pending refunds, a refund's id made here when empty): a pending row. The same
+  // idempotency key for the same payment answers the first refund again, `replayed`, whatever
+  // its status (kConflict "idempotency_key" when it named another amount or keep_plan);
+  // at most 50 refunds per payment (kConflict). kValidation "amount_paisa" / "keep_plan":
+  // sima::CheckRefund's refusals. kNotFound: no
   // such payment; kConflict: not SUCCESS, or nothing left to refund.
   virtual Expected<Refund> BeginRefund(const Refund& refund, Time now) = 0;
   // Settles a pending refund as the gateway (or the admin, for a manual refund) said. On
@@ -734,9 +743,12 @@ class Store {
   // stops needing attention, the payment is audited and payment.refunded (and the
   // subscription's event when it changed) is written to the webhook outbox. A refund already
   // settled answers as it is. kNotFound: no such refund.
+  // kPending records `detail` (the gateway's answer was unknown) and changes nothing else;
+  // kFailed records the refusal. The refund rule is sima/refund.h (DecideRefund), with the
+  // refund's keep_plan.
   virtual Expected<Refund> SettleRefund(const std::string& refund_id, RefundStatus status,
                                         const std::string& detail,
-                                        const std::optional<std::string>& reference, bool keep_plan,
+                                        const std::optional<std::string>& reference,
                                         Time now) = 0;
   // A payment's refunds, oldest first. kNotFound: no such payment.
   virtual Expected<std::vector<Refund>> ListRefunds(int64_t payment_id) = 0;

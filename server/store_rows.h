@@ -58,7 +58,7 @@ inline std::vector<QuoteLine> BreakdownFromText(const std::optional<std::string>
 inline constexpr std::string_view kPaymentColumns =
     "id, org_id, provider, plan, amount_paisa, status, reason, reference_id, purchase_order_id, "
     "transaction_id, needs_attention, expires_at, created_at, updated_at, next_check_at, "
-    "check_attempts, ref, payment_url, last_checked_at, amount_breakdown";
+    "check_attempts, ref, payment_url, last_checked_at, amount_breakdown, refunded_paisa";
 
 template <typename RowT>
 Payment ReadPaymentRow(const RowT& r) {
@@ -83,6 +83,7 @@ Payment ReadPaymentRow(const RowT& r) {
   p.payment_url = r.OptText(17);
   p.last_checked_at = r.OptAt(18);
   p.breakdown = BreakdownFromText(r.OptText(19));
+  p.refunded_paisa = r.Int(20);
   return p;
 }
 
@@ -176,6 +177,41 @@ OverrideChange ReadOverrideChangeRow(const RowT& r) {
   const std::string feature = r.Text(0);
   return {feature, ReadOverrideColumns(r, 1, feature), ReadOverrideColumns(r, 4, feature),
           r.Text(7), r.At(8)};
+}
+
+}  // namespace sima::server
+
+namespace sima::server {
+
+// The columns ReadRefundRow reads, in its order (table refunds).
+inline constexpr std::string_view kRefundColumns =
+    "id, payment_id, org_id, amount_paisa, method, status, reason, reference, note, detail, "
+    "keep_plan, idempotency_key, created_at, updated_at";
+
+inline RefundStatus ParseRefundStatus(std::string_view text) {
+  if (text == "succeeded") return RefundStatus::kSucceeded;
+  if (text == "failed") return RefundStatus::kFailed;
+  return RefundStatus::kPending;
+}
+
+template <typename RowT>
+Refund ReadRefundRow(const RowT& r) {
+  Refund out;
+  out.id = r.Text(0);
+  out.payment_id = r.Int(1);
+  out.org_id = r.Text(2);
+  out.amount_paisa = r.Int(3);
+  out.method = r.Text(4) == "manual" ? RefundMethod::kManual : RefundMethod::kKhalti;
+  out.status = ParseRefundStatus(r.Text(5));
+  out.reason = r.Text(6);
+  out.reference = r.OptText(7);
+  out.note = r.Text(8);
+  out.detail = r.Text(9);
+  out.keep_plan = r.Bool(10);
+  out.idempotency_key = r.OptText(11);
+  out.created_at = r.At(12);
+  out.updated_at = r.At(13);
+  return out;
 }
 
 }  // namespace sima::server

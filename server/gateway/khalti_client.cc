@@ -19,8 +19,11 @@ std::optional<int64_t> Paisa(const json& v) {
   return std::nullopt;
 }
 
+
+}  // namespace
+
 // Khalti's error bodies: {"detail": "..."} or {"field": ["message"], "error_key": ...}.
-std::string ErrorText(const json& body) {
+std::string KhaltiErrorText(const json& body) {
   if (!body.is_object()) return "no error text";
   if (auto it = body.find("detail"); it != body.end() && it->is_string())
     return it->get<std::string>();
@@ -39,8 +42,6 @@ std::string ErrorText(const json& body) {
   }
   return text.empty() ? "no error text" : text;
 }
-
-}  // namespace
 
 struct KhaltiClient::Raw {
   CallFailure failure = CallFailure::kNone;
@@ -111,7 +112,7 @@ GatewayResult<KhaltiInitiated> KhaltiClient::Initiate(const KhaltiInitiateReques
   if (raw.status != 200) {
     out.failure = CallFailure::kRejected;
     out.detail = "Khalti refused the payment (HTTP " + std::to_string(raw.status) +
-                 "): " + ErrorText(raw.body);
+                 "): " + KhaltiErrorText(raw.body);
     return out;
   }
   const auto pidx = raw.body.find("pidx");
@@ -140,7 +141,7 @@ GatewayResult<KhaltiLookup> KhaltiClient::Lookup(const std::string& pidx) const 
     out.failure = raw.status == 200 ? CallFailure::kMalformed : CallFailure::kRejected;
     out.detail = raw.status == 200 ? "Khalti's lookup answer has no status"
                                    : "Khalti refused the lookup (HTTP " +
-                                         std::to_string(raw.status) + "): " + ErrorText(raw.body);
+                                         std::to_string(raw.status) + "): " + KhaltiErrorText(raw.body);
     return out;
   }
   KhaltiLookup v;

@@ -40,6 +40,9 @@ struct KhaltiLookup {
   bool refunded = false;
 };
 
+// Khalti's words in an error body ({"detail"} or DRF's {"field": ["message"]}), for messages.
+std::string KhaltiErrorText(const nlohmann::json& body);
+
 class KhaltiClient {
  public:
   // `base_url` like "https://dev.khalti.com/api/v2/". REQUIRES: SplitGatewayUrl(base_url).

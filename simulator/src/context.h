@@ -30,6 +30,7 @@ struct KhaltiPayment {
   std::string status = "Initiated";
   std::string transaction_id;  // set once paid
   std::string mobile;          // the payer's Khalti ID, unmasked
+  int64_t refunded_paisa = 0;  // given back by the refund API
   Time created_at{};
   Time expires_at{};
   std::optional<Time> complete_at;  // Pending -> Completed (pending_then_complete)

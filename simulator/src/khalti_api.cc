@@ -1,4 +1,5 @@
-// Khalti ePayment API: POST /api/v2/epayment/initiate/ and /lookup/ (spec §1.2-§1.6).
+// Khalti ePayment API: POST /api/v2/epayment/initiate/ and /lookup/ (spec §1.2-§1.6), and the
+// refund API POST /api/merchant-transaction/{transaction_id}/refund/ (spec §6).
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -270,6 +271,78 @@ void Lookup(Simulator::Impl& sim, const httplib::Request& req, httplib::Response
   res.set_content(text, "application/json");
 }
 
+// Refund (spec §6): an empty body refunds what is left, {"amount": paisa} a part; `mobile` is
+// accepted (Khalti asks it for bank payments; the simulator does not tell bank from wallet).
+// Khalti does not publish its error bodies: these are DRF-shaped, and a test can read them.
+void Refund(Simulator::Impl& sim, const httplib::Request& req, httplib::Response& res) {
+  int delay_ms = 0;
+  bool fail = false;
+  bool refuse = false;
+  {
+    std::lock_guard<std::mutex> lock(sim.mu);
+    delay_ms = sim.faults.refund_delay_ms;
+    fail = sim.faults.refund_http_500.Take();
+    refuse = !fail && sim.faults.refund_refuse.Take();
+  }
+  if (fail) return SendServerError(res);
+  if (auto error = AuthError(req, sim.options.khalti_secret_key)) return SendJson(res, 401, *error);
+  json body = json::object();
+  if (!DrfTrim(req.body).empty()) {
+    const auto parsed = ParseBody(req);
+    if (!parsed) return SendJson(res, parsed.error().status, parsed.error().body);
+    body = *parsed;
+  }
+  std::optional<int64_t> amount;
+  if (body.contains("amount") && !body["amount"].is_null()) {
+    amount = ParseInteger(body["amount"]);
+    if (!amount || *amount <= 0) {
+      return SendJson(res, 400,
+                      json{{"amount", {"A valid integer is required."}},
+                           {"error_key", "validation_error"}});
+    }
+  }
+  if (refuse) {
+    return SendJson(res, 400,
+                    json{{"detail", "Refund could not be processed."},
+                         {"error_key", "validation_error"}});
+  }
+  const std::string transaction_id = req.matches[1];
+  {
+    std::lock_guard<std::mutex> lock(sim.mu);
+    KhaltiPayment* found = nullptr;
+    for (auto& [pidx, p] : sim.khalti) {
+      if (!p.transaction_id.empty() && p.transaction_id == transaction_id) found = &p;
+    }
+    if (found == nullptr) {
+      return SendJson(res, 404, json{{"detail", "Not found."}, {"error_key", "validation_error"}});
+    }
+    KhaltiPayment& p = *found;
+    KhaltiRefresh(p, sim.Now());
+    if (p.status == "Refunded") {
+      return SendJson(res, 400,
+                      json{{"detail", "Transaction already refunded."},
+                           {"error_key", "validation_error"}});
+    }
+    if (p.status != "Completed" && p.status != "Partially Refunded") {
+      return SendJson(res, 400,
+                      json{{"detail", "Transaction is not refundable."},
+                           {"error_key", "validation_error"}});
+    }
+    const int64_t left = p.amount_paisa - p.refunded_paisa;
+    const int64_t give = amount.value_or(left);
+    if (give > left) {
+      return SendJson(res, 400,
+                      json{{"amount", {"Refund amount exceeds the refundable amount."}},
+                           {"error_key", "validation_error"}});
+    }
+    p.refunded_paisa += give;
+    p.status = p.refunded_paisa == p.amount_paisa ? "Refunded" : "Partially Refunded";
+  }
+  // Made: a client that gives up before the answer does not know it (the unknown case).
+  sim.Delay(delay_ms);
+  SendJson(res, 200, json{{"detail", "Transaction refund successful."}});
+}
+
 }  // namespace
 
 void InstallKhaltiApi(Simulator::Impl& sim) {
@@ -279,6 +352,9 @@ void InstallKhaltiApi(Simulator::Impl& sim) {
   sim.server.Post(
       R"(/api/v2/epayment/lookup/?)",
       [&sim](const httplib::Request& req, httplib::Response& res) { Lookup(sim, req, res); });
+  sim.server.Post(
+      R"(/api/merchant-transaction/([^/]+)/refund/?)",
+      [&sim](const httplib::Request& req, httplib::Response& res) { Refund(sim, req, res); });
 }
 
 }  // namespace sima::simulator

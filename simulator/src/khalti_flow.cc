@@ -115,6 +115,7 @@ nlohmann::ordered_json KhaltiPaymentJson(const Simulator::Impl& sim, const Khalt
   j["pidx"] = p.pidx;
   j["status"] = p.status;
   j["amount"] = p.amount_paisa;
+  j["refunded_paisa"] = p.refunded_paisa;
   j["transaction_id"] = p.transaction_id.empty() ? nlohmann::ordered_json()
                                                  : nlohmann::ordered_json(p.transaction_id);
   j["mobile"] = p.mobile.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.mobile);

@@ -222,3 +222,68 @@ TEST_F(SimKhaltiShortLife, HonoursAConfiguredLifetime) {
 
 }  // namespace
 }  // namespace sima::simulator::testing
+
+namespace sima::simulator::testing {
+namespace {
+
+class SimKhaltiRefund : public SimTest {
+ protected:
+  // A Completed payment of Rs 3,900: its pidx and transaction_id.
+  std::pair<std::string, std::string> Paid() {
+    const std::string pidx = Initiate();
+    auto forced = Control("/_sim/khalti/" + pidx + "/status", {{"status", "Completed"}});
+    EXPECT_TRUE(forced && forced->status == 200);
+    const json looked = json::parse(Lookup(pidx)->body);
+    return {pidx, looked.value("transaction_id", "")};
+  }
+  httplib::Result Refund(const std::string& txn, const std::string& body,
+                         const std::string& auth = std::string("Key ") + kKhaltiKey) {
+    auto c = HttpClient();
+    httplib::Headers headers;
+    if (!auth.empty()) headers.emplace("Authorization", auth);
+    return c.Post("/api/merchant-transaction/" + txn + "/refund/", headers, body,
+                  "application/json");
+  }
+};
+
+TEST_F(SimKhaltiRefund, APartThenTheRestLeavesTheLookupPartiallyRefundedThenRefunded) {
+  const auto [pidx, txn] = Paid();
+  auto part = Refund(txn, R"({"amount": 100000})");
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->status, 200);
+  EXPECT_EQ(json::parse(part->body), (json{{"detail", "Transaction refund successful."}}));
+  json looked = json::parse(Lookup(pidx)->body);
+  EXPECT_EQ(looked["status"], "Partially Refunded");
+  EXPECT_EQ(looked["refunded"], true);
+  auto too_much = Refund(txn, R"({"amount": 290001})");
+  EXPECT_EQ(too_much->status, 400);
+  EXPECT_EQ(json::parse(too_much->body)["amount"][0], "Refund amount exceeds the refundable amount.");
+  auto rest = Refund(txn, "");  // an empty body: all that is left
+  EXPECT_EQ(rest->status, 200) << rest->body;
+  EXPECT_EQ(json::parse(Lookup(pidx)->body)["status"], "Refunded");
+  auto again = Refund(txn, "");
+  EXPECT_EQ(again->status, 400);
+  EXPECT_EQ(json::parse(again->body)["detail"], "Transaction already refunded.");
+}
+
+TEST_F(SimKhaltiRefund, RefusesAnUnknownTransactionAnUnpaidPaymentAndAWrongKey) {
+  EXPECT_EQ(Refund("NoSuchTransaction", "")->status, 404);
+  const auto [pidx, txn] = Paid();
+  EXPECT_EQ(Refund(txn, "", "Key wrong")->status, 401);
+  EXPECT_EQ(Refund(txn, R"({"amount": 0})")->status, 400);
+  EXPECT_EQ(json::parse(Lookup(pidx)->body)["status"], "Completed");
+}
+
+TEST_F(SimKhaltiRefund, FaultsRefuseOrFailWithoutRefunding) {
+  const auto [pidx, txn] = Paid();
+  ASSERT_TRUE(sim_->PatchFaults({{"refund_refuse", 1}, {"refund_http_500", 1}}).ok());
+  EXPECT_EQ(Refund(txn, "")->status, 500);
+  auto refused = Refund(txn, "");
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(json::parse(refused->body)["detail"], "Refund could not be processed.");
+  EXPECT_EQ(json::parse(Lookup(pidx)->body)["status"], "Completed");
+  EXPECT_EQ(Refund(txn, "")->status, 200);
+}
+
+}  // namespace
+}  // namespace sima::simulator::testing

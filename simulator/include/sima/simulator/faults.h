@@ -52,6 +52,10 @@ struct Faults {
   int64_t amount_delta_paisa = 0;  // lookup reports total_amount + delta
   RedirectMode redirect_mode = RedirectMode::kNormal;
   int pending_complete_ms = 2000;
+  // Refund API (POST /api/merchant-transaction/{transaction_id}/refund/)
+  int refund_delay_ms = 0;  // the refund is made, its answer comes only after this delay
+  Switch refund_http_500;   // answers 500 with an HTML body; nothing is refunded
+  Switch refund_refuse;     // answers 400 {"detail": ...}; nothing is refunded
   // Shared: delay before the duplicate delivery of redirect_mode "twice".
   int duplicate_delay_ms = 200;
   // eSewa

@@ -53,7 +53,6 @@ PaymentLimits Limits(const Services& s) {
   return l;
 }
 
-
 // "Khalti", "eSewa"; the provider's code when the gateway is off.
 std::string GatewayName(const PaymentGateway* gateway, Provider provider) {
   return gateway != nullptr ? std::string(gateway->name()) : std::string(to_string(provider));

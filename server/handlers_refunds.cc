@@ -42,8 +42,8 @@ struct RefundAsk {
 };
 
 Expected<RefundAsk> ReadRefundAsk(const Call& call) {
-  if (auto r = OnlyFields(call.body, {"amount_paisa", "reason", "keep_plan", "mobile",
-                                      "reference", "note", "idempotency_key"});
+  if (auto r = OnlyFields(call.body, {"amount_paisa", "reason", "keep_plan", "mobile", "reference",
+                                      "note", "idempotency_key"});
       !r) {
     return r.error();
   }
@@ -111,8 +111,7 @@ Expected<Reply> Answer(const Services& s, const Refund& refund) {
 // (Refunded when it leaves nothing, else Partially Refunded). A Partially Refunded payment
 // that had been refunded in part before cannot tell which refund it shows: not settled.
 bool LookupShowsRefund(const KhaltiLookup& lookup, const Payment& payment, const Refund& refund) {
-  const bool leaves_nothing =
-      payment.refunded_paisa + refund.amount_paisa >= payment.amount_paisa;
+  const bool leaves_nothing = payment.refunded_paisa + refund.amount_paisa >= payment.amount_paisa;
   if (leaves_nothing) return EqualsIgnoreCase(lookup.status, "Refunded");
   return payment.refunded_paisa == 0 && EqualsIgnoreCase(lookup.status, "Partially Refunded");
 }
@@ -140,10 +139,10 @@ Expected<Reply> RefundThroughKhalti(const Services& s, const Payment& payment, c
       return Answer(s, *settled);
     }
     if (!EqualsIgnoreCase(lookup.value->status, "Completed") || lookup.value->refunded) {
-      auto kept = s.store.SettleRefund(refund.id, RefundStatus::kPending,
-                                       "not settled: " + seen +
-                                           " does not tell whether this refund was made",
-                                       std::nullopt, s.now());
+      auto kept = s.store.SettleRefund(
+          refund.id, RefundStatus::kPending,
+          "not settled: " + seen + " does not tell whether this refund was made", std::nullopt,
+          s.now());
       if (!kept) return kept.error();
       return Answer(s, *kept);
     }
@@ -200,8 +199,9 @@ Expected<Reply> CreateRefundHandler(const Services& s, const Call& call) {
     return Error{ErrorKind::kGatewayError, "Khalti is not configured on this server"};
   }
   if (khalti && !payment->transaction_id) {
-    return Error::Conflict("Khalti gave this payment no transaction_id: it cannot be refunded "
-                           "through Khalti's API");
+    return Error::Conflict(
+        "Khalti gave this payment no transaction_id: it cannot be refunded "
+        "through Khalti's API");
   }
 
   // A repeat names its first refund's amount when it names none.
@@ -225,9 +225,9 @@ Expected<Reply> CreateRefundHandler(const Services& s, const Call& call) {
   const Refund& refund = begun.value();
   if (refund.status != RefundStatus::kPending) return Answer(s, refund);
   if (!khalti) {
-    auto settled = s.store.SettleRefund(refund.id, RefundStatus::kSucceeded,
-                                        "recorded by hand (eSewa merchant portal)",
-                                        ask->reference, call.now);
+    auto settled =
+        s.store.SettleRefund(refund.id, RefundStatus::kSucceeded,
+                             "recorded by hand (eSewa merchant portal)", ask->reference, call.now);
     if (!settled) return settled.error();
     return Answer(s, *settled);
   }

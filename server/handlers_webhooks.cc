@@ -11,8 +11,8 @@
 namespace sima::server {
 namespace {
 
-constexpr size_t kWebhookIdChars = 22;     // "we_" / "evt_" + 22 base62
-constexpr size_t kSecretChars = 32;        // "whsec_" + 32 base62 (190 random bits)
+constexpr size_t kWebhookIdChars = 22;  // "we_" / "evt_" + 22 base62
+constexpr size_t kSecretChars = 32;     // "whsec_" + 32 base62 (190 random bits)
 constexpr size_t kMaxDescriptionBytes = 500;
 constexpr int64_t kDefaultOverlapHours = 24;
 constexpr int64_t kMaxOverlapHours = 168;  // a week to deploy the new secret everywhere
@@ -22,8 +22,7 @@ bool HasWebhookIdShape(std::string_view text, std::string_view prefix) {
   if (text.size() != prefix.size() + 1 + kWebhookIdChars) return false;
   if (text.substr(0, prefix.size()) != prefix || text[prefix.size()] != '_') return false;
   for (char c : text.substr(prefix.size() + 1)) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-      return false;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
   }
   return true;
 }
@@ -113,11 +112,10 @@ Expected<std::optional<std::string>> OrgQuery(const Call& call) {
 }
 
 // "url": an absolute http/https URL the sender may post to (webhook/endpoint_url.h).
-Expected<std::optional<std::string>> UrlField(const Services& s, const Json& body,
-                                              bool required) {
+Expected<std::optional<std::string>> UrlField(const Services& s, const Json& body, bool required) {
   // An optional text field that is empty counts as absent, but a change to "" is not a URL.
-  if (const auto it = body.find("url"); it != body.end() && it->is_string() &&
-                                        it->get_ref<const std::string&>().empty()) {
+  if (const auto it = body.find("url");
+      it != body.end() && it->is_string() && it->get_ref<const std::string&>().empty()) {
     return Error::Validation("url", "url must not be empty");
   }
   auto url = StringField(body, "url", required, webhook::kMaxEndpointUrlBytes, TextKind::kKey);

@@ -84,9 +84,9 @@ Expected<Refund> PgStore::BeginRefund(const Refund& refund, Time now) {
     if (*count && (*count)->Int(0) >= kMaxRefundsPerPayment) return TooManyRefunds();
     auto pending = PendingPaisa(c, payment->id, "");
     if (!pending) return pending.error();
-    const Status check = CheckRefund(RefundInputFor(catalog_, *payment, Subscription{}, std::nullopt,
-                                                    refund.amount_paisa, *pending,
-                                                    refund.keep_plan, now));
+    const Status check =
+        CheckRefund(RefundInputFor(catalog_, *payment, Subscription{}, std::nullopt,
+                                   refund.amount_paisa, *pending, refund.keep_plan, now));
     if (!check.ok()) return RefundError(check);
     const std::string id = refund.id.empty() ? "rf_" + crypto::RandomToken(22) : refund.id;
     if (auto r = c.Run(
@@ -94,8 +94,8 @@ Expected<Refund> PgStore::BeginRefund(const Refund& refund, Time now) {
             "reference, note, keep_plan, idempotency_key, created_at, updated_at) "
             "VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12)",
             id, payment->id, payment->org_id, refund.amount_paisa, to_string(refund.method),
-            refund.reason, refund.reference, refund.note, refund.keep_plan,
-            refund.idempotency_key, now, now);
+            refund.reason, refund.reference, refund.note, refund.keep_plan, refund.idempotency_key,
+            now, now);
         !r) {
       return r.error();
     }
@@ -124,10 +124,10 @@ Expected<Refund> PgStore::SettleRefund(const std::string& refund_id, RefundStatu
         return r.error();
       }
       if (status == RefundStatus::kFailed) {
-        if (auto r = AuditRefund(c, *payment, refund, payment->status,
-                                 "refund of " + std::to_string(refund.amount_paisa) +
-                                     " paisa failed: " + detail,
-                                 now);
+        if (auto r = AuditRefund(
+                c, *payment, refund, payment->status,
+                "refund of " + std::to_string(refund.amount_paisa) + " paisa failed: " + detail,
+                now);
             !r) {
           return r.error();
         }
@@ -135,9 +135,9 @@ Expected<Refund> PgStore::SettleRefund(const std::string& refund_id, RefundStatu
       return LoadRefund(c, refund.id);
     }
 
-    auto sub = c.One("SELECT " + std::string(kSubscriptionColumns) +
-                         " FROM subscriptions WHERE org_id = $1",
-                     payment->org_id);
+    auto sub = c.One(
+        "SELECT " + std::string(kSubscriptionColumns) + " FROM subscriptions WHERE org_id = $1",
+        payment->org_id);
     if (!sub) return sub.error();
     if (!*sub) return Error::NotFound("no such organization");
     const Subscription before = ReadSubscriptionRow(**sub);
@@ -154,9 +154,8 @@ Expected<Refund> PgStore::SettleRefund(const std::string& refund_id, RefundStatu
     auto pending = PendingPaisa(c, payment->id, refund.id);
     if (!pending) return pending.error();
     // The core decides; the rest of this function writes what it said.
-    auto decided = DecideRefund(RefundInputFor(catalog_, *payment, before, latest,
-                                               refund.amount_paisa, *pending, refund.keep_plan,
-                                               now));
+    auto decided = DecideRefund(RefundInputFor(
+        catalog_, *payment, before, latest, refund.amount_paisa, *pending, refund.keep_plan, now));
     if (!decided) return RefundError(decided.status());
     const RefundDecision& d = decided.value();
 
@@ -178,11 +177,11 @@ Expected<Refund> PgStore::SettleRefund(const std::string& refund_id, RefundStatu
     if (d.subscription) {
       after = *d.subscription;
       if (auto r = SaveSubscription(c, payment->org_id, after, now); !r) return r.error();
-      if (auto r = c.Run(
-              "INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
-              "start_at, end_at, kind) VALUES ($1, $2, 'refund', $3, $4, $5, $6, $7, $8)",
-              payment->org_id, now, payment->id, d.from_plan, after.plan, after.start, after.end,
-              to_string(d.effect));
+      if (auto r =
+              c.Run("INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
+                    "start_at, end_at, kind) VALUES ($1, $2, 'refund', $3, $4, $5, $6, $7, $8)",
+                    payment->org_id, now, payment->id, d.from_plan, after.plan, after.start,
+                    after.end, to_string(d.effect));
           !r) {
         return r.error();
       }

@@ -221,8 +221,7 @@ class PgStore final : public Store {
   Expected<Refund> BeginRefund(const Refund& refund, Time now) override;
   Expected<Refund> SettleRefund(const std::string& refund_id, RefundStatus status,
                                 const std::string& detail,
-                                const std::optional<std::string>& reference,
-                                Time now) override;
+                                const std::optional<std::string>& reference, Time now) override;
   Expected<std::vector<Refund>> ListRefunds(int64_t payment_id) override;
   // A real write (the health row's time stamp) in a transaction that commits.
   ExpectedDone CheckHealth() override;

@@ -29,8 +29,8 @@ struct LatestPlanChange {
 // how sima::ActivateWithGrace extends). `pending` counts the other refunds not settled yet.
 inline RefundInput RefundInputFor(const Catalog& catalog, const Payment& payment,
                                   const Subscription& subscription,
-                                  const std::optional<LatestPlanChange>& latest,
-                                  int64_t amount, int64_t pending, bool keep_plan, Time now) {
+                                  const std::optional<LatestPlanChange>& latest, int64_t amount,
+                                  int64_t pending, bool keep_plan, Time now) {
   RefundInput in;
   in.status = payment.status;
   in.amount_paisa = payment.amount_paisa;

@@ -68,9 +68,9 @@ Expected<Refund> SqliteStore::BeginRefund(const Refund& refund, Time now) {
     if (*count >= kMaxRefundsPerPayment) return TooManyRefunds();
     auto pending = PendingPaisa(db, payment->id, "");
     if (!pending) return pending.error();
-    const Status check = CheckRefund(RefundInputFor(catalog_, *payment, Subscription{}, std::nullopt,
-                                                    refund.amount_paisa, *pending,
-                                                    refund.keep_plan, now));
+    const Status check =
+        CheckRefund(RefundInputFor(catalog_, *payment, Subscription{}, std::nullopt,
+                                   refund.amount_paisa, *pending, refund.keep_plan, now));
     if (!check.ok()) return RefundError(check);
     const std::string id = refund.id.empty() ? "rf_" + crypto::RandomToken(22) : refund.id;
     if (auto r = db.Run(
@@ -78,8 +78,8 @@ Expected<Refund> SqliteStore::BeginRefund(const Refund& refund, Time now) {
             "reference, note, keep_plan, idempotency_key, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
             id, payment->id, payment->org_id, refund.amount_paisa, to_string(refund.method),
-            refund.reason, refund.reference, refund.note, refund.keep_plan,
-            refund.idempotency_key, now, now);
+            refund.reason, refund.reference, refund.note, refund.keep_plan, refund.idempotency_key,
+            now, now);
         !r) {
       return r.error();
     }
@@ -105,10 +105,10 @@ Expected<Refund> SqliteStore::SettleRefund(const std::string& refund_id, RefundS
         return r.error();
       }
       if (status == RefundStatus::kFailed) {
-        if (auto r = AuditRefund(db, *payment, refund, payment->status,
-                                 "refund of " + std::to_string(refund.amount_paisa) +
-                                     " paisa failed: " + detail,
-                                 now);
+        if (auto r = AuditRefund(
+                db, *payment, refund, payment->status,
+                "refund of " + std::to_string(refund.amount_paisa) + " paisa failed: " + detail,
+                now);
             !r) {
           return r.error();
         }
@@ -131,9 +131,8 @@ Expected<Refund> SqliteStore::SettleRefund(const std::string& refund_id, RefundS
     auto pending = PendingPaisa(db, payment->id, refund.id);
     if (!pending) return pending.error();
     // The core decides; the rest of this function writes what it said.
-    auto decided = DecideRefund(RefundInputFor(catalog_, *payment, *sub, latest,
-                                               refund.amount_paisa, *pending, refund.keep_plan,
-                                               now));
+    auto decided = DecideRefund(RefundInputFor(
+        catalog_, *payment, *sub, latest, refund.amount_paisa, *pending, refund.keep_plan, now));
     if (!decided) return RefundError(decided.status());
     const RefundDecision& d = decided.value();
 
@@ -158,11 +157,11 @@ Expected<Refund> SqliteStore::SettleRefund(const std::string& refund_id, RefundS
     if (d.subscription) {
       after = *d.subscription;
       if (auto r = SaveSubscription(db, payment->org_id, after, now); !r) return r.error();
-      if (auto r = db.Run(
-              "INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
-              "start_at, end_at, kind) VALUES (?, ?, 'refund', ?, ?, ?, ?, ?, ?)",
-              payment->org_id, now, payment->id, d.from_plan, after.plan, after.start, after.end,
-              to_string(d.effect));
+      if (auto r =
+              db.Run("INSERT INTO plan_changes(org_id, at, cause, payment_id, from_plan, to_plan, "
+                     "start_at, end_at, kind) VALUES (?, ?, 'refund', ?, ?, ?, ?, ?, ?)",
+                     payment->org_id, now, payment->id, d.from_plan, after.plan, after.start,
+                     after.end, to_string(d.effect));
           !r) {
         return r.error();
       }
@@ -182,8 +181,8 @@ Expected<std::vector<Refund>> SqliteStore::ListRefunds(int64_t payment_id) {
   std::lock_guard lock(write_mu_);
   if (auto p = LoadPayment(*db_, payment_id); !p) return p.error();
   // BeginRefund keeps a payment to kMaxRefundsPerPayment.
-  auto rows = db_->All(kSelectRefunds + "WHERE payment_id = ? ORDER BY created_at, rowid",
-                       payment_id);
+  auto rows =
+      db_->All(kSelectRefunds + "WHERE payment_id = ? ORDER BY created_at, rowid", payment_id);
   if (!rows) return rows.error();
   std::vector<Refund> out;
   out.reserve(rows->size());

@@ -211,8 +211,7 @@ class SqliteStore final : public Store {
   Expected<Refund> BeginRefund(const Refund& refund, Time now) override;
   Expected<Refund> SettleRefund(const std::string& refund_id, RefundStatus status,
                                 const std::string& detail,
-                                const std::optional<std::string>& reference,
-                                Time now) override;
+                                const std::optional<std::string>& reference, Time now) override;
   Expected<std::vector<Refund>> ListRefunds(int64_t payment_id) override;
   // A real write transaction (the header's application_id rewritten to its value), and the
   // file still where it was opened and writable.

@@ -748,8 +748,7 @@ class Store {
   // refund's keep_plan.
   virtual Expected<Refund> SettleRefund(const std::string& refund_id, RefundStatus status,
                                         const std::string& detail,
-                                        const std::optional<std::string>& reference,
-                                        Time now) = 0;
+                                        const std::optional<std::string>& reference, Time now) = 0;
   // A payment's refunds, oldest first. kNotFound: no such payment.
   virtual Expected<std::vector<Refund>> ListRefunds(int64_t payment_id) = 0;
 

@@ -45,8 +45,9 @@ Status CheckRefund(const RefundInput& in) {
                                    " is more than is left to refund (" + Paisa(left) + ")");
   }
   if (in.keep_plan && in.refunded_paisa + in.pending_paisa + in.refund_paisa >= in.amount_paisa) {
-    return Status::InvalidArgument("keep_plan is only for a partial refund; this one leaves "
-                                   "nothing of the payment");
+    return Status::InvalidArgument(
+        "keep_plan is only for a partial refund; this one leaves "
+        "nothing of the payment");
   }
   return Status::Ok();
 }

@@ -19,7 +19,6 @@ std::optional<int64_t> Paisa(const json& v) {
   return std::nullopt;
 }
 
-
 }  // namespace
 
 // Khalti's error bodies: {"detail": "..."} or {"field": ["message"], "error_key": ...}.
@@ -139,9 +138,10 @@ GatewayResult<KhaltiLookup> KhaltiClient::Lookup(const std::string& pidx) const 
   // Expired and User canceled come with HTTP 400 and the usual body: an answer.
   if (status == raw.body.end() || !status->is_string()) {
     out.failure = raw.status == 200 ? CallFailure::kMalformed : CallFailure::kRejected;
-    out.detail = raw.status == 200 ? "Khalti's lookup answer has no status"
-                                   : "Khalti refused the lookup (HTTP " +
-                                         std::to_string(raw.status) + "): " + KhaltiErrorText(raw.body);
+    out.detail = raw.status == 200
+                     ? "Khalti's lookup answer has no status"
+                     : "Khalti refused the lookup (HTTP " + std::to_string(raw.status) +
+                           "): " + KhaltiErrorText(raw.body);
     return out;
   }
   KhaltiLookup v;

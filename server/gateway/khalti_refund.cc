@@ -38,8 +38,9 @@ KhaltiRefundAnswer KhaltiRefunds::Refund(const KhaltiRefundRequest& request) con
   // Khalti's transaction ids are letters and digits: anything else is not sent in a path.
   const std::string& id = request.transaction_id;
   const bool plain = !id.empty() && id.size() <= 64 &&
-                     id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                          "0123456789_-") == std::string::npos;
+                     id.find_first_not_of(
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789_-") == std::string::npos;
   if (!plain) {
     out.outcome = KhaltiRefundOutcome::kRefused;
     out.detail = "the payment's Khalti transaction_id is not one Khalti gives";

@@ -31,17 +31,17 @@ bool IsPrivateV4(uint32_t a) {  // host byte order
   const auto in = [a](uint32_t net, int bits) {
     return (a >> (32 - bits)) == (net >> (32 - bits));
   };
-  return in(0x00000000, 8)       // 0.0.0.0/8: "this network"; 0.0.0.0 reaches the host itself
-         || in(0x0A000000, 8)    // 10/8
-         || in(0x64400000, 10)   // 100.64/10: carrier-grade NAT
-         || in(0x7F000000, 8)    // 127/8: loopback
-         || in(0xA9FE0000, 16)   // 169.254/16: link-local, cloud metadata services
-         || in(0xAC100000, 12)   // 172.16/12
-         || in(0xC0000000, 24)   // 192.0.0/24: protocol assignments
-         || in(0xC0A80000, 16)   // 192.168/16
-         || in(0xC6120000, 15)   // 198.18/15: benchmarking
-         || in(0xE0000000, 4)    // 224/4: multicast
-         || in(0xF0000000, 4);   // 240/4: reserved, broadcast
+  return in(0x00000000, 8)      // 0.0.0.0/8: "this network"; 0.0.0.0 reaches the host itself
+         || in(0x0A000000, 8)   // 10/8
+         || in(0x64400000, 10)  // 100.64/10: carrier-grade NAT
+         || in(0x7F000000, 8)   // 127/8: loopback
+         || in(0xA9FE0000, 16)  // 169.254/16: link-local, cloud metadata services
+         || in(0xAC100000, 12)  // 172.16/12
+         || in(0xC0000000, 24)  // 192.0.0/24: protocol assignments
+         || in(0xC0A80000, 16)  // 192.168/16
+         || in(0xC6120000, 15)  // 198.18/15: benchmarking
+         || in(0xE0000000, 4)   // 224/4: multicast
+         || in(0xF0000000, 4);  // 240/4: reserved, broadcast
 }
 
 uint32_t V4At(const uint8_t* b) {
@@ -86,17 +86,17 @@ Literal LiteralAddress(const EndpointUrl& u, const std::string& name) {
 bool IsPrivateAddress(const uint8_t* b, size_t size) {
   if (size == 4) return IsPrivateV4(V4At(b));
   if (size != 16) return true;  // not an address we know how to judge: refuse
-  bool zero96 = true;  // the first 12 bytes are zero: ::, ::1, IPv4-compatible ::a.b.c.d
+  bool zero96 = true;           // the first 12 bytes are zero: ::, ::1, IPv4-compatible ::a.b.c.d
   for (int i = 0; i < 12; ++i) zero96 = zero96 && b[i] == 0;
   if (zero96) return true;
-  const bool mapped = std::memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0;  // ::ffff:a.b.c.d
+  const bool mapped = std::memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0;     // ::ffff:a.b.c.d
   const bool nat64 = std::memcmp(b, "\x00\x64\xff\x9b\0\0\0\0\0\0\0\0", 12) == 0;  // 64:ff9b::/96
   if (mapped || nat64) return IsPrivateV4(V4At(b + 12));
   if (b[0] == 0x20 && b[1] == 0x02) return IsPrivateV4(V4At(b + 2));  // 6to4 2002::/16
-  if ((b[0] & 0xFE) == 0xFC) return true;                            // fc00::/7 unique local
-  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;            // fe80::/10 link-local
-  if (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) return true;            // fec0::/10 site-local
-  if (b[0] == 0xFF) return true;                                     // ff00::/8 multicast
+  if ((b[0] & 0xFE) == 0xFC) return true;                             // fc00::/7 unique local
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;             // fe80::/10 link-local
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) return true;             // fec0::/10 site-local
+  if (b[0] == 0xFF) return true;                                      // ff00::/8 multicast
   return false;
 }
 
@@ -154,7 +154,8 @@ Expected<EndpointUrl> ParseEndpointUrl(std::string_view url) {
   if (out.host.empty()) return UrlError("url has no host");
   if (!port_text.empty()) {
     int port = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
         port > 65535 || port_text.size() > 5) {
       return UrlError("url has an invalid port (1 to 65535)");

@@ -10,12 +10,9 @@ std::string EventBody(const WebhookEvent& event) {
   Json data = ParseJson(event.data);
   if (data.is_discarded()) data = Json::object();
   // Keys in this order on every try: nlohmann's ordered output is by key, which is stable.
-  const Json body = {{"id", event.id},
-                     {"type", event.type},
-                     {"created", FormatTime(event.created_at)},
-                     {"org_id", event.org_id},
-                     {"sequence", event.seq},
-                     {"data", std::move(data)}};
+  const Json body = {
+      {"id", event.id},         {"type", event.type},    {"created", FormatTime(event.created_at)},
+      {"org_id", event.org_id}, {"sequence", event.seq}, {"data", std::move(data)}};
   return body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

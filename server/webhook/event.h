@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "resource_json.h"
 #include "sima/catalog.h"
 #include "sima/json.h"
 #include "sima/subscription.h"
 #include "sima/time.h"
-#include "resource_json.h"
 #include "store.h"
 
 namespace sima::server::webhook {
@@ -32,10 +32,12 @@ inline constexpr std::string_view kUsageThresholdCrossed = "usage.threshold_cros
 
 // Every type above, in this order (docs and tests walk it).
 inline constexpr std::string_view kEventTypes[] = {
-    kPaymentSucceeded,        kPaymentFailed,          kPaymentNeedsAttention,
-    kPaymentRefunded,         kSubscriptionActivated,  kSubscriptionRenewed,
-    kSubscriptionRenewalDue,  kSubscriptionGraceStarted, kSubscriptionExpired,
-    kSubscriptionChanged,     kUsageThresholdCrossed};
+    kPaymentSucceeded,       kPaymentFailed,
+    kPaymentNeedsAttention,  kPaymentRefunded,
+    kSubscriptionActivated,  kSubscriptionRenewed,
+    kSubscriptionRenewalDue, kSubscriptionGraceStarted,
+    kSubscriptionExpired,    kSubscriptionChanged,
+    kUsageThresholdCrossed};
 
 // A new event id: "evt_" + 22 base62 characters.
 std::string NewEventId();

@@ -296,15 +296,15 @@ void Refund(Simulator::Impl& sim, const httplib::Request& req, httplib::Response
   if (body.contains("amount") && !body["amount"].is_null()) {
     amount = ParseInteger(body["amount"]);
     if (!amount || *amount <= 0) {
-      return SendJson(res, 400,
-                      json{{"amount", {"A valid integer is required."}},
-                           {"error_key", "validation_error"}});
+      return SendJson(
+          res, 400,
+          json{{"amount", {"A valid integer is required."}}, {"error_key", "validation_error"}});
     }
   }
   if (refuse) {
-    return SendJson(res, 400,
-                    json{{"detail", "Refund could not be processed."},
-                         {"error_key", "validation_error"}});
+    return SendJson(
+        res, 400,
+        json{{"detail", "Refund could not be processed."}, {"error_key", "validation_error"}});
   }
   const std::string transaction_id = req.matches[1];
   {
@@ -319,14 +319,14 @@ void Refund(Simulator::Impl& sim, const httplib::Request& req, httplib::Response
     KhaltiPayment& p = *found;
     KhaltiRefresh(p, sim.Now());
     if (p.status == "Refunded") {
-      return SendJson(res, 400,
-                      json{{"detail", "Transaction already refunded."},
-                           {"error_key", "validation_error"}});
+      return SendJson(
+          res, 400,
+          json{{"detail", "Transaction already refunded."}, {"error_key", "validation_error"}});
     }
     if (p.status != "Completed" && p.status != "Partially Refunded") {
-      return SendJson(res, 400,
-                      json{{"detail", "Transaction is not refundable."},
-                           {"error_key", "validation_error"}});
+      return SendJson(
+          res, 400,
+          json{{"detail", "Transaction is not refundable."}, {"error_key", "validation_error"}});
     }
     const int64_t left = p.amount_paisa - p.refunded_paisa;
     const int64_t give = amount.value_or(left);

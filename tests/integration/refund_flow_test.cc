@@ -100,8 +100,9 @@ TEST_F(IntegrationRefund, AFullKhaltiRefundOfTheActivePlanFallsToFreeOnceWithIts
 TEST_F(IntegrationRefund, APartialRefundWithKeepPlanKeepsTheProPlanAndRefusesAnOverRefund) {
   const std::string key = NewOrg();
   const auto [id, pidx] = Paid(key);
-  Response r = Refund(id, {{"reason", "an outage day"}, {"amount_paisa", 100000}, {"keep_plan", true}},
-                      "partial-1");
+  Response r =
+      Refund(id, {{"reason", "an outage day"}, {"amount_paisa", 100000}, {"keep_plan", true}},
+             "partial-1");
   ASSERT_EQ(r.status, 201) << r.raw;
   EXPECT_EQ(r.body["payment"]["status"], "SUCCESS");
   EXPECT_EQ(r.body["payment"]["refunded_paisa"], 100000);

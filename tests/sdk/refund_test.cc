@@ -37,8 +37,8 @@ std::string Line(const RefundInput& in) {
   std::string out = std::string(to_string(d->status));
   if (!d->reason.empty()) out += "(" + d->reason + ")";
   if (d->needs_attention) out += "!";
-  out += " refunded " + std::to_string(d->refunded_paisa) + "; " +
-         std::string(to_string(d->effect));
+  out +=
+      " refunded " + std::to_string(d->refunded_paisa) + "; " + std::string(to_string(d->effect));
   if (d->subscription) {
     const Subscription& s = *d->subscription;
     out += " " + s.plan + " " + Day(s.start) + ".." + (s.end ? Day(*s.end) : "");
@@ -156,8 +156,9 @@ TEST(Refund, RefusesBadAmountsAndPaymentsThatAreNotSuccess) {
 TEST(Refund, TheAuditLineNamesTheAmountsAndTheEffect) {
   auto d = DecideRefund(Input(100000, Active("PRO")));
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->audit, "refund 100000 paisa (100000 paisa of 390000 paisa refunded); plan PRO "
-                      "ended: FREE");
+  EXPECT_EQ(d->audit,
+            "refund 100000 paisa (100000 paisa of 390000 paisa refunded); plan PRO "
+            "ended: FREE");
   EXPECT_EQ(d->from_plan, "PRO");
 }
 

@@ -38,8 +38,8 @@ class StoreRefunds : public StoreContract {
     return r.ok() ? r.value() : Refund{};
   }
   Refund Settle(const Refund& r, RefundStatus status) {
-    auto s = store_->SettleRefund(r.id, status, "Transaction refund successful.", std::nullopt,
-                                  later_);
+    auto s =
+        store_->SettleRefund(r.id, status, "Transaction refund successful.", std::nullopt, later_);
     EXPECT_TRUE(s.ok()) << s.error().message;
     return s.ok() ? s.value() : Refund{};
   }

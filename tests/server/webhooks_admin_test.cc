@@ -44,9 +44,10 @@ class ServerWebhooks : public ServerTest {
     std::vector<Json> out;
     std::string cursor;
     for (int pages = 0; pages < 100; ++pages) {
-      Response r = Get(std::string(kEvents) + "?org_id=" + org_id + "&limit=" +
-                           std::to_string(limit) + (cursor.empty() ? "" : "&cursor=" + cursor),
-                       kAdminToken);
+      Response r =
+          Get(std::string(kEvents) + "?org_id=" + org_id + "&limit=" + std::to_string(limit) +
+                  (cursor.empty() ? "" : "&cursor=" + cursor),
+              kAdminToken);
       EXPECT_EQ(r.status, 200) << r.raw;
       if (r.status != 200) break;
       EXPECT_LE(r.body["items"].size(), static_cast<size_t>(limit));
@@ -58,8 +59,8 @@ class ServerWebhooks : public ServerTest {
   }
   // A trial grant: one subscription change of the organization, so one event.
   void GrantTrial(const std::string& org_id, int days) {
-    Response r = Post("/admin/orgs/" + org_id + "/trial/", kAdminToken,
-                      {{"plan", "PRO"}, {"days", days}});
+    Response r =
+        Post("/admin/orgs/" + org_id + "/trial/", kAdminToken, {{"plan", "PRO"}, {"days", days}});
     ASSERT_EQ(r.status, 200) << r.raw;
   }
 };
@@ -142,7 +143,8 @@ TEST_F(ServerWebhooks, PatchChangesWhatItNamesAndNothingElse) {
   EXPECT_EQ(r.body["updated_at"], "2026-01-01T00:01:00Z");
 
   clock_.Advance(std::chrono::seconds{60});
-  r = Patch(id, {{"url", "http://hooks.example.com:8443/v2"}, {"description", ""}, {"enabled", true}});
+  r = Patch(id,
+            {{"url", "http://hooks.example.com:8443/v2"}, {"description", ""}, {"enabled", true}});
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(r.body["url"], "http://hooks.example.com:8443/v2");
   EXPECT_EQ(r.body["description"], "");
@@ -591,9 +593,9 @@ TEST_F(ServerWebhooks, ResendMakesDeliveriesPendingAndKeepsTheLog) {
   Response bad = Post(detail + "resend/", kAdminToken, {{"endpoint_id", "nope"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body["field"], "endpoint_id");
-  EXPECT_EQ(Post(detail + "resend/", kAdminToken, {{"endpoint_id", "we_AAAAAAAAAAAAAAAAAAAAAA"}})
-                .status,
-            404);
+  EXPECT_EQ(
+      Post(detail + "resend/", kAdminToken, {{"endpoint_id", "we_AAAAAAAAAAAAAAAAAAAAAA"}}).status,
+      404);
   EXPECT_EQ(Post(detail + "resend/", kAdminToken, {{"to", "all"}}).body["field"], "to");
 }
 

@@ -257,7 +257,8 @@ TEST_F(SimKhaltiRefund, APartThenTheRestLeavesTheLookupPartiallyRefundedThenRefu
   EXPECT_EQ(looked["refunded"], true);
   auto too_much = Refund(txn, R"({"amount": 290001})");
   EXPECT_EQ(too_much->status, 400);
-  EXPECT_EQ(json::parse(too_much->body)["amount"][0], "Refund amount exceeds the refundable amount.");
+  EXPECT_EQ(json::parse(too_much->body)["amount"][0],
+            "Refund amount exceeds the refundable amount.");
   auto rest = Refund(txn, "");  // an empty body: all that is left
   EXPECT_EQ(rest->status, 200) << rest->body;
   EXPECT_EQ(json::parse(Lookup(pidx)->body)["status"], "Refunded");

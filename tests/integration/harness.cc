@@ -255,14 +255,22 @@ void IntegrationTest::ForceStatus(const std::string& pidx, const std::string& st
   ASSERT_EQ(r.status, 200) << r.raw;
 }
 
-int IntegrationTest::MailCount() {
+namespace {
+// .eml files in `dir` whose name does or does not start with "usage-" (UsageAlertMessageId).
+int CountEml(const std::string& dir, bool usage_alerts) {
   int n = 0;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(mail_dir_, ec)) {
-    if (e.path().extension() == ".eml") ++n;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".eml") continue;
+    if (e.path().filename().string().starts_with("usage-") == usage_alerts) ++n;
   }
   return n;
 }
+}  // namespace
+
+int IntegrationTest::MailCount() { return CountEml(mail_dir_, false); }
+
+int IntegrationTest::UsageAlertMailCount() { return CountEml(mail_dir_, true); }
 
 int64_t IntegrationTest::CountRows(const std::string& sql) {
   auto db = server::sqlite::Db::Open(db_path_, true);

@@ -125,8 +125,10 @@ class IntegrationTest : public ::testing::Test {
   void SetFaults(const Json& faults);
   void ForceStatus(const std::string& pidx, const std::string& status);
 
-  // .eml files in the mail folder; rows of a table in the server's database.
+  // .eml files in the mail folder other than usage alerts (a test that reaches a limit gets
+  // those as well: UsageAlertMailCount); rows of a table in the server's database.
   virtual int MailCount();
+  int UsageAlertMailCount();
   virtual int64_t CountRows(const std::string& sql);
   // Polls `pred` every 50 ms for at most `ms`.
   bool WaitFor(const std::function<bool()>& pred, int ms);

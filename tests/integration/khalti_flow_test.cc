@@ -90,8 +90,10 @@ TEST_F(IntegrationKhalti, SeedChecklistFreeLimitPayVerifyProResetAndThreeThousan
   EXPECT_EQ(list.body["items"][0]["payment_id"], id);
 
   EXPECT_TRUE(WaitFor([&] { return MailCount() == 1; }, 5000));
+  // FREE's invoices reached 80 % and 100 % on the way: one usage alert each.
+  EXPECT_TRUE(WaitFor([&] { return UsageAlertMailCount() == 2; }, 5000));
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM plan_changes"), 1);
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL"), 3);
   const std::string audit_sql =
       "SELECT COUNT(*) FROM payment_events WHERE payment_id = " + std::to_string(id) +
       " AND to_status = 'SUCCESS' AND from_status = 'PENDING'";

@@ -21,8 +21,7 @@ void OutboxSender::Start(std::chrono::milliseconds interval) {
 }
 
 std::chrono::seconds OutboxSender::RetryBackoff(int64_t attempts) {
-  const int64_t shift = std::clamp<int64_t>(attempts, 0, 12);
-  return std::chrono::seconds{std::min<int64_t>(int64_t{10} << shift, 3600)};
+  return RetryDelay(attempts + 1, std::chrono::seconds{10});
 }
 
 int OutboxSender::RunOnce() {

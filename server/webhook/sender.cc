@@ -22,7 +22,6 @@ namespace {
 // so a receiver streaming without end cannot hold a slot or memory.
 constexpr size_t kKeptAnswer = 1024;
 constexpr size_t kMaxAnswer = 64 * 1024;
-constexpr std::chrono::seconds kMaxRetryDelay{3600};
 constexpr long kMaxConnectMs = 5000;
 
 class StoreQueue final : public DeliveryQueue {
@@ -157,12 +156,7 @@ std::chrono::seconds Sender::LeaseFor() const {
 }
 
 std::chrono::seconds Sender::RetryDelay(int64_t tries, std::chrono::seconds base, double jitter) {
-  const int64_t shift = std::clamp<int64_t>(tries - 1, 0, 20);
-  const int64_t plain =
-      std::min<int64_t>(base.count() << shift, std::max(base, kMaxRetryDelay).count());
-  const double factor = 1.0 + 0.2 * std::clamp(jitter, -1.0, 1.0);
-  return std::chrono::seconds{
-      std::max<int64_t>(1, std::llround(static_cast<double>(plain) * factor))};
+  return server::RetryDelay(tries, base, jitter);
 }
 
 std::optional<Time> Sender::RetryAt(const DueDelivery& due, Time after,
